@@ -1,0 +1,136 @@
+"""Agents, teams and roles (客服, 组长, 主管), and the role checks other modules rely on."""
+
+from __future__ import annotations
+
+import re
+
+from cs.enums import ROLES, normalise
+from cs.errors import CSError
+
+FIELDS = ("handle", "name", "team", "role", "email", "mobile", "active")
+_HANDLE = re.compile(r"^[^\s,;]{1,64}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def to_json(row) -> dict:
+    return {
+        "handle": row["handle"],
+        "name": row["name"],
+        "team": row["team"],
+        "role": row["role"],
+        "email": row["email"],
+        "mobile": row["mobile"],
+        "active": bool(row["active"]),
+    }
+
+
+def get(db, handle: str) -> dict:
+    row = db.one("SELECT * FROM agents WHERE handle = ?", (handle,))
+    if row is None:
+        raise CSError(f"no agent '{handle}'; see 'cs agent list' or add one with 'cs agent add'")
+    return to_json(row)
+
+
+def require_active(db, handle: str, what: str = "agent") -> str:
+    """The handle of a registered, active agent named in an option, or a refusal saying what to do."""
+    row = db.one("SELECT active FROM agents WHERE handle = ?", (handle,))
+    if row is None:
+        raise CSError(f"unknown {what} '{handle}'; register it with 'cs agent add {handle} --name NAME'")
+    if not row["active"]:
+        raise CSError(f"{what} '{handle}' is deactivated; reactivate with 'cs agent update {handle} --active'")
+    return handle
+
+
+def is_registered(db, handle: str) -> bool:
+    return db.one("SELECT 1 FROM agents WHERE handle = ? AND active = 1", (handle,)) is not None
+
+
+def require_role(db, actor: str, roles: set[str], doing: str) -> None:
+    """Refuse unless the actor holds one of `roles`; while no supervisor exists anyone may act (bootstrap)."""
+    if db.one("SELECT 1 FROM agents WHERE role = 'supervisor' AND active = 1") is None:
+        return
+    row = db.one("SELECT role FROM agents WHERE handle = ? AND active = 1", (actor,))
+    if row is None or row["role"] not in roles:
+        needed = " or ".join(sorted(roles))
+        raise CSError(f"{doing} needs the role {needed}; '{actor}' does not have it (act as one with --as HANDLE)")
+
+
+def _clean(fields: dict) -> dict:
+    from cs.customers import normalise_phone
+
+    clean = {}
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if key == "name":
+            value = value.strip()
+            if not value:
+                raise CSError("an agent's name may not be empty")
+        elif key == "role":
+            value = normalise(value, ROLES, "role")
+        elif key == "email":
+            value = value.strip()
+            if value and not _EMAIL.match(value):
+                raise CSError(f"'{value}' is not an e-mail address")
+        elif key == "mobile":
+            value = normalise_phone(value) if value.strip() else ""
+        elif key == "team":
+            value = value.strip()
+        clean[key] = value or None if key in ("team", "email", "mobile") else value
+    return clean
+
+
+def add(db, handle: str, *, at: str, actor: str, name: str, team=None, role="agent", email=None, mobile=None) -> dict:
+    if not _HANDLE.match(handle):
+        raise CSError(f"'{handle}' is not a usable handle: up to 64 characters, no spaces, commas or semicolons")
+    if db.one("SELECT 1 FROM agents WHERE handle = ?", (handle,)):
+        raise CSError(f"agent '{handle}' exists already; change it with 'cs agent update {handle}'")
+    fields = _clean({"name": name, "team": team, "role": role, "email": email, "mobile": mobile})
+    if fields["role"] != "agent":
+        require_role(db, actor, {"supervisor"}, f"making '{handle}' a {fields['role']}")
+    row = {"handle": handle, "team": None, "email": None, "mobile": None, **fields, "active": 1, "created_at": at}
+    db.execute(
+        "INSERT INTO agents (handle, name, team, role, email, mobile, active, created_at)"
+        " VALUES (:handle, :name, :team, :role, :email, :mobile, :active, :created_at)",
+        row,
+    )
+    after = get(db, handle)
+    db.audit(at, actor, "agent.add", "agent", handle, None, after)
+    return after
+
+
+def update(db, handle: str, *, at: str, actor: str, **changes) -> dict:
+    before = get(db, handle)
+    fields = _clean({k: v for k, v in changes.items() if k != "active"})
+    if changes.get("active") is not None:
+        fields["active"] = 1 if changes["active"] else 0
+    if not fields:
+        raise CSError("nothing to change; give at least one option (see 'cs agent update --help')")
+    touches_roles = "role" in fields and (fields["role"] != "agent" or before["role"] != "agent")
+    if touches_roles or ("active" in fields and before["role"] != "agent"):
+        require_role(db, actor, {"supervisor"}, f"changing the role or status of '{handle}'")
+    assignments = ", ".join(f"{key} = :{key}" for key in fields)
+    db.execute(f"UPDATE agents SET {assignments} WHERE handle = :handle", {**fields, "handle": handle})
+    after = get(db, handle)
+    db.audit(at, actor, "agent.update", "agent", handle, before, after)
+    return after
+
+
+def deactivate(db, handle: str, *, at: str, actor: str) -> dict:
+    if not get(db, handle)["active"]:
+        raise CSError(f"agent '{handle}' is already deactivated")
+    return update(db, handle, at=at, actor=actor, active=False)
+
+
+def list_agents(db, *, team=None, role=None, include_inactive=False) -> list[dict]:
+    where, params = [], []
+    if not include_inactive:
+        where.append("active = 1")
+    if team:
+        where.append("team = ?")
+        params.append(team)
+    if role:
+        where.append("role = ?")
+        params.append(normalise(role, ROLES, "role"))
+    sql = "SELECT * FROM agents" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY team, handle"
+    return [to_json(row) for row in db.all(sql, params)]

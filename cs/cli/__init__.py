@@ -1,0 +1,209 @@
+"""The `cs` command: global options, lazy command groups, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from cs import __version__
+from cs.errors import CSError
+
+# name -> (module, attribute, one-line help). Modules load only when their command runs,
+# so `cs ticket add` does not pay for importing reports or jobs.
+COMMANDS = {
+    "ticket": ("cs.cli.ticket", "ticket", "Tickets (工单): calls, visits, complaints, repairs."),
+    "customer": ("cs.cli.customer", "customer", "Customers (客户档案) by phone."),
+    "agent": ("cs.cli.agent", "agent", "Agents, teams and roles."),
+    "config": ("cs.cli.config", "config", "Centre configuration (stored in the database)."),
+    "db": ("cs.cli.db", "db", "The database file: info, backup, check."),
+    "time": ("cs.cli.time", "time_", "Show how TIME arguments are read."),
+    "demo": ("cs.cli.demo", "demo", "Build a ready demo centre and show it."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[name]
+        return getattr(importlib.import_module(module), attribute)
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, help_text) for name, (_, _, help_text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx):
+        import sqlite3
+
+        try:
+            return super().invoke(ctx)
+        except CSError as exc:
+            raise _exit_error(str(exc), exc.exit_code) from None
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise _exit_error(f"the database stayed locked for more than 5 s ({exc}); try again shortly", 75) from None
+            raise
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc) or "malformed" in str(exc):
+                path = ctx.obj.db_path if isinstance(ctx.obj, App) else "the file"
+                raise _exit_error(f"{path} is not a cs database ({exc}); point --db or CS_DB at a cs database", 1) from None
+            raise
+
+
+def _exit_error(message: str, code: int) -> click.ClickException:
+    error = click.ClickException(message)
+    error.exit_code = code
+    return error
+
+
+class App:
+    """Global options, resolved lazily: `cs --help` never opens the database."""
+
+    def __init__(self, db_path, now_spec, actor, tz_name, lang, fmt):
+        self.db_path = db_path
+        self.now_spec = now_spec
+        self.actor = actor
+        self.tz_name = tz_name
+        self.lang = lang
+        self.format = fmt
+        self._db = None
+        self._ctx = None
+
+    @property
+    def db(self):
+        if self._db is None:
+            from cs import db as db_mod
+
+            path = self.db_path or str(db_mod.default_path())
+            self.db_path = path
+            self._db = db_mod.connect(path)
+        return self._db
+
+    @property
+    def ctx(self):
+        """The domain Context: database, now, config, actor."""
+        if self._ctx is None:
+            from datetime import datetime, timezone
+
+            from cs import clock, config
+            from cs.context import Context
+
+            stored_config = config.load(self.db)
+            zone = self.tz_name or stored_config.get("timezone") or clock.system_zone_name()
+            ctx = Context(db=self.db, now=datetime.now(timezone.utc), config=stored_config,
+                          actor=self.actor, tz_name=zone, warn=warn)
+            if self.now_spec is not None:
+                ctx.now = self.now_spec.resolve(datetime.now(timezone.utc), ctx.tz, ctx.calendar)
+            ctx.now = ctx.now.replace(microsecond=0)
+            self._ctx = ctx
+        return self._ctx
+
+
+_warned: set[str] = set()
+
+
+def warn(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        click.echo(f"Warning: {message}", err=True)
+
+
+class TimeParam(click.ParamType):
+    """A TIME argument: checked for syntax at parse time (exit 2), read against the clock later."""
+
+    name = "TIME"
+
+    def convert(self, value, param, ctx):
+        from cs.clock import TimeSpec
+
+        if not isinstance(value, str):
+            return value
+        try:
+            return TimeSpec.parse(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class ZoneParam(click.ParamType):
+    name = "ZONE"
+
+    def convert(self, value, param, ctx):
+        from cs.clock import get_zone
+
+        try:
+            get_zone(value)
+        except CSError as exc:
+            self.fail(str(exc), param, ctx)
+        return value
+
+
+class ChoiceParam(click.ParamType):
+    """An enumeration that accepts the English code or the Chinese label (`投诉` = `complaint`)."""
+
+    def __init__(self, table: dict, what: str):
+        self.table = table
+        self.what = what
+        self.name = what.upper()
+
+    def convert(self, value, param, ctx):
+        from cs.enums import normalise
+
+        try:
+            return normalise(value, self.table, self.what)
+        except CSError as exc:
+            self.fail(str(exc), param, ctx)
+
+    def get_metavar(self, param, ctx=None):
+        return "[" + "|".join(self.table) + "]"
+
+
+def _default_lang() -> str:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def _default_actor() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers): still record something
+        return "unknown"
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="cs")
+@click.option("--db", "db_path", envvar="CS_DB", metavar="PATH",
+              help="Database file [env CS_DB; default $XDG_DATA_HOME/cs/cs.db].")
+@click.option("--now", "now_spec", envvar="CS_NOW", type=TimeParam(), help="The clock for this run [env CS_NOW].")
+@click.option("--as", "actor", envvar="CS_AGENT", metavar="NAME", help="Who is acting [env CS_AGENT; default login name].")
+@click.option("--tz", "tz_name", envvar="CS_TZ", type=ZoneParam(), help="Centre time zone, IANA name [env CS_TZ].")
+@click.option("--lang", type=click.Choice(["zh", "en"]), envvar="CS_LANG", help="Labels in tables and reports [env CS_LANG].")
+@click.pass_context
+def cli(ctx, db_path, now_spec, actor, tz_name, lang):
+    """cs: the customer-service desk toolkit (客服部).
+
+    Tickets, callbacks (回访), shifts and 考核 on one SQLite file.
+    Read commands take --format table|json|jsonl|csv|tsv (or --json).
+    """
+    fmt = os.environ.get("CS_FORMAT") or "table"
+    ctx.obj = App(db_path, now_spec, actor or _default_actor(), tz_name, lang or _default_lang(), fmt)
+    ctx.call_on_close(lambda: ctx.obj._db.close() if ctx.obj._db else None)
+
+
+def main(argv=None):
+    try:
+        cli.main(args=argv, prog_name="cs")
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)

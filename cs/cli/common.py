@@ -1,0 +1,141 @@
+"""Options and rendering shared by every command group (the sqlite-utils `output_options` idea)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from cs import output
+from cs.cli import ChoiceParam, TimeParam
+
+# Column labels for tables: key -> (zh, en).
+LABELS = {
+    "id": ("编号", "ID"),
+    "opened_at": ("受理时间", "Opened"),
+    "channel": ("渠道", "Channel"),
+    "category": ("类别", "Category"),
+    "priority": ("优先级", "Priority"),
+    "status": ("状态", "Status"),
+    "summary": ("摘要", "Summary"),
+    "detail": ("详情", "Detail"),
+    "customer_name": ("客户", "Customer"),
+    "customer_phone": ("电话", "Phone"),
+    "agent": ("受理人", "Agent"),
+    "department": ("转交部门", "Department"),
+    "about_agent": ("被投诉人", "About"),
+    "verdict": ("投诉结论", "Verdict"),
+    "tags": ("标签", "Tags"),
+    "first_response_at": ("首次响应", "First response"),
+    "first_response_due_at": ("响应时限", "Response due"),
+    "resolved_at": ("解决时间", "Resolved"),
+    "resolve_due_at": ("解决时限", "Resolve due"),
+    "closed_at": ("关闭时间", "Closed"),
+    "resolution": ("处理结果", "Resolution"),
+    "fcr": ("首次解决", "FCR"),
+    "breached": ("超时", "Breached"),
+    "satisfaction": ("满意度", "Satisfaction"),
+    "created_by": ("创建人", "Created by"),
+    "updated_at": ("更新时间", "Updated"),
+    "handle": ("工号", "Handle"),
+    "name": ("姓名", "Name"),
+    "team": ("班组", "Team"),
+    "role": ("角色", "Role"),
+    "email": ("邮箱", "E-mail"),
+    "mobile": ("手机", "Mobile"),
+    "active": ("在职", "Active"),
+    "phone": ("电话", "Phone"),
+    "vip": ("VIP", "VIP"),
+    "no_callback": ("谢绝回访", "No callback"),
+    "tickets": ("工单数", "Tickets"),
+    "last_contact_at": ("最近联系", "Last contact"),
+    "at": ("时间", "At"),
+    "actor": ("操作人", "By"),
+    "kind": ("事件", "Event"),
+    "text": ("内容", "Text"),
+    "from_status": ("原状态", "From"),
+    "to_status": ("新状态", "To"),
+}
+
+
+def headers(lang: str) -> dict:
+    index = 0 if lang == "zh" else 1
+    return {key: pair[index] for key, pair in LABELS.items()}
+
+
+def output_options(func):
+    """--format and --json for a read command; the chosen format arrives as `fmt`."""
+
+    @click.option("--format", "fmt", type=click.Choice(output.FORMATS), default=None,
+                  help="Output format [env CS_FORMAT; default table].")
+    @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+    @functools.wraps(func)
+    def wrapper(*args, fmt=None, as_json=False, **kwargs):
+        app = click.get_current_context().obj
+        chosen = "json" if as_json else (fmt or app.format)
+        if chosen not in output.FORMATS:
+            raise click.BadParameter(f"CS_FORMAT={chosen!r} is not one of {', '.join(output.FORMATS)}")
+        return func(*args, fmt=chosen, **kwargs)
+
+    return wrapper
+
+
+def json_option(func):
+    """--json for a write command: print the whole object instead of its id."""
+    return click.option("--json", "as_json", is_flag=True, help="Print the changed record as JSON.")(func)
+
+
+def at_option(func):
+    return click.option("--at", "at", type=TimeParam(), default=None, help="When it happened [default now].")(func)
+
+
+def list_options(default_sort: str):
+    def decorate(func):
+        func = click.option("--sort", default=default_sort, show_default=True,
+                            help="Field(s) to sort by, comma separated; prefix - for descending.")(func)
+        func = click.option("--limit", type=click.IntRange(min=1), default=None,
+                            help="At most N rows [default 50 on a terminal, else all].")(func)
+        return func
+
+    return decorate
+
+
+def terminal_limit(limit):
+    """People at a terminal see a page; scripts and pipes get everything unless they ask."""
+    if limit is None and sys.stdout.isatty():
+        return 50
+    return limit
+
+
+def emit_list(rows, fmt, columns, *, max_widths=None, lang=None):
+    app = click.get_current_context().obj
+    output.render_list(rows, fmt, sys.stdout, columns=columns, headers=headers(lang or app.lang),
+                       max_widths=max_widths)
+
+
+def emit_object(obj, fmt, *, fields=None, sections=None):
+    app = click.get_current_context().obj
+    output.render_object(obj, fmt, sys.stdout, fields=fields, headers=headers(app.lang), sections=sections)
+
+
+def emit_written(obj, as_json: bool, key: str = "id"):
+    """Write commands print the new or changed record's id, or the whole object with --json."""
+    if as_json:
+        output.render_object(obj, "json", sys.stdout)
+    else:
+        output.emit_id(obj[key], sys.stdout)
+
+
+def resolve(app, spec):
+    """A TimeSpec option value as an aware datetime (None stays None)."""
+    return None if spec is None else app.ctx.resolve_time(spec)
+
+
+def choice(table, what):
+    return ChoiceParam(table, what)
+
+
+def app_and_ctx():
+    app = click.get_current_context().obj
+    return app, app.ctx

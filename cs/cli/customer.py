@@ -1,0 +1,60 @@
+"""cs customer ...: customers (客户档案) by phone."""
+
+from __future__ import annotations
+
+import click
+
+from cs import customers, tickets
+from cs.cli.common import app_and_ctx, emit_list, emit_object, emit_written, json_option, list_options, output_options, terminal_limit
+from cs.cli.ticket import LIST_COLUMNS as TICKET_COLUMNS
+from cs.cli.ticket import CALLBACK_COLUMNS
+
+COLUMNS = ["phone", "name", "vip", "no_callback", "tickets", "last_contact_at"]
+
+
+@click.group()
+def customer():
+    """Customers (客户档案), kept by phone number."""
+
+
+@customer.command("list")
+@click.option("--search", help="Part of a phone number or name.")
+@click.option("--vip/--no-vip", default=None, help="Only VIP customers, or only others.")
+@list_options("-last_contact_at")
+@output_options
+def list_(search, vip, limit, sort, fmt):
+    """List customers, most recent contact first."""
+    _, ctx = app_and_ctx()
+    rows = customers.list_customers(ctx.db, ctx.display, search=search, vip=vip, limit=terminal_limit(limit), sort=sort)
+    emit_list(rows, fmt, COLUMNS)
+
+
+@customer.command("show")
+@click.argument("phone")
+@output_options
+def show(phone, fmt):
+    """A customer with their tickets and callbacks."""
+    app, ctx = app_and_ctx()
+    record = customers.get(ctx.db, phone, ctx.display)
+    record["ticket_list"] = list(tickets.query(ctx, phone=record["phone"], sort="-opened_at,-id"))
+    record["callback_list"] = []
+    emit_object(record, fmt, fields=COLUMNS, sections=[
+        ("Tickets" if app.lang == "en" else "工单", record["ticket_list"], TICKET_COLUMNS),
+        ("Callbacks" if app.lang == "en" else "回访", record["callback_list"], CALLBACK_COLUMNS),
+    ])
+
+
+@customer.command("set")
+@click.argument("phone")
+@click.option("--name", help="Customer name.")
+@click.option("--vip/--no-vip", default=None, help="Key customer (重点客户): always called back.")
+@click.option("--no-callback/--allow-callback", "no_callback", default=None,
+              help="谢绝回访: the customer declines callbacks.")
+@json_option
+def set_(phone, name, vip, no_callback, as_json):
+    """Create or change a customer's record."""
+    _, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = customers.set_flags(ctx.db, phone, at=ctx.now_db, actor=ctx.actor, display=ctx.display, name=name,
+                                     vip=vip, no_callback=no_callback)
+    emit_written(record, as_json, key="phone")

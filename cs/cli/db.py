@@ -1,0 +1,55 @@
+"""cs db ...: the database file itself."""
+
+from __future__ import annotations
+
+import click
+
+from cs import dbtools
+from cs.cli.common import emit_list, emit_object, output_options
+
+
+@click.group()
+def db():
+    """The database file: info, backup, check."""
+
+
+def _app():
+    return click.get_current_context().obj
+
+
+@db.command("info")
+@output_options
+def info(fmt):
+    """Path, size, schema version, row counts."""
+    app = _app()
+    record = dbtools.info(app.db)
+    for message in record["warnings"]:
+        click.echo(f"Warning: {message}", err=True)
+    if fmt == "table":
+        emit_object({k: v for k, v in record.items() if k not in ("tables", "warnings")}, fmt,
+                    sections=[("Tables", [{"table": k, "rows": v} for k, v in record["tables"].items()],
+                               ["table", "rows"])])
+    else:
+        emit_object(record, fmt)
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def backup(path, force):
+    """Write a consistent copy of the database to PATH while others keep working (owner-only file)."""
+    app = _app()
+    pages = dbtools.backup(app.db, path, force=force)
+    click.echo(path)
+    click.echo(f"backed up {pages} pages to {path}", err=True)
+
+
+@db.command("check")
+@output_options
+def check(fmt):
+    """Integrity and foreign keys; exits 1 when a problem is found."""
+    app = _app()
+    record = dbtools.check(app.db)
+    emit_object(record, fmt)
+    if not record["ok"]:
+        raise click.ClickException("the database has problems (listed above); restore a backup or repair it")

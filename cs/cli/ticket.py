@@ -1,0 +1,250 @@
+"""cs ticket ...: thin wrappers over cs.tickets and cs.tickets_io."""
+
+from __future__ import annotations
+
+import click
+
+from cs import tickets
+from cs.cli import TimeParam
+from cs.cli.common import (
+    app_and_ctx, at_option, choice, emit_list, emit_object, emit_written, json_option, list_options,
+    output_options, resolve, terminal_limit,
+)
+from cs.enums import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS
+
+LIST_COLUMNS = ["id", "opened_at", "channel", "category", "priority", "status", "agent", "customer_name",
+                "summary", "breached"]
+HISTORY_COLUMNS = ["at", "actor", "kind", "to_status", "text"]
+CALLBACK_COLUMNS = ["id", "due_at", "status", "agent", "reason"]
+
+
+def _short_time(text):
+    return text[5:16].replace("T", " ") if text else text
+
+
+def _for_table(row: dict, lang: str) -> dict:
+    from cs.enums import label
+
+    return {
+        **row,
+        "opened_at": _short_time(row["opened_at"]),
+        "channel": label(CHANNELS, row["channel"], lang),
+        "category": label(CATEGORIES, row["category"], lang),
+        "priority": label(PRIORITIES, row["priority"], lang),
+        "status": label(STATUSES, row["status"], lang),
+    }
+
+
+@click.group()
+def ticket():
+    """Tickets (工单): calls, visits, complaints, repairs."""
+
+
+@ticket.command("add")
+@click.option("--channel", required=True, type=choice(CHANNELS, "channel"), help="How it came in (来电, 来访 ...).")
+@click.option("--category", required=True, type=choice(CATEGORIES, "category"), help="What it is (咨询, 投诉 ...).")
+@click.option("--summary", required=True, help="One line: what the customer wants.")
+@click.option("--customer", help="Customer name.")
+@click.option("--phone", help="Customer phone (normalised; +86 stripped).")
+@click.option("--detail", help="Longer description.")
+@click.option("--priority", type=choice(PRIORITIES, "priority"), default="normal", show_default=True)
+@click.option("--agent", help="Owner [default: the actor, 首问负责制].")
+@click.option("--department", help="Department the ticket was sent to (转交).")
+@click.option("--about", help="Agent a complaint is about.")
+@click.option("--tag", "tags", multiple=True, help="Tag (repeatable), e.g. demand, system.")
+@click.option("--opened-at", type=TimeParam(), help="When it came in [default now].")
+@json_option
+def add(channel, category, summary, customer, phone, detail, priority, agent, department, about, tags, opened_at,
+        as_json):
+    """Log a new ticket."""
+    app, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = tickets.add(ctx, channel=channel, category=category, summary=summary, customer=customer, phone=phone,
+                             detail=detail, priority=priority, agent=agent, department=department, about=about,
+                             tags=tags, opened_at=resolve(app, opened_at))
+    emit_written(record, as_json)
+
+
+@ticket.command("list")
+@click.option("--status", multiple=True, type=choice(STATUSES, "status"), help="Status (repeatable).")
+@click.option("--category", type=choice(CATEGORIES, "category"))
+@click.option("--channel", type=choice(CHANNELS, "channel"))
+@click.option("--priority", type=choice(PRIORITIES, "priority"))
+@click.option("--agent", help="Owner's handle.")
+@click.option("--phone", help="Customer phone.")
+@click.option("--tag", help="Tickets carrying this tag.")
+@click.option("--since", type=TimeParam(), help="Opened at or after TIME.")
+@click.option("--until", type=TimeParam(), help="Opened before TIME (a date means through that day).")
+@click.option("--open", "open_only", is_flag=True, help="Not resolved or closed.")
+@click.option("--breached", is_flag=True, help="Missed an SLA deadline.")
+@click.option("--search", help="Full text over summary, detail and notes (Chinese included).")
+@list_options("-opened_at,-id")
+@output_options
+def list_(status, category, channel, priority, agent, phone, tag, since, until, open_only, breached, search, limit,
+          sort, fmt):
+    """List tickets, newest first."""
+    app, ctx = app_and_ctx()
+    until_at = resolve(app, until)
+    if until is not None and until.date_only:
+        until_at = until_at + _one_day()
+    rows = tickets.query(ctx, status=status, category=category, channel=channel, priority=priority, agent=agent,
+                         phone=phone, tag=tag, since=resolve(app, since), until=until_at, open_only=open_only,
+                         breached=breached, search=search, limit=terminal_limit(limit), sort=sort)
+    if fmt == "table":
+        rows = (_for_table(row, app.lang) for row in rows)
+    emit_list(rows, fmt, LIST_COLUMNS, max_widths={"summary": 36, "customer_name": 12})
+
+
+def _one_day():
+    from datetime import timedelta
+
+    return timedelta(days=1)
+
+
+@ticket.command("show")
+@click.argument("ticket_id", type=int)
+@output_options
+def show(ticket_id, fmt):
+    """One ticket with its history and callbacks."""
+    app, ctx = app_and_ctx()
+    record = tickets.show(ctx, ticket_id)
+    sections = [
+        ("History" if app.lang == "en" else "处理记录", record["history"], HISTORY_COLUMNS),
+        ("Callbacks" if app.lang == "en" else "回访", record["callbacks"], CALLBACK_COLUMNS),
+    ]
+    emit_object(record, fmt, fields=list(tickets.FIELDS), sections=sections)
+
+
+def _state_command(name, help_text, func, *extra_options):
+    """A command `cs ticket NAME ID [options] [--at TIME] [--json]` calling `func(ctx, id, at=..., **options)`."""
+
+    @click.argument("ticket_id", type=int)
+    @at_option
+    @json_option
+    def command(ticket_id, at, as_json, **options):
+        app, ctx = app_and_ctx()
+        with ctx.db.transaction():
+            record = func(ctx, ticket_id, at=resolve(app, at), **options)
+        emit_written(record, as_json)
+
+    command.__doc__ = help_text
+    for option in reversed(extra_options):
+        command = option(command)
+    return ticket.command(name)(command)
+
+
+_state_command("respond", "Record the first response (once).", tickets.respond)
+_state_command("pend", "Wait on the customer or a department; pauses the resolution clock.", tickets.pend,
+               click.option("--reason", help="What the ticket waits for."))
+_state_command("resume", "Take a pending ticket back into work.", tickets.resume)
+_state_command("resolve", "Resolve with the resolution given.", tickets.resolve,
+               click.option("--resolution", required=True, help="What was done."),
+               click.option("--fcr", is_flag=True, help="Resolved at first contact (首次解决)."))
+_state_command("close", "Close a resolved ticket.", tickets.close)
+_state_command("reopen", "Reopen a resolved or closed ticket.", tickets.reopen,
+               click.option("--reason", help="Why it is reopened."))
+
+
+@ticket.command("assign")
+@click.argument("ticket_id", type=int)
+@click.argument("agent")
+@at_option
+@json_option
+def assign(ticket_id, agent, at, as_json):
+    """Give a ticket to another agent."""
+    app, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = tickets.assign(ctx, ticket_id, agent, at=resolve(app, at))
+    emit_written(record, as_json)
+
+
+@ticket.command("note")
+@click.argument("ticket_id", type=int)
+@click.argument("text")
+@at_option
+@json_option
+def note(ticket_id, text, at, as_json):
+    """Add a note to a ticket's history."""
+    app, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = tickets.note(ctx, ticket_id, text, at=resolve(app, at))
+    emit_written(record, as_json)
+
+
+@ticket.command("verdict")
+@click.argument("ticket_id", type=int)
+@click.argument("verdict", type=choice(VERDICTS, "verdict"))
+@at_option
+@json_option
+def verdict(ticket_id, verdict, at, as_json):
+    """Record a complaint's verdict: upheld (投诉成立) or rejected (不成立)."""
+    app, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record, warnings = tickets.verdict(ctx, ticket_id, verdict, at=resolve(app, at))
+    for message in warnings:
+        click.echo(f"Warning: {message}", err=True)
+    emit_written(record, as_json)
+
+
+@ticket.command("update")
+@click.argument("ticket_id", type=int)
+@click.option("--summary")
+@click.option("--detail")
+@click.option("--channel", type=choice(CHANNELS, "channel"))
+@click.option("--category", type=choice(CATEGORIES, "category"))
+@click.option("--priority", type=choice(PRIORITIES, "priority"), help="Recomputes the SLA deadlines.")
+@click.option("--customer", "customer_name")
+@click.option("--phone", "customer_phone", help="Customer phone ('' clears it).")
+@click.option("--department", help="Department the ticket was sent to ('' clears it).")
+@click.option("--about", "about_agent", help="Agent a complaint is about ('' clears it).")
+@click.option("--tag", "add_tags", multiple=True, help="Add a tag (repeatable).")
+@click.option("--untag", "remove_tags", multiple=True, help="Remove a tag (repeatable).")
+@at_option
+@json_option
+def update(ticket_id, at, as_json, add_tags, remove_tags, **fields):
+    """Change a ticket's fields."""
+    app, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = tickets.update(ctx, ticket_id, at=resolve(app, at), add_tags=add_tags, remove_tags=remove_tags,
+                                **fields)
+    emit_written(record, as_json)
+
+
+@ticket.command("import")
+@click.argument("source", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv"]),
+              help="Input format [default: from the file name; stdin: json or jsonl by its first character].")
+@click.option("--dry-run", is_flag=True, help="Validate every row; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def import_(source, fmt, dry_run, as_json):
+    """Import tickets from JSON, JSONL or CSV (the fields `export` writes). All or nothing."""
+    from cs import output, tickets_io
+
+    app, ctx = app_and_ctx()
+    result = tickets_io.import_file(ctx, source, fmt=fmt, dry_run=dry_run)
+    if as_json:
+        output.render_object(result, "json", click.get_text_stream("stdout"))
+    for error in result["errors"]:
+        click.echo(f"Error: line {error['line']}: {error['field']}: {error['message']}", err=True)
+    if result["errors"]:
+        shown = len(result["errors"])
+        more = result["error_count"] - shown
+        raise click.ClickException(
+            f"{result['error_count']} bad row(s){f' ({more} more not shown)' if more > 0 else ''};"
+            " nothing was imported. Fix them and run the import again"
+        )
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"{verb} {result['imported']} ticket(s)", err=True)
+
+
+@ticket.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv", "tsv"]), default="jsonl",
+              show_default=True)
+@click.option("--since", type=TimeParam(), help="Opened at or after TIME.")
+@click.option("--until", type=TimeParam(), help="Opened before TIME.")
+@click.option("--status", multiple=True, type=choice(STATUSES, "status"))
+def export(fmt, since, until, status):
+    """Write tickets as `import` reads them (CSV cells beginning = + - @ neutralised)."""
+    app, ctx = app_and_ctx()
+    rows = tickets.query(ctx, status=status, since=resolve(app, since), until=resolve(app, until), sort="id")
+    emit_list(rows, fmt, None)

@@ -1,0 +1,420 @@
+"""Time for the desk: zones, storage format, durations, the working calendar and TIME arguments.
+
+Nothing here reads the real clock or the environment (except `system_zone_name`, used only by
+the CLI layer): "now", the zone and the calendar are always passed in, so history can be
+back-filled and tests are deterministic.
+"""
+from __future__ import annotations
+
+import calendar as _stdcal
+import datetime
+import os
+import re
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from cs.errors import CSError
+
+UTC = datetime.timezone.utc
+_DAY = timedelta(days=1)
+
+
+# ---------------------------------------------------------------- zones
+
+def get_zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (ValueError, KeyError, OSError, TypeError):
+        # ZoneInfo rejects '', '../x' and absolute paths with ValueError and unknown keys with
+        # KeyError; directories such as 'Asia' or non-zone files may surface as OSError.
+        raise CSError(f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai") from None
+
+
+def _zone(tz) -> datetime.tzinfo:
+    """Callers may pass a zone object or its IANA name."""
+    return get_zone(tz) if isinstance(tz, str) else tz
+
+
+def system_zone_name() -> str:
+    for name in _system_zone_candidates():
+        if name:
+            try:
+                get_zone(name)
+                return name
+            except CSError:
+                continue
+    return "UTC"
+
+
+def _system_zone_candidates():
+    yield os.environ.get("TZ", "").lstrip(":")  # POSIX allows a leading ':' before a zone file name
+    try:  # one level only: zoneinfo files may themselves link to legacy names such as 'PRC'
+        target = os.readlink("/etc/localtime")
+        if "zoneinfo/" in target:
+            yield target.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    try:
+        with open("/etc/timezone", encoding="utf-8") as fh:
+            yield fh.read().strip()
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------- storage and display
+
+def _require_aware(dt: datetime.datetime) -> None:
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"naive datetime {dt!r}: attach a time zone first")
+
+
+def to_db(dt: datetime.datetime) -> str:
+    _require_aware(dt)
+    # isoformat (not strftime) so years < 1000 still get four digits.
+    return dt.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def from_db(text: str | None) -> datetime.datetime | None:
+    if text is None:
+        return None
+    dt = datetime.datetime.fromisoformat(text)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def to_display(value: datetime.datetime | str | None, tz) -> str | None:
+    if value is None:
+        return None
+    dt = from_db(value) if isinstance(value, str) else value
+    _require_aware(dt)
+    return dt.astimezone(_zone(tz)).isoformat(timespec="seconds")
+
+
+def day_bounds(d: date, tz) -> tuple[datetime.datetime, datetime.datetime]:
+    return _local_instant(d, datetime.time(0), tz), _local_instant(d + _DAY, datetime.time(0), tz)
+
+
+def local_date(dt: datetime.datetime, tz) -> date:
+    _require_aware(dt)
+    return dt.astimezone(_zone(tz)).date()
+
+
+def _local_instant(d: date, t: datetime.time, tz) -> datetime.datetime:
+    """Wall-clock d t in tz as an aware UTC instant. A time skipped by DST maps past the gap
+    (fold=0 uses the pre-transition offset), so the result always exists."""
+    return datetime.datetime.combine(d, t, tzinfo=_zone(tz)).astimezone(UTC)
+
+
+# ---------------------------------------------------------------- durations
+
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_MAX_AMOUNT = 99999  # keeps day-by-day working-day walks and date arithmetic in range
+_DURATION_RE = re.compile(r"([+-]?)([0-9]{1,9})(wd|m|h|d|w)", re.IGNORECASE)
+_DURATION_HELP = "use a number and a unit m, h, d, w or wd (e.g. 30m, 2h, 3d, 2wd)"
+
+
+@dataclass(frozen=True)
+class Duration:
+    amount: int
+    unit: str  # 'm' | 'h' | 'd' | 'w' | 'wd'
+
+    @property
+    def text(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+    def seconds(self) -> int:
+        if self.unit not in _UNIT_SECONDS:
+            raise ValueError(f"{self.text} counts working days and has no fixed length in seconds")
+        return self.amount * _UNIT_SECONDS[self.unit]
+
+
+def parse_duration(text: str) -> Duration:
+    m = _DURATION_RE.fullmatch(text.strip()) if isinstance(text, str) else None
+    if not m:
+        raise ValueError(f"bad duration {text!r}: {_DURATION_HELP}")
+    amount = int(m.group(2))
+    if amount > _MAX_AMOUNT:
+        raise ValueError(f"bad duration {text!r}: the number may be at most {_MAX_AMOUNT}")
+    return Duration(-amount if m.group(1) == "-" else amount, m.group(3).lower())
+
+
+# ---------------------------------------------------------------- working calendar
+
+def _as_date(value) -> date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"bad date {value!r}: use YYYY-MM-DD") from None
+
+
+class WorkCalendar:
+    KINDS = ("cn", "mon-fri")
+
+    def __init__(self, kind: str = "cn", extra_holidays=(), extra_workdays=(), warn=None):
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown calendar {kind!r}: use cn or mon-fri")
+        self.kind = kind
+        self.extra_holidays = frozenset(_as_date(v) for v in extra_holidays)
+        self.extra_workdays = frozenset(_as_date(v) for v in extra_workdays)
+        clash = self.extra_holidays & self.extra_workdays
+        if clash:
+            raise ValueError(f"{min(clash)} is both an extra holiday and an extra workday")
+        self._warn = warn
+        self._no_data_years: set[int] = set()
+        self._cache: dict[date, bool] = {}
+
+    def is_workday(self, d: date) -> bool:
+        if d not in self._cache:
+            self._cache[d] = self._compute(d)
+        return self._cache[d]
+
+    def _compute(self, d: date) -> bool:
+        if d in self.extra_workdays:
+            return True
+        if d in self.extra_holidays:
+            return False
+        if self.kind == "cn" and d.year not in self._no_data_years:
+            import chinese_calendar  # lazy: loading its data tables is not free
+
+            try:
+                return chinese_calendar.is_workday(d)
+            except NotImplementedError:
+                self._no_data_years.add(d.year)  # warn once, and stop asking for that year
+                if self._warn is not None:
+                    self._warn(f"no official holiday data for {d.year}; counting Mon–Fri as working "
+                               "days (set extra_holidays in the config, or upgrade chinesecalendar)")
+        return d.weekday() < 5
+
+    def add_workdays(self, d: date, n: int) -> date:
+        step = _DAY if n > 0 else -_DAY
+        remaining = abs(n)
+        while remaining:
+            d += step
+            if self.is_workday(d):
+                remaining -= 1
+        return d
+
+
+def add_duration(start: datetime.datetime, dur: Duration | str, tz, cal: WorkCalendar | None) -> datetime.datetime:
+    _require_aware(start)
+    dur = parse_duration(dur) if isinstance(dur, str) else dur
+    if dur.unit in ("m", "h", "w"):
+        # Elapsed time: add in UTC, since aware arithmetic within one zone is wall-clock arithmetic.
+        return start.astimezone(UTC) + timedelta(seconds=dur.seconds())
+    tz = _zone(tz)
+    local = start.astimezone(tz)
+    if dur.unit == "d":
+        day = local.date() + timedelta(days=dur.amount)
+    else:
+        if cal is None:
+            raise ValueError(f"{dur.text} counts working days: a working calendar is needed")
+        day = cal.add_workdays(local.date(), dur.amount)
+    # Same wall-clock time on the target day (a day is a calendar day, not 24 hours, under DST).
+    return _local_instant(day, local.time(), tz).astimezone(tz)
+
+
+# ---------------------------------------------------------------- the working clock
+
+def working_seconds_between(a: datetime.datetime, b: datetime.datetime, tz, cal: WorkCalendar) -> int:
+    _require_aware(a)
+    _require_aware(b)
+    if b <= a:
+        return 0
+    a, b = a.astimezone(UTC), b.astimezone(UTC)  # same-zone subtraction would ignore DST
+    total = timedelta(0)
+    d, last = local_date(a, tz), local_date(b, tz)
+    while d <= last:
+        if cal.is_workday(d):
+            start, end = day_bounds(d, tz)
+            overlap = min(end, b) - max(start, a)
+            if overlap > timedelta(0):
+                total += overlap
+        d += _DAY
+    return total // timedelta(seconds=1)  # sum exactly first, so sub-second parts cannot drift
+
+
+def add_working_seconds(a: datetime.datetime, seconds: int, tz, cal: WorkCalendar) -> datetime.datetime:
+    _require_aware(a)
+    if seconds < 0:
+        raise ValueError("working time can only be added forwards")
+    if seconds == 0:
+        return a
+    remaining = timedelta(seconds=seconds)
+    a = a.astimezone(UTC)  # same-zone addition would be wall-clock arithmetic
+    d = local_date(a, tz)
+    while True:
+        if cal.is_workday(d):
+            start, end = day_bounds(d, tz)
+            seg_start = max(start, a)
+            available = end - seg_start
+            if remaining <= available:  # '<=': ending exactly at midnight is the earliest instant
+                return seg_start + remaining
+            if available > timedelta(0):
+                remaining -= available
+        d += _DAY
+
+
+# ---------------------------------------------------------------- contact hours
+
+_WINDOW_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})-([0-9]{1,2}):([0-9]{2})")
+
+
+def _window_minutes(text) -> tuple[int, int]:
+    m = _WINDOW_RE.fullmatch(text.replace(" ", "")) if isinstance(text, str) else None
+    if not m:
+        raise ValueError(f"bad contact-hours window {text!r}: use HH:MM-HH:MM, e.g. 09:00-12:00")
+    h1, m1, h2, m2 = map(int, m.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    # 24:00 is allowed only as an end, meaning midnight at the end of the day.
+    if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60:
+        raise ValueError(f"bad contact-hours window {text!r}: no such time of day")
+    if start >= end:
+        raise ValueError(f"bad contact-hours window {text!r}: the start must be before the end "
+                         "(windows may not cross midnight)")
+    return start, end
+
+
+class ContactHours:
+    def __init__(self, windows: list[str]):
+        if isinstance(windows, str) or not windows:
+            raise ValueError("contact hours need at least one window such as ['09:00-12:00']")
+        spans = sorted(_window_minutes(w) for w in windows)
+        for (s1, e1), (s2, e2) in zip(spans, spans[1:]):
+            if s2 < e1:
+                raise ValueError(f"contact-hours windows overlap: {_fmt(s1, e1)} and {_fmt(s2, e2)}")
+        self.spans = tuple(spans)  # minutes after local midnight, sorted, half-open
+
+    @property
+    def windows(self) -> list[str]:
+        return [_fmt(s, e) for s, e in self.spans]
+
+    def _instants(self, d: date, tz):
+        for s, e in self.spans:
+            yield _minute_instant(d, s, tz), _minute_instant(d, e, tz)
+
+    def contains(self, dt: datetime.datetime, tz) -> bool:
+        d = local_date(dt, tz)
+        return any(start <= dt < end for start, end in self._instants(d, tz))
+
+    def next_open(self, dt: datetime.datetime, tz, workdays_only: bool = False,
+                  cal: WorkCalendar | None = None) -> datetime.datetime:
+        if workdays_only and cal is None:
+            raise ValueError("workdays_only needs a working calendar")
+        tz = _zone(tz)
+        d = local_date(dt, tz)
+        for _ in range(3700):  # ten years without a usable day means the calendar is broken
+            if not workdays_only or cal.is_workday(d):
+                for start, end in self._instants(d, tz):
+                    if start <= dt < end:
+                        return dt
+                    if start > dt:
+                        return start.astimezone(tz)
+            d += _DAY
+        raise ValueError("no contact-hours window on a working day within ten years")
+
+    def close_of_day(self, d: date, tz) -> datetime.datetime:
+        return _minute_instant(d, self.spans[-1][1], tz).astimezone(_zone(tz))
+
+
+def _minute_instant(d: date, minutes: int, tz) -> datetime.datetime:
+    days, minutes = divmod(minutes, 24 * 60)  # 24:00 is the next day's midnight
+    return _local_instant(d + timedelta(days=days), datetime.time(minutes // 60, minutes % 60), tz)
+
+
+def _fmt(start: int, end: int) -> str:
+    return f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+
+
+# ---------------------------------------------------------------- TIME arguments
+
+_TIME_HELP = ("use ISO 8601 (2026-11-20, 2026-11-20T09:30[+08:00]), now, today, yesterday, "
+              "tomorrow [HH:MM], eod, eow, eom, or an offset like +30m, +2h, -1d, +2wd")
+# Gate what reaches fromisoformat: it also accepts week dates, basic formats and more.
+_ISO_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                     r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+                     r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
+_CLOCK = r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?"
+_DAY_WORDS = {"yesterday": -1, "today": 0, "tomorrow": 1}
+_DAY_RE = re.compile(r"(yesterday|today|tomorrow)(?:\s+" + _CLOCK + r")?", re.ASCII)
+_CLOCK_RE = re.compile(_CLOCK)
+_END_OF_23 = datetime.time(23, 59, 59)
+
+
+def _clock(groups, text) -> datetime.time:
+    h, m, s = int(groups[0]), int(groups[1]), int(groups[2] or 0)
+    if h > 23 or m > 59 or s > 59:
+        raise ValueError(f"cannot read {text!r} as a TIME: no such time of day (use HH:MM or HH:MM:SS)")
+    return datetime.time(h, m, s)
+
+
+@dataclass(frozen=True)
+class TimeSpec:
+    """A TIME argument, parsed for syntax only (no clock needed), resolved later."""
+    text: str
+    kind: str           # 'iso' | 'now' | 'day' | 'eod' | 'eow' | 'eom' | 'offset'
+    value: object       # datetime for 'iso'; (day offset, time or None) for 'day'; Duration for 'offset'
+    date_only: bool
+
+    @classmethod
+    def parse(cls, text: str) -> "TimeSpec":
+        if not isinstance(text, str):
+            raise ValueError(f"cannot read {text!r} as a TIME: {_TIME_HELP}")
+        t = text.strip().lower()
+        if _ISO_RE.fullmatch(t.upper()):
+            try:
+                value = datetime.datetime.fromisoformat(t.upper())
+            except ValueError:
+                raise ValueError(f"cannot read {text!r} as a TIME: no such date or time; {_TIME_HELP}") from None
+            return cls(text, "iso", value, len(t) == 10)
+        if t in ("now", "eod", "eow", "eom"):
+            return cls(text, t, None, False)
+        m = _DAY_RE.fullmatch(t)
+        if m:
+            clock = _clock(m.groups()[1:], text) if m.group(2) else None
+            return cls(text, "day", (_DAY_WORDS[m.group(1)], clock), clock is None)
+        m = _CLOCK_RE.fullmatch(t)
+        if m:  # a bare clock time means today
+            return cls(text, "day", (0, _clock(m.groups(), text)), False)
+        m = _DURATION_RE.fullmatch(t)
+        if m and m.group(1):  # the sign is required, so '2h' alone is not a TIME
+            if int(m.group(2)) > _MAX_AMOUNT:
+                raise ValueError(f"cannot read {text!r} as a TIME: an offset may be at most {_MAX_AMOUNT} units")
+            return cls(text, "offset", parse_duration(t), False)
+        raise ValueError(f"cannot read {text!r} as a TIME: {_TIME_HELP}")
+
+    def resolve(self, now: datetime.datetime, tz, cal: WorkCalendar | None = None) -> datetime.datetime:
+        _require_aware(now)
+        tz = _zone(tz)
+        try:
+            return self._resolve(now, tz, cal).astimezone(tz)
+        except OverflowError:
+            raise ValueError(f"TIME {self.text!r} is out of range") from None
+
+    def _resolve(self, now, tz, cal):
+        today = local_date(now, tz)
+        if self.kind == "now":
+            return now
+        if self.kind == "iso":
+            v = self.value
+            return v if v.tzinfo else v.replace(tzinfo=tz)  # no offset = the centre's zone
+        if self.kind == "day":
+            offset, clock = self.value
+            return _local_instant(today + timedelta(days=offset), clock or datetime.time(0), tz)
+        if self.kind == "eod":
+            return _local_instant(today, _END_OF_23, tz)
+        if self.kind == "eow":  # ISO week: Monday..Sunday
+            return _local_instant(today + timedelta(days=6 - today.weekday()), _END_OF_23, tz)
+        if self.kind == "eom":
+            last = _stdcal.monthrange(today.year, today.month)[1]
+            return _local_instant(today.replace(day=last), _END_OF_23, tz)
+        if self.value.unit == "wd" and cal is None:
+            raise ValueError(f"TIME {self.text!r} counts working days: a working calendar is needed")
+        return add_duration(now, self.value, tz, cal)
+
+
+def parse_time(text: str, now: datetime.datetime, tz, cal: WorkCalendar | None = None) -> datetime.datetime:
+    return TimeSpec.parse(text).resolve(now, tz, cal)

@@ -1,0 +1,323 @@
+"""Centre configuration: the seed defaults, TOML in and out, validation, versions kept in the database.
+
+The stored document is what `cs config load` was given (or what `set` produced); the effective
+configuration is the defaults with the stored sections laid over them, so a section a centre never
+wrote keeps its default and a later version of cs can add sections without a data migration.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+from cs.errors import CSError
+
+DEFAULTS: dict = {
+    "calendar": "cn",
+    "extra_holidays": [],
+    "extra_workdays": [],
+    "contact_hours": ["09:00-12:00", "14:00-21:00"],
+    "sla": {
+        "urgent": {"first_response": "15m", "resolve": "4h"},
+        "high": {"first_response": "30m", "resolve": "1wd"},
+        "normal": {"first_response": "2h", "resolve": "2wd"},
+        "low": {"first_response": "4h", "resolve": "3wd"},
+    },
+    "shift": [
+        {"code": "day", "label": "白班", "start": "09:00", "end": "18:00"},
+        {"code": "late", "label": "晚班", "start": "14:00", "end": "23:00"},
+    ],
+    "callback": {"retry_after": "2h", "max_attempts": 3},
+    "callback_policy": [
+        {
+            "code": "complaint",
+            "categories": ["complaint"],
+            "within": "3d",
+            "delay": "1h",
+            "sample": 1.0,
+            "method": "phone",
+            "reason": "complaint_followup",
+        },
+        {
+            "code": "repair",
+            "categories": ["repair"],
+            "within": "14d",
+            "delay": "1h",
+            "sample": 0.5,
+            "method": "phone",
+            "reason": "post_repair",
+        },
+    ],
+    "duty": [],
+    "scoring": {"base": 100},
+    "rule": [
+        {"code": "callback_overdue", "label": "回访超时未完成", "source": "callback_overdue", "points": 1},
+        {"code": "first_response_late", "label": "首次响应超时", "source": "first_response_late", "points": 1},
+        {"code": "complaint_upheld", "label": "服务态度恶劣遭投诉(投诉成立)", "source": "complaint_upheld", "points": 5},
+        {"code": "handover_unfinished", "label": "交接事项未完成", "source": "handover_unfinished", "points": 2},
+        {"code": "duty_missed", "label": "每日工作未完成", "source": "duty_missed", "points": 1},
+        {"code": "report_error", "label": "报表出错", "source": "manual", "points": 3},
+        {"code": "hygiene", "label": "卫生未打扫", "source": "manual", "points": 1},
+        {"code": "rude_service", "label": "服务态度恶劣", "source": "manual", "points": 5},
+        {
+            "code": "off_task",
+            "label": "上班做与工作无关的事",
+            "source": "manual",
+            "points": 0,
+            "escalation": [{"fine": 10}, {"fine": 30}, {"action": "dismissal"}],
+            "window": "month",
+        },
+    ],
+    "alerts": {
+        "channels": ["stdout"],
+        "escalate_after": "2h",
+        "alert_hours": "08:00-22:00",
+    },
+    "channels": {},
+    "team": [],
+}
+
+# Sections whose value replaces the default as a whole (lists, and tables keyed by user names).
+_WHOLE_SECTIONS = {"channels"}
+
+
+def effective(stored: dict | None) -> dict:
+    """Defaults overlaid with the stored document, table by table."""
+    result = copy.deepcopy(DEFAULTS)
+    for key, value in (stored or {}).items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict) and key not in _WHOLE_SECTIONS:
+            result[key] = _merge(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def _merge(base: dict, over: dict) -> dict:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+# --- reading and writing TOML ------------------------------------------------------------
+
+
+def parse_toml(text: str, source: str = "config") -> dict:
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CSError(f"{source} is not valid TOML: {exc}; fix it and load it again") from exc
+
+
+def dump_toml(config: dict) -> str:
+    """TOML for the shapes a configuration has: scalars, lists, tables and arrays of tables."""
+    lines: list[str] = []
+    _dump_table(config, [], lines)
+    return "\n".join(lines).strip() + "\n"
+
+
+def _is_table_array(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _dump_table(table: dict, path: list[str], lines: list[str]) -> None:
+    scalars = {k: v for k, v in table.items() if not isinstance(v, dict) and not _is_table_array(v)}
+    for key, value in scalars.items():
+        lines.append(f"{_key(key)} = {_value(value)}")
+    for key, value in table.items():
+        if isinstance(value, dict):
+            sub = path + [key]
+            has_scalars = any(not isinstance(v, dict) and not _is_table_array(v) for v in value.values())
+            if has_scalars or not value:
+                lines.append("")
+                lines.append(f"[{'.'.join(_key(p) for p in sub)}]")
+            _dump_table(value, sub, lines)
+        elif _is_table_array(value):
+            for item in value:
+                lines.append("")
+                lines.append(f"[[{'.'.join(_key(p) for p in path + [key])}]]")
+                _dump_table(item, path + [key], lines)
+
+
+def _key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        # A JSON string is a valid TOML basic string (same escapes).
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def schema_text(name: str) -> str:
+    """A JSON Schema shipped with the package (installed as cs.schemas, or the repo's schemas/)."""
+    from importlib import resources
+
+    try:
+        return resources.files("cs.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
+    except ModuleNotFoundError:
+        from pathlib import Path
+
+        return (Path(__file__).resolve().parent.parent / "schemas" / f"{name}.schema.json").read_text("utf-8")
+
+
+def validate(stored: dict) -> dict:
+    """Check a stored document against the schema and the rules a schema cannot say; return the effective config."""
+    import jsonschema
+
+    schema = json.loads(schema_text("config"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(stored), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise CSError("invalid configuration: " + "; ".join(_describe(e) for e in errors[:5]))
+    config = effective(stored)
+    _check_semantics(config)
+    return config
+
+
+def _describe(error) -> str:
+    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    return f"{where}: {error.message}"
+
+
+def _check_semantics(config: dict) -> None:
+    from cs import clock
+
+    if "timezone" in config:
+        clock.get_zone(config["timezone"])
+    for field in ("extra_holidays", "extra_workdays"):
+        for day in config[field]:
+            _check(lambda: _iso_date(day), f"{field}: {day!r} is not a date YYYY-MM-DD")
+    _check(lambda: clock.ContactHours(config["contact_hours"]), "contact_hours")
+    for priority, sla in config["sla"].items():
+        for key, text in sla.items():
+            _check(lambda: clock.parse_duration(text), f"sla.{priority}.{key}")
+    for key in ("retry_after",):
+        _check(lambda: clock.parse_duration(config["callback"][key]), f"callback.{key}")
+    for policy in config["callback_policy"]:
+        for key in ("within", "delay"):
+            if key in policy:
+                _check(lambda: clock.parse_duration(policy[key]), f"callback_policy {policy['code']}.{key}")
+    for key in ("escalate_after", "repeat_every"):
+        if key in config["alerts"]:
+            _check(lambda: clock.parse_duration(config["alerts"][key]), f"alerts.{key}")
+    _check(lambda: clock.ContactHours([config["alerts"]["alert_hours"]]), "alerts.alert_hours")
+    for section in ("shift", "callback_policy", "duty", "rule", "team"):
+        codes = [item["code"] for item in config[section]]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise CSError(f"invalid configuration: {section} code {', '.join(duplicates)} is defined twice")
+    for channel in config["alerts"]["channels"]:
+        if channel != "stdout" and channel not in config["channels"]:
+            raise CSError(
+                f"invalid configuration: alerts.channels names '{channel}' but there is no [channels.{channel}] table"
+            )
+
+
+def _iso_date(text: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
+
+
+def _check(action, where: str) -> None:
+    try:
+        action()
+    except (ValueError, TypeError) as exc:
+        raise CSError(f"invalid configuration: {where}: {exc}") from exc
+
+
+# --- dotted keys for `config get/set` ------------------------------------------------------
+
+
+def _split_key(key: str) -> list:
+    if not key or not re.fullmatch(r"[A-Za-z0-9_.-]+", key):
+        raise CSError(f"'{key}' is not a configuration key; see 'cs config show' for the keys")
+    return [int(part) if part.isdigit() else part for part in key.split(".")]
+
+
+def get_key(config: dict, key: str):
+    node = config
+    for part in _split_key(key):
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            raise CSError(f"no configuration key '{key}'; see 'cs config show'") from None
+    return node
+
+
+def set_key(stored: dict, effective_config: dict, key: str, value) -> dict:
+    """A new stored document with KEY set; the section is copied from the effective config first."""
+    parts = _split_key(key)
+    new = copy.deepcopy(stored)
+    top = parts[0]
+    if top not in new and top in effective_config:
+        new[top] = copy.deepcopy(effective_config[top])
+    node = new
+    for part in parts[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            raise CSError(f"no configuration key '{key}'; see 'cs config show'") from None
+    last = parts[-1]
+    if isinstance(node, list) and (not isinstance(last, int) or last >= len(node)):
+        raise CSError(f"no configuration key '{key}': index out of range")
+    node[last] = value
+    return new
+
+
+def parse_value(text: str):
+    """A value typed on the command line: TOML syntax when it parses (3, true, ["a"]), else a plain string."""
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+# --- versions in the database --------------------------------------------------------------
+
+
+def load_stored(db) -> dict:
+    row = db.one("SELECT config FROM config_versions ORDER BY id DESC LIMIT 1")
+    return json.loads(row["config"]) if row else {}
+
+
+def load(db) -> dict:
+    return effective(load_stored(db))
+
+
+def save(db, stored: dict, *, at: str, actor: str, source: str) -> int:
+    before = load_stored(db)
+    cur = db.execute(
+        "INSERT INTO config_versions (created_at, created_by, source, config) VALUES (?, ?, ?, ?)",
+        (at, actor, source, json.dumps(stored, ensure_ascii=False)),
+    )
+    db.audit(at, actor, f"config.{source.split(' ')[0]}", "config", cur.lastrowid, before, stored)
+    return cur.lastrowid
+
+
+def versions(db) -> list[dict]:
+    return [
+        dict(row)
+        for row in db.all("SELECT id AS version, created_at, created_by, source FROM config_versions ORDER BY id")
+    ]

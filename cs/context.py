@@ -1,0 +1,61 @@
+"""What every domain function receives: the database, the one `now`, the configuration and the actor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Callable
+
+
+@dataclass
+class Context:
+    db: object
+    now: datetime
+    config: dict
+    actor: str
+    tz_name: str | None = None
+    warn: Callable[[str], None] = field(default=lambda message: None)
+
+    @cached_property
+    def tz(self):
+        from cs import clock
+
+        return clock.get_zone(self.tz_name or self.config.get("timezone") or "UTC")
+
+    @cached_property
+    def calendar(self):
+        from cs import clock
+
+        return clock.WorkCalendar(
+            self.config["calendar"],
+            self.config["extra_holidays"],
+            self.config["extra_workdays"],
+            warn=self.warn,
+        )
+
+    @cached_property
+    def contact_hours(self):
+        from cs import clock
+
+        return clock.ContactHours(self.config["contact_hours"])
+
+    @cached_property
+    def now_db(self) -> str:
+        from cs import clock
+
+        return clock.to_db(self.now)
+
+    def display(self, value) -> str | None:
+        """A stored UTC timestamp as RFC 3339 in the centre's zone."""
+        from cs import clock
+
+        return clock.to_display(value, self.tz)
+
+    def resolve_time(self, spec) -> datetime:
+        """A TimeSpec (or TIME text) read against this context's clock, zone and calendar."""
+        from cs import clock
+
+        if isinstance(spec, str):
+            spec = clock.TimeSpec.parse(spec)
+        return spec.resolve(self.now, self.tz, self.calendar)

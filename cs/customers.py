@@ -1,0 +1,120 @@
+"""Customers (客户档案): upserted from tickets by normalised phone number."""
+
+from __future__ import annotations
+
+import re
+
+from cs.errors import CSError
+
+_COUNTRY_PREFIX = re.compile(r"^(\+86|0086)")
+
+
+def normalise_phone(text: str) -> str:
+    """Digits only, China's +86 / 0086 prefix stripped; 5 to 20 digits or a refusal."""
+    raw = str(text).strip()
+    compact = re.sub(r"[\s\-().]", "", raw)
+    compact = _COUNTRY_PREFIX.sub("", compact)
+    if not re.fullmatch(r"\d+", compact):
+        raise CSError(f"'{raw}' is not a phone number: use digits, optionally with +86, spaces or dashes")
+    if not 5 <= len(compact) <= 20:
+        raise CSError(f"'{raw}' is not a phone number: it has {len(compact)} digits, expected 5 to 20")
+    return compact
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****5678: reports and alerts never show a whole number."""
+    if not phone:
+        return phone
+    if len(phone) >= 8:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return phone[:1] + "*" * (len(phone) - 2) + phone[-1:]
+
+
+def upsert(db, phone: str, name: str | None, at: str) -> None:
+    """Create the customer on first contact; a name is filled in only where none is known."""
+    db.execute(
+        "INSERT INTO customers (phone, name, created_at, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (phone) DO UPDATE SET name = COALESCE(customers.name, excluded.name),"
+        " updated_at = CASE WHEN customers.name IS NULL AND excluded.name IS NOT NULL"
+        " THEN excluded.updated_at ELSE customers.updated_at END",
+        (phone, name or None, at, at),
+    )
+
+
+_SUMMARY_SQL = """
+    SELECT c.phone, c.name, c.vip, c.no_callback,
+           (SELECT COUNT(*) FROM tickets t WHERE t.customer_phone = c.phone) AS tickets,
+           (SELECT MAX(opened_at) FROM tickets t WHERE t.customer_phone = c.phone) AS last_contact_at
+    FROM customers c
+"""
+
+
+def to_json(row, display) -> dict:
+    return {
+        "phone": row["phone"],
+        "name": row["name"],
+        "vip": bool(row["vip"]),
+        "no_callback": bool(row["no_callback"]),
+        "tickets": row["tickets"],
+        "last_contact_at": display(row["last_contact_at"]),
+    }
+
+
+def get(db, phone: str, display) -> dict:
+    normalised = normalise_phone(phone)
+    row = db.one(_SUMMARY_SQL + " WHERE c.phone = ?", (normalised,))
+    if row is None:
+        raise CSError(f"no customer with phone {phone}; see 'cs customer list'")
+    return to_json(row, display)
+
+
+def list_customers(db, display, *, search=None, vip=None, limit=None, sort="-last_contact_at") -> list[dict]:
+    where, params = [], []
+    if search:
+        where.append("(instr(c.phone, ?) > 0 OR instr(COALESCE(c.name, ''), ?) > 0)")
+        params += [search, search]
+    if vip is not None:
+        where.append("c.vip = ?")
+        params.append(1 if vip else 0)
+    sql = "SELECT * FROM (" + _SUMMARY_SQL + (" WHERE " + " AND ".join(where) if where else "") + ")"
+    sql += " ORDER BY " + order_by(sort, {"phone", "name", "tickets", "last_contact_at"})
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return [to_json(row, display) for row in db.all(sql, params)]
+
+
+def order_by(sort: str, allowed: set[str]) -> str:
+    """An ORDER BY clause from '-field' / 'field' (comma separated), checked against known columns."""
+    parts = []
+    for item in sort.split(","):
+        item = item.strip()
+        descending = item.startswith("-")
+        field = item.lstrip("-+")
+        if field not in allowed:
+            raise CSError(f"cannot sort by '{field}'; use one of: {', '.join(sorted(allowed))} (prefix - for descending)")
+        parts.append(f"{field} {'DESC' if descending else 'ASC'}")
+    return ", ".join(parts)
+
+
+def set_flags(db, phone: str, *, at: str, actor: str, display, name=None, vip=None, no_callback=None) -> dict:
+    normalised = normalise_phone(phone)
+    if name is not None and not name.strip():
+        raise CSError("a customer's name may not be empty")
+    existing = db.one("SELECT * FROM customers WHERE phone = ?", (normalised,))
+    before = dict(existing) if existing else None
+    if existing is None:
+        db.execute(
+            "INSERT INTO customers (phone, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            (normalised, name, at, at),
+        )
+    changes = {"name": name.strip() if name else None, "vip": vip, "no_callback": no_callback}
+    changes = {k: (int(v) if isinstance(v, bool) else v) for k, v in changes.items() if v is not None}
+    if changes:
+        assignments = ", ".join(f"{key} = :{key}" for key in changes)
+        db.execute(
+            f"UPDATE customers SET {assignments}, updated_at = :at WHERE phone = :phone",
+            {**changes, "at": at, "phone": normalised},
+        )
+    after = dict(db.one("SELECT * FROM customers WHERE phone = ?", (normalised,)))
+    db.audit(at, actor, "customer.set", "customer", normalised, before, after)
+    return get(db, normalised, display)

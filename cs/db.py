@@ -1,0 +1,285 @@
+"""The SQLite file: opening it safely, numbered migrations, transactions and the audit trail.
+
+Migrations follow the llm pattern: an ordered list of small functions `mNNN_what`, each run once
+in its own transaction and recorded in `_migrations`. A migration is never edited after it has
+landed; a change to the schema is a new function at the end of the list.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+from cs.errors import CSError, DatabaseLocked
+
+BUSY_TIMEOUT_S = 5.0
+
+
+def default_path(environ=os.environ) -> Path:
+    data_home = environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(data_home) / "cs" / "cs.db"
+
+
+class Database:
+    """One connection in autocommit mode; `transaction()` groups a command's writes."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str):
+        self.conn = conn
+        self.path = path
+
+    def execute(self, sql: str, params=()):
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows):
+        return self.conn.executemany(sql, rows)
+
+    def one(self, sql: str, params=()):
+        return self.conn.execute(sql, params).fetchone()
+
+    def value(self, sql: str, params=()):
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def all(self, sql: str, params=()):
+        return self.conn.execute(sql, params).fetchall()
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """BEGIN IMMEDIATE so a writer waits for the lock up front instead of failing mid-way."""
+        if self.conn.in_transaction:
+            yield self
+            return
+        with translate_errors(self.path):
+            self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            with translate_errors(self.path):
+                self.conn.execute("COMMIT")
+
+    def audit(self, at: str, actor: str, action: str, entity: str, entity_id, before=None, after=None):
+        self.conn.execute(
+            "INSERT INTO audit (at, actor, action, entity, entity_id, before, after) VALUES (?,?,?,?,?,?,?)",
+            (at, actor, action, entity, None if entity_id is None else str(entity_id),
+             _json_or_none(before), _json_or_none(after)),
+        )
+
+    def schema_version(self) -> int:
+        return self.value("SELECT COALESCE(MAX(version), 0) FROM _migrations")
+
+    def close(self):
+        self.conn.close()
+
+
+def _json_or_none(value):
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@contextlib.contextmanager
+def translate_errors(path):
+    """Turn SQLite's low-level failures into messages a user can act on."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            raise DatabaseLocked(
+                f"the database {path} stayed locked for more than {BUSY_TIMEOUT_S:g} s; try again shortly"
+            ) from exc
+        if "unable to open" in text or "readonly" in text or "read-only" in text:
+            raise CSError(f"cannot open the database {path} ({text}); check the path and its permissions") from exc
+        raise
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            raise CSError(
+                f"{path} is not a cs database ({exc}); point --db or CS_DB at a cs database or a new file"
+            ) from exc
+        raise
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database owner-only before SQLite opens it (its -wal/-shm files copy the mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def connect(path, migrate: bool = True) -> Database:
+    """Open (creating if needed) the database at `path`, migrated to this version's schema."""
+    path = Path(path)
+    if str(path) != ":memory:":
+        if path.is_dir():
+            raise CSError(f"{path} is a directory; --db needs a database file")
+        _create_private_file(path)
+    with translate_errors(path):
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        db = Database(conn, str(path))
+        if migrate:
+            migrate_database(db)
+    return db
+
+
+def migrate_database(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    current = db.schema_version()
+    if current > len(MIGRATIONS):
+        raise CSError(
+            f"the database {db.path} has schema version {current}, newer than this cs understands "
+            f"({len(MIGRATIONS)}); upgrade cs (pip install -U cs-desk) before using it"
+        )
+    for version, step in enumerate(MIGRATIONS, start=1):
+        if version <= current:
+            continue
+        with db.transaction():
+            # Another process may have migrated while we waited for the write lock.
+            if db.schema_version() >= version:
+                continue
+            step(db)
+            db.execute(
+                "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                (version, step.__name__),
+            )
+
+
+# --- migrations: append only -------------------------------------------------------------
+
+
+def run_script(db: Database, script: str) -> None:
+    """Run statements one by one: executescript() would COMMIT the migration's transaction."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement!r}")
+
+
+def m001_foundation(db: Database) -> None:
+    run_script(db, 
+        """
+        CREATE TABLE config_versions (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            source TEXT NOT NULL,
+            config TEXT NOT NULL
+        );
+
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_id TEXT,
+            before TEXT,
+            after TEXT
+        );
+        CREATE INDEX audit_entity ON audit (entity, entity_id);
+        CREATE INDEX audit_at ON audit (at);
+
+        CREATE TABLE agents (
+            handle TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            team TEXT,
+            role TEXT NOT NULL CHECK (role IN ('agent', 'leader', 'supervisor')),
+            email TEXT,
+            mobile TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE customers (
+            phone TEXT PRIMARY KEY,
+            name TEXT,
+            vip INTEGER NOT NULL DEFAULT 0,
+            no_callback INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            opened_at TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            category TEXT NOT NULL,
+            priority TEXT NOT NULL,
+            status TEXT NOT NULL,
+            summary TEXT NOT NULL CHECK (summary <> ''),
+            detail TEXT,
+            customer_name TEXT,
+            customer_phone TEXT REFERENCES customers (phone),
+            agent TEXT REFERENCES agents (handle),
+            department TEXT,
+            about_agent TEXT REFERENCES agents (handle),
+            verdict TEXT CHECK (verdict IN ('upheld', 'rejected')),
+            verdict_at TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            first_response_at TEXT,
+            first_response_due_at TEXT NOT NULL,
+            resolved_at TEXT,
+            resolve_due_at TEXT NOT NULL,
+            pending_since TEXT,
+            paused_s INTEGER NOT NULL DEFAULT 0,
+            closed_at TEXT,
+            resolution TEXT,
+            fcr INTEGER NOT NULL DEFAULT 0,
+            satisfaction INTEGER CHECK (satisfaction BETWEEN 1 AND 5),
+            created_by TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX tickets_opened ON tickets (opened_at);
+        CREATE INDEX tickets_status ON tickets (status, opened_at);
+        CREATE INDEX tickets_agent ON tickets (agent, opened_at);
+        CREATE INDEX tickets_phone ON tickets (customer_phone, opened_at);
+        CREATE INDEX tickets_about ON tickets (about_agent, verdict_at);
+        CREATE INDEX tickets_resolved ON tickets (resolved_at);
+
+        CREATE TABLE ticket_events (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            from_status TEXT,
+            to_status TEXT,
+            text TEXT
+        );
+        CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id, at);
+
+        -- Full-text search over summary, detail and notes. The trigram tokenizer finds Chinese
+        -- phrases of three characters or more; shorter terms fall back to instr().
+        CREATE VIRTUAL TABLE ticket_fts USING fts5 (summary, detail, notes, tokenize = 'trigram');
+        CREATE TRIGGER tickets_fts_insert AFTER INSERT ON tickets BEGIN
+            INSERT INTO ticket_fts (rowid, summary, detail, notes) VALUES (new.id, new.summary, COALESCE(new.detail, ''), '');
+        END;
+        CREATE TRIGGER tickets_fts_update AFTER UPDATE OF summary, detail ON tickets BEGIN
+            UPDATE ticket_fts SET summary = new.summary, detail = COALESCE(new.detail, '') WHERE rowid = new.id;
+        END;
+        CREATE TRIGGER ticket_notes_fts AFTER INSERT ON ticket_events WHEN new.kind = 'note' BEGIN
+            UPDATE ticket_fts SET notes = notes || char(10) || new.text WHERE rowid = new.ticket_id;
+        END;
+        """
+    )
+
+
+MIGRATIONS = [m001_foundation]

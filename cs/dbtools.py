@@ -1,0 +1,73 @@
+"""Looking after the database file: info, online backup, integrity check."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+from cs.errors import CSError
+
+TABLES = ("agents", "customers", "tickets", "ticket_events", "config_versions", "audit")
+
+
+def info(db) -> dict:
+    path = Path(db.path)
+    size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+    existing = {row[0] for row in db.all("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    from cs.db import MIGRATIONS
+
+    return {
+        "path": str(path.resolve()),
+        "size_bytes": size,
+        "schema_version": db.schema_version(),
+        "schema_version_supported": len(MIGRATIONS),
+        "journal_mode": db.value("PRAGMA journal_mode"),
+        "mode": oct(stat.S_IMODE(path.stat().st_mode)),
+        "tables": {name: db.value(f"SELECT COUNT(*) FROM {name}") for name in TABLES if name in existing},
+        "warnings": _permission_warnings(path),
+    }
+
+
+def _permission_warnings(path: Path) -> list[str]:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return [f"{path} can be read by other users (mode {oct(mode)}); run: chmod 600 {path}"]
+    return []
+
+
+def backup(db, target: str, *, force: bool = False) -> int:
+    """SQLite's online backup API: a consistent snapshot even while other processes write."""
+    target_path = Path(target)
+    if target_path.resolve() == Path(db.path).resolve():
+        raise CSError("the backup path is the database itself; choose another file")
+    if target_path.exists():
+        if not force:
+            raise CSError(f"{target} exists; choose a new file or pass --force to replace it")
+        target_path.unlink()
+    target_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+    destination = sqlite3.connect(str(target_path))
+    try:
+        db.conn.backup(destination)
+        pages = destination.execute("PRAGMA page_count").fetchone()[0]
+        # The copy is a standalone file: no -wal beside it.
+        destination.execute("PRAGMA journal_mode = DELETE")
+    except BaseException:
+        destination.close()
+        target_path.unlink(missing_ok=True)
+        raise
+    destination.close()
+    return pages
+
+
+def check(db) -> dict:
+    integrity = [row[0] for row in db.all("PRAGMA integrity_check")]
+    foreign = [
+        {"table": row[0], "rowid": row[1], "parent": row[2]}
+        for row in db.all("PRAGMA foreign_key_check")
+    ]
+    ok = integrity == ["ok"] and not foreign
+    return {"ok": ok, "integrity": integrity, "foreign_key_problems": foreign}

@@ -1,0 +1,74 @@
+"""Enumerations: the English code is stored; the Chinese label is accepted on input and shown in tables."""
+
+from __future__ import annotations
+
+from cs.errors import CSError
+
+CHANNELS = {
+    "phone": ("来电", "phone"),
+    "visit": ("来访", "visit"),
+    "online": ("在线", "online"),
+    "email": ("邮件", "email"),
+    "sms": ("短信", "SMS"),
+    "letter": ("信函", "letter"),
+    "social": ("社交媒体", "social media"),
+}
+CATEGORIES = {
+    "inquiry": ("咨询", "inquiry"),
+    "complaint": ("投诉", "complaint"),
+    "repair": ("报修", "repair"),
+    "return": ("退换货", "return"),
+    "suggestion": ("建议", "suggestion"),
+    "booking": ("预约", "booking"),
+    "other": ("其他", "other"),
+}
+PRIORITIES = {
+    "low": ("低", "low"),
+    "normal": ("普通", "normal"),
+    "high": ("高", "high"),
+    "urgent": ("紧急", "urgent"),
+}
+STATUSES = {
+    "open": ("待处理", "open"),
+    "in_progress": ("处理中", "in progress"),
+    "pending": ("挂起", "pending"),
+    "resolved": ("已解决", "resolved"),
+    "closed": ("已关闭", "closed"),
+}
+VERDICTS = {
+    "upheld": ("投诉成立", "upheld"),
+    "rejected": ("投诉不成立", "rejected"),
+}
+ROLES = {
+    "agent": ("客服", "agent"),
+    "leader": ("组长", "team leader"),
+    "supervisor": ("主管", "supervisor"),
+}
+
+# Short forms people type for verdicts.
+_ALIASES = {"成立": "upheld", "不成立": "rejected"}
+
+
+def normalise(value: str, table: dict, what: str) -> str:
+    """The code for `value`, given as code, Chinese label or English label (any case)."""
+    text = value.strip()
+    if text in table:
+        return text
+    folded = text.lower()
+    for code, (zh, en) in table.items():
+        if text == zh or folded == en.lower() or folded == code:
+            return code
+    if text in _ALIASES and _ALIASES[text] in table:
+        return _ALIASES[text]
+    raise CSError(f"unknown {what} '{value}'; use one of: {choices_text(table)}")
+
+
+def choices_text(table: dict) -> str:
+    return ", ".join(f"{code} ({zh})" for code, (zh, _) in table.items())
+
+
+def label(table: dict, code, lang: str) -> str:
+    if code is None:
+        return ""
+    zh, en = table.get(code, (code, code))
+    return zh if lang == "zh" else en

@@ -1,0 +1,503 @@
+"""Tickets (工单): intake, the status machine, SLA deadlines and breaches, history and search.
+
+SLA clocks: `first_response` runs in elapsed time from `opened_at`. `resolve` runs on the
+working clock (only working days count, see clock.add_working_seconds) and stops while the
+ticket is pending; the paused working seconds are kept in `paused_s`, so the deadline is always
+`opened_at + resolve + paused` on the working clock and can be recomputed from facts.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from cs import agents as agents_mod
+from cs import clock, customers
+from cs.enums import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS, normalise
+from cs.errors import CSError
+
+FIELDS = (
+    "id", "opened_at", "channel", "category", "priority", "status", "summary", "detail",
+    "customer_name", "customer_phone", "agent", "department", "about_agent", "verdict", "tags",
+    "first_response_at", "first_response_due_at", "resolved_at", "resolve_due_at", "closed_at",
+    "resolution", "fcr", "breached", "satisfaction", "created_by", "updated_at",
+)
+TIME_FIELDS = ("opened_at", "first_response_at", "first_response_due_at", "resolved_at", "resolve_due_at",
+               "closed_at", "updated_at")
+OPEN_STATUSES = ("open", "in_progress", "pending")
+SORTABLE = {"id", "opened_at", "priority", "status", "agent", "category", "channel", "updated_at",
+            "resolved_at", "first_response_at"}
+MAX_SUMMARY = 1000
+MAX_TEXT = 100_000
+
+
+# --- SLA ----------------------------------------------------------------------------------
+
+
+def _working_seconds(duration: clock.Duration) -> int:
+    return duration.amount * 86400 if duration.unit == "wd" else duration.seconds()
+
+
+def sla(config: dict, priority: str) -> tuple[clock.Duration, clock.Duration]:
+    entry = config["sla"][priority]
+    return clock.parse_duration(entry["first_response"]), clock.parse_duration(entry["resolve"])
+
+
+def due_times(ctx, opened: datetime, priority: str, paused_s: int = 0) -> tuple[str, str]:
+    first_response, resolve = sla(ctx.config, priority)
+    first_due = clock.add_duration(opened, first_response, ctx.tz, ctx.calendar)
+    resolve_due = clock.add_working_seconds(opened, _working_seconds(resolve) + paused_s, ctx.tz, ctx.calendar)
+    return clock.to_db(first_due), clock.to_db(resolve_due)
+
+
+def is_breached(row, now_db: str) -> bool:
+    first = row["first_response_at"]
+    if (first is not None and first > row["first_response_due_at"]) or (
+        first is None and now_db > row["first_response_due_at"]
+    ):
+        return True
+    if row["resolved_at"] is not None:
+        return row["resolved_at"] > row["resolve_due_at"]
+    if row["status"] == "pending":
+        return row["pending_since"] > row["resolve_due_at"]
+    return now_db > row["resolve_due_at"]
+
+
+BREACHED_SQL = """(
+    (t.first_response_at IS NOT NULL AND t.first_response_at > t.first_response_due_at)
+    OR (t.first_response_at IS NULL AND t.first_response_due_at < :now)
+    OR (t.resolved_at IS NOT NULL AND t.resolved_at > t.resolve_due_at)
+    OR (t.resolved_at IS NULL AND t.status = 'pending' AND t.pending_since > t.resolve_due_at)
+    OR (t.resolved_at IS NULL AND t.status <> 'pending' AND t.resolve_due_at < :now)
+)"""
+
+
+def _projected_resolve_due(ctx, row) -> str:
+    """While pending the deadline moves with the clock: show where it stands if work resumed now."""
+    if row["status"] != "pending" or row["pending_since"] >= ctx.now_db:
+        return row["resolve_due_at"]
+    paused = clock.working_seconds_between(clock.from_db(row["pending_since"]), ctx.now, ctx.tz, ctx.calendar)
+    return clock.to_db(clock.add_working_seconds(clock.from_db(row["resolve_due_at"]), paused, ctx.tz, ctx.calendar))
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+def to_json(ctx, row) -> dict:
+    display = ctx.display
+    return {
+        "id": row["id"],
+        "opened_at": display(row["opened_at"]),
+        "channel": row["channel"],
+        "category": row["category"],
+        "priority": row["priority"],
+        "status": row["status"],
+        "summary": row["summary"],
+        "detail": row["detail"],
+        "customer_name": row["customer_name"],
+        "customer_phone": row["customer_phone"],
+        "agent": row["agent"],
+        "department": row["department"],
+        "about_agent": row["about_agent"],
+        "verdict": row["verdict"],
+        "tags": json.loads(row["tags"]),
+        "first_response_at": display(row["first_response_at"]),
+        "first_response_due_at": display(row["first_response_due_at"]),
+        "resolved_at": display(row["resolved_at"]),
+        "resolve_due_at": display(_projected_resolve_due(ctx, row)),
+        "closed_at": display(row["closed_at"]),
+        "resolution": row["resolution"],
+        "fcr": bool(row["fcr"]),
+        "breached": is_breached(row, ctx.now_db),
+        "satisfaction": row["satisfaction"],
+        "created_by": row["created_by"],
+        "updated_at": display(row["updated_at"]),
+    }
+
+
+def _row(ctx, ticket_id: int):
+    row = ctx.db.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+    if row is None:
+        raise CSError(f"ticket {ticket_id} not found; see 'cs ticket list'")
+    return row
+
+
+def get(ctx, ticket_id: int) -> dict:
+    return to_json(ctx, _row(ctx, ticket_id))
+
+
+def history(ctx, ticket_id: int) -> list[dict]:
+    rows = ctx.db.all(
+        "SELECT at, actor, kind, from_status, to_status, text FROM ticket_events WHERE ticket_id = ? ORDER BY at, id",
+        (ticket_id,),
+    )
+    return [{**dict(r), "at": ctx.display(r["at"])} for r in rows]
+
+
+def show(ctx, ticket_id: int, callbacks_of=None) -> dict:
+    """The ticket with its history and its callbacks (`callbacks_of(ctx, ticket_id)` when callbacks exist)."""
+    ticket = get(ctx, ticket_id)
+    ticket["history"] = history(ctx, ticket_id)
+    ticket["callbacks"] = callbacks_of(ctx, ticket_id) if callbacks_of else []
+    return ticket
+
+
+# --- input checks -------------------------------------------------------------------------
+
+
+def clean_text(value: str | None, what: str, limit: int = MAX_TEXT, required: bool = False) -> str | None:
+    if value is None:
+        if required:
+            raise CSError(f"the {what} may not be empty")
+        return None
+    text = value.strip()
+    if required and not text:
+        raise CSError(f"the {what} may not be empty")
+    if len(text) > limit:
+        raise CSError(f"the {what} is {len(text)} characters long; the limit is {limit}")
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+        raise CSError(f"the {what} contains control characters; remove them")
+    return text or None
+
+
+def clean_tags(tags) -> list[str]:
+    seen: list[str] = []
+    for tag in tags or ():
+        tag = tag.strip()
+        if not tag or any(ch in tag for ch in ",; \t\n"):
+            raise CSError(f"'{tag}' is not a usable tag: no spaces, commas or semicolons")
+        if tag not in seen:
+            seen.append(tag)
+    return seen
+
+
+def _check_at(ctx, at: datetime, row=None, what: str = "--at") -> str:
+    at_db = clock.to_db(at)
+    if at_db > ctx.now_db:
+        raise CSError(f"{what} {ctx.display(at_db)} is in the future; records describe what has happened")
+    if row is not None and at_db < row["opened_at"]:
+        raise CSError(f"{what} {ctx.display(at_db)} is before the ticket was opened ({ctx.display(row['opened_at'])})")
+    return at_db
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def add(
+    ctx,
+    *,
+    channel: str,
+    category: str,
+    summary: str,
+    customer=None,
+    phone=None,
+    detail=None,
+    priority="normal",
+    agent=None,
+    department=None,
+    about=None,
+    tags=(),
+    opened_at: datetime | None = None,
+) -> dict:
+    db = ctx.db
+    opened = opened_at or ctx.now
+    opened_db = _check_at(ctx, opened, what="--opened-at")
+    values = {
+        "channel": normalise(channel, CHANNELS, "channel"),
+        "category": normalise(category, CATEGORIES, "category"),
+        "priority": normalise(priority, PRIORITIES, "priority"),
+        "summary": clean_text(summary, "summary", MAX_SUMMARY, required=True),
+        "detail": clean_text(detail, "detail"),
+        "customer_name": clean_text(customer, "customer name", 200),
+        "customer_phone": customers.normalise_phone(phone) if phone else None,
+        "department": clean_text(department, "department", 200),
+        "tags": json.dumps(clean_tags(tags), ensure_ascii=False),
+    }
+    if agent:
+        values["agent"] = agents_mod.require_active(db, agent)
+    else:
+        values["agent"] = ctx.actor if agents_mod.is_registered(db, ctx.actor) else None
+    values["about_agent"] = agents_mod.require_active(db, about, "agent (--about)") if about else None
+    first_due, resolve_due = due_times(ctx, opened, values["priority"])
+    if values["customer_phone"]:
+        customers.upsert(db, values["customer_phone"], values["customer_name"], opened_db)
+    cur = db.execute(
+        "INSERT INTO tickets (opened_at, channel, category, priority, status, summary, detail, customer_name,"
+        " customer_phone, agent, department, about_agent, tags, first_response_due_at, resolve_due_at,"
+        " created_by, updated_at) VALUES (:opened_at, :channel, :category, :priority, 'open', :summary, :detail,"
+        " :customer_name, :customer_phone, :agent, :department, :about_agent, :tags, :first_due, :resolve_due,"
+        " :actor, :now)",
+        {**values, "opened_at": opened_db, "first_due": first_due, "resolve_due": resolve_due,
+         "actor": ctx.actor, "now": ctx.now_db},
+    )
+    ticket_id = cur.lastrowid
+    _event(ctx, ticket_id, opened_db, "created", None, "open", values["summary"])
+    ticket = get(ctx, ticket_id)
+    db.audit(ctx.now_db, ctx.actor, "ticket.add", "ticket", ticket_id, None, ticket)
+    return ticket
+
+
+def _event(ctx, ticket_id, at_db, kind, from_status=None, to_status=None, text=None):
+    ctx.db.execute(
+        "INSERT INTO ticket_events (ticket_id, at, actor, kind, from_status, to_status, text) VALUES (?,?,?,?,?,?,?)",
+        (ticket_id, at_db, ctx.actor, kind, from_status, to_status, text),
+    )
+
+
+def _change(ctx, row, at_db: str, kind: str, changes: dict, text=None) -> dict:
+    """Write `changes` to the ticket, with a history event and an audit record of before/after."""
+    before = {key: row[key] for key in changes}
+    assignments = ", ".join(f"{key} = :{key}" for key in changes)
+    ctx.db.execute(
+        f"UPDATE tickets SET {assignments}, updated_at = :updated_at WHERE id = :id",
+        {**changes, "updated_at": ctx.now_db, "id": row["id"]},
+    )
+    to_status = changes.get("status")
+    _event(ctx, row["id"], at_db, kind, row["status"] if to_status else None, to_status, text)
+    ctx.db.audit(ctx.now_db, ctx.actor, f"ticket.{kind}", "ticket", row["id"], before, changes)
+    return get(ctx, row["id"])
+
+
+def _refuse_state(row, action: str, allowed) -> None:
+    if row["status"] not in allowed:
+        raise CSError(
+            f"ticket {row['id']} is {row['status']}; {action} needs a ticket that is {' or '.join(allowed)}"
+            f" (see 'cs ticket show {row['id']}')"
+        )
+
+
+def _unpause(ctx, row, at: datetime) -> dict:
+    """Leaving `pending`: add the paused working time to the resolve deadline."""
+    if row["status"] != "pending" or row["pending_since"] is None:
+        return {}
+    since = clock.from_db(row["pending_since"])
+    paused = row["paused_s"] + clock.working_seconds_between(since, max(at, since), ctx.tz, ctx.calendar)
+    _, resolve_due = due_times(ctx, clock.from_db(row["opened_at"]), row["priority"], paused)
+    return {"paused_s": paused, "pending_since": None, "resolve_due_at": resolve_due}
+
+
+def respond(ctx, ticket_id: int, at: datetime | None = None) -> dict:
+    row = _row(ctx, ticket_id)
+    at_db = _check_at(ctx, at or ctx.now, row)
+    if row["first_response_at"] is not None:
+        raise CSError(f"ticket {ticket_id} was already answered at {ctx.display(row['first_response_at'])}")
+    _refuse_state(row, "a first response", OPEN_STATUSES)
+    changes = {"first_response_at": at_db}
+    if row["status"] == "open":
+        changes["status"] = "in_progress"
+    return _change(ctx, row, at_db, "responded", changes)
+
+
+def assign(ctx, ticket_id: int, agent: str, at: datetime | None = None) -> dict:
+    row = _row(ctx, ticket_id)
+    at_db = _check_at(ctx, at or ctx.now, row)
+    agents_mod.require_active(ctx.db, agent)
+    _refuse_state(row, "assigning", OPEN_STATUSES + ("resolved",))
+    if row["agent"] == agent:
+        raise CSError(f"ticket {ticket_id} is already assigned to {agent}")
+    return _change(ctx, row, at_db, "assigned", {"agent": agent}, f"{row['agent'] or '-'} → {agent}")
+
+
+def update(ctx, ticket_id: int, at: datetime | None = None, *, add_tags=(), remove_tags=(), **fields) -> dict:
+    row = _row(ctx, ticket_id)
+    at_db = _check_at(ctx, at or ctx.now, row)
+    if row["status"] == "closed":
+        raise CSError(f"ticket {ticket_id} is closed; reopen it first with 'cs ticket reopen {ticket_id}'")
+    changes = _field_changes(ctx, fields)
+    if add_tags or remove_tags:
+        tags = [t for t in json.loads(row["tags"]) if t not in clean_tags(remove_tags)]
+        tags += [t for t in clean_tags(add_tags) if t not in tags]
+        changes["tags"] = json.dumps(tags, ensure_ascii=False)
+    changes = {key: value for key, value in changes.items() if row[key] != value}
+    if not changes:
+        raise CSError(f"nothing to change on ticket {ticket_id}; give an option with a new value")
+    if "priority" in changes:
+        first_due, resolve_due = due_times(ctx, clock.from_db(row["opened_at"]), changes["priority"], row["paused_s"])
+        changes.update(first_response_due_at=first_due, resolve_due_at=resolve_due)
+    if changes.get("customer_phone"):
+        customers.upsert(ctx.db, changes["customer_phone"], changes.get("customer_name") or row["customer_name"], at_db)
+    return _change(ctx, row, at_db, "updated", changes, ", ".join(sorted(changes)))
+
+
+def _field_changes(ctx, fields: dict) -> dict:
+    checks = {
+        "summary": lambda v: clean_text(v, "summary", MAX_SUMMARY, required=True),
+        "detail": lambda v: clean_text(v, "detail"),
+        "channel": lambda v: normalise(v, CHANNELS, "channel"),
+        "category": lambda v: normalise(v, CATEGORIES, "category"),
+        "priority": lambda v: normalise(v, PRIORITIES, "priority"),
+        "customer_name": lambda v: clean_text(v, "customer name", 200),
+        "customer_phone": lambda v: customers.normalise_phone(v) if v.strip() else None,
+        "department": lambda v: clean_text(v, "department", 200),
+        "about_agent": lambda v: agents_mod.require_active(ctx.db, v, "agent (--about)") if v.strip() else None,
+    }
+    return {key: checks[key](value) for key, value in fields.items() if value is not None}
+
+
+def note(ctx, ticket_id: int, text: str, at: datetime | None = None) -> dict:
+    row = _row(ctx, ticket_id)
+    at_db = _check_at(ctx, at or ctx.now, row)
+    text = clean_text(text, "note", required=True)
+    _event(ctx, ticket_id, at_db, "note", None, None, text)
+    ctx.db.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (ctx.now_db, ticket_id))
+    ctx.db.audit(ctx.now_db, ctx.actor, "ticket.note", "ticket", ticket_id, None, {"note": text})
+    return get(ctx, ticket_id)
+
+
+def pend(ctx, ticket_id: int, reason: str | None = None, at: datetime | None = None) -> dict:
+    row = _row(ctx, ticket_id)
+    at_db = _check_at(ctx, at or ctx.now, row)
+    _refuse_state(row, "pending", ("open", "in_progress"))
+    reason = clean_text(reason, "reason")
+    return _change(ctx, row, at_db, "pended", {"status": "pending", "pending_since": at_db}, reason)
+
+
+def resume(ctx, ticket_id: int, at: datetime | None = None) -> dict:
+    row = _row(ctx, ticket_id)
+    at = at or ctx.now
+    at_db = _check_at(ctx, at, row)
+    _refuse_state(row, "resuming", ("pending",))
+    _not_before_pending(ctx, row, at_db)
+    return _change(ctx, row, at_db, "resumed", {"status": "in_progress", **_unpause(ctx, row, at)})
+
+
+def _not_before_pending(ctx, row, at_db):
+    if row["pending_since"] and at_db < row["pending_since"]:
+        raise CSError(f"--at is before the ticket became pending ({ctx.display(row['pending_since'])})")
+
+
+def resolve(ctx, ticket_id: int, resolution: str, fcr: bool = False, at: datetime | None = None) -> dict:
+    row = _row(ctx, ticket_id)
+    at = at or ctx.now
+    at_db = _check_at(ctx, at, row)
+    _refuse_state(row, "resolving", OPEN_STATUSES)
+    _not_before_pending(ctx, row, at_db)
+    changes = {
+        "status": "resolved",
+        "resolved_at": at_db,
+        "resolution": clean_text(resolution, "resolution", required=True),
+        "fcr": 1 if fcr else 0,
+        **_unpause(ctx, row, at),
+    }
+    if row["first_response_at"] is None:
+        changes["first_response_at"] = at_db  # an unanswered ticket counts as answered at resolution
+    return _change(ctx, row, at_db, "resolved", changes, changes["resolution"])
+
+
+def close(ctx, ticket_id: int, at: datetime | None = None) -> dict:
+    row = _row(ctx, ticket_id)
+    at_db = _check_at(ctx, at or ctx.now, row)
+    _refuse_state(row, "closing", ("resolved",))
+    if at_db < row["resolved_at"]:
+        raise CSError(f"--at is before the ticket was resolved ({ctx.display(row['resolved_at'])})")
+    return _change(ctx, row, at_db, "closed", {"status": "closed", "closed_at": at_db})
+
+
+def reopen(ctx, ticket_id: int, reason: str | None = None, at: datetime | None = None) -> dict:
+    row = _row(ctx, ticket_id)
+    at_db = _check_at(ctx, at or ctx.now, row)
+    _refuse_state(row, "reopening", ("resolved", "closed"))
+    changes = {"status": "in_progress", "resolved_at": None, "closed_at": None, "resolution": None, "fcr": 0}
+    text = clean_text(reason, "reason") or f"previous resolution: {row['resolution']}"
+    return _change(ctx, row, at_db, "reopened", changes, text)
+
+
+def verdict(ctx, ticket_id: int, value: str, at: datetime | None = None) -> tuple[dict, list[str]]:
+    """Record 投诉成立/不成立 on a complaint; returns the ticket and warnings for the user."""
+    row = _row(ctx, ticket_id)
+    at_db = _check_at(ctx, at or ctx.now, row)
+    if row["category"] != "complaint":
+        raise CSError(f"ticket {ticket_id} is a {row['category']}, not a complaint; only complaints take a verdict")
+    code = normalise(value, VERDICTS, "verdict")
+    if row["verdict"] == code:
+        raise CSError(f"ticket {ticket_id} already has the verdict {code}")
+    warnings = []
+    if code == "upheld" and not row["about_agent"]:
+        warnings.append(
+            f"ticket {ticket_id} names no agent it is about; set one with 'cs ticket update {ticket_id} --about AGENT'"
+            " so the upheld complaint is attributed"
+        )
+    ticket = _change(ctx, row, at_db, "verdict", {"verdict": code, "verdict_at": at_db}, code)
+    return ticket, warnings
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _search_clause(text: str, params: dict) -> str:
+    """Every whitespace-separated term must match summary, detail or notes (trigram index for 3+ characters)."""
+    clauses = []
+    for n, term in enumerate(text.split()):
+        key = f"term{n}"
+        if len(term) >= 3:
+            params[key] = '"' + term.replace('"', '""') + '"'
+            clauses.append(f"t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :{key})")
+        else:
+            # The trigram index cannot look up terms shorter than three characters.
+            params[key] = term.lower()
+            clauses.append(
+                f"t.id IN (SELECT rowid FROM ticket_fts WHERE instr(lower(summary), :{key}) > 0"
+                f" OR instr(lower(detail), :{key}) > 0 OR instr(lower(notes), :{key}) > 0)"
+            )
+    return " AND ".join(clauses) if clauses else "1"
+
+
+def query(
+    ctx,
+    *,
+    status=(),
+    category=None,
+    channel=None,
+    priority=None,
+    agent=None,
+    phone=None,
+    tag=None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    open_only=False,
+    breached=False,
+    search=None,
+    limit=None,
+    sort="-opened_at,-id",
+):
+    """Tickets matching every filter given, as JSON dicts (a generator: lists can be large)."""
+    where, params = [], {"now": ctx.now_db}
+    if status:
+        codes = [normalise(s, STATUSES, "status") for s in status]
+        where.append("t.status IN (" + ", ".join(f":st{i}" for i in range(len(codes))) + ")")
+        params.update({f"st{i}": code for i, code in enumerate(codes)})
+    for key, value, table in (("category", category, CATEGORIES), ("channel", channel, CHANNELS),
+                              ("priority", priority, PRIORITIES)):
+        if value:
+            where.append(f"t.{key} = :{key}")
+            params[key] = normalise(value, table, key)
+    if agent:
+        where.append("t.agent = :agent")
+        params["agent"] = agent
+    if phone:
+        where.append("t.customer_phone = :phone")
+        params["phone"] = customers.normalise_phone(phone)
+    if tag:
+        where.append("EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = :tag)")
+        params["tag"] = tag
+    if since:
+        where.append("t.opened_at >= :since")
+        params["since"] = clock.to_db(since)
+    if until:
+        where.append("t.opened_at < :until")
+        params["until"] = clock.to_db(until)
+    if open_only:
+        where.append("t.status IN ('open', 'in_progress', 'pending')")
+    if breached:
+        where.append(BREACHED_SQL)
+    if search:
+        where.append(_search_clause(search, params))
+    sql = "SELECT t.* FROM tickets t"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY " + customers.order_by(sort, SORTABLE).replace("id ", "t.id ")
+    if limit:
+        sql += " LIMIT :limit"
+        params["limit"] = int(limit)
+    for row in ctx.db.execute(sql, params):
+        yield to_json(ctx, row)

@@ -1,0 +1,1 @@
+"""Cron batch jobs for cs (run with `cs jobs run NAME`)."""
