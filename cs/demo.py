@@ -1,0 +1,138 @@
+"""A ready demo centre: two teams, a supervisor, customers and a week of tickets in every state.
+
+Everything is generated from a fixed seed relative to `now`, so the same `now` gives the same centre.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from cs import agents, clock, customers, tickets
+
+AGENTS = [
+    ("zhou", "周敏", "一组", "supervisor"),
+    ("wang", "王芳", "一组", "leader"),
+    ("li", "李娜", "一组", "agent"),
+    ("zhang", "张伟", "一组", "agent"),
+    ("liu", "刘洋", "一组", "agent"),
+    ("chen", "陈静", "二组", "leader"),
+    ("yang", "杨磊", "二组", "agent"),
+    ("zhao", "赵丽", "二组", "agent"),
+    ("huang", "黄强", "二组", "agent"),
+]
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+TITLES = ("先生", "女士")
+
+SUMMARIES = {
+    "inquiry": ["咨询会员积分怎么兑换", "询问物业费缴纳方式", "咨询快递几天能到", "问发票怎么开", "咨询营业时间"],
+    "complaint": ["投诉客服态度恶劣", "投诉维修师傅迟到两小时", "投诉电梯噪音扰民", "投诉收费不透明", "投诉送货损坏未处理"],
+    "repair": ["空调漏水需要上门维修", "厨房下水道堵塞", "门禁卡失灵", "热水器不出热水", "楼道灯不亮"],
+    "return": ["申请退换尺码不合适的衣服", "商品有质量问题要求退货", "退款一周未到账"],
+    "suggestion": ["建议增加周末服务时间", "建议小区增设快递柜", "建议App支持发票下载"],
+    "booking": ["预约周六上门安装", "预约下周一看房", "预约保养服务"],
+    "other": ["来电找不到负责人", "询问失物招领"],
+}
+RESOLUTIONS = {
+    "inquiry": "已电话解答,客户表示清楚",
+    "complaint": "已向客户致歉并说明整改措施",
+    "repair": "已派维修师傅上门处理完毕",
+    "return": "已办理退换货",
+    "suggestion": "已记录并转交相关部门",
+    "booking": "已确认预约时间",
+    "other": "已转接相关负责人",
+}
+CATEGORY_WEIGHTS = {"inquiry": 40, "complaint": 12, "repair": 22, "return": 8, "suggestion": 6, "booking": 8,
+                    "other": 4}
+CHANNEL_WEIGHTS = {"phone": 55, "visit": 12, "online": 18, "email": 5, "sms": 4, "letter": 1, "social": 5}
+DEMO_CONFIG = {"timezone": "Asia/Shanghai"}
+
+
+def build(ctx, *, days: int = 7, seed: int = 2026) -> dict:
+    """Fill an empty database; returns counts of what was made."""
+    rng = random.Random(seed)
+    for handle, name, team, role in AGENTS:
+        # The supervisor is added first (anyone may while none exists); she then appoints the rest.
+        actor = ctx.actor if role == "supervisor" else AGENTS[0][0]
+        agents.add(ctx.db, handle, at=ctx.now_db, actor=actor, name=name, team=team, role=role,
+                   email=f"{handle}@example.com", mobile=f"1390000{len(handle):02d}{ord(handle[0]) % 100:02d}")
+    people = _customers(ctx, rng)
+    made = [_ticket(ctx, rng, people, moment) for moment in _arrivals(ctx, rng, days)]
+    return {"agents": len(AGENTS), "customers": len(people), "tickets": len(made)}
+
+
+def _customers(ctx, rng) -> list[tuple[str, str]]:
+    people = []
+    for n in range(40):
+        phone = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
+        name = rng.choice(SURNAMES) + rng.choice(TITLES)
+        people.append((phone, name))
+    for phone, name in people[:4]:
+        customers.set_flags(ctx.db, phone, at=ctx.now_db, actor=ctx.actor, display=ctx.display, name=name, vip=True)
+    customers.set_flags(ctx.db, people[4][0], at=ctx.now_db, actor=ctx.actor, display=ctx.display,
+                        name=people[4][1], no_callback=True)
+    return people
+
+
+def _arrivals(ctx, rng, days: int):
+    """Ticket arrival times over the past `days` days: busier on working days and at 10:00 and 15:00."""
+    tz = ctx.tz
+    today = clock.local_date(ctx.now, tz)
+    hours = [9, 10, 10, 11, 11, 13, 14, 15, 15, 16, 17, 19, 20]
+    moments = []
+    for back in range(days, -1, -1):
+        day = today - timedelta(days=back)
+        count = rng.randint(14, 22) if ctx.calendar.is_workday(day) else rng.randint(5, 9)
+        start, _ = clock.day_bounds(day, tz)
+        for _ in range(count):
+            moment = start + timedelta(hours=rng.choice(hours), minutes=rng.randrange(60))
+            if moment < ctx.now - timedelta(minutes=5):
+                moments.append(moment)
+    return sorted(moments)
+
+
+def _pick(rng, weights: dict) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _ticket(ctx, rng, people, opened) -> dict:
+    category = _pick(rng, CATEGORY_WEIGHTS)
+    phone, name = rng.choice(people)
+    handle = rng.choice([a[0] for a in AGENTS if a[3] != "supervisor"])
+    priority = rng.choices(["low", "normal", "high", "urgent"], weights=[10, 70, 15, 5])[0]
+    tags = rng.choice([[], [], [], ["demand"], ["system"]]) if category in ("suggestion", "inquiry") else []
+    about = rng.choice([a[0] for a in AGENTS if a[3] == "agent"]) if category == "complaint" else None
+    department = rng.choice(["工程部", "财务部", "物流部"]) if category in ("repair", "return") else None
+    ticket = tickets.add(ctx, channel=_pick(rng, CHANNEL_WEIGHTS), category=category,
+                         summary=rng.choice(SUMMARIES[category]), customer=name, phone=phone, priority=priority,
+                         agent=handle, department=department, about=about, tags=tags, opened_at=opened)
+    _progress(ctx, rng, ticket, opened, category)
+    return ticket
+
+
+def _progress(ctx, rng, ticket, opened, category) -> None:
+    """Move the ticket along as a real desk would: most are answered fast, older ones are done."""
+    age = ctx.now - opened
+    ticket_id = ticket["id"]
+    respond_at = opened + timedelta(minutes=rng.choice([2, 5, 8, 15, 30, 45, 90, 180]))
+    if respond_at >= ctx.now:
+        return
+    tickets.respond(ctx, ticket_id, at=respond_at)
+    if rng.random() < 0.25:
+        tickets.note(ctx, ticket_id, rng.choice(["客户要求尽快处理", "已联系相关部门", "客户情绪激动,需安抚"]),
+                     at=respond_at + timedelta(minutes=3))
+    if age < timedelta(hours=6) or rng.random() < 0.12:
+        if rng.random() < 0.4:
+            tickets.pend(ctx, ticket_id, reason="等待客户提供资料", at=respond_at + timedelta(minutes=10))
+        return
+    resolve_at = respond_at + timedelta(hours=rng.choice([0.2, 0.5, 1, 3, 8, 26, 50]))
+    if resolve_at >= ctx.now:
+        return
+    tickets.resolve(ctx, ticket_id, RESOLUTIONS[category], fcr=resolve_at - opened < timedelta(hours=1),
+                    at=resolve_at)
+    if category == "complaint":
+        tickets.verdict(ctx, ticket_id, rng.choice(["upheld", "rejected", "rejected"]),
+                        at=min(resolve_at + timedelta(hours=1), ctx.now))
+    if age > timedelta(days=3) and rng.random() < 0.7:
+        tickets.close(ctx, ticket_id, at=min(resolve_at + timedelta(days=1), ctx.now))

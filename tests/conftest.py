@@ -1,0 +1,89 @@
+"""Fixtures: every test gets its own database file and a fixed clock (2026-11-20 09:30 in Shanghai)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+from cs import config as config_mod
+from cs import db as db_mod
+from cs.context import Context
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=SHANGHAI)  # a Friday, a working day
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    """No test reads the user's database, clock, zone, language or format."""
+    monkeypatch.setenv("CS_DB", str(tmp_path / "cs.db"))
+    monkeypatch.setenv("CS_NOW", NOW.isoformat())
+    monkeypatch.setenv("CS_TZ", "Asia/Shanghai")
+    monkeypatch.setenv("CS_AGENT", "tester")
+    monkeypatch.setenv("CS_LANG", "en")
+    monkeypatch.delenv("CS_FORMAT", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    return tmp_path
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = db_mod.connect(tmp_path / "domain.db")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def ctx(db):
+    """A domain Context at NOW in Asia/Shanghai with the default configuration."""
+    return Context(db=db, now=NOW, config=config_mod.load(db), actor="tester", tz_name="Asia/Shanghai")
+
+
+class Result:
+    def __init__(self, result):
+        self.exit_code = result.exit_code
+        self.stdout = result.stdout
+        self.stderr = result.stderr
+        self.exception = result.exception
+
+    def json(self):
+        return json.loads(self.stdout)
+
+    def __repr__(self):
+        return f"<exit {self.exit_code} stdout={self.stdout[:400]!r} stderr={self.stderr[:400]!r}>"
+
+
+@pytest.fixture
+def cs():
+    """Run `cs` in-process: cs("ticket list --json") or cs(["ticket", "add", ...]); returns a Result."""
+    from cs.cli import cli
+
+    def run(args, input=None, env=None):
+        argv = shlex.split(args) if isinstance(args, str) else list(args)
+        result = CliRunner().invoke(cli, argv, input=input, env=env, catch_exceptions=True)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Result(result)
+
+    return run
+
+
+@pytest.fixture
+def validate():
+    """validate(document, "ticket") checks a JSON document against schemas/ticket.schema.json."""
+    import jsonschema
+
+    def check(document, name):
+        schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text("utf-8"))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(document)
+        return document
+
+    return check
