@@ -202,7 +202,10 @@ def _check_semantics(config: dict) -> None:
     from cs import clock
 
     if "timezone" in config:
-        clock.get_zone(config["timezone"])
+        try:
+            clock.get_zone(config["timezone"])
+        except CSError as exc:
+            raise CSError(f"invalid configuration: timezone: {exc}") from None
     for field in ("extra_holidays", "extra_workdays"):
         for day in config[field]:
             _check(lambda: _iso_date(day), f"{field}: {day!r} is not a date YYYY-MM-DD")

@@ -1,0 +1,164 @@
+"""The database layer: creation, permissions, migrations, refusals, backup, check, locking."""
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from cs import db as db_mod
+from cs.errors import CSError
+
+
+def test_new_database_is_owner_only_wal_with_foreign_keys(tmp_path):
+    path = tmp_path / "sub" / "cs.db"
+    database = db_mod.connect(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert database.value("PRAGMA journal_mode") == "wal"
+    assert database.value("PRAGMA foreign_keys") == 1
+    assert database.value("PRAGMA busy_timeout") >= 5000
+    assert database.schema_version() == len(db_mod.MIGRATIONS)
+    database.close()
+
+
+def test_migrations_run_once_and_are_recorded(tmp_path):
+    path = tmp_path / "cs.db"
+    db_mod.connect(path).close()
+    again = db_mod.connect(path)
+    names = [row["name"] for row in again.all("SELECT name FROM _migrations ORDER BY version")]
+    assert names == [step.__name__ for step in db_mod.MIGRATIONS]
+    again.close()
+
+
+def test_newer_schema_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "cs.db"
+    database = db_mod.connect(path)
+    database.execute("INSERT INTO _migrations VALUES (999, 'm999_future', '2030-01-01T00:00:00Z')")
+    database.close()
+    with pytest.raises(CSError, match="newer than this cs understands"):
+        db_mod.connect(path)
+
+
+def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
+    path = tmp_path / "cs.db"
+    db_mod.connect(path).close()
+
+    def m999_broken(database):
+        database.execute("CREATE TABLE half_done (x)")
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(db_mod, "MIGRATIONS", db_mod.MIGRATIONS + [m999_broken])
+    with pytest.raises(RuntimeError):
+        db_mod.connect(path)
+    check = sqlite3.connect(path)
+    assert check.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
+    assert check.execute("SELECT MAX(version) FROM _migrations").fetchone()[0] == len(db_mod.MIGRATIONS) - 1
+    check.close()
+
+
+def test_not_a_database_file_is_refused(cs, tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    result = cs(["--db", str(junk), "ticket", "list"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and "not a cs database" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert junk.read_bytes() == b"this is not sqlite at all" * 100
+
+
+def test_directory_as_database_is_refused(cs, tmp_path):
+    result = cs(["--db", str(tmp_path), "agent", "list"])
+    assert result.exit_code == 1 and "is a directory" in result.stderr
+
+
+def test_db_info_reports_path_version_counts(cs, tmp_path):
+    cs("agent add li --name 李娜")
+    info = cs("db info --json").json()
+    assert info["path"] == str((tmp_path / "cs.db").resolve())
+    assert info["schema_version"] == len(db_mod.MIGRATIONS)
+    assert info["tables"]["agents"] == 1
+    assert info["mode"] == "0o600"
+
+
+def test_db_info_warns_when_others_can_read(cs, tmp_path):
+    cs("agent list")
+    os.chmod(tmp_path / "cs.db", 0o644)
+    result = cs("db info --json")
+    assert result.exit_code == 0
+    assert "can be read by other users" in result.stderr
+
+
+def test_backup_is_owner_only_complete_and_refuses_to_overwrite(cs, tmp_path):
+    cs("agent add li --name 李娜")
+    cs("ticket add --channel phone --category inquiry --summary 咨询积分")
+    target = tmp_path / "backup.db"
+    result = cs(["db", "backup", str(target)])
+    assert result.exit_code == 0, result
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    copy = sqlite3.connect(target)
+    assert copy.execute("SELECT summary FROM tickets").fetchall() == [("咨询积分",)]
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    copy.close()
+    again = cs(["db", "backup", str(target)])
+    assert again.exit_code == 1 and "exists" in again.stderr
+    assert cs(["db", "backup", str(target), "--force"]).exit_code == 0
+
+
+def test_check_passes_on_a_healthy_database_and_fails_on_broken_foreign_keys(cs, tmp_path):
+    assert cs("db check --json").json()["ok"] is True
+    raw = sqlite3.connect(tmp_path / "cs.db")
+    raw.execute("PRAGMA foreign_keys = OFF")
+    raw.execute(
+        "INSERT INTO tickets (opened_at, channel, category, priority, status, summary, agent, first_response_due_at,"
+        " resolve_due_at, created_by, updated_at) VALUES ('2026-11-20T01:00:00Z', 'phone', 'inquiry', 'normal',"
+        " 'open', 'x', 'ghost', '2026-11-20T03:00:00Z', '2026-11-24T01:00:00Z', 't', '2026-11-20T01:00:00Z')"
+    )
+    raw.commit()
+    raw.close()
+    result = cs("db check --json")
+    assert result.exit_code == 1
+    assert result.json()["foreign_key_problems"][0]["table"] == "tickets"
+
+
+def test_locked_database_exits_75(tmp_path):
+    """Another process holds the write lock past the 5 s busy timeout: exit 75 so cron may retry."""
+    path = tmp_path / "cs.db"
+    db_mod.connect(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None);"
+         " c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(12)", str(path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        env = {**os.environ, "CS_DB": str(path)}
+        result = subprocess.run([sys.executable, "-m", "cs", "agent", "add", "li", "--name", "李娜"],
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 75, result.stderr
+        assert result.stderr.startswith("Error: ") and "locked" in result.stderr
+        assert "Traceback" not in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_short_lock_is_waited_out(tmp_path):
+    path = tmp_path / "cs.db"
+    db_mod.connect(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None);"
+         " c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(1); c.execute('COMMIT')", str(path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        env = {**os.environ, "CS_DB": str(path)}
+        result = subprocess.run([sys.executable, "-m", "cs", "agent", "add", "li", "--name", "李娜"],
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+    finally:
+        holder.wait()

@@ -1,0 +1,112 @@
+"""`cs demo` and the installed `cs` run in a subprocess, the way people, cron and scripts run it."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+CS = shutil.which("cs")
+
+
+def run(*args, env=None, input=None):
+    command = [CS] if CS else [sys.executable, "-m", "cs"]
+    return subprocess.run(command + list(args), capture_output=True, text=True, env={**os.environ, **(env or {})},
+                          input=input, timeout=120)
+
+
+def test_demo_builds_a_centre_and_shows_a_tour(tmp_path):
+    target = tmp_path / "demo.db"
+    result = run("demo", "--db", str(target))
+    assert result.returncode == 0, result.stderr
+    assert "Demo centre built" in result.stdout and "Try it yourself" in result.stdout
+    env = {"CS_DB": str(target)}
+    tickets = json.loads(run("ticket", "list", "--json", env=env).stdout)
+    assert len(tickets) > 50
+    assert {t["status"] for t in tickets} >= {"in_progress", "resolved", "closed"}
+    assert any(t["breached"] for t in tickets) and not all(t["breached"] for t in tickets)
+    assert any(t["verdict"] == "upheld" for t in tickets)
+    agents = json.loads(run("agent", "list", "--json", env=env).stdout)
+    assert {a["role"] for a in agents} == {"agent", "leader", "supervisor"}
+    assert json.loads(run("db", "check", "--json", env=env).stdout)["ok"] is True
+
+
+def test_demo_is_deterministic_for_a_given_now(tmp_path):
+    env = {"CS_NOW": "2026-11-20T18:00+08:00"}
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    assert run("demo", "--db", str(first), env=env).returncode == 0
+    assert run("demo", "--db", str(second), env=env).returncode == 0
+    dump = [run("ticket", "export", "--format", "jsonl", env={**env, "CS_DB": str(p)}).stdout for p in (first, second)]
+    assert dump[0] == dump[1] and dump[0].count("\n") > 50
+
+
+def test_demo_never_overwrites_a_database_with_tickets(tmp_path):
+    target = tmp_path / "real.db"
+    env = {"CS_DB": str(target)}
+    run("ticket", "add", "--channel", "phone", "--category", "inquiry", "--summary", "真实数据", env=env)
+    result = run("demo", env=env)
+    assert result.returncode == 1 and "already holds 1 tickets" in result.stderr
+    assert len(json.loads(run("ticket", "list", "--json", env=env).stdout)) == 1
+
+
+def test_default_demo_goes_to_its_own_file(tmp_path):
+    env = {"XDG_DATA_HOME": str(tmp_path), "CS_DB": ""}
+    assert run("demo", env=env).returncode == 0
+    assert (tmp_path / "cs" / "demo.db").exists() and not (tmp_path / "cs" / "cs.db").exists()
+    assert run("demo", env=env).returncode == 0  # the demo file is rebuilt, not refused
+
+
+def test_installed_cs_full_cycle_with_pipes(tmp_path):
+    env = {"CS_DB": str(tmp_path / "cs.db"), "CS_NOW": "2026-11-20T09:30+08:00", "CS_TZ": "Asia/Shanghai",
+           "CS_AGENT": "li"}
+    assert run("agent", "add", "li", "--name", "李娜", env=env).stdout == "li\n"
+    added = run("ticket", "add", "--channel", "来电", "--category", "投诉", "--summary", "空调漏水没人管",
+                "--phone", "13800138000", env=env)
+    assert added.returncode == 0 and added.stdout == "1\n" and added.stderr == ""
+    assert run("ticket", "respond", "1", env=env).returncode == 0
+    resolved = json.loads(run("ticket", "resolve", "1", "--resolution", "已维修", "--json",
+                              env={**env, "CS_NOW": "2026-11-20T10:00+08:00"}).stdout)
+    assert resolved["status"] == "resolved" and resolved["breached"] is False
+    exported = run("ticket", "export", "--format", "jsonl", env=env).stdout
+    other = {**env, "CS_DB": str(tmp_path / "other.db")}
+    run("agent", "add", "li", "--name", "李娜", env=other)
+    imported = run("ticket", "import", "-", "--format", "jsonl", env=other, input=exported)
+    assert imported.returncode == 0, imported.stderr
+    assert "imported 1 ticket" in imported.stderr
+    assert json.loads(run("ticket", "show", "1", "--json", env=other).stdout)["summary"] == "空调漏水没人管"
+
+
+def test_user_mistakes_never_show_a_traceback(tmp_path):
+    env = {"CS_DB": str(tmp_path / "cs.db")}
+    for args, code in [
+        (["ticket", "add", "--channel", "pigeon", "--category", "inquiry", "--summary", "x"], 2),
+        (["ticket", "add", "--channel", "phone", "--category", "inquiry", "--summary", " "], 1),
+        (["ticket", "show", "99"], 1),
+        (["ticket", "list", "--since", "someday"], 2),
+        (["--tz", "Mars/Base", "ticket", "list"], 2),
+        (["ticket", "list", "--sort", "colour"], 1),
+        (["config", "set", "contact_hours", "all day"], 1),
+        (["--now", "yesterday-ish", "ticket", "list"], 2),
+    ]:
+        result = run(*args, env=env)
+        assert result.returncode == code, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert result.stdout == ""
+        assert result.stderr.strip().splitlines()[-1].startswith("Error:"), (args, result.stderr)
+
+
+def test_version_and_help_do_not_touch_the_database(tmp_path):
+    env = {"CS_DB": str(tmp_path / "never.db")}
+    assert run("--version", env=env).stdout.startswith("cs, version")
+    assert "ticket" in run("--help", env=env).stdout
+    assert not (tmp_path / "never.db").exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl"])
+def test_cs_format_environment_sets_the_default(tmp_path, fmt):
+    env = {"CS_DB": str(tmp_path / "cs.db"), "CS_FORMAT": fmt}
+    run("agent", "add", "li", "--name", "李娜", env=env)
+    out = run("agent", "list", env=env).stdout
+    assert ("handle" in out.splitlines()[0]) if fmt != "jsonl" else json.loads(out)["handle"] == "li"
