@@ -87,7 +87,11 @@ def to_display(value: datetime.datetime | str | None, tz) -> str | None:
         return None
     dt = from_db(value) if isinstance(value, str) else value
     _require_aware(dt)
-    return dt.astimezone(_zone(tz)).isoformat(timespec="seconds")
+    local = dt.astimezone(_zone(tz))
+    if local.utcoffset().seconds % 60:
+        # Historic local mean time (e.g. +08:05:43 before 1901) has no RFC 3339 form: show UTC.
+        local = dt.astimezone(UTC)
+    return local.isoformat(timespec="seconds")
 
 
 def day_bounds(d: date, tz) -> tuple[datetime.datetime, datetime.datetime]:
@@ -342,6 +346,8 @@ _DAY_WORDS = {"yesterday": -1, "today": 0, "tomorrow": 1}
 _DAY_RE = re.compile(r"(yesterday|today|tomorrow)(?:\s+" + _CLOCK + r")?", re.ASCII)
 _CLOCK_RE = re.compile(_CLOCK)
 _END_OF_23 = datetime.time(23, 59, 59)
+_EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_LATEST = datetime.datetime(9999, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 def _clock(groups, text) -> datetime.time:
@@ -369,6 +375,8 @@ class TimeSpec:
                 value = datetime.datetime.fromisoformat(t.upper())
             except ValueError:
                 raise ValueError(f"cannot read {text!r} as a TIME: no such date or time; {_TIME_HELP}") from None
+            if not 1970 <= value.year <= 9998:
+                raise ValueError(f"cannot read {text!r} as a TIME: out of range; use a time from 1970 to 9998")
             return cls(text, "iso", value, len(t) == 10)
         if t in ("now", "eod", "eow", "eom"):
             return cls(text, t, None, False)
@@ -390,9 +398,12 @@ class TimeSpec:
         _require_aware(now)
         tz = _zone(tz)
         try:
-            return self._resolve(now, tz, cal).astimezone(tz)
+            moment = self._resolve(now, tz, cal).astimezone(tz)
         except OverflowError:
             raise ValueError(f"TIME {self.text!r} is out of range") from None
+        if not _EARLIEST <= moment.astimezone(UTC) < _LATEST:
+            raise ValueError(f"TIME {self.text!r} is out of range: use a time from 1970 to 9998")
+        return moment
 
     def _resolve(self, now, tz, cal):
         today = local_date(now, tz)

@@ -55,7 +55,11 @@ class Context:
     def resolve_time(self, spec) -> datetime:
         """A TimeSpec (or TIME text) read against this context's clock, zone and calendar."""
         from cs import clock
+        from cs.errors import CSError
 
-        if isinstance(spec, str):
-            spec = clock.TimeSpec.parse(spec)
-        return spec.resolve(self.now, self.tz, self.calendar)
+        try:
+            if isinstance(spec, str):
+                spec = clock.TimeSpec.parse(spec)
+            return spec.resolve(self.now, self.tz, self.calendar)
+        except ValueError as exc:
+            raise CSError(str(exc)) from None

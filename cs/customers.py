@@ -83,8 +83,11 @@ def list_customers(db, display, *, search=None, vip=None, limit=None, sort="-las
     return [to_json(row, display) for row in db.all(sql, params)]
 
 
-def order_by(sort: str, allowed: set[str]) -> str:
-    """An ORDER BY clause from '-field' / 'field' (comma separated), checked against known columns."""
+def order_by(sort: str, allowed, expressions: dict | None = None) -> str:
+    """An ORDER BY clause from '-field' / 'field' (comma separated), checked against known columns.
+
+    `expressions` maps a field to the SQL that orders it (e.g. priority by severity, not spelling).
+    """
     parts = []
     for item in sort.split(","):
         item = item.strip()
@@ -92,7 +95,7 @@ def order_by(sort: str, allowed: set[str]) -> str:
         field = item.lstrip("-+")
         if field not in allowed:
             raise CSError(f"cannot sort by '{field}'; use one of: {', '.join(sorted(allowed))} (prefix - for descending)")
-        parts.append(f"{field} {'DESC' if descending else 'ASC'}")
+        parts.append(f"{(expressions or {}).get(field, field)} {'DESC' if descending else 'ASC'}")
     return ", ".join(parts)
 
 

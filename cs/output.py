@@ -318,7 +318,7 @@ def render_object(obj: dict, fmt, out, *, fields=None, headers=None, sections=No
     for section in sections or ():
         title, rows = section[0], section[1]
         columns = section[2] if len(section) > 2 else None
-        sub_headers = section[3] if len(section) > 3 else None
+        sub_headers = section[3] if len(section) > 3 else headers
         rows = [_as_dict(r) for r in rows or ()]
         out.write("\n")
         out.write(f"{title}\n")

@@ -3,12 +3,14 @@
 SLA clocks: `first_response` runs in elapsed time from `opened_at`. `resolve` runs on the
 working clock (only working days count, see clock.add_working_seconds) and stops while the
 ticket is pending; the paused working seconds are kept in `paused_s`, so the deadline is always
-`opened_at + resolve + paused` on the working clock and can be recomputed from facts.
+`opened_at + resolve + paused` on the working clock. Leaving `pending` moves the stored deadline
+by the paused working time (the clock is additive), so an imported deadline is kept, not recomputed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 from cs import agents as agents_mod
@@ -27,14 +29,22 @@ TIME_FIELDS = ("opened_at", "first_response_at", "first_response_due_at", "resol
 OPEN_STATUSES = ("open", "in_progress", "pending")
 SORTABLE = {"id", "opened_at", "priority", "status", "agent", "category", "channel", "updated_at",
             "resolved_at", "first_response_at"}
+# Orders that follow meaning rather than spelling; every sortable field is qualified with t.
+SORT_SQL = {
+    **{field: f"t.{field}" for field in SORTABLE},
+    "priority": "CASE t.priority WHEN 'low' THEN 0 WHEN 'normal' THEN 1 WHEN 'high' THEN 2 ELSE 3 END",
+    "status": "CASE t.status WHEN 'open' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'pending' THEN 2"
+              " WHEN 'resolved' THEN 3 ELSE 4 END",
+}
 MAX_SUMMARY = 1000
 MAX_TEXT = 100_000
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 # --- SLA ----------------------------------------------------------------------------------
 
 
-def _working_seconds(duration: clock.Duration) -> int:
+def working_seconds(duration: clock.Duration) -> int:
     return duration.amount * 86400 if duration.unit == "wd" else duration.seconds()
 
 
@@ -46,7 +56,7 @@ def sla(config: dict, priority: str) -> tuple[clock.Duration, clock.Duration]:
 def due_times(ctx, opened: datetime, priority: str, paused_s: int = 0) -> tuple[str, str]:
     first_response, resolve = sla(ctx.config, priority)
     first_due = clock.add_duration(opened, first_response, ctx.tz, ctx.calendar)
-    resolve_due = clock.add_working_seconds(opened, _working_seconds(resolve) + paused_s, ctx.tz, ctx.calendar)
+    resolve_due = clock.add_working_seconds(opened, working_seconds(resolve) + paused_s, ctx.tz, ctx.calendar)
     return clock.to_db(first_due), clock.to_db(resolve_due)
 
 
@@ -155,7 +165,7 @@ def clean_text(value: str | None, what: str, limit: int = MAX_TEXT, required: bo
         raise CSError(f"the {what} may not be empty")
     if len(text) > limit:
         raise CSError(f"the {what} is {len(text)} characters long; the limit is {limit}")
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+    if _CONTROL_CHARS.search(text):
         raise CSError(f"the {what} contains control characters; remove them")
     return text or None
 
@@ -169,6 +179,18 @@ def clean_tags(tags) -> list[str]:
         if tag not in seen:
             seen.append(tag)
     return seen
+
+
+def _check_order(ctx, row, at_db: str) -> None:
+    """A status change may not be dated before the ticket's latest one: history stays in order."""
+    latest = ctx.db.value(
+        "SELECT MAX(at) FROM ticket_events WHERE ticket_id = ? AND to_status IS NOT NULL", (row["id"],)
+    )
+    latest = max(filter(None, (latest, row["first_response_at"], row["resolved_at"], row["pending_since"])),
+                 default=None)
+    if latest and at_db < latest:
+        raise CSError(f"--at {ctx.display(at_db)} is before the ticket's last change ({ctx.display(latest)});"
+                      " record changes in the order they happened")
 
 
 def _check_at(ctx, at: datetime, row=None, what: str = "--at") -> str:
@@ -231,10 +253,19 @@ def add(
          "actor": ctx.actor, "now": ctx.now_db},
     )
     ticket_id = cur.lastrowid
+    index_for_search(db, [(ticket_id, values["summary"], values["detail"])])
     _event(ctx, ticket_id, opened_db, "created", None, "open", values["summary"])
     ticket = get(ctx, ticket_id)
     db.audit(ctx.now_db, ctx.actor, "ticket.add", "ticket", ticket_id, None, ticket)
     return ticket
+
+
+def index_for_search(db, rows) -> None:
+    """Add new tickets to the full-text index: rows of (id, summary, detail)."""
+    db.executemany(
+        "INSERT INTO ticket_fts (rowid, summary, detail, notes) VALUES (?, ?, ?, '')",
+        [(ticket_id, summary, detail or "") for ticket_id, summary, detail in rows],
+    )
 
 
 def _event(ctx, ticket_id, at_db, kind, from_status=None, to_status=None, text=None):
@@ -267,13 +298,13 @@ def _refuse_state(row, action: str, allowed) -> None:
 
 
 def _unpause(ctx, row, at: datetime) -> dict:
-    """Leaving `pending`: add the paused working time to the resolve deadline."""
+    """Leaving `pending`: the resolve deadline moves by the working time spent waiting."""
     if row["status"] != "pending" or row["pending_since"] is None:
         return {}
     since = clock.from_db(row["pending_since"])
-    paused = row["paused_s"] + clock.working_seconds_between(since, max(at, since), ctx.tz, ctx.calendar)
-    _, resolve_due = due_times(ctx, clock.from_db(row["opened_at"]), row["priority"], paused)
-    return {"paused_s": paused, "pending_since": None, "resolve_due_at": resolve_due}
+    paused = clock.working_seconds_between(since, max(at, since), ctx.tz, ctx.calendar)
+    due = clock.add_working_seconds(clock.from_db(row["resolve_due_at"]), paused, ctx.tz, ctx.calendar)
+    return {"paused_s": row["paused_s"] + paused, "pending_since": None, "resolve_due_at": clock.to_db(due)}
 
 
 def respond(ctx, ticket_id: int, at: datetime | None = None) -> dict:
@@ -282,6 +313,7 @@ def respond(ctx, ticket_id: int, at: datetime | None = None) -> dict:
     if row["first_response_at"] is not None:
         raise CSError(f"ticket {ticket_id} was already answered at {ctx.display(row['first_response_at'])}")
     _refuse_state(row, "a first response", OPEN_STATUSES)
+    _check_order(ctx, row, at_db)
     changes = {"first_response_at": at_db}
     if row["status"] == "open":
         changes["status"] = "in_progress"
@@ -309,6 +341,8 @@ def update(ctx, ticket_id: int, at: datetime | None = None, *, add_tags=(), remo
         tags += [t for t in clean_tags(add_tags) if t not in tags]
         changes["tags"] = json.dumps(tags, ensure_ascii=False)
     changes = {key: value for key, value in changes.items() if row[key] != value}
+    if row["verdict"] and changes.get("category", "complaint") != "complaint":
+        raise CSError(f"ticket {ticket_id} is a complaint with the verdict {row['verdict']}; it stays a complaint")
     if not changes:
         raise CSError(f"nothing to change on ticket {ticket_id}; give an option with a new value")
     if "priority" in changes:
@@ -348,6 +382,7 @@ def pend(ctx, ticket_id: int, reason: str | None = None, at: datetime | None = N
     row = _row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     _refuse_state(row, "pending", ("open", "in_progress"))
+    _check_order(ctx, row, at_db)
     reason = clean_text(reason, "reason")
     return _change(ctx, row, at_db, "pended", {"status": "pending", "pending_since": at_db}, reason)
 
@@ -357,13 +392,8 @@ def resume(ctx, ticket_id: int, at: datetime | None = None) -> dict:
     at = at or ctx.now
     at_db = _check_at(ctx, at, row)
     _refuse_state(row, "resuming", ("pending",))
-    _not_before_pending(ctx, row, at_db)
+    _check_order(ctx, row, at_db)
     return _change(ctx, row, at_db, "resumed", {"status": "in_progress", **_unpause(ctx, row, at)})
-
-
-def _not_before_pending(ctx, row, at_db):
-    if row["pending_since"] and at_db < row["pending_since"]:
-        raise CSError(f"--at is before the ticket became pending ({ctx.display(row['pending_since'])})")
 
 
 def resolve(ctx, ticket_id: int, resolution: str, fcr: bool = False, at: datetime | None = None) -> dict:
@@ -371,7 +401,7 @@ def resolve(ctx, ticket_id: int, resolution: str, fcr: bool = False, at: datetim
     at = at or ctx.now
     at_db = _check_at(ctx, at, row)
     _refuse_state(row, "resolving", OPEN_STATUSES)
-    _not_before_pending(ctx, row, at_db)
+    _check_order(ctx, row, at_db)
     changes = {
         "status": "resolved",
         "resolved_at": at_db,
@@ -388,8 +418,7 @@ def close(ctx, ticket_id: int, at: datetime | None = None) -> dict:
     row = _row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     _refuse_state(row, "closing", ("resolved",))
-    if at_db < row["resolved_at"]:
-        raise CSError(f"--at is before the ticket was resolved ({ctx.display(row['resolved_at'])})")
+    _check_order(ctx, row, at_db)
     return _change(ctx, row, at_db, "closed", {"status": "closed", "closed_at": at_db})
 
 
@@ -397,6 +426,7 @@ def reopen(ctx, ticket_id: int, reason: str | None = None, at: datetime | None =
     row = _row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     _refuse_state(row, "reopening", ("resolved", "closed"))
+    _check_order(ctx, row, at_db)
     changes = {"status": "in_progress", "resolved_at": None, "closed_at": None, "resolution": None, "fcr": 0}
     text = clean_text(reason, "reason") or f"previous resolution: {row['resolution']}"
     return _change(ctx, row, at_db, "reopened", changes, text)
@@ -495,7 +525,7 @@ def query(
     sql = "SELECT t.* FROM tickets t"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY " + customers.order_by(sort, SORTABLE).replace("id ", "t.id ")
+    sql += " ORDER BY " + customers.order_by(sort, SORTABLE, SORT_SQL)
     if limit:
         sql += " LIMIT :limit"
         params["limit"] = int(limit)

@@ -18,7 +18,7 @@ from datetime import datetime
 from cs import clock, customers
 from cs.enums import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS, normalise
 from cs.errors import CSError
-from cs.tickets import FIELDS, MAX_SUMMARY, clean_tags, clean_text, due_times
+from cs.tickets import FIELDS, MAX_SUMMARY, clean_tags, clean_text, due_times, index_for_search
 
 BATCH = 1000
 MAX_ERRORS_KEPT = 100
@@ -29,10 +29,10 @@ _INSERT = (
     "INSERT INTO tickets (id, opened_at, channel, category, priority, status, summary, detail, customer_name,"
     " customer_phone, agent, department, about_agent, verdict, verdict_at, tags, first_response_at,"
     " first_response_due_at, resolved_at, resolve_due_at, pending_since, closed_at, resolution, fcr,"
-    " satisfaction, created_by, updated_at) VALUES (:id, :opened_at, :channel, :category, :priority, :status,"
+    " satisfaction, created_by, updated_at, paused_s) VALUES (:id, :opened_at, :channel, :category, :priority, :status,"
     " :summary, :detail, :customer_name, :customer_phone, :agent, :department, :about_agent, :verdict,"
     " :verdict_at, :tags, :first_response_at, :first_response_due_at, :resolved_at, :resolve_due_at,"
-    " :pending_since, :closed_at, :resolution, :fcr, :satisfaction, :created_by, :updated_at)"
+    " :pending_since, :closed_at, :resolution, :fcr, :satisfaction, :created_by, :updated_at, :paused_s)"
 )
 
 
@@ -78,14 +78,42 @@ def _peek_non_space(stream) -> str:
         stream.read(len(chunk))
 
 
-def iter_rows(text_stream, fmt: str):
+def decoded_lines(binary):
+    """Text lines of a UTF-8 file (a BOM is dropped); a bad byte is a FileError naming its line."""
+    for number, raw in enumerate(binary, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FileError(number, f"not UTF-8 text (byte {exc.start + 1} of the line); save the file as UTF-8") from None
+
+
+class _LineReader:
+    """read(n) over decoded lines, for the JSON array parser."""
+
+    def __init__(self, lines):
+        self.lines = lines
+
+    def read(self, size: int) -> str:
+        parts, total = [], 0
+        for line in self.lines:
+            parts.append(line)
+            total += len(line)
+            if total >= size:
+                break
+        return "".join(parts)
+
+
+def iter_rows(binary, fmt: str):
     """Yield (line number, dict) pairs; malformed records yield (line, RowError)."""
+    lines = decoded_lines(binary)
     if fmt == "jsonl":
-        yield from _iter_jsonl(text_stream)
+        yield from _iter_jsonl(lines)
     elif fmt == "json":
-        yield from _iter_json_array(text_stream)
+        yield from _iter_json_array(_LineReader(lines))
     else:
-        yield from _iter_csv(text_stream)
+        yield from _iter_csv(lines)
 
 
 def _iter_jsonl(stream):
@@ -152,6 +180,15 @@ def _iter_json_array(stream, chunk_size: int = 1 << 16):
         expect_item = False
 
 
+def _csv_cell(value: str):
+    """'' is a missing value; "'=..." is how export neutralised a formula-like cell: undo it."""
+    if value == "":
+        return None
+    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        return value[1:]
+    return value
+
+
 def _iter_csv(stream):
     reader = csv.DictReader(stream)
     try:
@@ -169,7 +206,7 @@ def _iter_csv(stream):
             if None in row:
                 yield start, RowError("(line)", "more cells than header columns")
             else:
-                yield start, {key: (value if value != "" else None) for key, value in row.items()}
+                yield start, {key: _csv_cell(value) for key, value in row.items()}
             start = reader.line_num + 1
     except csv.Error as exc:
         raise FileError(reader.line_num, f"not valid CSV: {exc}") from None
@@ -182,6 +219,27 @@ class RowChecker:
     def __init__(self, ctx):
         self.ctx = ctx
         self.agents = {row["handle"] for row in ctx.db.all("SELECT handle FROM agents")}
+        self._due_memo: dict = {}
+
+    def implied_pause(self, opened, resolve_due, priority) -> int:
+        """Working seconds a given deadline lies beyond the SLA: time the ticket spent pending.
+
+        Export does not carry the pause, and a later priority change recomputes the deadline
+        from opened_at + SLA + pause, so the pause is recovered from the deadline itself.
+        """
+        from cs.tickets import sla, working_seconds
+
+        allowed = working_seconds(sla(self.ctx.config, priority)[1])
+        return max(0, clock.working_seconds_between(opened, resolve_due, self.ctx.tz, self.ctx.calendar) - allowed)
+
+    def due_times(self, opened, priority):
+        """Deadlines for (opening time, priority), remembered: sheets repeat times to the minute."""
+        key = (opened, priority)
+        if key not in self._due_memo:
+            if len(self._due_memo) > 50_000:
+                self._due_memo.clear()  # bounded: memory stays flat on any file
+            self._due_memo[key] = due_times(self.ctx, opened, priority)
+        return self._due_memo[key]
 
     def time(self, row, key, required=False):
         value = row.get(key)
@@ -262,14 +320,18 @@ class RowChecker:
     def _times(self, row, out, opened):
         times = {key: self.time(row, key) for key in ("first_response_at", "resolved_at", "closed_at", "updated_at",
                                                        "first_response_due_at", "resolve_due_at")}
+        first_due = resolve_due = None
         if times["first_response_due_at"] is None or times["resolve_due_at"] is None:
-            first_due, resolve_due = due_times(self.ctx, opened, out["priority"])
+            first_due, resolve_due = self.due_times(opened, out["priority"])
         for key, value in times.items():
             if value is not None and key != "updated_at" and value < opened and not key.endswith("due_at"):
                 raise RowError(key, "is before opened_at")
             out[key] = clock.to_db(value) if value is not None else None
+        if out["resolve_due_at"] is None:
+            out["resolve_due_at"], out["paused_s"] = resolve_due, 0
+        else:
+            out["paused_s"] = self.implied_pause(opened, times["resolve_due_at"], out["priority"])
         out["first_response_due_at"] = out["first_response_due_at"] or first_due
-        out["resolve_due_at"] = out["resolve_due_at"] or resolve_due
         out["updated_at"] = out["updated_at"] or self.ctx.now_db
         status = out["status"]
         if status in ("resolved", "closed") and not out["resolved_at"]:
@@ -278,14 +340,20 @@ class RowChecker:
             raise RowError("closed_at", "required when status is closed")
         if status not in ("resolved", "closed") and (out["resolved_at"] or out["closed_at"]):
             raise RowError("status", f"is {status} but the row has resolved_at or closed_at")
+        if status == "open" and out["first_response_at"]:
+            raise RowError("status", "is open but the row has first_response_at; an answered ticket is in_progress")
         if status in ("resolved", "closed") and not out["first_response_at"]:
             out["first_response_at"] = out["resolved_at"]
-        out["pending_since"] = out["updated_at"] if status == "pending" else None
+        # An exported pending ticket's resolve_due_at was projected to the moment of export, so its
+        # pause starts again now.
+        out["pending_since"] = self.ctx.now_db if status == "pending" else None
 
 
 def _positive_int(value, key):
     if value is None:
         return None
+    if isinstance(value, bool):
+        raise RowError(key, f"{value!r} is not a whole number")
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -354,8 +422,7 @@ def import_file(ctx, source: str, *, fmt: str | None = None, dry_run: bool = Fal
         if not hasattr(binary, "peek"):
             binary = io.BufferedReader(binary)
         fmt = detect_format(source, binary, fmt)
-        text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="" if fmt == "csv" else None)
-        return _import_rows(ctx, iter_rows(text, fmt), dry_run=dry_run, source=source)
+        return _import_rows(ctx, iter_rows(binary, fmt), dry_run=dry_run, source=source)
     finally:
         if binary is not sys.stdin.buffer:
             binary.close()
@@ -365,9 +432,27 @@ class _Rollback(Exception):
     pass
 
 
+class _IdAllocator:
+    """Ids for rows that bring none: after the highest id in the database or given so far.
+
+    Assigned here rather than by SQLite so a whole batch can be indexed for search at once.
+    """
+
+    def __init__(self, db):
+        self.next_id = (db.value("SELECT MAX(id) FROM tickets") or 0) + 1
+
+    def assign(self, given):
+        if given is not None:
+            self.next_id = max(self.next_id, given + 1)
+            return given
+        self.next_id += 1
+        return self.next_id - 1
+
+
 def _import_rows(ctx, rows, *, dry_run: bool, source: str) -> dict:
     checker = RowChecker(ctx)
     result = {"imported": 0, "dry_run": dry_run, "errors": [], "error_count": 0}
+    ids = _IdAllocator(ctx.db)
 
     def fail(line, field, message):
         result["error_count"] += 1
@@ -382,15 +467,15 @@ def _import_rows(ctx, rows, *, dry_run: bool, source: str) -> dict:
                     try:
                         if isinstance(row, RowError):
                             raise row
-                        batch.append((line, checker.check(row)))
+                        checked = checker.check(row)
+                        checked["id"] = ids.assign(checked["id"])
+                        batch.append((line, checked))
                     except RowError as exc:
                         fail(line, exc.field, exc.message)
                     if len(batch) >= BATCH:
                         _write_batch(ctx, batch, result, fail)
                         batch = []
                 _write_batch(ctx, batch, result, fail)
-            except UnicodeDecodeError as exc:
-                fail(0, "(file)", f"not UTF-8 text ({exc.reason} at byte {exc.start} of a block); save it as UTF-8")
             except FileError as exc:
                 fail(exc.line, "(file)", str(exc))
             if result["error_count"] or dry_run:
@@ -414,11 +499,17 @@ def _write_batch(ctx, batch, result, fail) -> None:
         " ON CONFLICT (phone) DO UPDATE SET name = COALESCE(customers.name, excluded.name)",
         [(r["customer_phone"], r["customer_name"], r["opened_at"], r["opened_at"]) for r in rows if r["customer_phone"]],
     )
+    ctx.db.execute("SAVEPOINT batch")
     try:
         ctx.db.executemany(_INSERT, rows)
     except sqlite3.IntegrityError:
+        # executemany stops at the clash with the rows before it written: undo them first.
+        ctx.db.execute("ROLLBACK TO batch")
+        ctx.db.execute("RELEASE batch")
         _find_conflicts(ctx, batch, fail)
         return
+    ctx.db.execute("RELEASE batch")
+    index_for_search(ctx.db, [(r["id"], r["summary"], r["detail"]) for r in rows])
     result["imported"] += len(rows)
 
 
@@ -433,4 +524,5 @@ def _find_conflicts(ctx, batch, fail) -> None:
             ctx.db.execute("ROLLBACK TO one_row")
             ctx.db.execute("RELEASE one_row")
             field = "id" if "UNIQUE" in str(exc) or "PRIMARY" in str(exc) else "(row)"
-            fail(line, field, f"ticket {row['id']} exists already" if field == "id" else str(exc))
+            message = f"ticket id {row['id']} is already used (in the database or earlier in this file)"
+            fail(line, field, message if field == "id" else str(exc))

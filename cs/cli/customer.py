@@ -6,8 +6,8 @@ import click
 
 from cs import customers, tickets
 from cs.cli.common import app_and_ctx, emit_list, emit_object, emit_written, json_option, list_options, output_options, terminal_limit
+from cs.cli.ticket import CALLBACK_COLUMNS, for_table
 from cs.cli.ticket import LIST_COLUMNS as TICKET_COLUMNS
-from cs.cli.ticket import CALLBACK_COLUMNS
 
 COLUMNS = ["phone", "name", "vip", "no_callback", "tickets", "last_contact_at"]
 
@@ -39,7 +39,8 @@ def show(phone, fmt):
     record["ticket_list"] = list(tickets.query(ctx, phone=record["phone"], sort="-opened_at,-id"))
     record["callback_list"] = []
     emit_object(record, fmt, fields=COLUMNS, sections=[
-        ("Tickets" if app.lang == "en" else "工单", record["ticket_list"], TICKET_COLUMNS),
+        ("Tickets" if app.lang == "en" else "工单", [for_table(t, app.lang) for t in record["ticket_list"]],
+         TICKET_COLUMNS),
         ("Callbacks" if app.lang == "en" else "回访", record["callback_list"], CALLBACK_COLUMNS),
     ])
 

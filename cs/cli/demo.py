@@ -44,9 +44,9 @@ def demo(db_path, days):
     click.echo(f"Demo centre built in {target}: {counts['agents']} agents, {counts['customers']} customers, "
                f"{counts['tickets']} tickets over {days} days.\n")
     click.echo("Open tickets (cs ticket list --open --limit 10):")
-    from cs.cli.ticket import LIST_COLUMNS, _for_table
+    from cs.cli.ticket import LIST_COLUMNS, for_table
 
-    rows = (_for_table(row, app.lang) for row in tickets.query(ctx, open_only=True, limit=10))
+    rows = (for_table(row, app.lang) for row in tickets.query(ctx, open_only=True, limit=10))
     emit_list(rows, "table", LIST_COLUMNS, max_widths={"summary": 30})
     breached = sum(1 for _ in tickets.query(ctx, breached=True))
     click.echo(f"\n{breached} tickets missed an SLA deadline (cs ticket list --breached).")

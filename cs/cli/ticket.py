@@ -22,7 +22,7 @@ def _short_time(text):
     return text[5:16].replace("T", " ") if text else text
 
 
-def _for_table(row: dict, lang: str) -> dict:
+def for_table(row: dict, lang: str) -> dict:
     from cs.enums import label
 
     return {
@@ -91,7 +91,7 @@ def list_(status, category, channel, priority, agent, phone, tag, since, until, 
                          phone=phone, tag=tag, since=resolve(app, since), until=until_at, open_only=open_only,
                          breached=breached, search=search, limit=terminal_limit(limit), sort=sort)
     if fmt == "table":
-        rows = (_for_table(row, app.lang) for row in rows)
+        rows = (for_table(row, app.lang) for row in rows)
     emit_list(rows, fmt, LIST_COLUMNS, max_widths={"summary": 36, "customer_name": 12})
 
 

@@ -14,7 +14,7 @@ WEEKDAYS_ZH = "一二三四五六日"
 @click.argument("times", nargs=-1, required=True, type=TimeParam())
 @output_options
 def time_(times, fmt):
-    """Show how each TIME is understood (e.g. cs time tomorrow +2wd eom '2026-10-01 9:00')."""
+    """Show how each TIME is understood (e.g. cs time tomorrow +2wd eom '2026-10-01 09:00')."""
     from cs import clock
 
     app, ctx = app_and_ctx()

@@ -1,0 +1,120 @@
+"""Benchmarks for the foundation, run on demand (not part of the test suite):
+
+    python bench/bench_foundation.py [--runs 21] [--rows 100000]
+
+Prints, in one run:
+  1. `cs ticket add` median wall time as a multiple of `python -c pass` (target <= 5x);
+  2. `cs ticket import` throughput over a JSONL file as a fraction of a plain
+     json.loads + sqlite3.executemany baseline over the same file (target >= 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def median_wall(command, env, runs):
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def cs_command():
+    found = shutil.which("cs")
+    return [found] if found else [sys.executable, "-m", "cs"]
+
+
+def bench_startup(workdir: Path, runs: int) -> dict:
+    env = {**os.environ, "CS_DB": str(workdir / "startup.db"), "CS_TZ": "Asia/Shanghai", "CS_AGENT": "bench"}
+    subprocess.run(cs_command() + ["agent", "add", "bench", "--name", "Bench"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    baseline = median_wall([sys.executable, "-c", "pass"], env, runs)
+    add = median_wall(cs_command() + ["ticket", "add", "--channel", "phone", "--category", "inquiry",
+                                      "--summary", "咨询会员积分", "--phone", "13800138000"], env, runs)
+    return {"python_pass_s": baseline, "ticket_add_s": add, "ratio": add / baseline}
+
+
+def make_jsonl(path: Path, rows: int) -> None:
+    rng = random.Random(7)
+    channels = ["phone", "visit", "online", "email"]
+    categories = ["inquiry", "complaint", "repair", "booking"]
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(rows):
+            day = 1 + n * 28 // rows
+            out.write(json.dumps({
+                "opened_at": f"2026-10-{day:02d}T{9 + n % 10:02d}:{n % 60:02d}:00+08:00",
+                "channel": rng.choice(channels),
+                "category": rng.choice(categories),
+                "priority": "normal",
+                "status": "open",
+                "summary": f"客户来电咨询第{n}号问题,空调漏水需要维修",
+                "customer_name": "王先生",
+                "customer_phone": f"138{n % 5000:08d}",
+                "tags": ["demand"] if n % 7 == 0 else [],
+            }, ensure_ascii=False) + "\n")
+
+
+def baseline_import(path: Path, db_path: Path) -> float:
+    """The plainest possible import: parse each line, executemany into a table with the same columns."""
+    start = time.perf_counter()
+    conn = sqlite3.connect(db_path)
+    conn.execute("CREATE TABLE tickets (opened_at, channel, category, priority, status, summary, customer_name,"
+                 " customer_phone, tags)")
+    with path.open(encoding="utf-8") as source:
+        rows = []
+        for line in source:
+            item = json.loads(line)
+            rows.append((item["opened_at"], item["channel"], item["category"], item["priority"], item["status"],
+                         item["summary"], item["customer_name"], item["customer_phone"], json.dumps(item["tags"])))
+            if len(rows) >= 1000:
+                conn.executemany("INSERT INTO tickets VALUES (?,?,?,?,?,?,?,?,?)", rows)
+                rows = []
+        conn.executemany("INSERT INTO tickets VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    conn.commit()
+    conn.close()
+    return time.perf_counter() - start
+
+
+def cs_import(path: Path, db_path: Path) -> float:
+    env = {**os.environ, "CS_DB": str(db_path), "CS_TZ": "Asia/Shanghai"}
+    subprocess.run(cs_command() + ["db", "info"], env=env, check=True, stdout=subprocess.DEVNULL)
+    start = time.perf_counter()
+    subprocess.run(cs_command() + ["ticket", "import", str(path)], env=env, check=True, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        startup = bench_startup(workdir, args.runs)
+        data = workdir / "tickets.jsonl"
+        make_jsonl(data, args.rows)
+        base = baseline_import(data, workdir / "baseline.db")
+        ours = cs_import(data, workdir / "cs.db")
+    print(f"cs ticket add: median {startup['ticket_add_s'] * 1000:.1f} ms; python -c pass: "
+          f"{startup['python_pass_s'] * 1000:.1f} ms; ratio {startup['ratio']:.2f}x (target <= 5x)")
+    print(f"ticket import of {args.rows:,} JSONL lines: {ours:.2f} s ({args.rows / ours:,.0f} rows/s); "
+          f"baseline json.loads + executemany {base:.2f} s ({args.rows / base:,.0f} rows/s); "
+          f"fraction {base / ours:.2f} (target >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()
