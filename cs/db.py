@@ -248,11 +248,13 @@ def m001_foundation(db: Database) -> None:
             updated_at TEXT NOT NULL
         );
         CREATE INDEX tickets_opened ON tickets (opened_at);
-        CREATE INDEX tickets_status ON tickets (status, opened_at);
         CREATE INDEX tickets_agent ON tickets (agent, opened_at);
-        CREATE INDEX tickets_phone ON tickets (customer_phone, opened_at);
-        CREATE INDEX tickets_about ON tickets (about_agent, verdict_at);
-        CREATE INDEX tickets_resolved ON tickets (resolved_at);
+        CREATE INDEX tickets_phone ON tickets (customer_phone, opened_at) WHERE customer_phone IS NOT NULL;
+        -- Partial indexes: most tickets of a long history are closed, have no verdict, and are
+        -- looked up by when they were resolved only in reports, so only those rows pay for them.
+        CREATE INDEX tickets_open ON tickets (opened_at) WHERE status IN ('open', 'in_progress', 'pending');
+        CREATE INDEX tickets_verdict ON tickets (verdict_at) WHERE verdict_at IS NOT NULL;
+        CREATE INDEX tickets_resolved ON tickets (resolved_at) WHERE resolved_at IS NOT NULL;
 
         CREATE TABLE ticket_events (
             id INTEGER PRIMARY KEY,
