@@ -115,25 +115,26 @@ def show(ticket_id, fmt):
     emit_object(record, fmt, fields=list(tickets.FIELDS), sections=sections)
 
 
-def _state_command(name, help_text, func, *extra_options):
-    """A command `cs ticket NAME ID [options] [--at TIME] [--json]` calling `func(ctx, id, at=..., **options)`."""
+def _state_command(name, help_text, func, *extras):
+    """`cs ticket NAME ID [extras] [--at TIME] [--json]` calling `func(ctx, id, at=..., **extras)`."""
 
-    @click.argument("ticket_id", type=int)
-    @at_option
-    @json_option
-    def command(ticket_id, at, as_json, **options):
+    def command(ticket_id, at, as_json, **values):
         app, ctx = app_and_ctx()
         with ctx.db.transaction():
-            record = func(ctx, ticket_id, at=resolve(app, at), **options)
+            record = func(ctx, ticket_id, at=resolve(app, at), **values)
         emit_written(record, as_json)
 
     command.__doc__ = help_text
-    for option in reversed(extra_options):
-        command = option(command)
+    # Click lists parameters outermost first: extras go inside so ID stays the first argument.
+    for decorator in reversed(extras):
+        command = decorator(command)
+    command = click.argument("ticket_id", type=int)(json_option(at_option(command)))
     return ticket.command(name)(command)
 
 
 _state_command("respond", "Record the first response (once).", tickets.respond)
+_state_command("assign", "Give a ticket to another agent.", tickets.assign, click.argument("agent"))
+_state_command("note", "Add a note to a ticket's history.", tickets.note, click.argument("text"))
 _state_command("pend", "Wait on the customer or a department; pauses the resolution clock.", tickets.pend,
                click.option("--reason", help="What the ticket waits for."))
 _state_command("resume", "Take a pending ticket back into work.", tickets.resume)
@@ -143,32 +144,6 @@ _state_command("resolve", "Resolve with the resolution given.", tickets.resolve,
 _state_command("close", "Close a resolved ticket.", tickets.close)
 _state_command("reopen", "Reopen a resolved or closed ticket.", tickets.reopen,
                click.option("--reason", help="Why it is reopened."))
-
-
-@ticket.command("assign")
-@click.argument("ticket_id", type=int)
-@click.argument("agent")
-@at_option
-@json_option
-def assign(ticket_id, agent, at, as_json):
-    """Give a ticket to another agent."""
-    app, ctx = app_and_ctx()
-    with ctx.db.transaction():
-        record = tickets.assign(ctx, ticket_id, agent, at=resolve(app, at))
-    emit_written(record, as_json)
-
-
-@ticket.command("note")
-@click.argument("ticket_id", type=int)
-@click.argument("text")
-@at_option
-@json_option
-def note(ticket_id, text, at, as_json):
-    """Add a note to a ticket's history."""
-    app, ctx = app_and_ctx()
-    with ctx.db.transaction():
-        record = tickets.note(ctx, ticket_id, text, at=resolve(app, at))
-    emit_written(record, as_json)
 
 
 @ticket.command("verdict")
