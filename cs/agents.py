@@ -122,7 +122,7 @@ def deactivate(db, handle: str, *, at: str, actor: str) -> dict:
     return update(db, handle, at=at, actor=actor, active=False)
 
 
-def list_agents(db, *, team=None, role=None, include_inactive=False) -> list[dict]:
+def list_agents(db, *, team=None, role=None, include_inactive=False, limit=None, sort="team,handle") -> list[dict]:
     where, params = [], []
     if not include_inactive:
         where.append("active = 1")
@@ -132,5 +132,10 @@ def list_agents(db, *, team=None, role=None, include_inactive=False) -> list[dic
     if role:
         where.append("role = ?")
         params.append(normalise(role, ROLES, "role"))
-    sql = "SELECT * FROM agents" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY team, handle"
+    from cs.customers import order_by
+
+    sql = "SELECT * FROM agents" + (" WHERE " + " AND ".join(where) if where else "")
+    sql += " ORDER BY " + order_by(sort, {"handle", "name", "team", "role", "active"})
+    if limit:
+        sql += f" LIMIT {int(limit)}"
     return [to_json(row) for row in db.all(sql, params)]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from cs import agents
-from cs.cli.common import app_and_ctx, choice, emit_list, emit_object, emit_written, json_option, output_options
+from cs.cli.common import (
+    app_and_ctx, choice, emit_list, emit_object, emit_written, json_option, list_options, output_options, terminal_limit,
+)
 from cs.enums import ROLES
 
 COLUMNS = ["handle", "name", "team", "role", "email", "mobile", "active"]
@@ -77,8 +79,11 @@ def show(handle, fmt):
 @click.option("--team")
 @click.option("--role", type=choice(ROLES, "role"))
 @click.option("--all", "include_inactive", is_flag=True, help="Include deactivated agents.")
+@list_options("team,handle")
 @output_options
-def list_(team, role, include_inactive, fmt):
+def list_(team, role, include_inactive, limit, sort, fmt):
     """List active agents by team."""
     _, ctx = app_and_ctx()
-    emit_list(agents.list_agents(ctx.db, team=team, role=role, include_inactive=include_inactive), fmt, COLUMNS)
+    rows = agents.list_agents(ctx.db, team=team, role=role, include_inactive=include_inactive,
+                              limit=terminal_limit(limit), sort=sort)
+    emit_list(rows, fmt, COLUMNS)
