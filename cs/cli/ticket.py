@@ -193,12 +193,14 @@ def update(ticket_id, at, as_json, add_tags, remove_tags, **fields):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def import_(source, fmt, dry_run, as_json):
     """Import tickets from JSON, JSONL or CSV (the fields `export` writes). All or nothing."""
+    import sys
+
     from cs import output, tickets_io
 
     app, ctx = app_and_ctx()
     result = tickets_io.import_file(ctx, source, fmt=fmt, dry_run=dry_run)
     if as_json:
-        output.render_object(result, "json", click.get_text_stream("stdout"))
+        output.render_object(result, "json", sys.stdout)
     for error in result["errors"]:
         click.echo(f"Error: line {error['line']}: {error['field']}: {error['message']}", err=True)
     if result["errors"]:
