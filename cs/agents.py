@@ -8,8 +8,9 @@ from cs.enums import ROLES, normalise
 from cs.errors import CSError
 
 FIELDS = ("handle", "name", "team", "role", "email", "mobile", "active")
-_HANDLE = re.compile(r"^[^\s,;]{1,64}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SORTABLE = {"handle", "name", "team", "role", "active"}
+_HANDLE = re.compile(r"[^\s,;]{1,64}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def to_json(row) -> dict:
@@ -41,7 +42,7 @@ def require_active(db, handle: str, what: str = "agent") -> str:
     return handle
 
 
-def is_registered(db, handle: str) -> bool:
+def is_active_agent(db, handle: str) -> bool:
     return db.one("SELECT 1 FROM agents WHERE handle = ? AND active = 1", (handle,)) is not None
 
 
@@ -70,7 +71,7 @@ def _clean(fields: dict) -> dict:
             value = normalise(value, ROLES, "role")
         elif key == "email":
             value = value.strip()
-            if value and not _EMAIL.match(value):
+            if value and not _EMAIL.fullmatch(value):
                 raise CSError(f"'{value}' is not an e-mail address")
         elif key == "mobile":
             value = normalise_phone(value) if value.strip() else ""
@@ -81,8 +82,8 @@ def _clean(fields: dict) -> dict:
 
 
 def add(db, handle: str, *, at: str, actor: str, name: str, team=None, role="agent", email=None, mobile=None) -> dict:
-    if not _HANDLE.match(handle):
-        raise CSError(f"'{handle}' is not a usable handle: up to 64 characters, no spaces, commas or semicolons")
+    if not _HANDLE.fullmatch(handle):
+        raise CSError(f"{handle!r} is not a usable handle: up to 64 characters, no spaces, commas or semicolons")
     if db.one("SELECT 1 FROM agents WHERE handle = ?", (handle,)):
         raise CSError(f"agent '{handle}' exists already; change it with 'cs agent update {handle}'")
     fields = _clean({"name": name, "team": team, "role": role, "email": email, "mobile": mobile})
@@ -135,7 +136,7 @@ def list_agents(db, *, team=None, role=None, include_inactive=False, limit=None,
     from cs.customers import order_by
 
     sql = "SELECT * FROM agents" + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " ORDER BY " + order_by(sort, {"handle", "name", "team", "role", "active"})
+    sql += " ORDER BY " + order_by(sort, SORTABLE)
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [to_json(row) for row in db.all(sql, params)]

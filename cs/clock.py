@@ -1,14 +1,12 @@
 """Time for the desk: zones, storage format, durations, the working calendar and TIME arguments.
 
-Nothing here reads the real clock or the environment (except `system_zone_name`, used only by
-the CLI layer): "now", the zone and the calendar are always passed in, so history can be
-back-filled and tests are deterministic.
+Nothing here reads the real clock or the environment: "now", the zone and the calendar are
+always passed in (by the CLI layer), so history can be back-filled and tests are deterministic.
 """
 from __future__ import annotations
 
 import calendar as _stdcal
 import datetime
-import os
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -34,32 +32,6 @@ def get_zone(name: str) -> zoneinfo.ZoneInfo:
 def _zone(tz) -> datetime.tzinfo:
     """Callers may pass a zone object or its IANA name."""
     return get_zone(tz) if isinstance(tz, str) else tz
-
-
-def system_zone_name() -> str:
-    for name in _system_zone_candidates():
-        if name:
-            try:
-                get_zone(name)
-                return name
-            except CSError:
-                continue
-    return "UTC"
-
-
-def _system_zone_candidates():
-    yield os.environ.get("TZ", "").lstrip(":")  # POSIX allows a leading ':' before a zone file name
-    try:  # one level only: zoneinfo files may themselves link to legacy names such as 'PRC'
-        target = os.readlink("/etc/localtime")
-        if "zoneinfo/" in target:
-            yield target.split("zoneinfo/", 1)[1]
-    except OSError:
-        pass
-    try:
-        with open("/etc/timezone", encoding="utf-8") as fh:
-            yield fh.read().strip()
-    except OSError:
-        pass
 
 
 # ---------------------------------------------------------------- storage and display

@@ -243,9 +243,11 @@ def _iso_date(text: str):
 
 def _check(action, where: str) -> None:
     try:
-        action()
+        value = action()
     except (ValueError, TypeError) as exc:
         raise CSError(f"invalid configuration: {where}: {exc}") from exc
+    if getattr(value, "amount", 0) < 0:
+        raise CSError(f"invalid configuration: {where}: a duration may not be negative")
 
 
 # --- dotted keys for `config get/set` ------------------------------------------------------
@@ -257,13 +259,19 @@ def _split_key(key: str) -> list:
     return [int(part) if part.isdigit() else part for part in key.split(".")]
 
 
+def _step(node, part, key: str):
+    """One step down a dotted key: only into tables (by name) and lists (by index)."""
+    if isinstance(node, dict) and isinstance(part, str) and part in node:
+        return node[part]
+    if isinstance(node, list) and isinstance(part, int) and part < len(node):
+        return node[part]
+    raise CSError(f"no configuration key '{key}'; see 'cs config show' for the keys")
+
+
 def get_key(config: dict, key: str):
     node = config
     for part in _split_key(key):
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            raise CSError(f"no configuration key '{key}'; see 'cs config show'") from None
+        node = _step(node, part, key)
     return node
 
 
@@ -276,13 +284,12 @@ def set_key(stored: dict, effective_config: dict, key: str, value) -> dict:
         new[top] = copy.deepcopy(effective_config[top])
     node = new
     for part in parts[:-1]:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            raise CSError(f"no configuration key '{key}'; see 'cs config show'") from None
+        node = _step(node, part, key)
     last = parts[-1]
-    if isinstance(node, list) and (not isinstance(last, int) or last >= len(node)):
-        raise CSError(f"no configuration key '{key}': index out of range")
+    if isinstance(node, list):
+        _step(node, last, key)  # an existing index only
+    elif not isinstance(node, dict) or not isinstance(last, str):
+        raise CSError(f"no configuration key '{key}'; see 'cs config show' for the keys")
     node[last] = value
     return new
 

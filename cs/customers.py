@@ -30,16 +30,25 @@ def mask_phone(phone: str | None) -> str | None:
     return phone[:1] + "*" * (len(phone) - 2) + phone[-1:]
 
 
-def upsert(db, phone: str, name: str | None, at: str) -> None:
-    """Create the customer on first contact; a name is filled in only where none is known."""
-    db.execute(
-        "INSERT INTO customers (phone, name, created_at, updated_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (phone) DO UPDATE SET name = COALESCE(customers.name, excluded.name),"
-        " updated_at = CASE WHEN customers.name IS NULL AND excluded.name IS NOT NULL"
-        " THEN excluded.updated_at ELSE customers.updated_at END",
-        (phone, name or None, at, at),
-    )
+# A customer is created on first contact; a name is filled in only where none is known.
+_UPSERT = (
+    "INSERT INTO customers (phone, name, created_at, updated_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (phone) DO UPDATE SET name = COALESCE(customers.name, excluded.name),"
+    " updated_at = CASE WHEN customers.name IS NULL AND excluded.name IS NOT NULL"
+    " THEN excluded.updated_at ELSE customers.updated_at END"
+)
 
+
+def upsert(db, phone: str, name: str | None, at: str) -> None:
+    upsert_many(db, [(phone, name, at)])
+
+
+def upsert_many(db, contacts) -> None:
+    """Customers from (phone, name, at) contacts, in one statement for a batch."""
+    db.executemany(_UPSERT, [(phone, name or None, at, at) for phone, name, at in contacts])
+
+
+SORTABLE = {"phone", "name", "tickets", "last_contact_at"}
 
 _SUMMARY_SQL = """
     SELECT c.phone, c.name, c.vip, c.no_callback,
@@ -77,7 +86,7 @@ def list_customers(db, display, *, search=None, vip=None, limit=None, sort="-las
         where.append("c.vip = ?")
         params.append(1 if vip else 0)
     sql = "SELECT * FROM (" + _SUMMARY_SQL + (" WHERE " + " AND ".join(where) if where else "") + ")"
-    sql += " ORDER BY " + order_by(sort, {"phone", "name", "tickets", "last_contact_at"})
+    sql += " ORDER BY " + order_by(sort, SORTABLE)
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [to_json(row, display) for row in db.all(sql, params)]

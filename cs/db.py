@@ -18,7 +18,8 @@ from cs.errors import CSError, DatabaseLocked
 BUSY_TIMEOUT_S = 5.0
 
 
-def default_path(environ=os.environ) -> Path:
+def default_path(environ) -> Path:
+    """$XDG_DATA_HOME/cs/cs.db, else ~/.local/share/cs/cs.db (`environ` is the CLI's os.environ)."""
     data_home = environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(data_home) / "cs" / "cs.db"
 
@@ -81,35 +82,42 @@ def _json_or_none(value):
     return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def describe_error(exc: Exception, path) -> CSError | None:
+    """The user-facing form of SQLite's low-level failures, or None for a genuine bug."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError):
+        if "locked" in text or "busy" in text:
+            return DatabaseLocked(
+                f"the database {path} stayed locked for more than {BUSY_TIMEOUT_S:g} s; try again shortly"
+            )
+        if "unable to open" in text or "readonly" in text or "read-only" in text:
+            return CSError(f"cannot open the database {path} ({text}); check the path and its permissions")
+        return None
+    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
+        return CSError(f"{path} is not a cs database ({text}); point --db or CS_DB at a cs database or a new file")
+    return None
+
+
 @contextlib.contextmanager
 def translate_errors(path):
-    """Turn SQLite's low-level failures into messages a user can act on."""
     try:
         yield
-    except sqlite3.OperationalError as exc:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            raise DatabaseLocked(
-                f"the database {path} stayed locked for more than {BUSY_TIMEOUT_S:g} s; try again shortly"
-            ) from exc
-        if "unable to open" in text or "readonly" in text or "read-only" in text:
-            raise CSError(f"cannot open the database {path} ({text}); check the path and its permissions") from exc
-        raise
     except sqlite3.DatabaseError as exc:
-        if "not a database" in str(exc) or "malformed" in str(exc):
-            raise CSError(
-                f"{path} is not a cs database ({exc}); point --db or CS_DB at a cs database or a new file"
-            ) from exc
-        raise
+        described = describe_error(exc, path)
+        if described is None:
+            raise
+        raise described from exc
 
 
 def _create_private_file(path: Path) -> None:
     """Create the database owner-only before SQLite opens it (its -wal/-shm files copy the mode)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         return
+    except OSError as exc:
+        raise CSError(f"cannot create the database {path}: {exc.strerror}; check --db or CS_DB") from None
     os.close(fd)
 
 

@@ -46,8 +46,11 @@ def backup(db, target: str, *, force: bool = False) -> int:
         if not force:
             raise CSError(f"{target} exists; choose a new file or pass --force to replace it")
         target_path.unlink()
-    target_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(target_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        target_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise CSError(f"cannot create the backup {target}: {exc.strerror}") from None
     os.close(fd)
     destination = sqlite3.connect(str(target_path))
     try:

@@ -119,12 +119,13 @@ def _progress(ctx, rng, ticket, opened, category) -> None:
     if respond_at >= ctx.now:
         return
     tickets.respond(ctx, ticket_id, at=respond_at)
-    if rng.random() < 0.25:
+    note_at, pend_at = respond_at + timedelta(minutes=3), respond_at + timedelta(minutes=10)
+    if rng.random() < 0.25 and note_at < ctx.now:
         tickets.note(ctx, ticket_id, rng.choice(["客户要求尽快处理", "已联系相关部门", "客户情绪激动,需安抚"]),
-                     at=respond_at + timedelta(minutes=3))
+                     at=note_at)
     if age < timedelta(hours=6) or rng.random() < 0.12:
-        if rng.random() < 0.4:
-            tickets.pend(ctx, ticket_id, reason="等待客户提供资料", at=respond_at + timedelta(minutes=10))
+        if rng.random() < 0.4 and pend_at < ctx.now:
+            tickets.pend(ctx, ticket_id, reason="等待客户提供资料", at=pend_at)
         return
     resolve_at = respond_at + timedelta(hours=rng.choice([0.2, 0.5, 1, 3, 8, 26, 50]))
     if resolve_at >= ctx.now:

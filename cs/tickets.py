@@ -24,8 +24,6 @@ FIELDS = (
     "first_response_at", "first_response_due_at", "resolved_at", "resolve_due_at", "closed_at",
     "resolution", "fcr", "breached", "satisfaction", "created_by", "updated_at",
 )
-TIME_FIELDS = ("opened_at", "first_response_at", "first_response_due_at", "resolved_at", "resolve_due_at",
-               "closed_at", "updated_at")
 OPEN_STATUSES = ("open", "in_progress", "pending")
 SORTABLE = {"id", "opened_at", "priority", "status", "agent", "category", "channel", "updated_at",
             "resolved_at", "first_response_at"}
@@ -144,11 +142,11 @@ def history(ctx, ticket_id: int) -> list[dict]:
     return [{**dict(r), "at": ctx.display(r["at"])} for r in rows]
 
 
-def show(ctx, ticket_id: int, callbacks_of=None) -> dict:
-    """The ticket with its history and its callbacks (`callbacks_of(ctx, ticket_id)` when callbacks exist)."""
+def show(ctx, ticket_id: int) -> dict:
+    """The ticket with its history and its callbacks (none can exist before the callbacks migration)."""
     ticket = get(ctx, ticket_id)
     ticket["history"] = history(ctx, ticket_id)
-    ticket["callbacks"] = callbacks_of(ctx, ticket_id) if callbacks_of else []
+    ticket["callbacks"] = []
     return ticket
 
 
@@ -168,6 +166,23 @@ def clean_text(value: str | None, what: str, limit: int = MAX_TEXT, required: bo
     if _CONTROL_CHARS.search(text):
         raise CSError(f"the {what} contains control characters; remove them")
     return text or None
+
+
+# How each plain field's input becomes its stored value (CSError when unacceptable), for add, update
+# and import alike.
+FIELD_CHECKS = {
+    "summary": lambda v: clean_text(v, "summary", MAX_SUMMARY, required=True),
+    "detail": lambda v: clean_text(v, "detail"),
+    "resolution": lambda v: clean_text(v, "resolution"),
+    "channel": lambda v: normalise(v, CHANNELS, "channel"),
+    "category": lambda v: normalise(v, CATEGORIES, "category"),
+    "priority": lambda v: normalise(v, PRIORITIES, "priority"),
+    "status": lambda v: normalise(v, STATUSES, "status"),
+    "verdict": lambda v: normalise(v, VERDICTS, "verdict"),
+    "customer_name": lambda v: clean_text(v, "customer name", 200),
+    "customer_phone": lambda v: customers.normalise_phone(v) if v.strip() else None,
+    "department": lambda v: clean_text(v, "department", 200),
+}
 
 
 def clean_tags(tags) -> list[str]:
@@ -224,21 +239,15 @@ def add(
     db = ctx.db
     opened = opened_at or ctx.now
     opened_db = _check_at(ctx, opened, what="--opened-at")
-    values = {
-        "channel": normalise(channel, CHANNELS, "channel"),
-        "category": normalise(category, CATEGORIES, "category"),
-        "priority": normalise(priority, PRIORITIES, "priority"),
-        "summary": clean_text(summary, "summary", MAX_SUMMARY, required=True),
-        "detail": clean_text(detail, "detail"),
-        "customer_name": clean_text(customer, "customer name", 200),
-        "customer_phone": customers.normalise_phone(phone) if phone else None,
-        "department": clean_text(department, "department", 200),
-        "tags": json.dumps(clean_tags(tags), ensure_ascii=False),
-    }
+    given = {"channel": channel, "category": category, "priority": priority, "summary": summary, "detail": detail,
+             "customer_name": customer, "customer_phone": phone, "department": department}
+    values = {key: FIELD_CHECKS[key](value) if value is not None else None for key, value in given.items()}
+    values["summary"] = values["summary"] or FIELD_CHECKS["summary"]("")  # refuses an empty summary
+    values["tags"] = json.dumps(clean_tags(tags), ensure_ascii=False)
     if agent:
         values["agent"] = agents_mod.require_active(db, agent)
     else:
-        values["agent"] = ctx.actor if agents_mod.is_registered(db, ctx.actor) else None
+        values["agent"] = ctx.actor if agents_mod.is_active_agent(db, ctx.actor) else None
     values["about_agent"] = agents_mod.require_active(db, about, "agent (--about)") if about else None
     first_due, resolve_due = due_times(ctx, opened, values["priority"])
     if values["customer_phone"]:
@@ -354,17 +363,10 @@ def update(ctx, ticket_id: int, at: datetime | None = None, *, add_tags=(), remo
 
 
 def _field_changes(ctx, fields: dict) -> dict:
-    checks = {
-        "summary": lambda v: clean_text(v, "summary", MAX_SUMMARY, required=True),
-        "detail": lambda v: clean_text(v, "detail"),
-        "channel": lambda v: normalise(v, CHANNELS, "channel"),
-        "category": lambda v: normalise(v, CATEGORIES, "category"),
-        "priority": lambda v: normalise(v, PRIORITIES, "priority"),
-        "customer_name": lambda v: clean_text(v, "customer name", 200),
-        "customer_phone": lambda v: customers.normalise_phone(v) if v.strip() else None,
-        "department": lambda v: clean_text(v, "department", 200),
-        "about_agent": lambda v: agents_mod.require_active(ctx.db, v, "agent (--about)") if v.strip() else None,
-    }
+    def about(value):
+        return agents_mod.require_active(ctx.db, value, "agent (--about)") if value.strip() else None
+
+    checks = {**FIELD_CHECKS, "about_agent": about}
     return {key: checks[key](value) for key, value in fields.items() if value is not None}
 
 

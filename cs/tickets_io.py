@@ -14,18 +14,15 @@ import json
 import operator
 import re
 import sqlite3
-import sys
 from datetime import datetime
 
 from cs import clock, customers
-from cs.enums import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS, normalise
 from cs.errors import CSError
-from cs.tickets import FIELDS, MAX_SUMMARY, clean_tags, clean_text, due_times, index_for_search
+from cs.tickets import FIELD_CHECKS, FIELDS, clean_tags, clean_text, due_times, index_for_search
 
 BATCH = 1000
 MAX_ERRORS_KEPT = 100
 MAX_ITEM_CHARS = 16 * 1024 * 1024
-DERIVED = {"breached"}  # accepted (export writes it) but recomputed from facts
 
 _INSERT = (
     "INSERT INTO tickets (id, opened_at, channel, category, priority, status, summary, detail, customer_name,"
@@ -97,31 +94,40 @@ def decoded_lines(binary):
             raise FileError(number, f"not UTF-8 text (byte {exc.start + 1} of the line); save the file as UTF-8") from None
 
 
-class _LineReader:
-    """read(n) over decoded lines, for the JSON array parser."""
+class _ChunkReader:
+    """read(n) of decoded text in fixed-size chunks, for the JSON array parser.
 
-    def __init__(self, lines):
-        self.lines = lines
+    Reading by chunks, not lines, keeps memory flat for a minified array on a single line; a bad
+    byte is reported at the line it is on.
+    """
+
+    def __init__(self, binary, chunk_size: int = 1 << 16):
+        import codecs
+
+        self.binary = binary
+        self.chunk_size = chunk_size
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.lines = 1
 
     def read(self, size: int) -> str:
-        parts, total = [], 0
-        for line in self.lines:
-            parts.append(line)
-            total += len(line)
-            if total >= size:
-                break
-        return "".join(parts)
+        raw = self.binary.read(max(size, self.chunk_size))
+        try:
+            text = self.decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError as exc:
+            line = self.lines + raw[: max(exc.start, 0)].count(b"\n")
+            raise FileError(line, "not UTF-8 text; save the file as UTF-8") from None
+        self.lines += raw.count(b"\n")
+        return text
 
 
 def iter_rows(binary, fmt: str):
     """Yield (line number, dict) pairs; malformed records yield (line, RowError)."""
-    lines = decoded_lines(binary)
-    if fmt == "jsonl":
-        yield from _iter_jsonl(lines)
-    elif fmt == "json":
-        yield from _iter_json_array(_LineReader(lines))
+    if fmt == "json":
+        yield from _iter_json_array(_ChunkReader(binary))
+    elif fmt == "jsonl":
+        yield from _iter_jsonl(decoded_lines(binary))
     else:
-        yield from _iter_csv(lines)
+        yield from _iter_csv(decoded_lines(binary))
 
 
 def _iter_jsonl(stream):
@@ -264,70 +270,54 @@ class RowChecker:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=self.ctx.tz)
         try:
-            return clock.to_db(parsed)
+            stored = clock.to_db(parsed)
         except (ValueError, OverflowError):
-            raise RowError(key, f"{value!r} is out of range") from None
-
-    @staticmethod
-    def _enum(table):
-        def convert(key, value):
-            if value in table:
-                return value
-            try:
-                return normalise(str(value), table, key)
-            except CSError as exc:
-                raise RowError(key, str(exc)) from None
-
-        return convert
-
-    @staticmethod
-    def _text(limit):
-        def convert(key, value):
-            if not isinstance(value, str):
-                raise RowError(key, "must be text")
-            try:
-                return clean_text(value, key, limit)
-            except CSError as exc:
-                raise RowError(key, str(exc)) from None
-
-        return convert
+            stored = ""
+        if not "1970" <= stored < "9999":
+            raise RowError(key, f"{value!r} is out of range: use a time from 1970 to 9998")
+        return stored
 
     def _agent(self, key, value):
-        if value not in self.agents:
+        if not isinstance(value, str) or value not in self.agents:
             raise RowError(key, f"unknown agent {value!r}; add it with 'cs agent add' first")
         return value
 
+    @staticmethod
+    def _shared(check):
+        """A check of cs.tickets for one text field, reporting its refusal against the row."""
+
+        def convert(key, value):
+            if key == "customer_phone" and isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)  # a JSON number is a fine phone number
+            if not isinstance(value, str):
+                raise RowError(key, "must be text")
+            try:
+                return check(value)
+            except CSError as exc:
+                raise RowError(key, str(exc)) from None
+
+        return convert
+
     def _converters(self) -> dict:
-        text = self._text(100_000)
-        short = self._text(200)
-        return {
+        converters = {key: self._shared(check) for key, check in FIELD_CHECKS.items()}
+        converters.update({
             "id": lambda key, value: _positive_int(value, key),
             "opened_at": self._time,
-            "channel": self._enum(CHANNELS),
-            "category": self._enum(CATEGORIES),
-            "priority": self._enum(PRIORITIES),
-            "status": self._enum(STATUSES),
-            "summary": self._text(MAX_SUMMARY),
-            "detail": text,
-            "customer_name": short,
-            "customer_phone": lambda key, value: _phone(value),
             "agent": self._agent,
-            "department": short,
             "about_agent": self._agent,
-            "verdict": self._enum(VERDICTS),
+            "created_by": self._shared(lambda value: clean_text(value, "created_by", 200)),
             "tags": lambda key, value: json.dumps(_tags(value), ensure_ascii=False) if value else "[]",
             "first_response_at": self._time,
             "first_response_due_at": self._time,
             "resolved_at": self._time,
             "resolve_due_at": self._time,
             "closed_at": self._time,
-            "resolution": text,
             "fcr": lambda key, value: 1 if _boolean(value, key) else 0,
             "breached": lambda key, value: None,  # derived: recomputed from the facts
             "satisfaction": lambda key, value: _satisfaction(value),
-            "created_by": short,
             "updated_at": self._time,
-        }
+        })
+        return converters
 
     def check(self, row) -> dict:
         if type(row) is not dict:
@@ -362,6 +352,8 @@ class RowChecker:
 
     def _consistency(self, out):
         opened, status = out["opened_at"], out["status"]
+        if opened > self.ctx.now_db:
+            raise RowError("opened_at", "is in the future; records describe what has happened")
         for key in ("first_response_at", "resolved_at", "closed_at"):
             if out[key] is not None and out[key] < opened:
                 raise RowError(key, "is before opened_at")
@@ -393,8 +385,8 @@ def _positive_int(value, key):
         number = int(value)
     except (TypeError, ValueError):
         raise RowError(key, f"{value!r} is not a whole number") from None
-    if number <= 0 or str(number) != str(value).strip() and not isinstance(value, int):
-        raise RowError(key, f"{value!r} is not a positive whole number")
+    if not 0 < number < 2**63 or str(number) != str(value).strip() and not isinstance(value, int):
+        raise RowError(key, f"{value!r} is not a positive whole number below 2^63")
     return number
 
 
@@ -442,25 +434,21 @@ def _satisfaction(value):
 # --- the import ---------------------------------------------------------------------------
 
 
-def _open_source(source: str):
-    if source == "-":
-        return sys.stdin.buffer
+def import_stream(ctx, binary, *, source: str, fmt: str | None = None, dry_run: bool = False) -> dict:
+    """Import tickets from an open binary stream (a file, or stdin when `source` is '-')."""
+    if not hasattr(binary, "peek"):
+        binary = io.BufferedReader(binary)
+    fmt = detect_format(source, binary, fmt)
+    return _import_rows(ctx, iter_rows(binary, fmt), dry_run=dry_run, source=source)
+
+
+def import_file(ctx, path: str, *, fmt: str | None = None, dry_run: bool = False) -> dict:
     try:
-        return open(source, "rb")
+        binary = open(path, "rb")
     except OSError as exc:
-        raise CSError(f"cannot read {source}: {exc.strerror}") from None
-
-
-def import_file(ctx, source: str, *, fmt: str | None = None, dry_run: bool = False) -> dict:
-    binary = _open_source(source)
-    try:
-        if not hasattr(binary, "peek"):
-            binary = io.BufferedReader(binary)
-        fmt = detect_format(source, binary, fmt)
-        return _import_rows(ctx, iter_rows(binary, fmt), dry_run=dry_run, source=source)
-    finally:
-        if binary is not sys.stdin.buffer:
-            binary.close()
+        raise CSError(f"cannot read {path}: {exc.strerror}") from None
+    with binary:
+        return import_stream(ctx, binary, source=path, fmt=fmt, dry_run=dry_run)
 
 
 class _Rollback(Exception):
@@ -531,11 +519,8 @@ def _write_batch(ctx, batch, result, fail) -> None:
         # Once a row is bad nothing will be kept; keep checking rows, skip the writes.
         return
     rows = [row for _, row in batch]
-    ctx.db.executemany(
-        "INSERT INTO customers (phone, name, created_at, updated_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (phone) DO UPDATE SET name = COALESCE(customers.name, excluded.name)",
-        [(r["customer_phone"], r["customer_name"], r["opened_at"], r["opened_at"]) for r in rows if r["customer_phone"]],
-    )
+    customers.upsert_many(ctx.db, [(r["customer_phone"], r["customer_name"], r["opened_at"])
+                                   for r in rows if r["customer_phone"]])
     ctx.db.execute("SAVEPOINT batch")
     try:
         ctx.db.executemany(_INSERT_POSITIONAL, map(_AS_TUPLE, rows))

@@ -86,7 +86,7 @@ def test_user_mistakes_never_show_a_traceback(tmp_path):
         (["ticket", "show", "99"], 1),
         (["ticket", "list", "--since", "someday"], 2),
         (["--tz", "Mars/Base", "ticket", "list"], 2),
-        (["ticket", "list", "--sort", "colour"], 1),
+        (["ticket", "list", "--sort", "colour"], 2),
         (["config", "set", "contact_hours", "all day"], 1),
         (["--now", "yesterday-ish", "ticket", "list"], 2),
     ]:

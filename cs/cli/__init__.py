@@ -46,15 +46,14 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except CSError as exc:
             raise _exit_error(str(exc), exc.exit_code) from None
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise _exit_error(f"the database stayed locked for more than 5 s ({exc}); try again shortly", 75) from None
-            raise
         except sqlite3.DatabaseError as exc:
-            if "not a database" in str(exc) or "malformed" in str(exc):
-                path = ctx.obj.db_path if isinstance(ctx.obj, App) else "the file"
-                raise _exit_error(f"{path} is not a cs database ({exc}); point --db or CS_DB at a cs database", 1) from None
-            raise
+            from cs.db import describe_error
+
+            path = ctx.obj.db_path if isinstance(ctx.obj, App) else None
+            described = describe_error(exc, path or "the database")
+            if described is None:
+                raise
+            raise _exit_error(str(described), described.exit_code) from None
 
 
 def _exit_error(message: str, code: int) -> click.ClickException:
@@ -81,7 +80,7 @@ class App:
         if self._db is None:
             from cs import db as db_mod
 
-            path = self.db_path or str(db_mod.default_path())
+            path = self.db_path or str(db_mod.default_path(os.environ))
             self.db_path = path
             self._db = db_mod.connect(path)
         return self._db
@@ -92,15 +91,17 @@ class App:
         if self._ctx is None:
             from datetime import datetime, timezone
 
-            from cs import clock, config
+            from cs import config
             from cs.context import Context
 
+            from cs.cli.environment import system_zone_name
+
             stored_config = config.load(self.db)
-            zone = self.tz_name or stored_config.get("timezone") or clock.system_zone_name()
+            zone = self.tz_name or stored_config.get("timezone") or system_zone_name()
             ctx = Context(db=self.db, now=datetime.now(timezone.utc), config=stored_config,
                           actor=self.actor, tz_name=zone, warn=warn)
             if self.now_spec is not None:
-                ctx.now = self.now_spec.resolve(datetime.now(timezone.utc), ctx.tz, ctx.calendar)
+                ctx.now = ctx.resolve_time(self.now_spec)  # relative to the real clock, read above
             ctx.now = ctx.now.replace(microsecond=0)
             self._ctx = ctx
         return self._ctx
@@ -164,23 +165,6 @@ class ChoiceParam(click.ParamType):
         return "[" + "|".join(self.table) + "]"
 
 
-def _default_lang() -> str:
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var)
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    return "en"
-
-
-def _default_actor() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (containers): still record something
-        return "unknown"
-
-
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="cs")
 @click.option("--db", "db_path", envvar="CS_DB", metavar="PATH",
@@ -197,7 +181,9 @@ def cli(ctx, db_path, now_spec, actor, tz_name, lang):
     Read commands take --format table|json|jsonl|csv|tsv (or --json).
     """
     fmt = os.environ.get("CS_FORMAT") or "table"
-    ctx.obj = App(db_path, now_spec, actor or _default_actor(), tz_name, lang or _default_lang(), fmt)
+    from cs.cli.environment import default_actor, default_lang
+
+    ctx.obj = App(db_path, now_spec, actor or default_actor(), tz_name, lang or default_lang(), fmt)
     ctx.call_on_close(lambda: ctx.obj._db.close() if ctx.obj._db else None)
 
 

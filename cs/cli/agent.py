@@ -79,7 +79,7 @@ def show(handle, fmt):
 @click.option("--team")
 @click.option("--role", type=choice(ROLES, "role"))
 @click.option("--all", "include_inactive", is_flag=True, help="Include deactivated agents.")
-@list_options("team,handle")
+@list_options("team,handle", agents.SORTABLE)
 @output_options
 def list_(team, role, include_inactive, limit, sort, fmt):
     """List active agents by team."""

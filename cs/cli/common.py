@@ -90,9 +90,24 @@ def at_option(func):
     return click.option("--at", "at", type=TimeParam(), default=None, help="When it happened [default now].")(func)
 
 
-def list_options(default_sort: str):
+# Ids are SQLite integers: anything larger is a usage error, not a crash.
+RECORD_ID = click.IntRange(1, 2**63 - 1)
+
+
+def list_options(default_sort: str, sortable):
+    """--limit and --sort; sort fields are checked here so a bad one is a usage error (exit 2)."""
+
+    def check_sort(ctx, param, value):
+        for item in value.split(","):
+            field = item.strip().lstrip("-+")
+            if field not in sortable:
+                raise click.BadParameter(
+                    f"cannot sort by '{field}'; use one of: {', '.join(sorted(sortable))} (prefix - for descending)"
+                )
+        return value
+
     def decorate(func):
-        func = click.option("--sort", default=default_sort, show_default=True,
+        func = click.option("--sort", default=default_sort, show_default=True, callback=check_sort,
                             help="Field(s) to sort by, comma separated; prefix - for descending.")(func)
         func = click.option("--limit", type=click.IntRange(min=1), default=None,
                             help="At most N rows [default 50 on a terminal, else all].")(func)
@@ -130,6 +145,14 @@ def emit_written(obj, as_json: bool, key: str = "id"):
 def resolve(app, spec):
     """A TimeSpec option value as an aware datetime (None stays None)."""
     return None if spec is None else app.ctx.resolve_time(spec)
+
+
+def resolve_until(app, spec):
+    """An exclusive upper bound: a date alone (`--until 2026-11-30`) means through that whole day."""
+    from datetime import timedelta
+
+    moment = resolve(app, spec)
+    return moment + timedelta(days=1) if spec is not None and spec.date_only else moment
 
 
 def choice(table, what):

@@ -71,13 +71,16 @@ def get(key, as_json):
 @click.argument("key")
 @click.argument("value")
 def set_(key, value):
-    """Set one key; VALUE is TOML (3, true, ["09:00-12:00"]) or plain text."""
+    """Set one key; VALUE is TOML (3, true, ["09:00-12:00"]) or plain text.
+
+    A VALUE that starts with - goes after --: cs config set -- KEY -1.
+    """
     _, ctx = app_and_ctx()
-    stored = config_mod.load_stored(ctx.db)
-    document = config_mod.set_key(stored, ctx.config, key, config_mod.parse_value(value))
-    config_mod.validate(document)
-    with ctx.db.transaction():
+    with ctx.db.transaction():  # read, change and write under one lock: concurrent sets are not lost
         agents.require_role(ctx.db, ctx.actor, {"supervisor"}, "changing the configuration")
+        stored = config_mod.load_stored(ctx.db)
+        document = config_mod.set_key(stored, config_mod.effective(stored), key, config_mod.parse_value(value))
+        config_mod.validate(document)
         version = config_mod.save(ctx.db, document, at=ctx.now_db, actor=ctx.actor, source=f"set {key}")
     click.echo(version)
 

@@ -20,7 +20,7 @@ def customer():
 @customer.command("list")
 @click.option("--search", help="Part of a phone number or name.")
 @click.option("--vip/--no-vip", default=None, help="Only VIP customers, or only others.")
-@list_options("-last_contact_at")
+@list_options("-last_contact_at", customers.SORTABLE)
 @output_options
 def list_(search, vip, limit, sort, fmt):
     """List customers, most recent contact first."""

@@ -10,6 +10,9 @@ import click
 
 from cs.cli.common import emit_list
 
+# A database with rows in any of these is somebody's: the demo never writes into it.
+DATA_TABLES = ("tickets", "agents", "customers", "config_versions")
+
 
 @click.command("demo")
 @click.option("--db", "db_path", metavar="PATH",
@@ -25,14 +28,16 @@ def demo(db_path, days):
     app = click.get_current_context().obj
     target = db_path or app.db_path
     if target is None:
-        target = str(db_mod.default_path().with_name("demo.db"))
+        target = str(db_mod.default_path(os.environ).with_name("demo.db"))
         for suffix in ("", "-wal", "-shm"):
             Path(target + suffix).unlink(missing_ok=True)
     app.db_path = target
-    existing = app.db.value("SELECT COUNT(*) FROM tickets")
-    if existing:
+    held = {table: app.db.value(f"SELECT COUNT(*) FROM {table}") for table in DATA_TABLES}
+    held = {table: count for table, count in held.items() if count}
+    if held:
+        what = ", ".join(f"{count} {table}" for table, count in held.items())
         raise click.ClickException(
-            f"{target} already holds {existing} tickets; cs demo builds into a new or empty database (use --db NEW_FILE)"
+            f"{target} already holds {what}; cs demo builds into a new or empty database (use --db NEW_FILE)"
         )
     ctx = app.ctx
     with ctx.db.transaction():

@@ -7,8 +7,8 @@ import click
 from cs import tickets
 from cs.cli import TimeParam
 from cs.cli.common import (
-    app_and_ctx, at_option, choice, emit_list, emit_object, emit_written, json_option, list_options,
-    output_options, resolve, terminal_limit,
+    RECORD_ID, app_and_ctx, at_option, choice, emit_list, emit_object, emit_written, json_option, list_options,
+    output_options, resolve, resolve_until, terminal_limit,
 )
 from cs.enums import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS
 
@@ -78,31 +78,23 @@ def add(channel, category, summary, customer, phone, detail, priority, agent, de
 @click.option("--open", "open_only", is_flag=True, help="Not resolved or closed.")
 @click.option("--breached", is_flag=True, help="Missed an SLA deadline.")
 @click.option("--search", help="Full text over summary, detail and notes (Chinese included).")
-@list_options("-opened_at,-id")
+@list_options("-opened_at,-id", tickets.SORTABLE)
 @output_options
 def list_(status, category, channel, priority, agent, phone, tag, since, until, open_only, breached, search, limit,
           sort, fmt):
     """List tickets, newest first."""
     app, ctx = app_and_ctx()
-    until_at = resolve(app, until)
-    if until is not None and until.date_only:
-        until_at = until_at + _one_day()
     rows = tickets.query(ctx, status=status, category=category, channel=channel, priority=priority, agent=agent,
-                         phone=phone, tag=tag, since=resolve(app, since), until=until_at, open_only=open_only,
+                         phone=phone, tag=tag, since=resolve(app, since), until=resolve_until(app, until),
+                         open_only=open_only,
                          breached=breached, search=search, limit=terminal_limit(limit), sort=sort)
     if fmt == "table":
         rows = (for_table(row, app.lang) for row in rows)
     emit_list(rows, fmt, LIST_COLUMNS, max_widths={"summary": 36, "customer_name": 12})
 
 
-def _one_day():
-    from datetime import timedelta
-
-    return timedelta(days=1)
-
-
 @ticket.command("show")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=RECORD_ID)
 @output_options
 def show(ticket_id, fmt):
     """One ticket with its history and callbacks."""
@@ -128,7 +120,7 @@ def _state_command(name, help_text, func, *extras):
     # Click lists parameters outermost first: extras go inside so ID stays the first argument.
     for decorator in reversed(extras):
         command = decorator(command)
-    command = click.argument("ticket_id", type=int)(json_option(at_option(command)))
+    command = click.argument("ticket_id", type=RECORD_ID)(json_option(at_option(command)))
     return ticket.command(name)(command)
 
 
@@ -147,7 +139,7 @@ _state_command("reopen", "Reopen a resolved or closed ticket.", tickets.reopen,
 
 
 @ticket.command("verdict")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=RECORD_ID)
 @click.argument("verdict", type=choice(VERDICTS, "verdict"))
 @at_option
 @json_option
@@ -162,7 +154,7 @@ def verdict(ticket_id, verdict, at, as_json):
 
 
 @ticket.command("update")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=RECORD_ID)
 @click.option("--summary")
 @click.option("--detail")
 @click.option("--channel", type=choice(CHANNELS, "channel"))
@@ -198,7 +190,10 @@ def import_(source, fmt, dry_run, as_json):
     from cs import output, tickets_io
 
     app, ctx = app_and_ctx()
-    result = tickets_io.import_file(ctx, source, fmt=fmt, dry_run=dry_run)
+    if source == "-":
+        result = tickets_io.import_stream(ctx, sys.stdin.buffer, source="-", fmt=fmt, dry_run=dry_run)
+    else:
+        result = tickets_io.import_file(ctx, source, fmt=fmt, dry_run=dry_run)
     if as_json:
         output.render_object(result, "json", sys.stdout)
     for error in result["errors"]:
@@ -218,10 +213,10 @@ def import_(source, fmt, dry_run, as_json):
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv", "tsv"]), default="jsonl",
               show_default=True)
 @click.option("--since", type=TimeParam(), help="Opened at or after TIME.")
-@click.option("--until", type=TimeParam(), help="Opened before TIME.")
+@click.option("--until", type=TimeParam(), help="Opened before TIME (a date means through that day).")
 @click.option("--status", multiple=True, type=choice(STATUSES, "status"))
 def export(fmt, since, until, status):
     """Write tickets as `import` reads them (CSV cells beginning = + - @ neutralised)."""
     app, ctx = app_and_ctx()
-    rows = tickets.query(ctx, status=status, since=resolve(app, since), until=resolve(app, until), sort="id")
+    rows = tickets.query(ctx, status=status, since=resolve(app, since), until=resolve_until(app, until), sort="id")
     emit_list(rows, fmt, None)

@@ -1,0 +1,54 @@
+"""What the CLI reads from the machine: the system time zone, login name, language, data directory.
+
+Domain modules never read the environment; these values reach them through the Context.
+"""
+
+from __future__ import annotations
+
+import os
+
+from cs.clock import get_zone
+from cs.errors import CSError
+
+
+def system_zone_name() -> str:
+    for name in _system_zone_candidates():
+        if name:
+            try:
+                get_zone(name)
+                return name
+            except CSError:
+                continue
+    return "UTC"
+
+
+def _system_zone_candidates():
+    yield os.environ.get("TZ", "").lstrip(":")  # POSIX allows a leading ':' before a zone file name
+    try:  # one level only: zoneinfo files may themselves link to legacy names such as 'PRC'
+        target = os.readlink("/etc/localtime")
+        if "zoneinfo/" in target:
+            yield target.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    try:
+        with open("/etc/timezone", encoding="utf-8") as fh:
+            yield fh.read().strip()
+    except OSError:
+        pass
+
+
+def default_lang() -> str:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def default_actor() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers): still record something
+        return "unknown"

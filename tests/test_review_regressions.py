@@ -1,0 +1,127 @@
+"""Refusals found in review: each was a traceback, a crash or silent damage before it was fixed."""
+
+import json
+import tracemalloc
+
+import pytest
+
+from cs import tickets_io
+
+
+def no_traceback(result, code):
+    assert result.exit_code == code, result
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Error:"), result.stderr
+    return result
+
+
+@pytest.mark.parametrize("minute", range(0, 60, 7))
+def test_demo_builds_at_any_time_of_day(cs, tmp_path, minute):
+    """Follow-up steps (notes, pends) never land after `now`."""
+    result = cs(["--now", f"2026-11-20T10:{minute:02d}+08:00", "demo", "--db", str(tmp_path / f"d{minute}.db")])
+    assert result.exit_code == 0, result
+
+
+def test_demo_refuses_a_database_with_agents_or_config(cs, tmp_path):
+    assert cs("agent add li --name 李娜").exit_code == 0
+    result = cs("demo")
+    assert result.exit_code == 1 and "already holds 1 agents" in result.stderr
+    assert cs("agent list --json").json()[0]["handle"] == "li"
+
+
+@pytest.mark.parametrize("key, value", [("sla.normal.resolve", "-2h"), ("sla.urgent.first_response", "-15m"),
+                                        ("callback.retry_after", "-1h")])
+def test_negative_durations_are_refused(cs, key, value):
+    no_traceback(cs(["config", "set", "--", key, value]), 1)
+    assert cs("ticket add --channel phone --category inquiry --summary x").exit_code == 0
+
+
+def test_now_out_of_range_is_an_error_not_a_crash(cs):
+    no_traceback(cs("--now -99999d ticket list"), 1)
+
+
+@pytest.mark.parametrize("args", ["config set calendar.x 1", "config get calendar.0", "config set sla.urgent.x.y 1",
+                                  "config set shift.x 1"])
+def test_config_keys_only_step_into_tables_and_lists(cs, args):
+    no_traceback(cs(args), 1)
+
+
+@pytest.mark.parametrize("row, field", [
+    ({"channel": ["phone"]}, "channel"),
+    ({"agent": {"x": 1}}, "agent"),
+    ({"id": 99999999999999999999}, "id"),
+    ({"id": True}, "id"),
+    ({"opened_at": "9999-12-31T20:00:00Z"}, "opened_at"),
+    ({"opened_at": "2027-01-01T09:00:00+08:00"}, "opened_at"),
+    ({"summary": 42}, "summary"),
+])
+def test_import_refuses_odd_values_by_line_and_field(cs, tmp_path, row, field):
+    base = {"opened_at": "2026-11-19T10:00:00+08:00", "channel": "phone", "category": "inquiry", "summary": "x"}
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps({**base, **row}) + "\n", "utf-8")
+    result = cs(["ticket", "import", str(path)])
+    assert result.exit_code == 1 and f"line 1: {field}:" in result.stderr, result
+    assert cs("ticket list --json").json() == []
+
+
+def test_phone_given_as_a_json_number_is_accepted(cs, tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps({"opened_at": "2026-11-19T10:00:00+08:00", "channel": "phone", "category": "inquiry",
+                                "summary": "x", "customer_phone": 13800138000}) + "\n", "utf-8")
+    assert cs(["ticket", "import", str(path)]).exit_code == 0
+    assert cs("ticket list --json").json()[0]["customer_phone"] == "13800138000"
+
+
+def test_minified_json_array_on_one_line_streams(ctx, tmp_path):
+    def write(n):
+        path = tmp_path / f"one-line-{n}.json"
+        rows = ({"opened_at": "2026-11-19T10:00:00+08:00", "channel": "phone", "category": "inquiry",
+                 "summary": f"第{i}号咨询"} for i in range(n))
+        with path.open("w", encoding="utf-8") as out:
+            out.write("[" + ",".join(json.dumps(r, ensure_ascii=False) for r in rows) + "]")
+        return path
+
+    peaks = []
+    for n in (4000, 16000):
+        path = write(n)
+        tracemalloc.start()
+        result = tickets_io.import_file(ctx, str(path), dry_run=True)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert result["imported"] == n and result["error_count"] == 0
+    assert peaks[1] < peaks[0] * 2, peaks
+
+
+def test_bad_utf8_in_a_one_line_json_array_is_refused(cs, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_bytes(b'[{"opened_at": "2026-11-19T10:00:00+08:00", "channel": "phone", "category": "inquiry",'
+                     b' "summary": "\xff\xfe"}]')
+    result = cs(["ticket", "import", str(path)])
+    assert result.exit_code == 1 and "line 1: (file): not UTF-8" in result.stderr
+
+
+@pytest.mark.parametrize("make_path", [lambda tmp: tmp / "afile" / "x.db", lambda tmp: "/proc/cs-test/x.db"])
+def test_unusable_database_paths_are_errors(cs, tmp_path, make_path):
+    (tmp_path / "afile").write_text("not a directory", "utf-8")
+    no_traceback(cs(["--db", str(make_path(tmp_path)), "agent", "list"]), 1)
+
+
+def test_backup_to_an_unusable_path_is_an_error(cs):
+    no_traceback(cs(["db", "backup", "/proc/cs-test/backup.db"]), 1)
+
+
+def test_huge_ids_are_usage_errors(cs):
+    assert cs("ticket show 99999999999999999999").exit_code == 2
+    assert cs("ticket respond 0").exit_code == 2
+
+
+def test_handles_may_not_end_in_a_newline(cs):
+    no_traceback(cs(["agent", "add", "bob\n", "--name", "Bob"]), 1)
+    assert cs("agent list --json").json() == []
+
+
+def test_export_until_a_date_includes_that_day(cs):
+    cs("ticket add --channel phone --category inquiry --summary 当天 --opened-at 2026-11-19T20:00")
+    out = cs("ticket export --until 2026-11-19 --format jsonl").stdout
+    assert "当天" in out
+    assert cs("ticket export --until 2026-11-18 --format jsonl").stdout == ""
