@@ -16,6 +16,7 @@ class Context:
     actor: str
     tz_name: str | None = None
     warn: Callable[[str], None] = field(default=lambda message: None)
+    inform: Callable[[str], None] = field(default=lambda message: None)  # news for the user, e.g. on stderr
 
     @cached_property
     def tz(self):

@@ -291,4 +291,54 @@ def m001_foundation(db: Database) -> None:
     )
 
 
-MIGRATIONS = [m001_foundation]
+def m002_callbacks(db: Database) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE callbacks (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER REFERENCES tickets (id),
+            customer_name TEXT,
+            customer_phone TEXT REFERENCES customers (phone),
+            reason TEXT NOT NULL,
+            method TEXT NOT NULL,
+            agent TEXT REFERENCES agents (handle),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed', 'cancelled')),
+            due_at TEXT NOT NULL,
+            not_before TEXT NOT NULL,
+            next_try_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            outcome TEXT CHECK (outcome IN ('satisfied', 'neutral', 'dissatisfied')),
+            score INTEGER CHECK (score BETWEEN 1 AND 5),
+            note TEXT,
+            policy TEXT,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            done_at TEXT,
+            ended_at TEXT,
+            updated_at TEXT NOT NULL
+        );
+        -- Overdue = pending and past due: the partial index holds only pending callbacks, so the
+        -- question costs the same on a week of history as on years of it.
+        CREATE INDEX callbacks_pending_due ON callbacks (due_at) WHERE status = 'pending';
+        CREATE INDEX callbacks_due ON callbacks (due_at);
+        CREATE INDEX callbacks_ticket ON callbacks (ticket_id) WHERE ticket_id IS NOT NULL;
+        CREATE INDEX callbacks_phone ON callbacks (customer_phone) WHERE customer_phone IS NOT NULL;
+        CREATE INDEX callbacks_agent ON callbacks (agent, due_at);
+
+        -- What was done on each callback: 执行人 (actor), 时间 (at), 内容 (note), 结果 (result).
+        CREATE TABLE callback_events (
+            id INTEGER PRIMARY KEY,
+            callback_id INTEGER NOT NULL REFERENCES callbacks (id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            result TEXT,
+            note TEXT
+        );
+        CREATE INDEX callback_events_callback ON callback_events (callback_id, at);
+        """,
+    )
+
+
+MIGRATIONS = [m001_foundation, m002_callbacks]

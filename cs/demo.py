@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from cs import agents, clock, customers, tickets
+from cs import agents, callbacks, clock, customers, tickets
 
 AGENTS = [
     ("zhou", "周敏", "一组", "supervisor"),
@@ -59,7 +59,9 @@ def build(ctx, *, days: int = 7, seed: int = 2026) -> dict:
                    email=f"{handle}@example.com", mobile=f"1390000{len(handle):02d}{ord(handle[0]) % 100:02d}")
     people = _customers(ctx, rng)
     made = [_ticket(ctx, rng, people, moment) for moment in _arrivals(ctx, rng, days)]
-    return {"agents": len(AGENTS), "customers": len(people), "tickets": len(made)}
+    _work_callbacks(ctx, rng)
+    count = ctx.db.value("SELECT COUNT(*) FROM callbacks")
+    return {"agents": len(AGENTS), "customers": len(people), "tickets": len(made), "callbacks": count}
 
 
 def _customers(ctx, rng) -> list[tuple[str, str]]:
@@ -137,3 +139,20 @@ def _progress(ctx, rng, ticket, opened, category) -> None:
                         at=min(resolve_at + timedelta(hours=1), ctx.now))
     if age > timedelta(days=3) and rng.random() < 0.7:
         tickets.close(ctx, ticket_id, at=min(resolve_at + timedelta(days=1), ctx.now))
+
+
+def _work_callbacks(ctx, rng) -> None:
+    """Most policy callbacks get made (some late), some ring out, some are forgotten and go overdue."""
+    rows = ctx.db.all("SELECT id, not_before FROM callbacks WHERE status = 'pending' ORDER BY id")
+    for row in rows:
+        call_at = clock.from_db(row["not_before"]) + timedelta(hours=rng.choice([0.5, 2, 5, 20, 30, 80]))
+        call_at = callbacks.callable_from(ctx, call_at)
+        if call_at >= ctx.now:
+            continue
+        chance = rng.random()
+        if chance < 0.6:
+            outcome = rng.choices(["satisfied", "neutral", "dissatisfied"], weights=[70, 20, 10])[0]
+            callbacks.done(ctx, row["id"], outcome, note=rng.choice(["客户表示满意", "问题已解决", "客户仍有意见"]),
+                           at=call_at)
+        elif chance < 0.75:
+            callbacks.attempt(ctx, row["id"], rng.choice(["no_answer", "busy"]), at=call_at)

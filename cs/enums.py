@@ -72,3 +72,37 @@ def label(table: dict, code, lang: str) -> str:
         return ""
     zh, en = table.get(code, (code, code))
     return zh if lang == "zh" else en
+
+# --- callbacks (回访) ---
+REASONS = {
+    "complaint_followup": ("投诉回访", "complaint follow-up"),
+    "post_repair": ("维修回访", "post-repair"),
+    "new_customer": ("新客户回访", "new customer"),
+    "dormant": ("沉睡客户回访", "dormant customer"),
+    "no_show": ("到访未消费回访", "visited, did not buy"),
+    "satisfaction": ("满意度调查", "satisfaction survey"),
+    "other": ("其他", "other"),
+}
+METHODS = {
+    "phone": ("电话", "phone"),
+    "sms": ("短信", "SMS"),
+    "visit": ("上门", "visit"),
+    "mail": ("信件", "mail"),
+    "online": ("在线", "online"),
+}
+CALLBACK_STATUSES = {
+    "pending": ("待回访", "pending"),
+    "done": ("已回访", "done"),
+    "failed": ("无法联系", "failed"),
+    "cancelled": ("已取消", "cancelled"),
+}
+OUTCOMES = {
+    "satisfied": ("满意", "satisfied"),
+    "neutral": ("一般", "neutral"),
+    "dissatisfied": ("不满意", "dissatisfied"),
+}
+ATTEMPT_RESULTS = {
+    "no_answer": ("无人接听", "no answer"),
+    "busy": ("占线", "busy"),
+    "wrong_number": ("号码错误", "wrong number"),
+}

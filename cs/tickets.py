@@ -143,11 +143,19 @@ def history(ctx, ticket_id: int) -> list[dict]:
 
 
 def show(ctx, ticket_id: int) -> dict:
-    """The ticket with its history and its callbacks (none can exist before the callbacks migration)."""
+    """The ticket with its history and its callbacks."""
+    from cs import callbacks
+
     ticket = get(ctx, ticket_id)
     ticket["history"] = history(ctx, ticket_id)
-    ticket["callbacks"] = []
+    ticket["callbacks"] = list(callbacks.query(ctx, ticket_id=ticket_id, sort="due_at,id"))
     return ticket
+
+
+def record_satisfaction(ctx, ticket_id: int, score: int, at_db: str) -> dict:
+    """A callback reached the customer: their 1–5 satisfaction goes on the ticket."""
+    row = _row(ctx, ticket_id)
+    return _change(ctx, row, at_db, "satisfaction", {"satisfaction": score}, str(score))
 
 
 # --- input checks -------------------------------------------------------------------------
@@ -413,7 +421,13 @@ def resolve(ctx, ticket_id: int, resolution: str, fcr: bool = False, at: datetim
     }
     if row["first_response_at"] is None:
         changes["first_response_at"] = at_db  # an unanswered ticket counts as answered at resolution
-    return _change(ctx, row, at_db, "resolved", changes, changes["resolution"])
+    ticket = _change(ctx, row, at_db, "resolved", changes, changes["resolution"])
+    from cs import callbacks
+
+    for callback in callbacks.schedule_for_resolution(ctx, _row(ctx, ticket_id), at):
+        ctx.inform(f"callback {callback['id']} scheduled ({callback['reason']}), due {callback['due_at']}"
+                   f" for {callback['agent'] or 'nobody yet'}")
+    return ticket
 
 
 def close(ctx, ticket_id: int, at: datetime | None = None) -> dict:

@@ -75,15 +75,24 @@ def cs():
     return run
 
 
+def schema_validator(name: str):
+    """A validator for schemas/NAME.schema.json that resolves references to the other schemas by $id."""
+    import jsonschema
+    from referencing import Registry, Resource
+
+    schemas = [json.loads(path.read_text("utf-8")) for path in SCHEMAS.glob("*.schema.json")]
+    registry = Registry().with_resources((schema["$id"], Resource.from_contents(schema)) for schema in schemas)
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=jsonschema.FormatChecker())
+
+
 @pytest.fixture
 def validate():
     """validate(document, "ticket") checks a JSON document against schemas/ticket.schema.json."""
-    import jsonschema
 
     def check(document, name):
-        schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text("utf-8"))
-        jsonschema.Draft202012Validator.check_schema(schema)
-        jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(document)
+        schema_validator(name).validate(document)
         return document
 
     return check

@@ -15,6 +15,7 @@ from cs.errors import CSError
 # so `cs ticket add` does not pay for importing reports or jobs.
 COMMANDS = {
     "ticket": ("cs.cli.ticket", "ticket", "Tickets (工单): calls, visits, complaints, repairs."),
+    "callback": ("cs.cli.callback", "callback", "Callbacks (回访): promised calls back to customers."),
     "customer": ("cs.cli.customer", "customer", "Customers (客户档案) by phone."),
     "agent": ("cs.cli.agent", "agent", "Agents, teams and roles."),
     "config": ("cs.cli.config", "config", "Centre configuration (stored in the database)."),
@@ -99,7 +100,7 @@ class App:
             stored_config = config.load(self.db)
             zone = self.tz_name or stored_config.get("timezone") or system_zone_name()
             ctx = Context(db=self.db, now=datetime.now(timezone.utc), config=stored_config,
-                          actor=self.actor, tz_name=zone, warn=warn)
+                          actor=self.actor, tz_name=zone, warn=warn, inform=inform)
             if self.now_spec is not None:
                 ctx.now = ctx.resolve_time(self.now_spec)  # relative to the real clock, read above
             ctx.now = ctx.now.replace(microsecond=0)
@@ -114,6 +115,10 @@ def warn(message: str) -> None:
     if message not in _warned:
         _warned.add(message)
         click.echo(f"Warning: {message}", err=True)
+
+
+def inform(message: str) -> None:
+    click.echo(message, err=True)
 
 
 class TimeParam(click.ParamType):

@@ -56,6 +56,21 @@ LABELS = {
     "text": ("内容", "Text"),
     "from_status": ("原状态", "From"),
     "to_status": ("新状态", "To"),
+    "ticket_id": ("工单", "Ticket"),
+    "reason": ("回访原因", "Reason"),
+    "method": ("方式", "Method"),
+    "due_at": ("回访期限", "Due"),
+    "not_before": ("最早回访", "Not before"),
+    "next_try_at": ("下次尝试", "Next try"),
+    "attempts": ("尝试次数", "Attempts"),
+    "outcome": ("结果", "Outcome"),
+    "score": ("评分", "Score"),
+    "note": ("备注", "Note"),
+    "policy": ("策略", "Policy"),
+    "created_at": ("创建时间", "Created"),
+    "done_at": ("完成时间", "Done"),
+    "overdue": ("逾期", "Overdue"),
+    "result": ("结果", "Result"),
 }
 
 

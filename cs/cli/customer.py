@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cs import customers, tickets
+from cs import callbacks, customers, tickets
 from cs.cli.common import app_and_ctx, emit_list, emit_object, emit_written, json_option, list_options, output_options, terminal_limit
 from cs.cli.ticket import CALLBACK_COLUMNS, for_table
 from cs.cli.ticket import LIST_COLUMNS as TICKET_COLUMNS
@@ -37,7 +37,7 @@ def show(phone, fmt):
     app, ctx = app_and_ctx()
     record = customers.get(ctx.db, phone, ctx.display)
     record["ticket_list"] = list(tickets.query(ctx, phone=record["phone"], sort="-opened_at,-id"))
-    record["callback_list"] = []
+    record["callback_list"] = list(callbacks.query(ctx, phone=record["phone"], sort="-due_at,-id"))
     emit_object(record, fmt, fields=COLUMNS, sections=[
         ("Tickets" if app.lang == "en" else "工单", [for_table(t, app.lang) for t in record["ticket_list"]],
          TICKET_COLUMNS),

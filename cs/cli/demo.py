@@ -42,12 +42,13 @@ def demo(db_path, days):
     ctx = app.ctx
     with ctx.db.transaction():
         config.save(ctx.db, demo_mod.DEMO_CONFIG, at=ctx.now_db, actor=ctx.actor, source="demo")
-        ctx = replace(ctx, config=config.load(ctx.db), tz_name=app.tz_name or demo_mod.DEMO_CONFIG["timezone"])
+        ctx = replace(ctx, config=config.load(ctx.db), tz_name=app.tz_name or demo_mod.DEMO_CONFIG["timezone"],
+                      inform=lambda message: None)  # a hundred "callback scheduled" lines would bury the tour
         counts = demo_mod.build(ctx, days=days)
     app._ctx = ctx
 
     click.echo(f"Demo centre built in {target}: {counts['agents']} agents, {counts['customers']} customers, "
-               f"{counts['tickets']} tickets over {days} days.\n")
+               f"{counts['tickets']} tickets and {counts['callbacks']} callbacks over {days} days.\n")
     click.echo("Open tickets (cs ticket list --open --limit 10):")
     from cs.cli.ticket import LIST_COLUMNS, for_table
 
@@ -55,6 +56,12 @@ def demo(db_path, days):
     emit_list(rows, "table", LIST_COLUMNS, max_widths={"summary": 30})
     breached = sum(1 for _ in tickets.query(ctx, breached=True))
     click.echo(f"\n{breached} tickets missed an SLA deadline (cs ticket list --breached).")
+    from cs import callbacks
+    from cs.cli.callback import COLUMNS, for_table as callback_row
+
+    click.echo("\nOverdue callbacks (cs callback list --overdue):")
+    overdue = (callback_row(row, app.lang) for row in callbacks.query(ctx, overdue=True, limit=10))
+    emit_list(overdue, "table", COLUMNS, max_widths={"customer_name": 10})
     env_hint = "" if os.environ.get("CS_DB") == target else f"export CS_DB={target}\n  "
     click.echo(
         "\nTry it yourself:\n"
@@ -62,5 +69,6 @@ def demo(db_path, days):
         "  cs ticket show 1\n"
         "  cs agent list\n"
         "  cs ticket list --category 投诉 --json\n"
+        "  cs callback list --overdue\n"
         "  cs config show"
     )

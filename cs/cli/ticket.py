@@ -15,7 +15,7 @@ from cs.enums import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS
 LIST_COLUMNS = ["id", "opened_at", "channel", "category", "priority", "status", "agent", "customer_name",
                 "summary", "breached"]
 HISTORY_COLUMNS = ["at", "actor", "kind", "to_status", "text"]
-CALLBACK_COLUMNS = ["id", "due_at", "status", "agent", "reason"]
+CALLBACK_COLUMNS = ["id", "due_at", "status", "overdue", "agent", "reason", "attempts", "outcome"]
 
 
 def _short_time(text):

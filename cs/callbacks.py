@@ -1,0 +1,356 @@
+"""Callbacks (回访): promises to call a customer back, kept on time and inside contact hours.
+
+A callback's deadline (`due_at`) is a commitment: only `reschedule` moves it, and says why.
+When to call (`not_before`, then `next_try_at` after a missed attempt) always falls inside the
+centre's contact hours, so nobody is called while they rest (避免在客户休息时打扰). Every action
+is kept as an event with who did it, when, what was said and the result (执行人/时间/内容/结果).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from cs import agents as agents_mod
+from cs import clock, customers
+from cs.enums import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, normalise
+from cs.errors import CSError
+
+FIELDS = (
+    "id", "ticket_id", "customer_name", "customer_phone", "reason", "method", "agent", "status", "due_at",
+    "not_before", "next_try_at", "attempts", "outcome", "score", "note", "policy", "created_at", "done_at",
+    "overdue",
+)
+SORTABLE = {"id", "due_at", "not_before", "next_try_at", "created_at", "done_at", "status", "agent", "reason"}
+OUTCOME_SCORES = {"satisfied": 5, "neutral": 3, "dissatisfied": 1}
+OVERDUE_SQL = "(c.status = 'pending' AND c.due_at < :now)"
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+def to_json(ctx, row) -> dict:
+    display = ctx.display
+    return {
+        "id": row["id"],
+        "ticket_id": row["ticket_id"],
+        "customer_name": row["customer_name"],
+        "customer_phone": row["customer_phone"],
+        "reason": row["reason"],
+        "method": row["method"],
+        "agent": row["agent"],
+        "status": row["status"],
+        "due_at": display(row["due_at"]),
+        "not_before": display(row["not_before"]),
+        "next_try_at": display(row["next_try_at"]),
+        "attempts": row["attempts"],
+        "outcome": row["outcome"],
+        "score": row["score"],
+        "note": row["note"],
+        "policy": row["policy"],
+        "created_at": display(row["created_at"]),
+        "done_at": display(row["done_at"]),
+        "overdue": row["status"] == "pending" and ctx.now_db > row["due_at"],
+    }
+
+
+def _row(ctx, callback_id: int):
+    row = ctx.db.one("SELECT * FROM callbacks WHERE id = ?", (callback_id,))
+    if row is None:
+        raise CSError(f"callback {callback_id} not found; see 'cs callback list'")
+    return row
+
+
+def get(ctx, callback_id: int) -> dict:
+    return to_json(ctx, _row(ctx, callback_id))
+
+
+def show(ctx, callback_id: int) -> dict:
+    record = get(ctx, callback_id)
+    rows = ctx.db.all(
+        "SELECT at, actor, kind, result, note FROM callback_events WHERE callback_id = ? ORDER BY at, id",
+        (callback_id,),
+    )
+    record["history"] = [{**dict(r), "at": ctx.display(r["at"])} for r in rows]
+    return record
+
+
+# --- when: deadlines and contact hours ----------------------------------------------------
+
+
+def deadline(ctx, start: datetime, within: clock.Duration) -> datetime:
+    """`3d`: three calendar days later; `3wd`: close of contact hours on the 3rd working day after; `24h`: hours."""
+    if within.unit == "wd":
+        day = ctx.calendar.add_workdays(clock.local_date(start, ctx.tz), within.amount)
+        return ctx.contact_hours.close_of_day(day, ctx.tz)
+    return clock.add_duration(start, within, ctx.tz, ctx.calendar)
+
+
+def callable_from(ctx, moment: datetime) -> datetime:
+    """The moment itself inside contact hours, else the next window's opening."""
+    return ctx.contact_hours.next_open(moment, ctx.tz)
+
+
+# --- creating -----------------------------------------------------------------------------
+
+
+def _insert(ctx, values: dict, at_db: str, note_text: str | None) -> dict:
+    row = {
+        "ticket_id": None, "customer_name": None, "customer_phone": None, "agent": None, "note": None,
+        "policy": None, **values, "status": "pending", "attempts": 0, "created_at": at_db,
+        "created_by": ctx.actor, "updated_at": ctx.now_db,
+    }
+    row["next_try_at"] = row["not_before"]
+    cur = ctx.db.execute(
+        "INSERT INTO callbacks (ticket_id, customer_name, customer_phone, reason, method, agent, status, due_at,"
+        " not_before, next_try_at, attempts, note, policy, created_at, created_by, updated_at) VALUES (:ticket_id,"
+        " :customer_name, :customer_phone, :reason, :method, :agent, :status, :due_at, :not_before, :next_try_at,"
+        " :attempts, :note, :policy, :created_at, :created_by, :updated_at)",
+        row,
+    )
+    _event(ctx, cur.lastrowid, at_db, "created", None, note_text)
+    record = get(ctx, cur.lastrowid)
+    ctx.db.audit(ctx.now_db, ctx.actor, "callback.add", "callback", cur.lastrowid, None, record)
+    return record
+
+
+def add(
+    ctx,
+    *,
+    due: datetime,
+    ticket_id: int | None = None,
+    phone: str | None = None,
+    customer: str | None = None,
+    reason: str = "other",
+    method: str = "phone",
+    agent: str | None = None,
+    not_before: datetime | None = None,
+    note: str | None = None,
+) -> dict:
+    """A callback promised by hand, for a ticket or for a phone number."""
+    from cs.tickets import clean_text
+
+    if (ticket_id is None) == (phone is None):
+        raise CSError("give either --ticket ID or --phone PHONE (not both)")
+    name, number, owner = customer, phone, None
+    if ticket_id is not None:
+        ticket = ctx.db.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        if ticket is None:
+            raise CSError(f"ticket {ticket_id} not found; see 'cs ticket list'")
+        name, number, owner = customer or ticket["customer_name"], ticket["customer_phone"], ticket["agent"]
+    values = {
+        "ticket_id": ticket_id,
+        "customer_name": clean_text(name, "customer name", 200),
+        "customer_phone": customers.normalise_phone(number) if number else None,
+        "reason": normalise(reason, REASONS, "reason"),
+        "method": normalise(method, METHODS, "method"),
+        "note": clean_text(note, "note"),
+    }
+    if agent:
+        values["agent"] = agents_mod.require_active(ctx.db, agent)
+    elif owner:
+        values["agent"] = owner
+    elif agents_mod.is_active_agent(ctx.db, ctx.actor):
+        values["agent"] = ctx.actor
+    if values["customer_phone"]:
+        _refuse_declined(ctx, values["customer_phone"])
+        customers.upsert(ctx.db, values["customer_phone"], values["customer_name"], ctx.now_db)
+    elif values["method"] in ("phone", "sms"):
+        raise CSError(f"a {values['method']} callback needs a phone number; this ticket has none (use --method visit"
+                      " or mail, or give the ticket a phone with 'cs ticket update ID --phone P')")
+    values["not_before"] = clock.to_db(callable_from(ctx, not_before or ctx.now))
+    values["due_at"] = clock.to_db(due)
+    return _insert(ctx, values, ctx.now_db, values["note"])
+
+
+def _refuse_declined(ctx, phone: str) -> None:
+    if ctx.db.one("SELECT 1 FROM customers WHERE phone = ? AND no_callback = 1", (phone,)):
+        raise CSError(f"customer {phone} declined callbacks (谢绝回访); if they now agree, run"
+                      f" 'cs customer set {phone} --allow-callback' first")
+
+
+def sampled(policy_code: str, ticket_id: int, sample: float) -> bool:
+    """A deterministic draw: the same policy and ticket always agree, in any database."""
+    if sample >= 1:
+        return True
+    digest = hashlib.sha256(f"{policy_code}:{ticket_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < sample
+
+
+def schedule_for_resolution(ctx, ticket, at: datetime) -> list[dict]:
+    """Callbacks the policies ask for when `ticket` (a tickets row) is resolved at `at`."""
+    created = []
+    phone = ticket["customer_phone"]
+    if not phone:
+        return created
+    person = ctx.db.one("SELECT vip, no_callback FROM customers WHERE phone = ?", (phone,))
+    if person is not None and person["no_callback"]:
+        return created
+    vip = person is not None and bool(person["vip"])
+    for policy in ctx.config["callback_policy"]:
+        if ticket["category"] not in policy["categories"]:
+            continue
+        chosen = (vip and policy.get("vip_always", True)) or sampled(policy["code"], ticket["id"], policy.get("sample", 1.0))
+        if not chosen or _pending_for(ctx, ticket["id"], policy["code"]):
+            continue
+        delay = clock.parse_duration(policy.get("delay", "1h"))
+        values = {
+            "ticket_id": ticket["id"],
+            "customer_name": ticket["customer_name"],
+            "customer_phone": phone,
+            "reason": policy.get("reason", "other"),
+            "method": policy.get("method", "phone"),
+            "agent": ticket["agent"],
+            "policy": policy["code"],
+            "not_before": clock.to_db(callable_from(ctx, clock.add_duration(at, delay, ctx.tz, ctx.calendar))),
+            "due_at": clock.to_db(deadline(ctx, at, clock.parse_duration(policy["within"]))),
+        }
+        created.append(_insert(ctx, values, clock.to_db(at), f"policy {policy['code']}"))
+    return created
+
+
+def _pending_for(ctx, ticket_id: int, policy_code: str) -> bool:
+    return ctx.db.one(
+        "SELECT 1 FROM callbacks WHERE ticket_id = ? AND policy = ? AND status = 'pending'", (ticket_id, policy_code)
+    ) is not None
+
+
+# --- working a callback -------------------------------------------------------------------
+
+
+def _event(ctx, callback_id, at_db, kind, result=None, note=None):
+    ctx.db.execute(
+        "INSERT INTO callback_events (callback_id, at, actor, kind, result, note) VALUES (?, ?, ?, ?, ?, ?)",
+        (callback_id, at_db, ctx.actor, kind, result, note),
+    )
+
+
+def _pending_row(ctx, callback_id: int, action: str, at: datetime | None):
+    """The callback, refusing unless it is pending and `at` is neither in the future nor before its history."""
+    row = _row(ctx, callback_id)
+    if row["status"] != "pending":
+        raise CSError(f"callback {callback_id} is {row['status']}; {action} needs a pending callback"
+                      f" (see 'cs callback show {callback_id}')")
+    at_db = clock.to_db(at or ctx.now)
+    if at_db > ctx.now_db:
+        raise CSError(f"--at {ctx.display(at_db)} is in the future; records describe what has happened")
+    latest = ctx.db.value("SELECT MAX(at) FROM callback_events WHERE callback_id = ?", (callback_id,))
+    if latest and at_db < latest:
+        raise CSError(f"--at {ctx.display(at_db)} is before the callback's last change ({ctx.display(latest)})")
+    return row, at_db
+
+
+def _change(ctx, row, at_db: str, kind: str, changes: dict, result=None, note=None) -> dict:
+    before = {key: row[key] for key in changes}
+    assignments = ", ".join(f"{key} = :{key}" for key in changes)
+    ctx.db.execute(f"UPDATE callbacks SET {assignments}, updated_at = :updated_at WHERE id = :id",
+                   {**changes, "updated_at": ctx.now_db, "id": row["id"]})
+    _event(ctx, row["id"], at_db, kind, result, note)
+    ctx.db.audit(ctx.now_db, ctx.actor, f"callback.{kind}", "callback", row["id"], before, changes)
+    return get(ctx, row["id"])
+
+
+def attempt(ctx, callback_id: int, result: str, note: str | None = None, at: datetime | None = None) -> dict:
+    """A try that did not reach the customer; after max_attempts the callback fails (客户无法联系)."""
+    from cs.tickets import clean_text
+
+    row, at_db = _pending_row(ctx, callback_id, "an attempt", at)
+    result = normalise(result, ATTEMPT_RESULTS, "result")
+    note = clean_text(note, "note")
+    attempts = row["attempts"] + 1
+    if attempts >= ctx.config["callback"]["max_attempts"]:
+        changes = {"attempts": attempts, "status": "failed", "next_try_at": None, "ended_at": at_db}
+    else:
+        retry = clock.add_duration(clock.from_db(at_db), ctx.config["callback"]["retry_after"], ctx.tz, ctx.calendar)
+        changes = {"attempts": attempts, "next_try_at": clock.to_db(callable_from(ctx, retry))}
+    return _change(ctx, row, at_db, "attempt", changes, result, note)
+
+
+def done(ctx, callback_id: int, outcome: str, score: int | None = None, note: str | None = None,
+         at: datetime | None = None) -> dict:
+    """The customer was reached: outcome and score recorded, the score copied to the ticket."""
+    from cs import tickets
+    from cs.tickets import clean_text
+
+    row, at_db = _pending_row(ctx, callback_id, "done", at)
+    outcome = normalise(outcome, OUTCOMES, "outcome")
+    if score is not None and not 1 <= score <= 5:
+        raise CSError("--score must be 1 to 5")
+    note = clean_text(note, "note")
+    changes = {"status": "done", "outcome": outcome, "score": score, "done_at": at_db, "ended_at": at_db,
+               "next_try_at": None}
+    if note:
+        changes["note"] = note
+    record = _change(ctx, row, at_db, "done", changes, outcome, note)
+    if row["ticket_id"] is not None:
+        tickets.record_satisfaction(ctx, row["ticket_id"], score or OUTCOME_SCORES[outcome], at_db)
+    return record
+
+
+def reschedule(ctx, callback_id: int, to: datetime, note: str, at: datetime | None = None) -> dict:
+    """Move the deadline: the only way it moves, and it says why."""
+    from cs.tickets import clean_text
+
+    row, at_db = _pending_row(ctx, callback_id, "rescheduling", at)
+    note = clean_text(note, "note", required=True)
+    to_db = clock.to_db(to)
+    if to_db == row["due_at"]:
+        raise CSError(f"callback {callback_id} is already due at {ctx.display(to_db)}")
+    text = f"{ctx.display(row['due_at'])} → {ctx.display(to_db)}: {note}"
+    return _change(ctx, row, at_db, "rescheduled", {"due_at": to_db}, None, text)
+
+
+def cancel(ctx, callback_id: int, reason: str, at: datetime | None = None) -> dict:
+    from cs.tickets import clean_text
+
+    row, at_db = _pending_row(ctx, callback_id, "cancelling", at)
+    reason = clean_text(reason, "reason", required=True)
+    return _change(ctx, row, at_db, "cancelled", {"status": "cancelled", "next_try_at": None, "ended_at": at_db},
+                   None, reason)
+
+
+def assign(ctx, callback_id: int, agent: str, at: datetime | None = None) -> dict:
+    row, at_db = _pending_row(ctx, callback_id, "assigning", at)
+    agents_mod.require_active(ctx.db, agent)
+    if row["agent"] == agent:
+        raise CSError(f"callback {callback_id} is already assigned to {agent}")
+    return _change(ctx, row, at_db, "assigned", {"agent": agent}, None, f"{row['agent'] or '-'} → {agent}")
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def query(ctx, *, status=(), agent=None, overdue=False, due_before: datetime | None = None, reason=None,
+          ticket_id=None, phone=None, limit=None, sort="due_at,id"):
+    """Callbacks matching every filter given, as JSON dicts (a generator)."""
+    where, params = [], {"now": ctx.now_db}
+    if status:
+        codes = [normalise(s, CALLBACK_STATUSES, "status") for s in status]
+        where.append("c.status IN (" + ", ".join(f":st{i}" for i in range(len(codes))) + ")")
+        params.update({f"st{i}": code for i, code in enumerate(codes)})
+    if overdue:
+        where.append(OVERDUE_SQL)
+    if agent:
+        where.append("c.agent = :agent")
+        params["agent"] = agent
+    if due_before:
+        where.append("c.due_at < :due_before")
+        params["due_before"] = clock.to_db(due_before)
+    if reason:
+        where.append("c.reason = :reason")
+        params["reason"] = normalise(reason, REASONS, "reason")
+    if ticket_id is not None:
+        where.append("c.ticket_id = :ticket_id")
+        params["ticket_id"] = ticket_id
+    if phone:
+        where.append("c.customer_phone = :phone")
+        params["phone"] = customers.normalise_phone(phone)
+    sql = "SELECT c.* FROM callbacks c"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY " + customers.order_by(sort, SORTABLE, {field: f"c.{field}" for field in SORTABLE})
+    if limit:
+        sql += " LIMIT :limit"
+        params["limit"] = int(limit)
+    for row in ctx.db.execute(sql, params):
+        yield to_json(ctx, row)

@@ -1,0 +1,121 @@
+"""cs callback ...: callbacks (回访), thin wrappers over cs.callbacks."""
+
+from __future__ import annotations
+
+import click
+
+from cs import callbacks
+from cs.cli import TimeParam
+from cs.cli.common import (
+    RECORD_ID, app_and_ctx, at_option, choice, emit_list, emit_object, emit_written, json_option, list_options,
+    output_options, resolve, terminal_limit,
+)
+from cs.enums import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, label
+
+COLUMNS = ["id", "due_at", "status", "overdue", "agent", "customer_name", "customer_phone", "reason", "method",
+           "attempts", "next_try_at", "ticket_id"]
+HISTORY_COLUMNS = ["at", "actor", "kind", "result", "note"]
+
+
+def for_table(row: dict, lang: str) -> dict:
+    def short(text):
+        return text[5:16].replace("T", " ") if text else text
+
+    return {
+        **row,
+        "due_at": short(row["due_at"]),
+        "next_try_at": short(row["next_try_at"]),
+        "status": label(CALLBACK_STATUSES, row["status"], lang),
+        "reason": label(REASONS, row["reason"], lang),
+        "method": label(METHODS, row["method"], lang),
+    }
+
+
+@click.group()
+def callback():
+    """Callbacks (回访): promised calls back to customers, inside contact hours."""
+
+
+@callback.command("add")
+@click.option("--ticket", "ticket_id", type=RECORD_ID, help="The ticket this callback follows up.")
+@click.option("--phone", help="Customer phone (without --ticket).")
+@click.option("--customer", help="Customer name.")
+@click.option("--due", required=True, type=TimeParam(), help="Deadline: call back by then (e.g. +3d, +2wd).")
+@click.option("--reason", type=choice(REASONS, "reason"), default="other", show_default=True)
+@click.option("--method", type=choice(METHODS, "method"), default="phone", show_default=True)
+@click.option("--agent", help="Who calls [default: the ticket's agent, else the actor].")
+@click.option("--not-before", type=TimeParam(), help="Not earlier than TIME [default now; moved into contact hours].")
+@click.option("--note", help="What to talk about.")
+@json_option
+def add(ticket_id, phone, customer, due, reason, method, agent, not_before, note, as_json):
+    """Promise a callback for a ticket or a phone number."""
+    app, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = callbacks.add(ctx, ticket_id=ticket_id, phone=phone, customer=customer, due=resolve(app, due),
+                               reason=reason, method=method, agent=agent, not_before=resolve(app, not_before),
+                               note=note)
+    emit_written(record, as_json)
+
+
+@callback.command("list")
+@click.option("--status", multiple=True, type=choice(CALLBACK_STATUSES, "status"), help="Status (repeatable).")
+@click.option("--agent", help="Who calls.")
+@click.option("--overdue", is_flag=True, help="Pending and past their deadline.")
+@click.option("--due-before", type=TimeParam(), help="Due before TIME.")
+@click.option("--reason", type=choice(REASONS, "reason"))
+@click.option("--ticket", "ticket_id", type=RECORD_ID)
+@click.option("--phone")
+@list_options("due_at,id", callbacks.SORTABLE)
+@output_options
+def list_(status, agent, overdue, due_before, reason, ticket_id, phone, limit, sort, fmt):
+    """List callbacks, earliest deadline first."""
+    app, ctx = app_and_ctx()
+    rows = callbacks.query(ctx, status=status, agent=agent, overdue=overdue, due_before=resolve(app, due_before),
+                           reason=reason, ticket_id=ticket_id, phone=phone, limit=terminal_limit(limit), sort=sort)
+    if fmt == "table":
+        rows = (for_table(row, app.lang) for row in rows)
+    emit_list(rows, fmt, COLUMNS, max_widths={"customer_name": 12})
+
+
+@callback.command("show")
+@click.argument("callback_id", type=RECORD_ID)
+@output_options
+def show(callback_id, fmt):
+    """One callback with everything done on it (执行人, 时间, 内容, 结果)."""
+    app, ctx = app_and_ctx()
+    record = callbacks.show(ctx, callback_id)
+    emit_object(record, fmt, fields=list(callbacks.FIELDS),
+                sections=[("History" if app.lang == "en" else "回访记录", record["history"], HISTORY_COLUMNS)])
+
+
+def _callback_command(name, help_text, func, *extras):
+    """`cs callback NAME ID [extras] [--at TIME] [--json]` calling `func(ctx, id, at=..., **extras)`."""
+
+    def command(callback_id, at, as_json, **values):
+        app, ctx = app_and_ctx()
+        if "to" in values:
+            values["to"] = resolve(app, values["to"])
+        with ctx.db.transaction():
+            record = func(ctx, callback_id, at=resolve(app, at), **values)
+        emit_written(record, as_json)
+
+    command.__doc__ = help_text
+    for decorator in reversed(extras):
+        command = decorator(command)
+    command = click.argument("callback_id", type=RECORD_ID)(json_option(at_option(command)))
+    return callback.command(name)(command)
+
+
+_callback_command("done", "The customer was reached: record the outcome.", callbacks.done,
+                  click.option("--outcome", required=True, type=choice(OUTCOMES, "outcome")),
+                  click.option("--score", type=click.IntRange(1, 5), help="Satisfaction 1-5 [default from outcome]."),
+                  click.option("--note", help="What was said (内容)."))
+_callback_command("attempt", "A try that did not reach the customer.", callbacks.attempt,
+                  click.option("--result", required=True, type=choice(ATTEMPT_RESULTS, "result")),
+                  click.option("--note"))
+_callback_command("reschedule", "Move the deadline (needs a note saying why).", callbacks.reschedule,
+                  click.option("--to", required=True, type=TimeParam(), help="The new deadline."),
+                  click.option("--note", required=True, help="Why the deadline moves."))
+_callback_command("cancel", "Cancel a pending callback.", callbacks.cancel,
+                  click.option("--reason", required=True, help="Why."))
+_callback_command("assign", "Give a callback to another agent.", callbacks.assign, click.argument("agent"))
