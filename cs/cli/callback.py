@@ -28,6 +28,7 @@ def for_table(row: dict, lang: str) -> dict:
         "status": label(CALLBACK_STATUSES, row["status"], lang),
         "reason": label(REASONS, row["reason"], lang),
         "method": label(METHODS, row["method"], lang),
+        "outcome": label(OUTCOMES, row["outcome"], lang),
     }
 
 
@@ -84,6 +85,8 @@ def show(callback_id, fmt):
     """One callback with everything done on it (执行人, 时间, 内容, 结果)."""
     app, ctx = app_and_ctx()
     record = callbacks.show(ctx, callback_id)
+    if fmt == "table":
+        record = {**for_table(record, app.lang), "due_at": record["due_at"], "next_try_at": record["next_try_at"]}
     emit_object(record, fmt, fields=list(callbacks.FIELDS),
                 sections=[("History" if app.lang == "en" else "回访记录", record["history"], HISTORY_COLUMNS)])
 

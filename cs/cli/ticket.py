@@ -100,6 +100,12 @@ def show(ticket_id, fmt):
     """One ticket with its history and callbacks."""
     app, ctx = app_and_ctx()
     record = tickets.show(ctx, ticket_id)
+    if fmt == "table":
+        from cs.cli.callback import for_table as callback_row
+
+        shown = for_table(record, app.lang)
+        shown["opened_at"] = record["opened_at"]  # the full time here, not the list's short form
+        record = {**shown, "callbacks": [callback_row(c, app.lang) for c in record["callbacks"]]}
     sections = [
         ("History" if app.lang == "en" else "处理记录", record["history"], HISTORY_COLUMNS),
         ("Callbacks" if app.lang == "en" else "回访", record["callbacks"], CALLBACK_COLUMNS),
