@@ -341,4 +341,97 @@ def m002_callbacks(db: Database) -> None:
     )
 
 
-MIGRATIONS = [m001_foundation, m002_callbacks]
+def m003_shifts_and_scoring(db: Database) -> None:
+    run_script(
+        db,
+        """
+        -- Who works which shift on which day (date = the local day the shift starts).
+        CREATE TABLE roster (
+            date TEXT NOT NULL,
+            shift TEXT NOT NULL,
+            agent TEXT NOT NULL REFERENCES agents (handle),
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            PRIMARY KEY (date, shift, agent)
+        );
+        CREATE INDEX roster_agent ON roster (agent, date);
+
+        -- 交接班备忘录: items one shift leaves for the next.
+        CREATE TABLE handovers (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            date TEXT NOT NULL,
+            shift TEXT NOT NULL,
+            agent TEXT REFERENCES agents (handle),
+            text TEXT NOT NULL CHECK (text <> ''),
+            ticket_id INTEGER REFERENCES tickets (id),
+            status TEXT NOT NULL CHECK (status IN ('open', 'acked', 'done')),
+            acked_by TEXT,
+            acked_at TEXT,
+            done_at TEXT,
+            note TEXT,
+            created_by TEXT NOT NULL
+        );
+        CREATE INDEX handovers_created ON handovers (created_at);
+        CREATE INDEX handovers_date ON handovers (date, shift);
+        CREATE INDEX handovers_open ON handovers (created_at) WHERE status <> 'done';
+
+        -- 每日工作: a duty ticked off by an agent for a day.
+        CREATE TABLE duty_records (
+            id INTEGER PRIMARY KEY,
+            date TEXT NOT NULL,
+            duty TEXT NOT NULL,
+            agent TEXT NOT NULL REFERENCES agents (handle),
+            done_at TEXT NOT NULL,
+            note TEXT,
+            created_by TEXT NOT NULL,
+            UNIQUE (date, duty, agent)
+        );
+
+        -- A supervisor's record of a manual rule broken (e.g. 上班做与工作无关的事).
+        CREATE TABLE violations (
+            id INTEGER PRIMARY KEY,
+            agent TEXT NOT NULL REFERENCES agents (handle),
+            rule TEXT NOT NULL,
+            at TEXT NOT NULL,
+            note TEXT,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL
+        );
+        CREATE INDEX violations_at ON violations (at);
+        CREATE INDEX violations_agent_rule ON violations (agent, rule, at);
+
+        -- 考核扣分: one entry per (rule, agent, day, source record), computed from facts.
+        CREATE TABLE deductions (
+            id INTEGER PRIMARY KEY,
+            date TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            label TEXT NOT NULL,
+            points REAL NOT NULL DEFAULT 0,
+            fine REAL NOT NULL DEFAULT 0,
+            action TEXT,
+            ref_type TEXT NOT NULL,
+            ref_id TEXT NOT NULL,
+            detail TEXT,
+            voided INTEGER NOT NULL DEFAULT 0,
+            void_reason TEXT,
+            voided_by TEXT,
+            voided_at TEXT,
+            computed_at TEXT NOT NULL,
+            UNIQUE (rule, agent, date, ref_type, ref_id)
+        );
+        CREATE INDEX deductions_date ON deductions (date);
+        CREATE INDEX deductions_agent ON deductions (agent, date);
+
+        -- Days whose deductions have been computed (the daily job catches up from here).
+        CREATE TABLE deduction_days (
+            date TEXT PRIMARY KEY,
+            computed_at TEXT NOT NULL,
+            computed_by TEXT NOT NULL
+        );
+        """,
+    )
+
+
+MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring]

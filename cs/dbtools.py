@@ -9,7 +9,8 @@ from pathlib import Path
 
 from cs.errors import CSError
 
-TABLES = ("agents", "customers", "tickets", "ticket_events", "config_versions", "audit")
+TABLES = ("agents", "customers", "tickets", "ticket_events", "callbacks", "callback_events", "roster", "handovers",
+          "duty_records", "violations", "deductions", "config_versions", "audit")
 
 
 def info(db) -> dict:

@@ -1,0 +1,135 @@
+"""cs violation / deductions / score: the daily 考核 and the monthly score."""
+
+from __future__ import annotations
+
+import click
+
+from cs import clock, deductions
+from cs.cli import TimeParam
+from cs.cli.common import RECORD_ID, app_and_ctx, emit_list, emit_object, emit_written, json_option, output_options, resolve
+from cs.cli.shifts import local_day
+
+ENTRY_COLUMNS = ["id", "date", "agent", "rule", "label", "points", "fine", "action", "detail", "voided"]
+SCORE_COLUMNS = ["rank", "agent", "name", "team", "base", "points", "fines", "actions", "score"]
+VIOLATION_COLUMNS = ["id", "at", "agent", "rule", "label", "occurrence", "points", "fine", "action", "note"]
+
+
+def _month(app, month):
+    if month:
+        deductions.month_days(month)  # refuses a malformed month
+        return month
+    return clock.local_date(app.ctx.now, app.ctx.tz).strftime("%Y-%m")
+
+
+@click.group()
+def violation():
+    """Manual violations (leaders and supervisors), with escalating fines."""
+
+
+@violation.command("add")
+@click.argument("agent")
+@click.argument("rule")
+@click.option("--at", type=TimeParam(), help="When it happened [default now].")
+@click.option("--note")
+@json_option
+def violation_add(agent, rule, at, note, as_json):
+    """Record that AGENT broke the manual RULE (e.g. off_task, hygiene, report_error)."""
+    app, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = deductions.add_violation(ctx, agent, rule, at=resolve(app, at), note=note)
+    emit_written(record, as_json)
+
+
+@violation.command("list")
+@click.option("--month", help="YYYY-MM [default this month].")
+@click.option("--agent")
+@output_options
+def violation_list(month, agent, fmt):
+    """Violations of a month, with their occurrence and penalty."""
+    app, ctx = app_and_ctx()
+    emit_list(deductions.list_violations(ctx, month=_month(app, month), agent=agent), fmt, VIOLATION_COLUMNS)
+
+
+@click.group("deductions")
+def deductions_group():
+    """Daily deductions (考核扣分): run, list, explain, void."""
+
+
+@deductions_group.command("run")
+@click.option("--date", "day", type=TimeParam(), default="yesterday", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@output_options
+def deductions_run(day, dry_run, fmt):
+    """Compute a day's entries (idempotent: a re-run changes only what the facts changed)."""
+    app, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        summary = deductions.run(ctx, local_day(app, day), dry_run=dry_run)
+    for message in summary["unattributed"]:
+        click.echo(f"Warning: {message}", err=True)
+    if fmt == "table":
+        verb = "would change" if dry_run else "changed"
+        click.echo(f"{summary['date']}: {summary['entries']} entries; {verb}: +{summary['added']}"
+                   f" ~{summary['updated']} -{summary['removed']}", err=True)
+        emit_list(summary["changes"], fmt, ["change", "agent", "rule", "points", "fine", "action", "detail"],
+                  max_widths={"detail": 50})
+    else:
+        emit_object(summary, fmt)
+
+
+@deductions_group.command("list")
+@click.option("--date", "day", type=TimeParam(), help="One day.")
+@click.option("--month", help="YYYY-MM.")
+@click.option("--agent")
+@click.option("--limit", type=click.IntRange(min=1))
+@output_options
+def deductions_list(day, month, agent, limit, fmt):
+    """Entries of a day or a month (default this month)."""
+    app, ctx = app_and_ctx()
+    if day is not None and month:
+        raise click.UsageError("give --date or --month, not both")
+    chosen_day = local_day(app, day) if day is not None else None
+    rows = deductions.query(ctx, day=chosen_day, month=None if chosen_day else _month(app, month), agent=agent,
+                            limit=limit)
+    emit_list(rows, fmt, ENTRY_COLUMNS, max_widths={"detail": 50})
+
+
+@deductions_group.command("explain")
+@click.argument("agent")
+@click.option("--date", "day", type=TimeParam(), default="yesterday", show_default=True)
+@output_options
+def deductions_explain(agent, day, fmt):
+    """Every entry of AGENT's day with the record behind it."""
+    app, ctx = app_and_ctx()
+    entries = deductions.explain(ctx, agent, local_day(app, day))
+    if fmt == "table":
+        if not entries:
+            click.echo("No matches.", err=True)
+        for entry in entries:
+            click.echo(f"#{entry['id']} {entry['label']} ({entry['rule']}): -{entry['points']:g} points"
+                       + (f", fine {entry['fine']:g}" if entry["fine"] else "")
+                       + (f", {entry['action']}" if entry["action"] else "")
+                       + (" [void: " + entry["void_reason"] + "]" if entry["voided"] else ""))
+            click.echo(f"    {entry['detail']}")
+    else:
+        emit_list(entries, fmt, None)
+
+
+@deductions_group.command("void")
+@click.argument("entry_id", type=RECORD_ID)
+@click.option("--reason", required=True, help="Why the entry does not count.")
+@json_option
+def deductions_void(entry_id, reason, as_json):
+    """Void an entry (supervisors); it stays void through re-runs."""
+    _, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = deductions.void(ctx, entry_id, reason)
+    emit_written(record, as_json)
+
+
+@click.command("score")
+@click.option("--month", help="YYYY-MM [default this month].")
+@output_options
+def score(month, fmt):
+    """Monthly scores: base − points for every active agent, ranked."""
+    app, ctx = app_and_ctx()
+    emit_list(deductions.scores(ctx, _month(app, month)), fmt, SCORE_COLUMNS)

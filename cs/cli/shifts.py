@@ -1,0 +1,154 @@
+"""cs roster / shift / handover / duty: who works when, what they hand over, what they tick off."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+
+from cs import clock, shifts
+from cs.cli import TimeParam
+from cs.cli.common import (
+    RECORD_ID, app_and_ctx, emit_list, emit_object, emit_written, json_option, output_options, resolve,
+    terminal_limit,
+)
+
+HANDOVER_COLUMNS = ["id", "date", "shift", "agent", "status", "text", "ticket_id", "created_at"]
+ROSTER_COLUMNS = ["date", "shift", "label", "start", "end", "agents"]
+DUTY_COLUMNS = ["date", "agent", "duty", "label", "done", "done_at", "note"]
+
+
+def local_day(app, spec):
+    """A TIME option as the centre's calendar day (default today)."""
+    ctx = app.ctx
+    return clock.local_date(resolve(app, spec) if spec is not None else ctx.now, ctx.tz)
+
+
+@click.group()
+def roster():
+    """The roster: who works which shift on which day."""
+
+
+@roster.command("set")
+@click.argument("day", metavar="DATE", type=TimeParam())
+@click.argument("shift")
+@click.argument("agents", nargs=-1)
+@output_options
+def roster_set(day, shift, agents, fmt):
+    """Put AGENTS on SHIFT on DATE (replacing who was there; none clears it)."""
+    app, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = shifts.set_roster(ctx, local_day(app, day), shift, list(agents))
+    emit_object(record, fmt)
+
+
+@roster.command("show")
+@click.option("--date", "day", type=TimeParam(), help="One day [default today].")
+@click.option("--week", type=TimeParam(), help="The week (Mon-Sun) containing this day.")
+@output_options
+def roster_show(day, week, fmt):
+    """Who works each shift of a day or a week."""
+    app, ctx = app_and_ctx()
+    if week is not None:
+        monday = local_day(app, week)
+        monday -= timedelta(days=monday.weekday())
+        days = [monday + timedelta(days=n) for n in range(7)]
+    else:
+        days = [local_day(app, day)]
+    emit_list(shifts.roster(ctx, days), fmt, ROSTER_COLUMNS)
+
+
+@click.group()
+def shift():
+    """Shifts (班次) from the configuration."""
+
+
+@shift.command("now")
+@output_options
+def shift_now(fmt):
+    """The shifts running now and who is on them."""
+    _, ctx = app_and_ctx()
+    emit_list(shifts.shifts_now(ctx), fmt, ROSTER_COLUMNS)
+
+
+@click.group()
+def handover():
+    """The handover memo (交接班备忘录): what one shift leaves for the next."""
+
+
+@handover.command("add")
+@click.argument("text")
+@click.option("--ticket", "ticket_id", type=RECORD_ID, help="The ticket it concerns.")
+@click.option("--agent", "owner", help="Whose item it is [default: the actor].")
+@json_option
+def handover_add(text, ticket_id, owner, as_json):
+    """Leave an item for the next shift, on the owner's current shift."""
+    _, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = shifts.add_handover(ctx, text, ticket_id=ticket_id, owner=owner)
+    emit_written(record, as_json)
+
+
+@handover.command("list")
+@click.option("--open", "open_only", is_flag=True, help="Not done yet.")
+@click.option("--date", "day", type=TimeParam(), help="Items of that day's shifts.")
+@click.option("--shift", "shift_code", help="Items of that shift.")
+@click.option("--limit", type=click.IntRange(min=1))
+@output_options
+def handover_list(open_only, day, shift_code, limit, fmt):
+    """Handover items, oldest first."""
+    app, ctx = app_and_ctx()
+    rows = shifts.list_handovers(ctx, open_only=open_only, day=local_day(app, day) if day else None,
+                                 shift_code=shift_code, limit=terminal_limit(limit))
+    emit_list(rows, fmt, HANDOVER_COLUMNS, max_widths={"text": 40})
+
+
+@handover.command("ack")
+@click.argument("handover_id", type=RECORD_ID)
+@json_option
+def handover_ack(handover_id, as_json):
+    """The next shift has read the item."""
+    _, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = shifts.ack_handover(ctx, handover_id)
+    emit_written(record, as_json)
+
+
+@handover.command("done")
+@click.argument("handover_id", type=RECORD_ID)
+@click.option("--note", help="How it was finished.")
+@json_option
+def handover_done(handover_id, note, as_json):
+    """The item is finished."""
+    _, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = shifts.done_handover(ctx, handover_id, note)
+    emit_written(record, as_json)
+
+
+@click.group()
+def duty():
+    """Daily duties (每日工作) for rostered agents."""
+
+
+@duty.command("done")
+@click.argument("code")
+@click.option("--agent", help="Who did it [default: the actor].")
+@click.option("--date", "day", type=TimeParam(), help="The day [default today].")
+@click.option("--note")
+@output_options
+def duty_done(code, agent, day, note, fmt):
+    """Tick off a duty."""
+    app, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = shifts.duty_done(ctx, code, agent=agent, day=local_day(app, day), note=note)
+    emit_object(record, fmt)
+
+
+@duty.command("list")
+@click.option("--date", "day", type=TimeParam(), help="The day [default today].")
+@output_options
+def duty_list(day, fmt):
+    """Each rostered agent's duties of the day, done or missing."""
+    app, ctx = app_and_ctx()
+    emit_list(shifts.duty_status(ctx, local_day(app, day)), fmt, DUTY_COLUMNS)

@@ -1,0 +1,275 @@
+"""Shifts (班次), the roster, the handover memo (交接班) and daily duties (每日工作).
+
+A shift on date D runs from D at its start to its end, on D+1 when the end is not after the
+start (a night shift 22:00-06:00). The roster names who works which shift on which date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from cs import agents as agents_mod
+from cs import clock
+from cs.errors import CSError
+
+HANDOVER_FIELDS = ("id", "created_at", "shift", "date", "agent", "text", "ticket_id", "status", "acked_by",
+                   "acked_at", "done_at")
+
+
+@dataclass(frozen=True)
+class ShiftWindow:
+    date: date
+    code: str
+    label: str
+    start: datetime
+    end: datetime
+
+    def to_json(self, ctx, agents: list[str]) -> dict:
+        return {"date": self.date.isoformat(), "shift": self.code, "label": self.label,
+                "start": ctx.display(self.start), "end": ctx.display(self.end), "agents": agents}
+
+
+def shift_config(ctx, code: str) -> dict:
+    for shift in ctx.config["shift"]:
+        if shift["code"] == code or shift["label"] == code:
+            return shift
+    codes = ", ".join(f"{s['code']} ({s['label']})" for s in ctx.config["shift"]) or "none configured"
+    raise CSError(f"unknown shift '{code}'; shifts are: {codes}")
+
+
+def window(ctx, shift: dict, day: date) -> ShiftWindow:
+    start = _at(ctx, day, shift["start"])
+    end_day = day if shift["end"] > shift["start"] else day + timedelta(days=1)
+    return ShiftWindow(day, shift["code"], shift["label"], start, _at(ctx, end_day, shift["end"]))
+
+
+def _at(ctx, day: date, hhmm: str) -> datetime:
+    hours, minutes = map(int, hhmm.split(":"))
+    return datetime.combine(day, time(hours, minutes), ctx.tz).astimezone(clock.UTC)
+
+
+def windows_around(ctx, moment: datetime, days_back: int = 1, days_ahead: int = 0) -> list[ShiftWindow]:
+    """Every configured shift's window on the days around `moment`, earliest start first."""
+    today = clock.local_date(moment, ctx.tz)
+    found = [window(ctx, shift, today + timedelta(days=offset))
+             for offset in range(-days_back, days_ahead + 1) for shift in ctx.config["shift"]]
+    return sorted(found, key=lambda w: (w.start, w.code))
+
+
+def running(ctx, moment: datetime) -> list[ShiftWindow]:
+    return [w for w in windows_around(ctx, moment) if w.start <= moment < w.end]
+
+
+def latest_ended(ctx, moment: datetime) -> ShiftWindow | None:
+    ended = [w for w in windows_around(ctx, moment, days_back=2) if w.end <= moment]
+    return max(ended, key=lambda w: (w.end, w.start)) if ended else None
+
+
+# --- roster -------------------------------------------------------------------------------
+
+
+def rostered(ctx, day: date, shift_code: str) -> list[str]:
+    return [row["agent"] for row in ctx.db.all(
+        "SELECT agent FROM roster WHERE date = ? AND shift = ? ORDER BY agent", (day.isoformat(), shift_code))]
+
+
+def set_roster(ctx, day: date, shift_code: str, handles: list[str]) -> dict:
+    """Replace who works `shift_code` on `day` with `handles` (none: clear it)."""
+    shift = shift_config(ctx, shift_code)
+    for handle in handles:
+        agents_mod.require_active(ctx.db, handle)
+    if len(set(handles)) != len(handles):
+        raise CSError("an agent is named twice")
+    before = rostered(ctx, day, shift["code"])
+    ctx.db.execute("DELETE FROM roster WHERE date = ? AND shift = ?", (day.isoformat(), shift["code"]))
+    ctx.db.executemany(
+        "INSERT INTO roster (date, shift, agent, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
+        [(day.isoformat(), shift["code"], handle, ctx.now_db, ctx.actor) for handle in handles],
+    )
+    ctx.db.audit(ctx.now_db, ctx.actor, "roster.set", "roster", f"{day.isoformat()}/{shift['code']}",
+                 {"agents": before}, {"agents": sorted(handles)})
+    return window(ctx, shift, day).to_json(ctx, sorted(handles))
+
+
+def roster(ctx, days: list[date]) -> list[dict]:
+    rows = []
+    for day in days:
+        for shift in ctx.config["shift"]:
+            rows.append(window(ctx, shift, day).to_json(ctx, rostered(ctx, day, shift["code"])))
+    return rows
+
+
+def shifts_now(ctx) -> list[dict]:
+    return [w.to_json(ctx, rostered(ctx, w.date, w.code)) for w in running(ctx, ctx.now)]
+
+
+def agents_on(ctx, day: date) -> list[str]:
+    """Everybody rostered on any shift of `day`."""
+    return [row["agent"] for row in ctx.db.all(
+        "SELECT DISTINCT agent FROM roster WHERE date = ? ORDER BY agent", (day.isoformat(),))]
+
+
+# --- handover memo --------------------------------------------------------------------------
+
+
+def handover_to_json(ctx, row) -> dict:
+    return {
+        "id": row["id"],
+        "created_at": ctx.display(row["created_at"]),
+        "shift": row["shift"],
+        "date": row["date"],
+        "agent": row["agent"],
+        "text": row["text"],
+        "ticket_id": row["ticket_id"],
+        "status": row["status"],
+        "acked_by": row["acked_by"],
+        "acked_at": ctx.display(row["acked_at"]),
+        "done_at": ctx.display(row["done_at"]),
+    }
+
+
+def shift_for_handover(ctx, owner: str | None) -> ShiftWindow:
+    """The owner's rostered shift running now; else the running shift that started last; else the one
+    that ended last. Never refused for want of a roster."""
+    now_running = running(ctx, ctx.now)
+    if owner:
+        mine = [w for w in now_running if owner in rostered(ctx, w.date, w.code)]
+        if mine:
+            return max(mine, key=lambda w: w.start)
+    if now_running:
+        return max(now_running, key=lambda w: w.start)
+    ended = latest_ended(ctx, ctx.now)
+    if ended is None:
+        raise CSError("no shifts are configured; add [[shift]] entries with 'cs config load'")
+    return ended
+
+
+def add_handover(ctx, text: str, *, ticket_id: int | None = None, owner: str | None = None) -> dict:
+    from cs.tickets import clean_text
+
+    text = clean_text(text, "handover text", 2000, required=True)
+    if owner:
+        agents_mod.require_active(ctx.db, owner)
+    else:
+        owner = ctx.actor if agents_mod.is_active_agent(ctx.db, ctx.actor) else None
+    if ticket_id is not None and ctx.db.one("SELECT 1 FROM tickets WHERE id = ?", (ticket_id,)) is None:
+        raise CSError(f"ticket {ticket_id} not found; see 'cs ticket list'")
+    shift = shift_for_handover(ctx, owner)
+    cur = ctx.db.execute(
+        "INSERT INTO handovers (created_at, date, shift, agent, text, ticket_id, status, created_by)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'open', ?)",
+        (ctx.now_db, shift.date.isoformat(), shift.code, owner, text, ticket_id, ctx.actor),
+    )
+    record = get_handover(ctx, cur.lastrowid)
+    ctx.db.audit(ctx.now_db, ctx.actor, "handover.add", "handover", cur.lastrowid, None, record)
+    return record
+
+
+def _handover_row(ctx, handover_id: int):
+    row = ctx.db.one("SELECT * FROM handovers WHERE id = ?", (handover_id,))
+    if row is None:
+        raise CSError(f"handover item {handover_id} not found; see 'cs handover list'")
+    return row
+
+
+def get_handover(ctx, handover_id: int) -> dict:
+    return handover_to_json(ctx, _handover_row(ctx, handover_id))
+
+
+def ack_handover(ctx, handover_id: int) -> dict:
+    row = _handover_row(ctx, handover_id)
+    if row["status"] != "open":
+        raise CSError(f"handover item {handover_id} is {row['status']} already")
+    return _change_handover(ctx, row, "ack", {"status": "acked", "acked_by": ctx.actor, "acked_at": ctx.now_db})
+
+
+def done_handover(ctx, handover_id: int, note: str | None = None) -> dict:
+    from cs.tickets import clean_text
+
+    row = _handover_row(ctx, handover_id)
+    if row["status"] == "done":
+        raise CSError(f"handover item {handover_id} is done already")
+    changes = {"status": "done", "done_at": ctx.now_db, "note": clean_text(note, "note", 2000)}
+    if row["acked_at"] is None:
+        changes.update(acked_by=ctx.actor, acked_at=ctx.now_db)  # doing it means it was read
+    return _change_handover(ctx, row, "done", changes)
+
+
+def _change_handover(ctx, row, action: str, changes: dict) -> dict:
+    before = {key: row[key] for key in changes}
+    assignments = ", ".join(f"{key} = :{key}" for key in changes)
+    ctx.db.execute(f"UPDATE handovers SET {assignments} WHERE id = :id", {**changes, "id": row["id"]})
+    ctx.db.audit(ctx.now_db, ctx.actor, f"handover.{action}", "handover", row["id"], before, changes)
+    return get_handover(ctx, row["id"])
+
+
+def list_handovers(ctx, *, open_only=False, day: date | None = None, shift_code: str | None = None,
+                   limit=None) -> list[dict]:
+    where, params = [], []
+    if open_only:
+        where.append("status <> 'done'")
+    if day:
+        where.append("date = ?")
+        params.append(day.isoformat())
+    if shift_code:
+        where.append("shift = ?")
+        params.append(shift_config(ctx, shift_code)["code"])
+    sql = "SELECT * FROM handovers" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at, id"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return [handover_to_json(ctx, row) for row in ctx.db.all(sql, params)]
+
+
+# --- duties -------------------------------------------------------------------------------
+
+
+def duties_for(ctx, day: date) -> list[dict]:
+    """The duties that apply on `day`: every day, or working days only."""
+    return [duty for duty in ctx.config["duty"]
+            if duty.get("every", "day") == "day" or ctx.calendar.is_workday(day)]
+
+
+def duty_config(ctx, code: str) -> dict:
+    for duty in ctx.config["duty"]:
+        if duty["code"] == code or duty["label"] == code:
+            return duty
+    codes = ", ".join(f"{d['code']} ({d['label']})" for d in ctx.config["duty"]) or "none configured"
+    raise CSError(f"unknown duty '{code}'; duties are: {codes}")
+
+
+def duty_done(ctx, code: str, *, agent: str | None = None, day: date | None = None, note: str | None = None) -> dict:
+    from cs.tickets import clean_text
+
+    duty = duty_config(ctx, code)
+    agent = agent or ctx.actor
+    agents_mod.require_active(ctx.db, agent)
+    day = day or clock.local_date(ctx.now, ctx.tz)
+    if day > clock.local_date(ctx.now, ctx.tz):
+        raise CSError(f"{day.isoformat()} is in the future; a duty is ticked off once it is done")
+    if ctx.db.one("SELECT 1 FROM duty_records WHERE date = ? AND duty = ? AND agent = ?",
+                  (day.isoformat(), duty["code"], agent)):
+        raise CSError(f"{agent} already did '{duty['code']}' on {day.isoformat()}")
+    note = clean_text(note, "note", 2000)
+    cur = ctx.db.execute(
+        "INSERT INTO duty_records (date, duty, agent, done_at, note, created_by) VALUES (?, ?, ?, ?, ?, ?)",
+        (day.isoformat(), duty["code"], agent, ctx.now_db, note, ctx.actor),
+    )
+    ctx.db.audit(ctx.now_db, ctx.actor, "duty.done", "duty", cur.lastrowid, None,
+                 {"date": day.isoformat(), "duty": duty["code"], "agent": agent})
+    return {"date": day.isoformat(), "agent": agent, "duty": duty["code"], "label": duty["label"], "done": True,
+            "done_at": ctx.display(ctx.now_db), "note": note}
+
+
+def duty_status(ctx, day: date) -> list[dict]:
+    """Each rostered agent's duties on `day`, done or missing."""
+    done = {(row["agent"], row["duty"]): row for row in ctx.db.all(
+        "SELECT agent, duty, done_at, note FROM duty_records WHERE date = ?", (day.isoformat(),))}
+    rows = []
+    for agent in agents_on(ctx, day):
+        for duty in duties_for(ctx, day):
+            record = done.get((agent, duty["code"]))
+            rows.append({"date": day.isoformat(), "agent": agent, "duty": duty["code"], "label": duty["label"],
+                         "done": record is not None, "done_at": ctx.display(record["done_at"]) if record else None,
+                         "note": record["note"] if record else None})
+    return rows
