@@ -21,6 +21,12 @@ FIELDS = ("id", "date", "agent", "rule", "label", "points", "fine", "action", "r
 WINDOWS = ("day", "week", "month", "year")
 
 
+def number(value):
+    """Points and fines as people write them: 1 and 10, not 1.0 and 10.0 (2.5 stays 2.5)."""
+    value = float(value or 0)
+    return int(value) if value.is_integer() else value
+
+
 # --- what each source counts --------------------------------------------------------------
 
 
@@ -134,7 +140,7 @@ def penalty(ctx, rule: dict, ref_type: str, ref_id) -> dict:
     if steps and ref_type == "violation":
         step = steps[min(occurrence(ctx, rule, int(ref_id)), len(steps)) - 1]
         points, fine, action = step.get("points", points), step.get("fine", fine), step.get("action")
-    return {"points": float(points), "fine": float(fine), "action": action}
+    return {"points": number(points), "fine": number(fine), "action": action}
 
 
 # --- computing a day ----------------------------------------------------------------------
@@ -220,7 +226,8 @@ def _write(ctx, day: date, added, updated, removed) -> None:
 def to_json(row) -> dict:
     return {
         "id": row["id"], "date": row["date"], "agent": row["agent"], "rule": row["rule"], "label": row["label"],
-        "points": row["points"], "fine": row["fine"], "action": row["action"], "ref_type": row["ref_type"],
+        "points": number(row["points"]), "fine": number(row["fine"]), "action": row["action"],
+        "ref_type": row["ref_type"],
         "ref_id": row["ref_id"], "detail": row["detail"], "voided": bool(row["voided"]),
         "void_reason": row["void_reason"], "computed_at": row["computed_at"],
     }
@@ -380,11 +387,11 @@ def scores(ctx, month: str) -> list[dict]:
     rows = []
     for agent in agents_mod.list_agents(ctx.db, sort="handle"):
         total = totals.get(agent["handle"])
-        points = float(total["points"]) if total else 0.0
+        points = number(total["points"]) if total else 0
         actions = sorted(set(filter(None, (total["actions"] or "").split(";")))) if total else []
         rows.append({"agent": agent["handle"], "name": agent["name"], "team": agent["team"], "base": base,
-                     "points": points, "fines": float(total["fines"]) if total else 0.0, "actions": actions,
-                     "score": base - points})
+                     "points": points, "fines": number(total["fines"]) if total else 0, "actions": actions,
+                     "score": number(base - points)})
     rows.sort(key=lambda row: (-row["score"], row["agent"]))
     for position, row in enumerate(rows):
         # Competition ranking: equal scores share a rank, the next rank skips (1, 2, 2, 4).

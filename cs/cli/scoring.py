@@ -105,7 +105,7 @@ def deductions_explain(agent, day, fmt):
         if not entries:
             click.echo("No matches.", err=True)
         for entry in entries:
-            click.echo(f"#{entry['id']} {entry['label']} ({entry['rule']}): -{entry['points']:g} points"
+            click.echo(f"#{entry['id']} {entry['label']} ({entry['rule']}): {-entry['points']:g} points"
                        + (f", fine {entry['fine']:g}" if entry["fine"] else "")
                        + (f", {entry['action']}" if entry["action"] else "")
                        + (" [void: " + entry["void_reason"] + "]" if entry["voided"] else ""))
