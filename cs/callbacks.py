@@ -160,6 +160,11 @@ def add(
                       " or mail, or give the ticket a phone with 'cs ticket update ID --phone P')")
     values["not_before"] = clock.to_db(callable_from(ctx, not_before or ctx.now))
     values["due_at"] = clock.to_db(due)
+    if values["due_at"] <= ctx.now_db:
+        raise CSError(f"--due {ctx.display(values['due_at'])} has already passed; a callback promises a future call")
+    if values["due_at"] < values["not_before"]:
+        raise CSError(f"--due {ctx.display(values['due_at'])} is before the first moment the customer may be called"
+                      f" ({ctx.display(values['not_before'])}); give a later --due or an earlier --not-before")
     return _insert(ctx, values, ctx.now_db, values["note"])
 
 
@@ -294,6 +299,8 @@ def reschedule(ctx, callback_id: int, to: datetime, note: str, at: datetime | No
     row, at_db = _pending_row(ctx, callback_id, "rescheduling", at)
     note = clean_text(note, "note", required=True)
     to_db = clock.to_db(to)
+    if to_db <= ctx.now_db:
+        raise CSError(f"--to {ctx.display(to_db)} has already passed; a new deadline must be in the future")
     if to_db == row["due_at"]:
         raise CSError(f"callback {callback_id} is already due at {ctx.display(to_db)}")
     text = f"{ctx.display(row['due_at'])} → {ctx.display(to_db)}: {note}"

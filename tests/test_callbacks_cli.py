@@ -156,7 +156,10 @@ def test_manual_due_plus_1wd_over_national_day(cs):
 @pytest.mark.parametrize("resolve_at, not_before", [
     ("2026-11-20T09:30", "2026-11-20T10:30"),
     ("2026-11-20T11:30", "2026-11-20T14:00"),   # 12:30 is lunch
+    ("2026-11-20T11:00", "2026-11-20T14:00"),   # 12:00 itself is outside (half-open windows)
     ("2026-11-20T20:30", "2026-11-21T09:00"),   # 21:30 is after hours
+    ("2026-11-20T20:00", "2026-11-21T09:00"),   # 21:00 itself is outside
+    ("2026-11-20T07:00", "2026-11-20T09:00"),   # 08:00 is before opening
 ])
 def test_policy_not_before_inside_contact_hours(cs, resolve_at, not_before):
     ticket = complaint(cs, resolve_at)
@@ -198,6 +201,27 @@ def test_attempt_accepts_chinese_result_label(cs):
     after = ok(cs(["callback", "attempt", str(cb["id"]), "--result", "占线", "--json"])).json()
     assert after["attempts"] == 1
     assert cb_show(cs, cb["id"])["history"][-1]["result"] == "busy"
+
+
+def test_contact_hours_and_retry_from_config(cs):
+    ok(cs(["config", "set", "contact_hours", '["10:00-18:00"]']))
+    ok(cs("config set callback.retry_after 3h"))
+    ticket = complaint(cs, "2026-11-20T08:30")                  # +1h = 09:30, before 10:00
+    cb = only_callback(cs, ticket["id"])
+    assert cb["not_before"] == D("2026-11-20T10:00")
+    after = ok(cs(["callback", "attempt", str(cb["id"]), "--result", "busy", "--at", "2026-11-20T15:30", "--json"],
+                  env=at_env("2026-11-20T20:00"))).json()
+    assert after["next_try_at"] == D("2026-11-21T10:00")          # 18:30 is after hours
+
+
+def test_max_attempts_from_config(cs):
+    ok(cs("config set callback.max_attempts 2"))
+    ticket = complaint(cs, "2026-11-20T08:00")
+    cb = only_callback(cs, ticket["id"])
+    first = ok(cs(["callback", "attempt", str(cb["id"]), "--result", "busy", "--at", "2026-11-20T09:00", "--json"])).json()
+    assert first["status"] == "pending"
+    second = ok(cs(["callback", "attempt", str(cb["id"]), "--result", "busy", "--json"])).json()
+    assert (second["status"], second["attempts"], second["next_try_at"]) == ("failed", 2, None)
 
 
 # =========================================================================== failure after max attempts
@@ -297,6 +321,18 @@ def test_vip_always_gets_a_repair_callback(cs):
     assert for_ticket(cs, control) == []
 
 
+def test_repair_sample_set_by_config(cs):
+    ok(cs("config set callback_policy.1.sample 0"))
+    ok(cs("customer set 13899990000 --vip"))
+    none = [complaint(cs, "2026-11-20T09:30", category="repair", phone=f"1390000{n:04d}") for n in range(6)]
+    vip = complaint(cs, "2026-11-20T09:30", category="repair", phone="13899990000")
+    assert {cb["ticket_id"] for cb in cb_list(cs)} == {vip["id"]}   # sample 0, but VIP customers always
+    ok(cs("config set callback_policy.1.sample 1"))
+    every = [complaint(cs, "2026-11-20T09:30", category="repair", phone=f"1390001{n:04d}") for n in range(6)]
+    assert {cb["ticket_id"] for cb in cb_list(cs)} == {vip["id"]} | {t["id"] for t in every}
+    assert not {t["id"] for t in none} & {cb["ticket_id"] for cb in cb_list(cs)}
+
+
 def test_no_callback_customer_gets_none_and_manual_add_refused(cs):
     ok(cs(f"customer set {PHONE} --no-callback --vip"))
     ticket = complaint(cs, "2026-11-20T09:30")
@@ -304,8 +340,8 @@ def test_no_callback_customer_gets_none_and_manual_add_refused(cs):
     before = snapshot(cs)
     result = cs(["callback", "add", "--phone", PHONE, "--due", "+1d"])
     refused(result, 1)
-    before_ticket = snapshot(cs)
-    assert before_ticket == before
+    assert "declined" in error_line(result)
+    assert snapshot(cs) == before
     refused(cs(["callback", "add", "--ticket", str(ticket["id"]), "--due", "+1d"]), 1)
     refused(cs(["callback", "add", "--phone", "+86 138-0000-1111", "--due", "+1d"]), 1)  # same number
     assert snapshot(cs) == before
@@ -717,6 +753,7 @@ def test_list_formats(cs, spread, validate):
     empty = ok(cs("callback list --status cancelled --json"))
     assert empty.json() == []
     assert ok(cs("callback list --status cancelled --format jsonl")).stdout == ""
+    assert ok(cs("callback list --status cancelled --format csv")).stdout == ""
     table = ok(cs("callback list --status cancelled"))
     assert table.stdout == "" and table.stderr.strip()
     zh = ok(cs("--lang zh callback list --reason complaint_followup"))

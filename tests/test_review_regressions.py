@@ -125,3 +125,22 @@ def test_export_until_a_date_includes_that_day(cs):
     out = cs("ticket export --until 2026-11-19 --format jsonl").stdout
     assert "当天" in out
     assert cs("ticket export --until 2026-11-18 --format jsonl").stdout == ""
+
+
+def test_a_callback_deadline_must_be_ahead_and_after_the_first_call(cs):
+    assert cs("callback add --phone 13800138000 --due +2h").exit_code == 0
+    past = cs("callback add --phone 13800138000 --due -1h")
+    assert past.exit_code == 1 and "has already passed" in past.stderr
+    early = cs("callback add --phone 13800138000 --due +1d --not-before +3d")
+    assert early.exit_code == 1 and "before the first moment" in early.stderr
+    backwards = cs("callback reschedule 1 --to -1d --note 客户要求")
+    assert backwards.exit_code == 1 and "has already passed" in backwards.stderr
+    assert len(cs("callback list --json").json()) == 1
+
+
+def test_callback_table_names_the_caller(cs):
+    cs("agent add li --name 李娜")
+    cs("callback add --phone 13800138000 --due +1d --agent li")
+    assert "执行人" in cs("--lang zh callback list").stdout
+    cs("--as li ticket add --channel phone --category inquiry --summary 咨询")
+    assert "受理人" in cs("--lang zh ticket list").stdout  # tickets keep their own label

@@ -8,6 +8,8 @@ run `cs deductions run --date D` after midnight (`--now 2026-11-20T00:30`); fact
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from helpers_tickets import add_ticket, ok, refused, register
@@ -557,9 +559,105 @@ def test_deduction_lists_filter_and_validate(cs, validate):
     assert keys(entries(cs, validate, "--agent", "alice"), "date") == [("2026-11-18",), (D,)]
     assert entries(cs, validate, "--month", "2026-10") == []
     jsonl = ok(cs("deductions list --format jsonl")).stdout.splitlines()
-    import json
-
     for line in jsonl:
         validate(json.loads(line), "deduction")
     assert len(jsonl) == 3
     assert refused(cs("deductions list --date 2026-11-19 --month 2026-11"), code=2)
+
+
+# =========================================================================== more facts changing under re-runs
+
+
+def test_a_callback_cancelled_or_failed_after_its_deadline_still_counts(cs, validate):
+    register(cs, "alice")
+    cancelled = add_callback(cs, validate, f"{D}T12:00", "alice", now=f"{D}T09:00")
+    failed = add_callback(cs, validate, f"{D}T12:00", "alice", now=f"{D}T09:00")
+    failed_early = add_callback(cs, validate, f"{D}T18:00", "alice", now=f"{D}T09:00")
+    ok(cs([*at(f"{D}T13:00"), "callback", "cancel", str(cancelled["id"]), "--reason", "客户不需要了"]))
+    for hour in ("09:10", "11:20", "13:30"):  # three tries that do not reach the customer → failed
+        ok(cs([*at(f"{D}T{hour}"), "callback", "attempt", str(failed["id"]), "--result", "no_answer"]))
+        ok(cs([*at(f"{D}T{hour}"), "callback", "attempt", str(failed_early["id"]), "--result", "busy"]))
+    run(cs, validate)
+    assert keys(day_entries(cs, validate), "agent", "ref_id") == [("alice", str(cancelled["id"])),
+                                                                  ("alice", str(failed["id"]))]
+
+
+def test_a_reversed_verdict_removes_the_entry_on_rerun(cs, validate):
+    register(cs, "alice", "bob")
+    complaint = add_ticket(cs, "态度恶劣", "phone", "complaint", agent="alice", about="bob",
+                           opened_at=f"{D_MINUS_1}T10:00", env={"CS_NOW": f"{D_MINUS_1}T10:00"})
+    ok(cs([*at(f"{D_MINUS_1}T10:05"), "ticket", "respond", str(complaint["id"])]))
+    ok(cs([*at(f"{D}T16:00"), "ticket", "verdict", str(complaint["id"]), "upheld"]))
+    run(cs, validate)
+    assert len(day_entries(cs, validate)) == 1
+    ok(cs([*at("2026-11-20T08:00"), "ticket", "verdict", str(complaint["id"]), "rejected"]))
+    summary = run(cs, validate, now="2026-11-20T08:05")
+    assert summary["removed"] == 1, summary
+    assert day_entries(cs, validate) == []
+
+
+def test_a_changed_rule_updates_entries_but_not_voided_ones(cs, validate):
+    register(cs, "alice", "bob")
+    violation(cs, validate, "alice", "hygiene", f"{D}T10:00")
+    violation(cs, validate, "bob", "hygiene", f"{D}T10:00")
+    run(cs, validate)
+    bobs = next(row for row in day_entries(cs, validate) if row["agent"] == "bob")
+    ok(cs(["deductions", "void", str(bobs["id"]), "--reason", "已整改"]))
+    index = next(i for i, rule in enumerate(json.loads(ok(cs("config get rule --json")).stdout))
+                 if rule["code"] == "hygiene")
+    ok(cs(["config", "set", f"rule.{index}.points", "2"]))
+    summary = run(cs, validate, now="2026-11-20T09:00")
+    assert (summary["added"], summary["updated"], summary["removed"]) == (0, 1, 0), summary
+    got = {row["agent"]: (row["points"], row["voided"]) for row in day_entries(cs, validate)}
+    assert got == {"alice": (2, False), "bob": (1, True)}
+
+
+def test_the_escalation_month_is_the_centres_calendar_month(cs, validate):
+    """23:30 on 30 November and 00:30 on 1 December (Shanghai) are the same UTC day but different months."""
+    register(cs, "alice")
+    now = "2026-12-01T09:00"
+    first = violation(cs, validate, "alice", "off_task", "2026-11-30T23:30", now=now)
+    second = violation(cs, validate, "alice", "off_task", "2026-12-01T00:30", now=now)
+    assert (first["occurrence"], first["fine"]) == (1, 10)
+    assert (second["occurrence"], second["fine"]) == (1, 10)
+    run(cs, validate, day="2026-11-30", now=now)
+    run(cs, validate, day="2026-12-01", now=now)
+    assert [row["date"] for row in entries(cs, validate, "--month", "2026-11", now=now)] == ["2026-11-30"]
+    assert [row["date"] for row in entries(cs, validate, "--month", "2026-12", now=now)] == ["2026-12-01"]
+
+
+def test_void_needs_a_reason(cs, validate):
+    register(cs, "alice")
+    violation(cs, validate, "alice", "hygiene", f"{D}T10:00")
+    run(cs, validate)
+    entry_id = str(day_entries(cs, validate)[0]["id"])
+    refused(cs(["deductions", "void", entry_id, "--reason", "  "]))
+    refused(cs(["deductions", "void", entry_id]), code=2)
+    assert not day_entries(cs, validate)[0]["voided"]
+
+
+def test_deactivated_agents_take_no_new_violations(cs, validate):
+    register(cs, "alice")
+    ok(cs("agent deactivate alice"))
+    refused(cs("violation add alice hygiene"))
+
+
+# =========================================================================== SPEC §2 for these commands
+
+
+@pytest.mark.parametrize("command", [["score"], ["deductions", "list"], ["violation", "list"]])
+def test_a_malformed_month_is_a_usage_error(cs, command):
+    """SPEC §2: a malformed option value is a usage error (exit 2), like a bad TIME."""
+    refused(cs([*command, "--month", "November"]), code=2)
+
+
+@pytest.mark.parametrize("command, sort", [(["deductions", "list"], "date"), (["violation", "list"], "at")])
+def test_every_list_takes_limit_and_sort(cs, validate, command, sort):
+    """SPEC §2: every `list` takes --limit N and --sort."""
+    register(cs, "alice", "bob")
+    violation(cs, validate, "alice", "hygiene", "2026-11-18T10:00")
+    violation(cs, validate, "bob", "hygiene", f"{D}T10:00")
+    for day in ("2026-11-18", D):
+        run(cs, validate, day=day)
+    rows = ok(cs([*command, "--limit", "1", "--sort", f"-{sort}", "--json"])).json()
+    assert len(rows) == 1 and rows[0]["agent"] == "bob"

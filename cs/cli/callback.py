@@ -15,6 +15,7 @@ from cs.enums import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REAS
 COLUMNS = ["id", "due_at", "status", "overdue", "agent", "customer_name", "customer_phone", "reason", "method",
            "attempts", "next_try_at", "ticket_id"]
 HISTORY_COLUMNS = ["at", "actor", "kind", "result", "note"]
+CALLER = {"agent": ("执行人", "Caller")}  # on a callback the agent is the one who calls back
 
 
 def for_table(row: dict, lang: str) -> dict:
@@ -75,7 +76,7 @@ def list_(status, agent, overdue, due_before, reason, ticket_id, phone, limit, s
                            reason=reason, ticket_id=ticket_id, phone=phone, limit=terminal_limit(limit), sort=sort)
     if fmt == "table":
         rows = (for_table(row, app.lang) for row in rows)
-    emit_list(rows, fmt, COLUMNS, max_widths={"customer_name": 12})
+    emit_list(rows, fmt, COLUMNS, max_widths={"customer_name": 12}, labels=CALLER)
 
 
 @callback.command("show")

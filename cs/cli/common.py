@@ -159,10 +159,12 @@ def terminal_limit(limit):
     return limit
 
 
-def emit_list(rows, fmt, columns, *, max_widths=None, lang=None):
+def emit_list(rows, fmt, columns, *, max_widths=None, lang=None, labels=None):
+    """`labels` overrides column labels for this listing: key -> (zh, en)."""
     app = click.get_current_context().obj
-    output.render_list(rows, fmt, sys.stdout, columns=columns, headers=headers(lang or app.lang),
-                       max_widths=max_widths)
+    lang = lang or app.lang
+    shown = {**headers(lang), **{key: pair[0 if lang == "zh" else 1] for key, pair in (labels or {}).items()}}
+    output.render_list(rows, fmt, sys.stdout, columns=columns, headers=shown, max_widths=max_widths)
 
 
 def emit_object(obj, fmt, *, fields=None, sections=None):
