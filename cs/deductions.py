@@ -23,7 +23,7 @@ WINDOWS = ("day", "week", "month", "year")
 
 def number(value):
     """Points and fines as people write them: 1 and 10, not 1.0 and 10.0 (2.5 stays 2.5)."""
-    value = float(value or 0)
+    value = round(float(value or 0), 6)  # SUM over REAL adds binary noise: 0.1 * 3 is 0.3 here
     return int(value) if value.is_integer() else value
 
 
@@ -243,8 +243,12 @@ def month_days(month: str) -> tuple[date, date]:
     return first, first + timedelta(days=_stdcal.monthrange(year, number)[1])
 
 
+SORTABLE = {"id", "date", "agent", "rule", "points", "fine", "voided"}
+VIOLATION_SORTABLE = {"id", "at", "agent", "rule"}
+
+
 def query(ctx, *, day: date | None = None, month: str | None = None, agent: str | None = None,
-          include_voided: bool = True, limit=None) -> list[dict]:
+          include_voided: bool = True, limit=None, sort="date,agent,rule,id") -> list[dict]:
     where, params = [], []
     if day:
         where.append("date = ?")
@@ -258,8 +262,10 @@ def query(ctx, *, day: date | None = None, month: str | None = None, agent: str 
         params.append(agent)
     if not include_voided:
         where.append("voided = 0")
+    from cs.customers import order_by
+
     sql = "SELECT * FROM deductions" + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " ORDER BY date, agent, rule, id"
+    sql += " ORDER BY " + order_by(sort, SORTABLE)
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [{**to_json(row), "computed_at": ctx.display(row["computed_at"])} for row in ctx.db.all(sql, params)]
@@ -358,7 +364,8 @@ def violation_json(ctx, row, rule: dict) -> dict:
             "created_by": row["created_by"]}
 
 
-def list_violations(ctx, *, month: str | None = None, agent: str | None = None) -> list[dict]:
+def list_violations(ctx, *, month: str | None = None, agent: str | None = None, limit=None,
+                    sort="at,id") -> list[dict]:
     where, params = [], []
     if month:
         first, after = month_days(month)
@@ -368,7 +375,12 @@ def list_violations(ctx, *, month: str | None = None, agent: str | None = None) 
         where.append("agent = ?")
         params.append(agent)
     rules = {rule["code"]: rule for rule in ctx.config["rule"]}
-    sql = "SELECT * FROM violations" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY at, id"
+    from cs.customers import order_by
+
+    sql = "SELECT * FROM violations" + (" WHERE " + " AND ".join(where) if where else "")
+    sql += " ORDER BY " + order_by(sort, VIOLATION_SORTABLE)
+    if limit:
+        sql += f" LIMIT {int(limit)}"
     return [violation_json(ctx, row, rules.get(row["rule"], {"code": row["rule"], "label": row["rule"]}))
             for row in ctx.db.all(sql, params)]
 

@@ -204,8 +204,11 @@ def _change_handover(ctx, row, action: str, changes: dict) -> dict:
     return get_handover(ctx, row["id"])
 
 
+HANDOVER_SORTABLE = {"id", "created_at", "date", "shift", "agent", "status"}
+
+
 def list_handovers(ctx, *, open_only=False, day: date | None = None, shift_code: str | None = None,
-                   limit=None) -> list[dict]:
+                   limit=None, sort="created_at,id") -> list[dict]:
     where, params = [], []
     if open_only:
         where.append("status <> 'done'")
@@ -215,7 +218,10 @@ def list_handovers(ctx, *, open_only=False, day: date | None = None, shift_code:
     if shift_code:
         where.append("shift = ?")
         params.append(shift_config(ctx, shift_code)["code"])
-    sql = "SELECT * FROM handovers" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at, id"
+    from cs.customers import order_by
+
+    sql = "SELECT * FROM handovers" + (" WHERE " + " AND ".join(where) if where else "")
+    sql += " ORDER BY " + order_by(sort, HANDOVER_SORTABLE)
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [handover_to_json(ctx, row) for row in ctx.db.all(sql, params)]

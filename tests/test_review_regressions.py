@@ -144,3 +144,25 @@ def test_callback_table_names_the_caller(cs):
     assert "执行人" in cs("--lang zh callback list").stdout
     cs("--as li ticket add --channel phone --category inquiry --summary 咨询")
     assert "受理人" in cs("--lang zh ticket list").stdout  # tickets keep their own label
+
+
+def test_fractional_points_add_up_without_binary_noise(cs, tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\ncode = "late"\nlabel = "迟到"\nsource = "manual"\npoints = 0.1\n', "utf-8")
+    assert cs(["config", "load", str(rules)]).exit_code == 0
+    cs("agent add li --name 李娜")
+    for minute in ("09:00", "09:10", "09:20"):
+        assert cs(["violation", "add", "li", "late", "--at", f"2026-11-19 {minute}"]).exit_code == 0
+    assert cs("deductions run --date 2026-11-19").exit_code == 0
+    row = cs("score --json").json()[0]
+    assert row["points"] == 0.3 and row["score"] == 99.7
+
+
+def test_duty_list_keeps_the_checklist_order(cs, tmp_path):
+    duties = tmp_path / "duties.toml"
+    duties.write_text('[[duty]]\ncode = "z_clean"\nlabel = "打扫卫生"\n\n[[duty]]\ncode = "a_report"\nlabel = "日报"\n',
+                      "utf-8")
+    assert cs(["config", "load", str(duties)]).exit_code == 0
+    cs("agent add li --name 李娜")
+    cs("roster set today day li")
+    assert [row["duty"] for row in cs("duty list --json").json()] == ["z_clean", "a_report"]

@@ -152,6 +152,15 @@ def list_options(default_sort: str, sortable):
     return decorate
 
 
+def sort_rows(rows: list[dict], sort: str) -> list[dict]:
+    """Sort computed rows by '-field,field' (fields already checked by list_options); None sorts first."""
+    for item in reversed([part.strip() for part in sort.split(",")]):
+        field = item.lstrip("-+")
+        rows = sorted(rows, key=lambda row: (row[field] is not None, row[field] if row[field] is not None else 0),
+                      reverse=item.startswith("-"))
+    return rows
+
+
 def terminal_limit(limit):
     """People at a terminal see a page; scripts and pipes get everything unless they ask."""
     if limit is None and sys.stdout.isatty():

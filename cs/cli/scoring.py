@@ -6,8 +6,28 @@ import click
 
 from cs import clock, deductions
 from cs.cli import TimeParam
-from cs.cli.common import RECORD_ID, app_and_ctx, emit_list, emit_object, emit_written, json_option, output_options, resolve
+from cs.cli.common import (
+    RECORD_ID, app_and_ctx, emit_list, emit_object, emit_written, json_option, list_options, output_options, resolve,
+    terminal_limit,
+)
 from cs.cli.shifts import local_day
+
+class MonthParam(click.ParamType):
+    """YYYY-MM, checked when the command line is read (a malformed month is a usage error)."""
+
+    name = "YYYY-MM"
+
+    def convert(self, value, param, ctx):
+        from cs.errors import CSError
+
+        try:
+            deductions.month_days(value)
+        except CSError as exc:
+            self.fail(str(exc), param, ctx)
+        return value
+
+
+MONTH = MonthParam()
 
 ENTRY_COLUMNS = ["id", "date", "agent", "rule", "label", "points", "fine", "action", "detail", "voided"]
 SCORE_COLUMNS = ["rank", "agent", "name", "team", "base", "points", "fines", "actions", "score"]
@@ -15,10 +35,7 @@ VIOLATION_COLUMNS = ["id", "at", "agent", "rule", "label", "occurrence", "points
 
 
 def _month(app, month):
-    if month:
-        deductions.month_days(month)  # refuses a malformed month
-        return month
-    return clock.local_date(app.ctx.now, app.ctx.tz).strftime("%Y-%m")
+    return month or clock.local_date(app.ctx.now, app.ctx.tz).strftime("%Y-%m")
 
 
 @click.group()
@@ -41,13 +58,16 @@ def violation_add(agent, rule, at, note, as_json):
 
 
 @violation.command("list")
-@click.option("--month", help="YYYY-MM [default this month].")
+@click.option("--month", type=MONTH, help="YYYY-MM [default this month].")
 @click.option("--agent")
+@list_options("at,id", deductions.VIOLATION_SORTABLE)
 @output_options
-def violation_list(month, agent, fmt):
+def violation_list(month, agent, limit, sort, fmt):
     """Violations of a month, with their occurrence and penalty."""
     app, ctx = app_and_ctx()
-    emit_list(deductions.list_violations(ctx, month=_month(app, month), agent=agent), fmt, VIOLATION_COLUMNS)
+    rows = deductions.list_violations(ctx, month=_month(app, month), agent=agent, limit=terminal_limit(limit),
+                                      sort=sort)
+    emit_list(rows, fmt, VIOLATION_COLUMNS)
 
 
 @click.group("deductions")
@@ -78,18 +98,18 @@ def deductions_run(day, dry_run, fmt):
 
 @deductions_group.command("list")
 @click.option("--date", "day", type=TimeParam(), help="One day.")
-@click.option("--month", help="YYYY-MM.")
+@click.option("--month", type=MONTH, help="YYYY-MM [default this month].")
 @click.option("--agent")
-@click.option("--limit", type=click.IntRange(min=1))
+@list_options("date,agent,rule,id", deductions.SORTABLE)
 @output_options
-def deductions_list(day, month, agent, limit, fmt):
+def deductions_list(day, month, agent, limit, sort, fmt):
     """Entries of a day or a month (default this month)."""
     app, ctx = app_and_ctx()
     if day is not None and month:
         raise click.UsageError("give --date or --month, not both")
     chosen_day = local_day(app, day) if day is not None else None
     rows = deductions.query(ctx, day=chosen_day, month=None if chosen_day else _month(app, month), agent=agent,
-                            limit=limit)
+                            limit=terminal_limit(limit), sort=sort)
     emit_list(rows, fmt, ENTRY_COLUMNS, max_widths={"detail": 50})
 
 
@@ -127,7 +147,7 @@ def deductions_void(entry_id, reason, as_json):
 
 
 @click.command("score")
-@click.option("--month", help="YYYY-MM [default this month].")
+@click.option("--month", type=MONTH, help="YYYY-MM [default this month].")
 @output_options
 def score(month, fmt):
     """Monthly scores: base − points for every active agent, ranked."""

@@ -9,8 +9,8 @@ import click
 from cs import clock, shifts
 from cs.cli import TimeParam
 from cs.cli.common import (
-    RECORD_ID, app_and_ctx, emit_list, emit_object, emit_written, json_option, output_options, resolve,
-    terminal_limit,
+    RECORD_ID, app_and_ctx, emit_list, emit_object, emit_written, json_option, list_options, output_options,
+    resolve, sort_rows, terminal_limit,
 )
 
 HANDOVER_COLUMNS = ["id", "date", "shift", "agent", "status", "text", "ticket_id", "created_at"]
@@ -93,13 +93,13 @@ def handover_add(text, ticket_id, owner, as_json):
 @click.option("--open", "open_only", is_flag=True, help="Not done yet.")
 @click.option("--date", "day", type=TimeParam(), help="Items of that day's shifts.")
 @click.option("--shift", "shift_code", help="Items of that shift.")
-@click.option("--limit", type=click.IntRange(min=1))
+@list_options("created_at,id", shifts.HANDOVER_SORTABLE)
 @output_options
-def handover_list(open_only, day, shift_code, limit, fmt):
+def handover_list(open_only, day, shift_code, limit, sort, fmt):
     """Handover items, oldest first."""
     app, ctx = app_and_ctx()
     rows = shifts.list_handovers(ctx, open_only=open_only, day=local_day(app, day) if day else None,
-                                 shift_code=shift_code, limit=terminal_limit(limit))
+                                 shift_code=shift_code, limit=terminal_limit(limit), sort=sort)
     emit_list(rows, fmt, HANDOVER_COLUMNS, max_widths={"text": 40})
 
 
@@ -147,8 +147,10 @@ def duty_done(code, agent, day, note, fmt):
 
 @duty.command("list")
 @click.option("--date", "day", type=TimeParam(), help="The day [default today].")
+@list_options("agent", set(DUTY_COLUMNS))  # within an agent, the checklist's own order
 @output_options
-def duty_list(day, fmt):
+def duty_list(day, limit, sort, fmt):
     """Each rostered agent's duties of the day, done or missing."""
     app, ctx = app_and_ctx()
-    emit_list(shifts.duty_status(ctx, local_day(app, day)), fmt, DUTY_COLUMNS)
+    rows = sort_rows(shifts.duty_status(ctx, local_day(app, day)), sort)
+    emit_list(rows[:terminal_limit(limit)] if terminal_limit(limit) else rows, fmt, DUTY_COLUMNS)
