@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from cs import agents, callbacks, clock, customers, tickets
+from cs import agents, callbacks, clock, customers, deductions, shifts, tickets
 
 AGENTS = [
     ("zhou", "周敏", "一组", "supervisor"),
@@ -46,7 +46,15 @@ RESOLUTIONS = {
 CATEGORY_WEIGHTS = {"inquiry": 40, "complaint": 12, "repair": 22, "return": 8, "suggestion": 6, "booking": 8,
                     "other": 4}
 CHANNEL_WEIGHTS = {"phone": 55, "visit": 12, "online": 18, "email": 5, "sms": 4, "letter": 1, "social": 5}
-DEMO_CONFIG = {"timezone": "Asia/Shanghai"}
+DEMO_CONFIG = {
+    "timezone": "Asia/Shanghai",
+    "duty": [
+        {"code": "clean", "label": "打扫卫生", "every": "day"},
+        {"code": "daily_report", "label": "填写工作日报", "every": "workday"},
+    ],
+}
+HANDOVER_TEXTS = ["客户明早来电询问维修进度,请回复", "退款申请已提交财务,等待审批", "投诉客户要求主管回电",
+                  "系统故障已报IT,待修复后通知客户"]
 
 
 def build(ctx, *, days: int = 7, seed: int = 2026) -> dict:
@@ -60,6 +68,13 @@ def build(ctx, *, days: int = 7, seed: int = 2026) -> dict:
     people = _customers(ctx, rng)
     made = [_ticket(ctx, rng, people, moment) for moment in _arrivals(ctx, rng, days)]
     _work_callbacks(ctx, rng)
+    today = clock.local_date(ctx.now, ctx.tz)
+    past_days = [today - timedelta(days=back) for back in range(days, 0, -1)]
+    for day in past_days + [today]:
+        _shift_day(ctx, rng, day)
+    _violations(ctx, past_days)
+    for day in past_days:
+        deductions.run(ctx, day)
     count = ctx.db.value("SELECT COUNT(*) FROM callbacks")
     return {"agents": len(AGENTS), "customers": len(people), "tickets": len(made), "callbacks": count}
 
@@ -156,3 +171,55 @@ def _work_callbacks(ctx, rng) -> None:
                            at=call_at)
         elif chance < 0.75:
             callbacks.attempt(ctx, row["id"], rng.choice(["no_answer", "busy"]), at=call_at)
+
+
+def _shift_day(ctx, rng, day) -> None:
+    """Team 一组 on the day shift and 二组 on the late one, swapping each day; duties and handovers."""
+    teams = [[a[0] for a in AGENTS if a[2] == team and a[3] != "supervisor"] for team in ("一组", "二组")]
+    if day.toordinal() % 2:
+        teams.reverse()
+    shifts.set_roster(ctx, day, "day", teams[0])
+    shifts.set_roster(ctx, day, "late", teams[1])
+    day_over = clock.day_bounds(day, ctx.tz)[1] <= ctx.now
+    for record in shifts.duty_status(ctx, day):
+        if day_over and rng.random() < 0.9:
+            _on_day(ctx, day, "17:30", lambda c: shifts.duty_done(c, record["duty"], agent=record["agent"], day=day))
+    for team, shift in zip(teams, ("day", "late")):
+        end = "17:50" if shift == "day" else "22:50"
+        if rng.random() < 0.7 and _local(ctx, day, end) < ctx.now:
+            owner = rng.choice(team)
+            item = _on_day(ctx, day, end, lambda c: shifts.add_handover(c, rng.choice(HANDOVER_TEXTS), owner=owner))
+            if day_over and rng.random() < 0.75:
+                _on_day(ctx, day + timedelta(days=1), "10:00", lambda c: shifts.done_handover(c, item["id"], "已处理"))
+
+
+def _local(ctx, day, hhmm):
+    from datetime import datetime, time
+
+    hours, minutes = map(int, hhmm.split(":"))
+    return datetime.combine(day, time(hours, minutes), ctx.tz)
+
+
+def _on_day(ctx, day, hhmm, action):
+    """Do `action` as if at that local time (handovers and duties take their time from the clock)."""
+    from dataclasses import replace
+
+    moment = _local(ctx, day, hhmm)
+    if moment >= ctx.now:
+        return None
+    return action(replace(ctx, now=moment.astimezone(clock.UTC)))
+
+
+def _violations(ctx, past_days) -> None:
+    """A supervisor's records: one agent twice off task (10 then 30 yuan), one untidy desk."""
+    supervisor = replace_actor(ctx, AGENTS[0][0])
+    for day, agent, rule in ((past_days[1], "zhang", "off_task"), (past_days[-2], "zhang", "off_task"),
+                             (past_days[-3], "zhao", "hygiene")):
+        deductions.add_violation(supervisor, agent, rule, at=_local(ctx, day, "15:20"),
+                                 note="上班玩手机" if rule == "off_task" else "工位不整洁")
+
+
+def replace_actor(ctx, actor):
+    from dataclasses import replace
+
+    return replace(ctx, actor=actor)

@@ -110,3 +110,16 @@ def test_cs_format_environment_sets_the_default(tmp_path, fmt):
     run("agent", "add", "li", "--name", "李娜", env=env)
     out = run("agent", "list", env=env).stdout
     assert ("handle" in out.splitlines()[0]) if fmt != "jsonl" else json.loads(out)["handle"] == "li"
+
+
+def test_demo_has_a_roster_duties_handovers_and_scores(tmp_path):
+    env = {"CS_NOW": "2026-11-20T16:00+08:00", "CS_TZ": "Asia/Shanghai", "CS_DB": str(tmp_path / "demo.db")}
+    assert run("demo", "--db", str(tmp_path / "demo.db"), env=env).returncode == 0
+    now = json.loads(run("shift", "now", "--json", env=env).stdout)
+    assert {row["shift"] for row in now} == {"day", "late"} and all(row["agents"] for row in now)
+    duties = json.loads(run("duty", "list", "--date", "yesterday", "--json", env=env).stdout)
+    assert duties and any(row["done"] for row in duties)
+    assert json.loads(run("handover", "list", "--open", "--json", env=env).stdout)
+    scores = json.loads(run("score", "--json", env=env).stdout)
+    assert len(scores) == 9 and any(row["points"] > 0 for row in scores)
+    assert any(row["fines"] == 40 for row in scores)  # off task twice: 10 + 30 yuan

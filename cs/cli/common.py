@@ -68,7 +68,7 @@ LABELS = {
     "note": ("备注", "Note"),
     "policy": ("策略", "Policy"),
     "created_at": ("创建时间", "Created"),
-    "done_at": ("完成时间", "Done"),
+    "done_at": ("完成时间", "Done at"),
     "overdue": ("逾期", "Overdue"),
     "result": ("结果", "Result"),
     "date": ("日期", "Date"),

@@ -70,5 +70,7 @@ def demo(db_path, days):
         "  cs agent list\n"
         "  cs ticket list --category 投诉 --json\n"
         "  cs callback list --overdue\n"
+        "  cs shift now\n"
+        "  cs score\n"
         "  cs config show"
     )
