@@ -7,8 +7,8 @@ import click
 from cs import callbacks
 from cs.cli import TimeParam
 from cs.cli.common import (
-    RECORD_ID, app_and_ctx, at_option, choice, emit_list, emit_object, emit_written, json_option, list_options,
-    output_options, resolve, terminal_limit,
+    RECORD_ID, app_and_ctx, choice, emit_list, emit_object, emit_written, json_option, list_options, output_options,
+    record_command, resolve, short_time, terminal_limit,
 )
 from cs.enums import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, label
 
@@ -19,13 +19,10 @@ CALLER = {"agent": ("执行人", "Caller")}  # on a callback the agent is the on
 
 
 def for_table(row: dict, lang: str) -> dict:
-    def short(text):
-        return text[5:16].replace("T", " ") if text else text
-
     return {
         **row,
-        "due_at": short(row["due_at"]),
-        "next_try_at": short(row["next_try_at"]),
+        "due_at": short_time(row["due_at"]),
+        "next_try_at": short_time(row["next_try_at"]),
         "status": label(CALLBACK_STATUSES, row["status"], lang),
         "reason": label(REASONS, row["reason"], lang),
         "method": label(METHODS, row["method"], lang),
@@ -93,21 +90,7 @@ def show(callback_id, fmt):
 
 
 def _callback_command(name, help_text, func, *extras):
-    """`cs callback NAME ID [extras] [--at TIME] [--json]` calling `func(ctx, id, at=..., **extras)`."""
-
-    def command(callback_id, at, as_json, **values):
-        app, ctx = app_and_ctx()
-        if "to" in values:
-            values["to"] = resolve(app, values["to"])
-        with ctx.db.transaction():
-            record = func(ctx, callback_id, at=resolve(app, at), **values)
-        emit_written(record, as_json)
-
-    command.__doc__ = help_text
-    for decorator in reversed(extras):
-        command = decorator(command)
-    command = click.argument("callback_id", type=RECORD_ID)(json_option(at_option(command)))
-    return callback.command(name)(command)
+    return record_command(callback, "callback_id", name, help_text, func, *extras)
 
 
 _callback_command("done", "The customer was reached: record the outcome.", callbacks.done,

@@ -83,13 +83,11 @@ LABELS = {
     "points": ("扣分", "Points"),
     "fine": ("罚款", "Fine"),
     "action": ("处理", "Action"),
-    "detail": ("说明", "Detail"),
     "voided": ("作废", "Void"),
     "rank": ("排名", "Rank"),
     "base": ("基础分", "Base"),
     "fines": ("罚款", "Fines"),
     "actions": ("处理", "Actions"),
-    "score": ("得分", "Score"),
     "occurrence": ("次数", "Nth"),
     "change": ("变更", "Change"),
 }
@@ -209,3 +207,29 @@ def choice(table, what):
 def app_and_ctx():
     app = click.get_current_context().obj
     return app, app.ctx
+
+
+def short_time(text):
+    """'2026-11-20T09:30:00+08:00' -> '11-20 09:30' for narrow table columns."""
+    return text[5:16].replace("T", " ") if text else text
+
+
+def record_command(group, id_name: str, name: str, help_text: str, func, *extras):
+    """`cs GROUP NAME ID [extras] [--at TIME] [--json]` calling `func(ctx, id, at=..., **extras)` in one
+    transaction; TIME options among the extras are read against the clock first."""
+    from cs.clock import TimeSpec
+
+    def command(at, as_json, **values):
+        app, ctx = app_and_ctx()
+        record_id = values.pop(id_name)
+        values = {key: resolve(app, value) if isinstance(value, TimeSpec) else value for key, value in values.items()}
+        with ctx.db.transaction():
+            record = func(ctx, record_id, at=resolve(app, at), **values)
+        emit_written(record, as_json)
+
+    command.__doc__ = help_text
+    # Click lists parameters outermost first: extras go inside so the id stays the first argument.
+    for decorator in reversed(extras):
+        command = decorator(command)
+    command = click.argument(id_name, type=RECORD_ID)(json_option(at_option(command)))
+    return group.command(name)(command)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cs import dbtools
-from cs.cli.common import emit_list, emit_object, output_options
+from cs.cli.common import emit_object, output_options
 
 
 @click.group()

@@ -28,6 +28,8 @@ class MonthParam(click.ParamType):
 
 
 MONTH = MonthParam()
+# In 考核 tables "detail" explains an entry and "score" is the month's result.
+LABELS = {"detail": ("说明", "Detail"), "score": ("得分", "Score")}
 
 ENTRY_COLUMNS = ["id", "date", "agent", "rule", "label", "points", "fine", "action", "detail", "voided"]
 SCORE_COLUMNS = ["rank", "agent", "name", "team", "base", "points", "fines", "actions", "score"]
@@ -91,7 +93,7 @@ def deductions_run(day, dry_run, fmt):
         click.echo(f"{summary['date']}: {summary['entries']} entries; {verb}: +{summary['added']}"
                    f" ~{summary['updated']} -{summary['removed']}", err=True)
         emit_list(summary["changes"], fmt, ["change", "agent", "rule", "points", "fine", "action", "detail"],
-                  max_widths={"detail": 50})
+                  max_widths={"detail": 50}, labels=LABELS)
     else:
         emit_object(summary, fmt)
 
@@ -110,7 +112,7 @@ def deductions_list(day, month, agent, limit, sort, fmt):
     chosen_day = local_day(app, day) if day is not None else None
     rows = deductions.query(ctx, day=chosen_day, month=None if chosen_day else _month(app, month), agent=agent,
                             limit=terminal_limit(limit), sort=sort)
-    emit_list(rows, fmt, ENTRY_COLUMNS, max_widths={"detail": 50})
+    emit_list(rows, fmt, ENTRY_COLUMNS, max_widths={"detail": 50}, labels=LABELS)
 
 
 @deductions_group.command("explain")
@@ -152,4 +154,4 @@ def deductions_void(entry_id, reason, as_json):
 def score(month, fmt):
     """Monthly scores: base − points for every active agent, ranked."""
     app, ctx = app_and_ctx()
-    emit_list(deductions.scores(ctx, _month(app, month)), fmt, SCORE_COLUMNS)
+    emit_list(deductions.scores(ctx, _month(app, month)), fmt, SCORE_COLUMNS, labels=LABELS)

@@ -7,8 +7,8 @@ import click
 from cs import tickets
 from cs.cli import TimeParam
 from cs.cli.common import (
-    RECORD_ID, app_and_ctx, at_option, choice, emit_list, emit_object, emit_written, json_option, list_options,
-    output_options, resolve, resolve_until, terminal_limit,
+    RECORD_ID, app_and_ctx, at_option, choice, emit_list, emit_object, emit_written, json_option, list_options, output_options,
+    record_command, resolve, resolve_until, short_time, terminal_limit,
 )
 from cs.enums import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS
 
@@ -18,16 +18,12 @@ HISTORY_COLUMNS = ["at", "actor", "kind", "to_status", "text"]
 CALLBACK_COLUMNS = ["id", "due_at", "status", "overdue", "agent", "reason", "attempts", "outcome"]
 
 
-def _short_time(text):
-    return text[5:16].replace("T", " ") if text else text
-
-
 def for_table(row: dict, lang: str) -> dict:
     from cs.enums import label
 
     return {
         **row,
-        "opened_at": _short_time(row["opened_at"]),
+        "opened_at": short_time(row["opened_at"]),
         "channel": label(CHANNELS, row["channel"], lang),
         "category": label(CATEGORIES, row["category"], lang),
         "priority": label(PRIORITIES, row["priority"], lang),
@@ -114,20 +110,7 @@ def show(ticket_id, fmt):
 
 
 def _state_command(name, help_text, func, *extras):
-    """`cs ticket NAME ID [extras] [--at TIME] [--json]` calling `func(ctx, id, at=..., **extras)`."""
-
-    def command(ticket_id, at, as_json, **values):
-        app, ctx = app_and_ctx()
-        with ctx.db.transaction():
-            record = func(ctx, ticket_id, at=resolve(app, at), **values)
-        emit_written(record, as_json)
-
-    command.__doc__ = help_text
-    # Click lists parameters outermost first: extras go inside so ID stays the first argument.
-    for decorator in reversed(extras):
-        command = decorator(command)
-    command = click.argument("ticket_id", type=RECORD_ID)(json_option(at_option(command)))
-    return ticket.command(name)(command)
+    return record_command(ticket, "ticket_id", name, help_text, func, *extras)
 
 
 _state_command("respond", "Record the first response (once).", tickets.respond)
