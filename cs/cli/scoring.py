@@ -29,7 +29,7 @@ class MonthParam(click.ParamType):
 
 MONTH = MonthParam()
 # In 考核 tables "detail" explains an entry and "score" is the month's result.
-LABELS = {"detail": ("说明", "Detail"), "score": ("得分", "Score")}
+LABELS = {"detail": ("说明", "Detail"), "score": ("得分", "Score"), "agent": ("坐席", "Agent")}
 
 ENTRY_COLUMNS = ["id", "date", "agent", "rule", "label", "points", "fine", "action", "detail", "voided"]
 SCORE_COLUMNS = ["rank", "agent", "name", "team", "base", "points", "fines", "actions", "score"]
