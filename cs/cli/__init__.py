@@ -25,6 +25,7 @@ COMMANDS = {
     "violation": ("cs.cli.scoring", "violation", "Manual violations with escalating fines."),
     "deductions": ("cs.cli.scoring", "deductions_group", "Daily deductions (考核扣分)."),
     "score": ("cs.cli.scoring", "score", "Monthly scores and ranks."),
+    "report": ("cs.cli.report", "report", "Reports: 值班日志, day report, monthly 考核 report."),
     "config": ("cs.cli.config", "config", "Centre configuration (stored in the database)."),
     "db": ("cs.cli.db", "db", "The database file: info, backup, check."),
     "time": ("cs.cli.time", "time_", "Show how TIME arguments are read."),

@@ -1,0 +1,88 @@
+"""cs report shift|day|month: 值班日志, the day report and the monthly 考核 report."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+
+from cs import reports
+from cs.cli import TimeParam
+from cs.cli.common import app_and_ctx
+from cs.cli.scoring import MONTH
+from cs.cli.shifts import local_day
+
+
+def report_options(func):
+    """--format/--json, --lang, --template and -o, shared by the three reports."""
+
+    @click.option("--format", "fmt", type=click.Choice(["text", "md", "html", "json"]), default="text",
+                  show_default=True)
+    @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+    @click.option("--lang", type=click.Choice(["zh", "en"]), help="Report language [default: the global --lang].")
+    @click.option("--template", type=click.File("r", encoding="utf-8"), help="Your own Jinja2 template.")
+    @click.option("-o", "--output", type=click.Path(), help="Write to FILE, or into DIR under the standard name.")
+    @functools.wraps(func)
+    def wrapper(*args, fmt, as_json, lang, template, output, **kwargs):
+        app, ctx = app_and_ctx()
+        report, agent_name = func(*args, app=app, ctx=ctx, **kwargs)
+        fmt = "json" if as_json else fmt
+        from cs import report_render
+
+        text = report_render.render(report, fmt, lang or app.lang, template.read() if template else None)
+        _deliver(text, output, reports.file_name(report, report_render.EXTENSIONS[fmt], agent_name))
+
+    return wrapper
+
+
+def _deliver(text: str, output: str | None, standard_name: str) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    if target.is_dir():
+        target = target / standard_name
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {target}: {exc.strerror}") from None
+    click.echo(str(target))
+
+
+@click.group()
+def report():
+    """Reports: the shift report (值班日志), the day report, the monthly 考核 report."""
+
+
+@report.command("shift")
+@click.option("--date", "day", type=TimeParam(), help="The shift's date [default: the latest ended shift].")
+@click.option("--shift", "shift_code", help="The shift (code or label).")
+@click.option("--agent", help="One agent's report.")
+@report_options
+def shift_report(day, shift_code, agent, app, ctx):
+    """The 值班日志 of a shift, by default the latest one that has ended."""
+    chosen = local_day(app, day) if day is not None else None
+    data = reports.shift_report(ctx, day=chosen, shift_code=shift_code, agent=agent)
+    name = None
+    if agent:
+        from cs import agents
+
+        name = agents.get(ctx.db, agent)["name"]
+    return data, name
+
+
+@report.command("day")
+@click.option("--date", "day", type=TimeParam(), help="The day [default yesterday].")
+@report_options
+def day_report(day, app, ctx):
+    """The whole day: every shift's tickets, callbacks, buckets, deductions and handover."""
+    return reports.day_report(ctx, day=local_day(app, day) if day is not None else None), None
+
+
+@report.command("month")
+@click.option("--month", type=MONTH, help="YYYY-MM [default this month].")
+@report_options
+def month_report(month, app, ctx):
+    """Scores and ranks, KPIs, and callback effectiveness per reason (回访工作效果评估)."""
+    return reports.month_report(ctx, month=month), None

@@ -1,0 +1,71 @@
+"""Rendering a report (cs.reports data) as text, Markdown, HTML or JSON with Jinja2 templates.
+
+HTML is autoescaped and Markdown escapes its specials, so ticket text such as `<script>` or
+`{{ 1 + 1 }}` is shown literally: data is never template source. Templates run sandboxed, a
+user's own (`--template`) included.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+FORMATS = ("text", "md", "html", "json")
+EXTENSIONS = {"text": "txt", "md": "md", "html": "html", "json": "json"}
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~-])")
+
+
+def render(report: dict, fmt: str, lang: str, template_text: str | None = None) -> str:
+    if fmt == "json":
+        return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from cs.reports import labels
+
+    env = SandboxedEnvironment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=fmt == "html",
+                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                               undefined=StrictUndefined)
+    env.filters.update(pct=percent, minutes=lambda s: minutes(s, lang), md=markdown_text, one_line=one_line)
+    family = "month" if report["kind"] == "month" else "window"
+    template = (env.from_string(template_text) if template_text is not None
+                else env.get_template(f"{family}.{EXTENSIONS[fmt]}.j2"))
+    return template.render(r=report, L=labels(lang), T=labels(lang)["text"], lang=lang, chart=chart(report))
+
+
+def percent(value) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def minutes(seconds, lang: str) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds / 60:.1f} {'分钟' if lang == 'zh' else 'min'}"
+
+
+def markdown_text(value) -> str:
+    """Text shown literally in Markdown: specials escaped, no raw HTML, one line."""
+    text = one_line(value)
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
+
+
+def one_line(value) -> str:
+    return " ".join(str("" if value is None else value).split())
+
+
+def chart(report: dict) -> dict | None:
+    """Geometry of the tickets-per-hour bar chart drawn as inline SVG."""
+    hours = report.get("tickets", {}).get("by_hour")
+    if not hours:
+        return None
+    top = max(max(h["tickets"] for h in hours), 1)
+    width, height, left, bottom = 640, 180, 30, 24
+    step = (width - left) / len(hours)
+    bars = [{"x": round(left + i * step + step * 0.15, 1), "w": round(step * 0.7, 1),
+             "h": round((height - bottom - 10) * h["tickets"] / top, 1), "label": h["hour"][:2],
+             "value": h["tickets"]} for i, h in enumerate(hours)]
+    for bar in bars:
+        bar["y"] = round(height - bottom - bar["h"], 1)
+    return {"width": width, "height": height, "base": height - bottom, "top": top, "bars": bars}

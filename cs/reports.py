@@ -1,0 +1,336 @@
+"""Reports: the shift report (值班日志), the day report and the monthly 考核 report, as data.
+
+Every figure is computed here from stored facts for a window [start, end); the templates only lay
+it out. Each rate carries its numerator and denominator (`*_parts`) and is null when there is
+nothing to divide by. Phones are masked. Queries read only the window's records through indexes,
+so a report costs the same on a week of history as on years of it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import date, timedelta
+
+from cs import clock, customers, shifts
+from cs.enums import CATEGORIES, CHANNELS, REASONS
+from cs.errors import CSError
+
+BUCKETS = ("demand", "system", "complaint", "transfer")
+BUCKET_LABELS = {"demand": "市场需求", "system": "系统问题", "complaint": "市场投诉", "transfer": "转交问题"}
+OUTCOMES = ("satisfied", "neutral", "dissatisfied")
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def parts(numerator: int, denominator: int) -> dict:
+    return {"numerator": numerator, "denominator": denominator}
+
+
+# --- the pieces of a report ---------------------------------------------------------------
+
+
+def ticket_figures(ctx, start: str, end: str, agents: list[str] | None) -> dict:
+    """Tickets received in the window, resolved in it, still open at its end, responses, SLA, FCR."""
+    from cs.tickets import is_breached
+
+    agent_sql, agent_params = _agent_filter("agent", agents)
+    received = ctx.db.all(
+        f"SELECT * FROM tickets WHERE opened_at >= ? AND opened_at < ?{agent_sql} ORDER BY opened_at, id",
+        (start, end, *agent_params),
+    )
+    resolved = ctx.db.all(
+        f"SELECT id, fcr FROM tickets WHERE resolved_at >= ? AND resolved_at < ?{agent_sql}",
+        (start, end, *agent_params),
+    )
+    waits = [(clock.from_db(r["first_response_at"]) - clock.from_db(r["opened_at"])).total_seconds()
+             for r in received if r["first_response_at"]]
+    fcr = sum(1 for r in resolved if r["fcr"])
+    return {
+        "received": len(received),
+        "resolved": len(resolved),
+        "open_at_end": sum(1 for r in received if r["resolved_at"] is None or r["resolved_at"] >= end),
+        "first_response_median_s": statistics.median(waits) if waits else None,
+        "breached": sum(1 for r in received if is_breached(r, ctx.now_db)),
+        "fcr_rate": rate(fcr, len(resolved)),
+        "fcr_rate_parts": parts(fcr, len(resolved)),
+        "by_channel": _count(r["channel"] for r in received),
+        "by_category": _count(r["category"] for r in received),
+        "by_hour": _by_hour(ctx, received, start, end),
+    }, received
+
+
+def _agent_filter(column: str, agents: list[str] | None) -> tuple[str, list]:
+    if agents is None:
+        return "", []
+    if not agents:
+        return " AND 0", []
+    return f" AND {column} IN ({', '.join('?' * len(agents))})", list(agents)
+
+
+def _count(values) -> dict:
+    counts: dict = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _by_hour(ctx, received, start: str, end: str) -> list[dict]:
+    """Tickets per local hour across the window (the report's chart)."""
+    first = clock.from_db(start).astimezone(ctx.tz).replace(minute=0, second=0)
+    last = clock.from_db(end).astimezone(ctx.tz)
+    hours = []
+    moment = first
+    while moment < last:
+        hours.append(moment)
+        moment += timedelta(hours=1)
+    counts = {hour.strftime("%Y-%m-%dT%H"): 0 for hour in hours}
+    for row in received:
+        key = clock.from_db(row["opened_at"]).astimezone(ctx.tz).strftime("%Y-%m-%dT%H")
+        if key in counts:
+            counts[key] += 1
+    return [{"hour": key[-2:] + ":00", "tickets": count} for key, count in counts.items()]
+
+
+def buckets(received) -> tuple[dict, dict]:
+    """The four report buckets of seed 001: 市场需求, 系统问题, 市场投诉, 转交问题."""
+    import json
+
+    items = {name: [] for name in BUCKETS}
+    for row in received:
+        tags = json.loads(row["tags"])
+        if "demand" in tags:
+            items["demand"].append(row)
+        if "system" in tags:
+            items["system"].append(row)
+        if row["category"] == "complaint":
+            items["complaint"].append(row)
+        if row["department"]:
+            items["transfer"].append(row)
+    listed = {name: [{"id": r["id"], "summary": r["summary"], "department": r["department"]} for r in rows]
+              for name, rows in items.items()}
+    return {name: len(rows) for name, rows in items.items()}, listed
+
+
+def callback_figures(ctx, start: str, end: str, agents: list[str] | None) -> dict:
+    agent_sql, agent_params = _agent_filter("agent", agents)
+    due = ctx.db.value(f"SELECT COUNT(*) FROM callbacks WHERE due_at >= ? AND due_at < ?{agent_sql}",
+                       (start, end, *agent_params))
+    done = ctx.db.all(f"SELECT due_at, done_at, outcome FROM callbacks WHERE status = 'done' AND done_at >= ?"
+                      f" AND done_at < ?{agent_sql}", (start, end, *agent_params))
+    overdue = ctx.db.all(
+        f"SELECT * FROM callbacks WHERE due_at < ? AND (ended_at IS NULL OR ended_at >= ?){agent_sql}"
+        " ORDER BY due_at, id", (end, end, *agent_params))
+    satisfaction = {outcome: sum(1 for r in done if r["outcome"] == outcome) for outcome in OUTCOMES}
+    surveyed = sum(satisfaction.values())
+    return {
+        "due": due,
+        "done": len(done),
+        "done_on_time": sum(1 for r in done if r["done_at"] <= r["due_at"]),
+        "overdue": len(overdue),
+        "satisfaction": satisfaction,
+        "satisfaction_rate": rate(satisfaction["satisfied"], surveyed),
+        "satisfaction_rate_parts": parts(satisfaction["satisfied"], surveyed),
+        "overdue_items": [{
+            "id": r["id"], "ticket_id": r["ticket_id"], "customer_name": r["customer_name"],
+            "customer_phone": customers.mask_phone(r["customer_phone"]), "agent": r["agent"],
+            "reason": r["reason"], "due_at": ctx.display(r["due_at"]), "attempts": r["attempts"],
+            "overdue_hours": round((clock.from_db(end) - clock.from_db(r["due_at"])).total_seconds() / 3600, 1),
+        } for r in overdue],
+    }
+
+
+def deduction_entries(ctx, day: date, agents: list[str] | None) -> list[dict]:
+    from cs import deductions
+
+    entries = deductions.query(ctx, day=day)
+    return [{key: e[key] for key in ("id", "agent", "rule", "label", "points", "fine", "action", "detail", "voided")}
+            for e in entries if agents is None or e["agent"] in agents]
+
+
+def open_handover(ctx, end: str) -> list[dict]:
+    """Handover items not done at the window's end: what the next shift must pick up."""
+    rows = ctx.db.all("SELECT * FROM handovers WHERE created_at < ? AND (done_at IS NULL OR done_at >= ?)"
+                      " ORDER BY created_at, id", (end, end))
+    return [{"id": r["id"], "date": r["date"], "shift": r["shift"], "agent": r["agent"], "text": r["text"],
+             "ticket_id": r["ticket_id"], "status": _status_at(r, end), "created_at": ctx.display(r["created_at"])}
+            for r in rows]
+
+
+def _status_at(row, end: str) -> str:
+    """The item's state at the end of the window (it may have been acked or done since)."""
+    return "acked" if row["acked_at"] is not None and row["acked_at"] < end else "open"
+
+
+# --- whole reports ------------------------------------------------------------------------
+
+
+def _window_report(ctx, kind: str, day: date, start: str, end: str, roster: list[str], *, shift=None,
+                   agent=None) -> dict:
+    scope = [agent] if agent else None
+    tickets, received = ticket_figures(ctx, start, end, scope)
+    counts, listed = buckets(received)
+    return {
+        "kind": kind,
+        "date": day.isoformat(),
+        "shift": shift,
+        "agent": agent,
+        "start": ctx.display(start),
+        "end": ctx.display(end),
+        "generated_at": ctx.display(ctx.now_db),
+        "complete": ctx.now_db >= end,
+        "agents": roster,
+        "tickets": tickets,
+        "callbacks": callback_figures(ctx, start, end, scope),
+        "buckets": counts,
+        "bucket_items": listed,
+        "deductions": deduction_entries(ctx, day, [agent] if agent else roster),
+        "handover": open_handover(ctx, end),
+    }
+
+
+def shift_report(ctx, *, day: date | None = None, shift_code: str | None = None, agent: str | None = None) -> dict:
+    """The 值班日志 of one shift; by default the latest shift that has ended."""
+    if day is None and shift_code is None:
+        window = shifts.latest_ended(ctx, ctx.now)
+        if window is None:
+            raise CSError("no shift has ended yet; give --date and --shift")
+    else:
+        config = shifts.shift_config(ctx, shift_code) if shift_code else _only_shift(ctx)
+        window = shifts.window(ctx, config, day or clock.local_date(ctx.now, ctx.tz))
+    if agent:
+        from cs import agents as agents_mod
+
+        agents_mod.get(ctx.db, agent)
+    roster = shifts.rostered(ctx, window.date, window.code)
+    shift = {"code": window.code, "label": window.label}
+    return _window_report(ctx, "shift", window.date, clock.to_db(window.start), clock.to_db(window.end), roster,
+                          shift=shift, agent=agent)
+
+
+def _only_shift(ctx) -> dict:
+    configured = ctx.config["shift"]
+    if len(configured) != 1:
+        raise CSError("give --shift: " + ", ".join(f"{s['code']} ({s['label']})" for s in configured))
+    return configured[0]
+
+
+def day_report(ctx, *, day: date | None = None) -> dict:
+    day = day or clock.local_date(ctx.now, ctx.tz) - timedelta(days=1)
+    start, end = (clock.to_db(moment) for moment in clock.day_bounds(day, ctx.tz))
+    return _window_report(ctx, "day", day, start, end, shifts.agents_on(ctx, day))
+
+
+def month_report(ctx, *, month: str | None = None) -> dict:
+    """Scores and ranks, KPIs, and callback effectiveness per reason (回访工作效果评估)."""
+    from cs import deductions
+
+    month = month or clock.local_date(ctx.now, ctx.tz).strftime("%Y-%m")
+    first, after = deductions.month_days(month)
+    start, end = clock.to_db(clock.day_bounds(first, ctx.tz)[0]), clock.to_db(clock.day_bounds(after, ctx.tz)[0])
+    tickets, _ = ticket_figures(ctx, start, end, None)
+    callbacks = callback_figures(ctx, start, end, None)
+    return {
+        "kind": "month",
+        "month": month,
+        "start": ctx.display(start),
+        "end": ctx.display(end),
+        "generated_at": ctx.display(ctx.now_db),
+        "complete": ctx.now_db >= end,
+        "scores": deductions.scores(ctx, month),
+        "kpis": {
+            "received": tickets["received"], "resolved": tickets["resolved"], "breached": tickets["breached"],
+            "first_response_median_s": tickets["first_response_median_s"],
+            "fcr_rate": tickets["fcr_rate"], "fcr_rate_parts": tickets["fcr_rate_parts"],
+            "callbacks_due": callbacks["due"], "callbacks_done": callbacks["done"],
+            "satisfaction_rate": callbacks["satisfaction_rate"],
+            "satisfaction_rate_parts": callbacks["satisfaction_rate_parts"],
+        },
+        "callbacks_by_reason": callbacks_by_reason(ctx, start, end),
+    }
+
+
+def callbacks_by_reason(ctx, start: str, end: str) -> list[dict]:
+    """For callbacks due in the window: completion, on-time and satisfaction rates per reason."""
+    rows = ctx.db.all("SELECT reason, status, due_at, done_at, outcome FROM callbacks WHERE due_at >= ? AND due_at < ?",
+                      (start, end))
+    result = []
+    for reason in REASONS:
+        mine = [r for r in rows if r["reason"] == reason]
+        if not mine:
+            continue
+        done = [r for r in mine if r["status"] == "done"]
+        on_time = sum(1 for r in done if r["done_at"] <= r["due_at"])
+        satisfied = sum(1 for r in done if r["outcome"] == "satisfied")
+        result.append({
+            "reason": reason, "due": len(mine), "done": len(done),
+            "failed": sum(1 for r in mine if r["status"] == "failed"), "done_on_time": on_time,
+            "completion_rate": rate(len(done), len(mine)), "completion_rate_parts": parts(len(done), len(mine)),
+            "on_time_rate": rate(on_time, len(mine)), "on_time_rate_parts": parts(on_time, len(mine)),
+            "satisfaction_rate": rate(satisfied, len(done)), "satisfaction_rate_parts": parts(satisfied, len(done)),
+        })
+    return result
+
+
+TEXT = {
+    "zh": {
+        "shift_title": "值班日志", "day_title": "客服日报", "month_title": "月度考核报告", "window": "时段",
+        "agents": "值班人员", "generated": "生成时间", "incomplete": "（时段尚未结束，数据截至生成时间）",
+        "tickets": "工单", "received": "受理", "resolved": "解决", "open_at_end": "结束时未结",
+        "median": "首次响应中位数", "breached": "超时", "fcr": "首次解决率", "by_channel": "按渠道",
+        "by_category": "按类别", "per_hour": "每小时受理量", "callbacks": "回访", "due": "到期",
+        "done": "完成", "on_time": "按时完成", "overdue": "逾期", "satisfaction": "满意度",
+        "satisfied": "满意", "neutral": "一般", "dissatisfied": "不满意", "satisfaction_rate": "满意率",
+        "overdue_list": "逾期回访", "buckets": "问题分类", "deductions": "当日考核扣分",
+        "handover": "交接事项（待下一班处理）", "none": "无", "customer": "客户", "phone": "电话",
+        "agent": "坐席", "reason": "原因", "due_at": "期限", "hours_over": "逾期(小时)", "rule": "规则",
+        "points": "扣分", "fine": "罚款", "detail": "说明", "text": "内容", "status": "状态", "ticket": "工单",
+        "scores": "考核得分", "rank": "排名", "name": "姓名", "team": "班组", "base": "基础分",
+        "fines": "罚款", "actions": "处理", "score": "得分", "kpis": "关键指标", "by_reason": "回访工作效果评估",
+        "completion": "完成率", "on_time_rate": "按时率", "failed": "无法联系", "void": "已作废",
+        "minutes": "分钟", "month": "月份", "agent_only": "坐席",
+    },
+    "en": {
+        "shift_title": "Shift report", "day_title": "Daily report", "month_title": "Monthly review",
+        "window": "Window", "agents": "On duty", "generated": "Generated",
+        "incomplete": "(the window has not ended; figures as of generation)",
+        "tickets": "Tickets", "received": "Received", "resolved": "Resolved", "open_at_end": "Open at end",
+        "median": "First-response median", "breached": "SLA breaches", "fcr": "First-contact resolution",
+        "by_channel": "By channel", "by_category": "By category", "per_hour": "Tickets per hour",
+        "callbacks": "Callbacks", "due": "Due", "done": "Done", "on_time": "Done on time", "overdue": "Overdue",
+        "satisfaction": "Satisfaction", "satisfied": "Satisfied", "neutral": "Neutral",
+        "dissatisfied": "Dissatisfied", "satisfaction_rate": "Satisfaction rate", "overdue_list": "Overdue callbacks",
+        "buckets": "Issue buckets", "deductions": "Deductions of the day", "handover": "Handover for the next shift",
+        "none": "None", "customer": "Customer", "phone": "Phone", "agent": "Agent", "reason": "Reason",
+        "due_at": "Due", "hours_over": "Hours over", "rule": "Rule", "points": "Points", "fine": "Fine",
+        "detail": "Detail", "text": "Item", "status": "Status", "ticket": "Ticket", "scores": "Scores",
+        "rank": "Rank", "name": "Name", "team": "Team", "base": "Base", "fines": "Fines", "actions": "Actions",
+        "score": "Score", "kpis": "Key figures", "by_reason": "Callback effectiveness by reason",
+        "completion": "Completion", "on_time_rate": "On time", "failed": "Unreachable", "void": "void",
+        "minutes": "min", "month": "Month", "agent_only": "Agent",
+    },
+}
+
+
+def labels(lang: str) -> dict:
+    """Names of channels, categories, reasons and buckets for the templates."""
+    index = 0 if lang == "zh" else 1
+    return {
+        "text": TEXT[lang],
+        "channel": {code: pair[index] for code, pair in CHANNELS.items()},
+        "category": {code: pair[index] for code, pair in CATEGORIES.items()},
+        "reason": {code: pair[index] for code, pair in REASONS.items()},
+        "bucket": BUCKET_LABELS if lang == "zh" else {"demand": "Market demand", "system": "System problems",
+                                                     "complaint": "Market complaints", "transfer": "Transferred"},
+    }
+
+
+def file_name(report: dict, ext: str, agent_name: str | None = None) -> str:
+    """DATE_SHIFTLABEL_值班日志.EXT, with _NAME for one agent's report."""
+    if report["kind"] == "month":
+        return f"{report['month']}_月度考核.{ext}"
+    if report["kind"] == "day":
+        return f"{report['date']}_日报.{ext}"
+    name = f"_{agent_name}" if agent_name else ""
+    return f"{report['date']}_{report['shift']['label']}_值班日志{name}.{ext}"
