@@ -63,13 +63,19 @@ def _day(database, rng, day, handles) -> None:
                             stamp(day + timedelta(days=2), opened), "b", stamp(day, opened + 300)))
         for _ in range(2):
             due = rng.randrange(10 * 60, 21 * 60)
-            status = rng.choice(["done", "done", "done", "pending"])
+            # Old callbacks got done long ago; only the last days before the reported one stay pending.
+            recent = day >= RUN_DAY - timedelta(days=2)
+            status = rng.choice(["done", "done", "done", "pending"]) if recent else "done"
             done_at = stamp(day, due + rng.choice([-60, -10, 30])) if status == "done" else None
             callbacks.append(("回访", "complaint_followup", "phone", handle, status, stamp(day, due),
                               stamp(day, due - 600), stamp(day, due - 600), done_at, done_at,
                               stamp(day, due - 600)))
         if rng.random() < 0.2:
-            handovers.append((stamp(day, 17 * 60 + 50), day.isoformat(), "day", handle, "交接事项", "open", "b"))
+            # Handover items are done the next morning, but for the last days before the reported one.
+            done = day < RUN_DAY - timedelta(days=2)
+            handovers.append((stamp(day, 17 * 60 + 50), day.isoformat(), "day", handle, "交接事项",
+                              "done" if done else "open", stamp(day + timedelta(days=1), 10 * 60) if done else None,
+                              "b"))
         if rng.random() < 0.02:
             violations.append((handle, "off_task", stamp(day, 11 * 60), stamp(day, 11 * 60), "b"))
     database.executemany(
@@ -80,7 +86,8 @@ def _day(database, rng, day, handles) -> None:
         "INSERT INTO callbacks (customer_name, reason, method, agent, status, due_at, not_before, created_at, done_at,"
         " ended_at, updated_at, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,'b')", callbacks)
     database.executemany(
-        "INSERT INTO handovers (created_at, date, shift, agent, text, status, created_by) VALUES (?,?,?,?,?,?,?)",
+        "INSERT INTO handovers (created_at, date, shift, agent, text, status, done_at, created_by)"
+        " VALUES (?,?,?,?,?,?,?,?)",
         handovers)
     database.executemany("INSERT INTO violations (agent, rule, at, created_at, created_by) VALUES (?,?,?,?,?)",
                          violations)

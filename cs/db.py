@@ -325,6 +325,8 @@ def m002_callbacks(db: Database) -> None:
         CREATE INDEX callbacks_ticket ON callbacks (ticket_id) WHERE ticket_id IS NOT NULL;
         CREATE INDEX callbacks_phone ON callbacks (customer_phone) WHERE customer_phone IS NOT NULL;
         CREATE INDEX callbacks_agent ON callbacks (agent, due_at);
+        -- When callbacks were finished: reports ask what was done in a window, or still open at its end.
+        CREATE INDEX callbacks_ended ON callbacks (ended_at) WHERE ended_at IS NOT NULL;
 
         -- What was done on each callback: 执行人 (actor), 时间 (at), 内容 (note), 结果 (result).
         CREATE TABLE callback_events (
@@ -375,6 +377,7 @@ def m003_shifts_and_scoring(db: Database) -> None:
         CREATE INDEX handovers_created ON handovers (created_at);
         CREATE INDEX handovers_date ON handovers (date, shift);
         CREATE INDEX handovers_open ON handovers (created_at) WHERE status <> 'done';
+        CREATE INDEX handovers_done ON handovers (done_at) WHERE done_at IS NOT NULL;
 
         -- 每日工作: a duty ticked off by an agent for a day.
         CREATE TABLE duty_records (

@@ -117,11 +117,16 @@ def callback_figures(ctx, start: str, end: str, agents: list[str] | None) -> dic
     agent_sql, agent_params = _agent_filter("agent", agents)
     due = ctx.db.value(f"SELECT COUNT(*) FROM callbacks WHERE due_at >= ? AND due_at < ?{agent_sql}",
                        (start, end, *agent_params))
-    done = ctx.db.all(f"SELECT due_at, done_at, outcome FROM callbacks WHERE status = 'done' AND done_at >= ?"
-                      f" AND done_at < ?{agent_sql}", (start, end, *agent_params))
-    overdue = ctx.db.all(
-        f"SELECT * FROM callbacks WHERE due_at < ? AND (ended_at IS NULL OR ended_at >= ?){agent_sql}"
-        " ORDER BY due_at, id", (end, end, *agent_params))
+    done = ctx.db.all(f"SELECT due_at, done_at, outcome FROM callbacks WHERE ended_at >= ? AND ended_at < ?"
+                      f" AND status = 'done'{agent_sql}", (start, end, *agent_params))
+    # Overdue at the window's end: still pending now (partial index), or finished only after the end
+    # (index on ended_at). Two lookups, merged here: a UNION ... ORDER BY would walk all of history.
+    overdue = _merged(
+        ctx.db.all(f"SELECT * FROM callbacks WHERE status = 'pending' AND due_at < ?{agent_sql}",
+                   (end, *agent_params)),
+        ctx.db.all(f"SELECT * FROM callbacks WHERE ended_at >= ? AND +due_at < ?{agent_sql}",
+                   (end, end, *agent_params)),
+        key=lambda row: (row["due_at"], row["id"]))
     satisfaction = {outcome: sum(1 for r in done if r["outcome"] == outcome) for outcome in OUTCOMES}
     surveyed = sum(satisfaction.values())
     return {
@@ -151,11 +156,19 @@ def deduction_entries(ctx, day: date, agents: list[str] | None) -> list[dict]:
 
 def open_handover(ctx, end: str) -> list[dict]:
     """Handover items not done at the window's end: what the next shift must pick up."""
-    rows = ctx.db.all("SELECT * FROM handovers WHERE created_at < ? AND (done_at IS NULL OR done_at >= ?)"
-                      " ORDER BY created_at, id", (end, end))
+    # Not done now (partial index), or done only after the end (index on done_at).
+    rows = _merged(ctx.db.all("SELECT * FROM handovers WHERE status <> 'done' AND created_at < ?", (end,)),
+                   ctx.db.all("SELECT * FROM handovers WHERE done_at >= ? AND +created_at < ?", (end, end)),
+                   key=lambda row: (row["created_at"], row["id"]))
     return [{"id": r["id"], "date": r["date"], "shift": r["shift"], "agent": r["agent"], "text": r["text"],
              "ticket_id": r["ticket_id"], "status": _status_at(r, end), "created_at": ctx.display(r["created_at"])}
             for r in rows]
+
+
+def _merged(*row_lists, key) -> list:
+    """Rows of several lookups, each once (by id), in `key` order."""
+    unique = {row["id"]: row for rows in row_lists for row in rows}
+    return sorted(unique.values(), key=key)
 
 
 def _status_at(row, end: str) -> str:
