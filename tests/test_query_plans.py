@@ -42,3 +42,27 @@ def test_a_customers_tickets_use_the_phone_index(ctx, monkeypatch):
 def test_a_tickets_callbacks_use_the_ticket_index(ctx, monkeypatch):
     sql, params = captured_sql(ctx, monkeypatch, lambda: list(callbacks.query(ctx, ticket_id=1)))
     assert "callbacks_ticket" in plan(ctx.db, sql, params)
+
+
+def test_report_lookups_use_indexes_not_history(ctx, monkeypatch):
+    """Every SELECT of a shift report searches an index; none scans a table."""
+    from datetime import date
+
+    from cs import reports
+
+    seen = []
+    real_all = ctx.db.all
+
+    def spy(sql, params=()):
+        seen.append((sql, params))
+        return real_all(sql, params)
+
+    monkeypatch.setattr(ctx.db, "all", spy)
+    reports.day_report(ctx, day=date(2026, 11, 19))
+    monkeypatch.undo()
+    scans = []
+    for sql, params in seen:
+        text = plan(ctx.db, sql, params)
+        if "SCAN" in text.replace("SCAN CONSTANT ROW", ""):
+            scans.append((sql, text))
+    assert seen and not scans, scans
