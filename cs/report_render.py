@@ -29,10 +29,18 @@ def render(report: dict, fmt: str, lang: str, template_text: str | None = None) 
                                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                                undefined=StrictUndefined)
     env.filters.update(pct=percent, minutes=lambda s: minutes(s, lang), md=markdown_text, one_line=one_line)
+    from jinja2 import TemplateError
+
+    from cs.errors import CSError
+
     family = "month" if report["kind"] == "month" else "window"
-    template = (env.from_string(template_text) if template_text is not None
-                else env.get_template(f"{family}.{EXTENSIONS[fmt]}.j2"))
-    return template.render(r=report, L=labels(lang), T=labels(lang)["text"], lang=lang, chart=chart(report))
+    try:
+        template = (env.from_string(template_text) if template_text is not None
+                    else env.get_template(f"{family}.{EXTENSIONS[fmt]}.j2"))
+        return template.render(r=report, L=labels(lang), T=labels(lang)["text"], lang=lang, chart=chart(report))
+    except TemplateError as exc:  # syntax errors, unknown fields, and what the sandbox refuses
+        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        raise CSError(f"the template cannot be rendered{where}: {exc.message or exc}") from None
 
 
 def percent(value) -> str:
@@ -68,4 +76,5 @@ def chart(report: dict) -> dict | None:
              "value": h["tickets"]} for i, h in enumerate(hours)]
     for bar in bars:
         bar["y"] = round(height - bottom - bar["h"], 1)
+        bar["cx"] = round(bar["x"] + bar["w"] / 2, 1)
     return {"width": width, "height": height, "base": height - bottom, "top": top, "bars": bars}

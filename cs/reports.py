@@ -32,7 +32,8 @@ def parts(numerator: int, denominator: int) -> dict:
 
 
 def ticket_figures(ctx, start: str, end: str, agents: list[str] | None) -> dict:
-    """Tickets received in the window, resolved in it, still open at its end, responses, SLA, FCR."""
+    """Tickets received in the window, resolved in it, still open at its end, responses, SLA breaches as of
+    the end, FCR."""
     from cs.tickets import is_breached
 
     agent_sql, agent_params = _agent_filter("agent", agents)
@@ -52,7 +53,8 @@ def ticket_figures(ctx, start: str, end: str, agents: list[str] | None) -> dict:
         "resolved": len(resolved),
         "open_at_end": sum(1 for r in received if r["resolved_at"] is None or r["resolved_at"] >= end),
         "first_response_median_s": statistics.median(waits) if waits else None,
-        "breached": sum(1 for r in received if is_breached(r, ctx.now_db)),
+        # As of the window's end (or now, if earlier): the same report read later says the same.
+        "breached": sum(1 for r in received if is_breached(r, min(end, ctx.now_db))),
         "fcr_rate": rate(fcr, len(resolved)),
         "fcr_rate_parts": parts(fcr, len(resolved)),
         "by_channel": _count(r["channel"] for r in received),
@@ -198,8 +200,8 @@ def _window_report(ctx, kind: str, day: date, start: str, end: str, roster: list
         "callbacks": callback_figures(ctx, start, end, scope),
         "buckets": counts,
         "bucket_items": listed,
-        "deductions": deduction_entries(ctx, day, [agent] if agent else roster),
-        "handover": open_handover(ctx, end),
+        "deductions": deduction_entries(ctx, day, [agent] if agent else (roster if kind == "shift" else None)),
+        "handover": [item for item in open_handover(ctx, end) if agent is None or item["agent"] == agent],
     }
 
 

@@ -166,3 +166,15 @@ def test_duty_list_keeps_the_checklist_order(cs, tmp_path):
     cs("agent add li --name 李娜")
     cs("roster set today day li")
     assert [row["duty"] for row in cs("duty list --json").json()] == ["z_clean", "a_report"]
+
+
+def test_a_shift_report_says_the_same_whenever_it_is_made(cs):
+    """SLA breaches are judged at the end of the window, so a later reading does not change the report."""
+    cs("agent add li --name 李娜")
+    cs("roster set 2026-11-20 day li")
+    cs("--as li --now 2026-11-20T17:30+08:00 ticket add --channel phone --category inquiry --summary 晚到的电话")
+    at_1805 = cs("--now 2026-11-20T18:05+08:00 report shift --date 2026-11-20 --shift day --json").json()
+    at_2100 = cs("--now 2026-11-20T21:00+08:00 report shift --date 2026-11-20 --shift day --json").json()
+    assert at_1805["tickets"]["breached"] == at_2100["tickets"]["breached"] == 0
+    assert {k: v for k, v in at_1805.items() if k != "generated_at"} == \
+           {k: v for k, v in at_2100.items() if k != "generated_at"}
