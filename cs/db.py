@@ -437,4 +437,43 @@ def m003_shifts_and_scoring(db: Database) -> None:
     )
 
 
-MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring]
+def m004_jobs(db: Database) -> None:
+    run_script(
+        db,
+        """
+        -- Every run of a cron job: when, how it ended, what it did.
+        CREATE TABLE job_runs (
+            id INTEGER PRIMARY KEY,
+            job TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            outcome TEXT NOT NULL CHECK (outcome IN ('running', 'ok', 'failed')),
+            summary TEXT
+        );
+        CREATE INDEX job_runs_job ON job_runs (job, id);
+
+        -- Overdue-callback alerts delivered: each (callback, level, recipient, channel, round) once.
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            callback_id INTEGER NOT NULL REFERENCES callbacks (id),
+            level INTEGER NOT NULL,
+            recipient TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            round INTEGER NOT NULL DEFAULT 0,
+            sent_at TEXT NOT NULL,
+            UNIQUE (callback_id, level, recipient, channel, round)
+        );
+
+        -- Shift reports the shift-reports job has written.
+        CREATE TABLE shift_report_runs (
+            date TEXT NOT NULL,
+            shift TEXT NOT NULL,
+            path TEXT NOT NULL,
+            written_at TEXT NOT NULL,
+            PRIMARY KEY (date, shift)
+        );
+        """,
+    )
+
+
+MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs]

@@ -26,6 +26,7 @@ COMMANDS = {
     "deductions": ("cs.cli.scoring", "deductions_group", "Daily deductions (考核扣分)."),
     "score": ("cs.cli.scoring", "score", "Monthly scores and ranks."),
     "report": ("cs.cli.report", "report", "Reports: 值班日志, day report, monthly 考核 report."),
+    "jobs": ("cs.cli.jobs", "jobs", "Cron jobs: overdue alerts, daily deductions, shift reports."),
     "config": ("cs.cli.config", "config", "Centre configuration (stored in the database)."),
     "db": ("cs.cli.db", "db", "The database file: info, backup, check."),
     "time": ("cs.cli.time", "time_", "Show how TIME arguments are read."),

@@ -90,6 +90,9 @@ LABELS = {
     "actions": ("处理", "Actions"),
     "occurrence": ("次数", "Nth"),
     "change": ("变更", "Change"),
+    "job": ("任务", "Job"),
+    "last_start": ("上次开始", "Last start"),
+    "last_end": ("上次结束", "Last end"),
 }
 
 

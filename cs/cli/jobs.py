@@ -1,0 +1,73 @@
+"""cs jobs run NAME / cs jobs status: the cron batch jobs."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from cs.cli.common import app_and_ctx, emit_list, output_options
+
+
+@click.group()
+def jobs():
+    """Cron jobs: overdue-alerts, daily-deductions, shift-reports."""
+
+
+@jobs.command("run")
+@click.argument("name", type=click.Choice(["overdue-alerts", "daily-deductions", "shift-reports"]))
+@click.option("--dry-run", is_flag=True, help="Show what would happen; send and write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (and nothing else on stdout).")
+@click.option("--channel", "channel_names", multiple=True, help="overdue-alerts: use these channels this run.")
+@click.option("--out", help="shift-reports: the directory to write reports into.")
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "text", "json"]), default="html",
+              show_default=True, help="shift-reports: the report format.")
+def run(name, dry_run, as_json, channel_names, out, fmt):
+    """Run a job now (cron runs these). A second run while one is going exits 0 at once."""
+    from jobs import runner
+
+    app, ctx = app_and_ctx()
+    options = {}
+    if name == "overdue-alerts":
+        options["channels"] = _channels(ctx, channel_names, sys.stderr if as_json else sys.stdout)
+    elif name == "shift-reports":
+        options.update(out=out, fmt=fmt)
+    result, ok = runner.run(ctx, app.db_path, name, dry_run=dry_run, options=options)
+    if result is None:
+        click.echo(f"{name} is already running; this run did nothing", err=True)
+        return
+    for error in result.get("errors", []):
+        click.echo(f"Error: {error}", err=True)
+    if as_json:
+        shown = ({key: result[key] for key in ("alerts", "held", "suppressed")} if name == "overdue-alerts"
+                 else {key: value for key, value in result.items() if key not in ("failed", "errors")})
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+    click.echo(f"{name}{' (dry run)' if dry_run else ''}: {result['summary']}", err=True)
+    if not ok:
+        sys.exit(1)
+
+
+def _channels(ctx, names, out) -> dict:
+    from cs.errors import CSError
+    from cs.notify import Channel
+
+    chosen = list(names) or ctx.config["alerts"]["channels"]
+    configured = ctx.config["channels"]
+    channels = {}
+    for name in chosen:
+        if name != "stdout" and name not in configured:
+            raise CSError(f"channel '{name}' has no [channels.{name}] table in the configuration")
+        channels[name] = Channel(name, configured.get(name, {}), os.environ, out=out)
+    return channels
+
+
+@jobs.command("status")
+@output_options
+def status(fmt):
+    """Each job's last run: start, end, outcome, summary."""
+    from jobs import runner
+
+    _, ctx = app_and_ctx()
+    emit_list(runner.status(ctx), fmt, ["job", "last_start", "last_end", "outcome", "summary"])

@@ -1,0 +1,113 @@
+"""overdue-alerts: tell people about overdue callbacks, once per (callback, level, recipient, channel).
+
+Level 1 goes to the callback's agent as soon as it is overdue; level 2 to the team's leaders (else
+the supervisors) once it has been overdue for `escalate_after`. With `repeat_every`, an alert is
+sent again each time that much more has passed. Outside `alert_hours` alerts are held, not
+dropped: nothing is recorded, so the next run inside the hours sends them. Each recipient gets one
+digest per channel per run, split to the channel's size limit; phones are masked. An alert is
+recorded as sent only after its delivery succeeded.
+"""
+
+from __future__ import annotations
+
+from cs import clock, customers
+from cs.enums import REASONS
+from cs.notify import DeliveryError, split_message
+
+
+def _people(ctx) -> dict:
+    return {row["handle"]: dict(row) for row in ctx.db.all("SELECT * FROM agents WHERE active = 1")}
+
+
+def _escalation_recipients(people: dict, team: str | None) -> list[str]:
+    leaders = [h for h, p in people.items() if p["role"] == "leader" and team and p["team"] == team]
+    return sorted(leaders) or sorted(h for h, p in people.items() if p["role"] == "supervisor")
+
+
+def due_alerts(ctx) -> list[dict]:
+    """Every (callback, level, recipient) an alert is owed for now, with its repeat round."""
+    config = ctx.config["alerts"]
+    escalate_s = clock.parse_duration(config.get("escalate_after", "2h")).seconds()
+    repeat_s = clock.parse_duration(config["repeat_every"]).seconds() if config.get("repeat_every") else None
+    people = _people(ctx)
+    owed = []
+    rows = ctx.db.all("SELECT * FROM callbacks WHERE status = 'pending' AND due_at < ? ORDER BY due_at, id",
+                      (ctx.now_db,))
+    for row in rows:
+        overdue_s = (ctx.now - clock.from_db(row["due_at"])).total_seconds()
+        owner = people.get(row["agent"])
+        team = owner["team"] if owner else None
+        levels = [(1, [row["agent"]] if owner else _escalation_recipients(people, team), overdue_s)]
+        if overdue_s >= escalate_s:
+            levels.append((2, _escalation_recipients(people, team), overdue_s - escalate_s))
+        for level, recipients, age_s in levels:
+            round_number = int(age_s // repeat_s) if repeat_s else 0
+            for recipient in recipients:
+                owed.append({"row": row, "level": level, "recipient": recipient, "round": round_number,
+                             "overdue_minutes": int(overdue_s // 60)})
+    return owed
+
+
+def _line(ctx, alert: dict) -> str:
+    row = alert["row"]
+    due = ctx.display(row["due_at"])[5:16].replace("T", " ")
+    hours = alert["overdue_minutes"] / 60
+    escalated = " [升级]" if alert["level"] == 2 else ""
+    return (f"#{row['id']} {row['customer_name'] or ''} {customers.mask_phone(row['customer_phone']) or ''}"
+            f" {REASONS.get(row['reason'], (row['reason'],))[0]} 期限 {due} 已逾期 {hours:.1f} 小时"
+            f" 回访人 {row['agent'] or '-'}{escalated}")
+
+
+def run(ctx, *, dry_run: bool = False, channels=None) -> dict:
+    """`channels`: name -> cs.notify.Channel, built by the CLI from the configuration."""
+    config = ctx.config["alerts"]
+    inside_hours = clock.ContactHours([config.get("alert_hours", "08:00-22:00")]).contains(ctx.now, ctx.tz)
+    people = _people(ctx)
+    result = {"alerts": [], "held": 0, "suppressed": 0, "failed": False, "errors": []}
+    digests: dict = {}
+    for alert in due_alerts(ctx):
+        for name in channels:
+            if ctx.db.one("SELECT 1 FROM alerts WHERE callback_id = ? AND level = ? AND recipient = ? AND channel = ?"
+                          " AND round = ?", (alert["row"]["id"], alert["level"], alert["recipient"], name,
+                                             alert["round"])):
+                result["suppressed"] += 1
+                continue
+            if not inside_hours:
+                result["held"] += 1
+                result["alerts"].append(_item(ctx, alert, name, "held"))
+                continue
+            digests.setdefault((alert["recipient"], name), []).append(alert)
+    for (recipient, name), alerts in digests.items():
+        status = _send(ctx, channels[name], people.get(recipient, {"handle": recipient}), alerts, dry_run, result)
+        result["alerts"].extend(_item(ctx, alert, name, status) for alert in alerts)
+    sent = sum(1 for a in result["alerts"] if a["status"] == "sent")
+    result["summary"] = (f"{sent} sent, {sum(1 for a in result['alerts'] if a['status'] == 'failed')} failed, "
+                         f"{result['held']} held, {result['suppressed']} already sent")
+    return result
+
+
+def _send(ctx, channel, recipient: dict, alerts: list[dict], dry_run: bool, result: dict) -> str:
+    header = f"逾期回访提醒 ({recipient.get('name') or recipient['handle']}, {len(alerts)} 条)"
+    lines = [header] + [_line(ctx, alert) for alert in alerts]
+    items = [_item(ctx, alert, channel.name, "sent") for alert in alerts]
+    if dry_run:
+        return "would_send"
+    try:
+        for part in split_message(lines, channel.limit):
+            channel.deliver(recipient, max(a["level"] for a in alerts), part, items)
+    except DeliveryError as exc:
+        result["failed"] = True
+        result["errors"].append(f"{recipient['handle']} via {channel.name}: {exc}")
+        return "failed"
+    with ctx.db.transaction():
+        ctx.db.executemany(
+            "INSERT OR IGNORE INTO alerts (callback_id, level, recipient, channel, round, sent_at) VALUES (?,?,?,?,?,?)",
+            [(a["row"]["id"], a["level"], a["recipient"], channel.name, a["round"], ctx.now_db) for a in alerts],
+        )
+    return "sent"
+
+
+def _item(ctx, alert: dict, channel: str, status: str) -> dict:
+    return {"callback_id": alert["row"]["id"], "level": alert["level"], "recipient": alert["recipient"],
+            "channel": channel, "status": status, "due_at": ctx.display(alert["row"]["due_at"]),
+            "overdue_minutes": alert["overdue_minutes"]}

@@ -1,0 +1,87 @@
+"""Running a cron job: one at a time (a file lock), every run recorded, failures reported.
+
+A second run while one is going exits 0 at once, saying so: cron will simply try again at the
+next tick. A run that was killed leaves its record 'running'; the next run marks it failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+
+from cs.errors import CSError
+
+
+def names() -> dict:
+    """Job name -> module, imported only when the job runs."""
+    return {"overdue-alerts": "jobs.overdue_alerts", "daily-deductions": "jobs.daily_deductions",
+            "shift-reports": "jobs.shift_reports"}
+
+
+@contextlib.contextmanager
+def exclusive(db_path: str, job: str):
+    """Yield True holding the job's lock, or False when another run holds it."""
+    path = f"{db_path}.{job}.lock"
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def start(ctx, job: str) -> int:
+    with ctx.db.transaction():
+        ctx.db.execute("UPDATE job_runs SET outcome = 'failed', ended_at = ?, summary = 'interrupted (no end recorded)'"
+                       " WHERE job = ? AND outcome = 'running'", (ctx.now_db, job))
+        return ctx.db.execute("INSERT INTO job_runs (job, started_at, outcome) VALUES (?, ?, 'running')",
+                              (job, ctx.now_db)).lastrowid
+
+
+def finish(ctx, run_id: int, outcome: str, summary: str) -> None:
+    with ctx.db.transaction():
+        ctx.db.execute("UPDATE job_runs SET ended_at = ?, outcome = ?, summary = ? WHERE id = ?",
+                       (ctx.now_db, outcome, summary, run_id))
+
+
+def last_success(ctx, job: str) -> str | None:
+    return ctx.db.value("SELECT MAX(started_at) FROM job_runs WHERE job = ? AND outcome = 'ok'", (job,))
+
+
+def status(ctx) -> list[dict]:
+    rows = []
+    for job in names():
+        row = ctx.db.one("SELECT * FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1", (job,))
+        rows.append({"job": job, "last_start": ctx.display(row["started_at"]) if row else None,
+                     "last_end": ctx.display(row["ended_at"]) if row else None,
+                     "outcome": row["outcome"] if row else None, "summary": row["summary"] if row else None})
+    return rows
+
+
+def run(ctx, db_path: str, job: str, *, dry_run: bool, options: dict) -> tuple[dict | None, bool]:
+    """Run `job`; returns (its result, whether it succeeded), or (None, True) when another run holds the lock."""
+    import importlib
+
+    if job not in names():
+        raise CSError(f"no job '{job}'; jobs are: {', '.join(names())}")
+    module = importlib.import_module(names()[job])
+    with exclusive(db_path, job) as acquired:
+        if not acquired:
+            return None, True
+        run_id = None if dry_run else start(ctx, job)
+        try:
+            result = module.run(ctx, dry_run=dry_run, **options)
+        except Exception as exc:
+            if run_id is not None:
+                finish(ctx, run_id, "failed", f"{type(exc).__name__}: {exc}")
+            raise
+        ok = not result.get("failed")
+        if run_id is not None:
+            finish(ctx, run_id, "ok" if ok else "failed", result.get("summary") or json.dumps(result)[:500])
+        return result, ok

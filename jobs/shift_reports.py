@@ -1,0 +1,48 @@
+"""shift-reports: write the 值班日志 of every shift that has ended and has no report yet."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from cs import clock, reports, shifts
+from cs.errors import CSError
+from jobs.daily_deductions import earliest_day
+
+
+def ended_shifts(ctx, since_day):
+    day, today = since_day, clock.local_date(ctx.now, ctx.tz)
+    while day <= today:
+        for shift in ctx.config["shift"]:
+            window = shifts.window(ctx, shift, day)
+            if window.end <= ctx.now:
+                yield window
+        day += timedelta(days=1)
+
+
+def run(ctx, *, dry_run: bool = False, out: str | None = None, fmt: str = "html") -> dict:
+    from cs import report_render
+
+    if not out:
+        raise CSError("shift-reports needs --out DIR: where to write the reports")
+    directory = Path(out)
+    if not dry_run:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CSError(f"cannot create {directory}: {exc.strerror}") from None
+    first = earliest_day(ctx)
+    written = {(row["date"], row["shift"]) for row in ctx.db.all("SELECT date, shift FROM shift_report_runs")}
+    files = []
+    for window in (ended_shifts(ctx, first) if first else ()):
+        if (window.date.isoformat(), window.code) in written:
+            continue
+        report = reports.shift_report(ctx, day=window.date, shift_code=window.code)
+        path = directory / reports.file_name(report, report_render.EXTENSIONS[fmt])
+        if not dry_run:
+            path.write_text(report_render.render(report, fmt, "zh"), encoding="utf-8")
+            with ctx.db.transaction():
+                ctx.db.execute("INSERT INTO shift_report_runs (date, shift, path, written_at) VALUES (?, ?, ?, ?)",
+                               (window.date.isoformat(), window.code, str(path), ctx.now_db))
+        files.append(str(path))
+    return {"files": files, "summary": f"{len(files)} report(s) written" if files else "no new shift has ended"}
