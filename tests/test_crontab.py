@@ -49,11 +49,24 @@ def test_each_entry_is_valid_cron_and_names_a_real_cs_command(entry):
     command = fields[5]
     # cron turns a bare % into a newline: every % must be escaped.
     assert not re.search(r"(?<!\\)%", command), entry
-    words = shlex.split(command.split("&&")[0])
-    assert words[0] == "cs"
+    cs_part = next(part for part in command.split("&&") if part.strip().startswith("cs "))
+    words = shlex.split(cs_part)
     group = cli.get_command(None, words[1])
     assert group is not None, words[1]
     assert words[2] in group.commands, words[2]
+    if words[1:3] == ["jobs", "run"]:
+        from jobs.runner import names
+
+        assert words[3] in names(), words[3]
+
+
+def test_every_job_is_scheduled():
+    from jobs.runner import names
+
+    scheduled = " ".join(entries())
+    for job in names():
+        assert f"cs jobs run {job}" in scheduled, job
+    assert "cs db backup" in scheduled
 
 
 def test_the_validator_rejects_bad_fields():
