@@ -48,6 +48,14 @@ def due_alerts(ctx) -> list[dict]:
     return owed
 
 
+def _already_sent(ctx) -> set:
+    """Alerts recorded for the callbacks overdue now, in one lookup (a backlog may be long)."""
+    rows = ctx.db.all(
+        "SELECT a.callback_id, a.level, a.recipient, a.channel, a.round FROM alerts a"
+        " JOIN callbacks c ON c.id = a.callback_id WHERE c.status = 'pending' AND c.due_at < ?", (ctx.now_db,))
+    return {tuple(row) for row in rows}
+
+
 def _line(ctx, alert: dict) -> str:
     row = alert["row"]
     due = ctx.display(row["due_at"])[5:16].replace("T", " ")
@@ -65,11 +73,10 @@ def run(ctx, *, dry_run: bool = False, channels=None) -> dict:
     people = _people(ctx)
     result = {"alerts": [], "held": 0, "suppressed": 0, "failed": False, "errors": []}
     digests: dict = {}
+    sent = _already_sent(ctx)
     for alert in due_alerts(ctx):
         for name in channels:
-            if ctx.db.one("SELECT 1 FROM alerts WHERE callback_id = ? AND level = ? AND recipient = ? AND channel = ?"
-                          " AND round = ?", (alert["row"]["id"], alert["level"], alert["recipient"], name,
-                                             alert["round"])):
+            if (alert["row"]["id"], alert["level"], alert["recipient"], name, alert["round"]) in sent:
                 result["suppressed"] += 1
                 continue
             if not inside_hours:
