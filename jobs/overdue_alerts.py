@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from cs import clock, customers
 from cs.enums import REASONS
-from cs.notify import DeliveryError, split_message
+from cs.notify import DeliveryError
 
 
 def _people(ctx) -> dict:
@@ -59,10 +59,11 @@ def _already_sent(ctx) -> set:
 def _line(ctx, alert: dict) -> str:
     row = alert["row"]
     due = ctx.display(row["due_at"])[5:16].replace("T", " ")
-    hours = alert["overdue_minutes"] / 60
+    minutes = alert["overdue_minutes"]
+    late = f"{minutes} 分钟" if minutes < 60 else f"{minutes / 60:.1f} 小时"
     escalated = " [升级]" if alert["level"] == 2 else ""
     return (f"#{row['id']} {row['customer_name'] or ''} {customers.mask_phone(row['customer_phone']) or ''}"
-            f" {REASONS.get(row['reason'], (row['reason'],))[0]} 期限 {due} 已逾期 {hours:.1f} 小时"
+            f" {REASONS.get(row['reason'], (row['reason'],))[0]} 期限 {due} 已逾期 {late}"
             f" 回访人 {row['agent'] or '-'}{escalated}")
 
 
@@ -74,44 +75,69 @@ def run(ctx, *, dry_run: bool = False, channels=None) -> dict:
     result = {"alerts": [], "held": 0, "suppressed": 0, "failed": False, "errors": []}
     digests: dict = {}
     sent = _already_sent(ctx)
+    suppressed = set()
     for alert in due_alerts(ctx):
         for name in channels:
             if (alert["row"]["id"], alert["level"], alert["recipient"], name, alert["round"]) in sent:
-                result["suppressed"] += 1
+                suppressed.add((alert["row"]["id"], alert["level"]))
                 continue
             if not inside_hours:
                 result["held"] += 1
                 result["alerts"].append(_item(ctx, alert, name, "held"))
                 continue
             digests.setdefault((alert["recipient"], name), []).append(alert)
+    result["suppressed"] = len(suppressed)  # (callback, level) pairs skipped as already sent
     for (recipient, name), alerts in digests.items():
-        status = _send(ctx, channels[name], people.get(recipient, {"handle": recipient}), alerts, dry_run, result)
-        result["alerts"].extend(_item(ctx, alert, name, status) for alert in alerts)
+        statuses = _send(ctx, channels[name], people.get(recipient, {"handle": recipient}), alerts, dry_run, result)
+        result["alerts"].extend(_item(ctx, alert, name, status) for alert, status in zip(alerts, statuses))
     sent = sum(1 for a in result["alerts"] if a["status"] == "sent")
     result["summary"] = (f"{sent} sent, {sum(1 for a in result['alerts'] if a['status'] == 'failed')} failed, "
                          f"{result['held']} held, {result['suppressed']} already sent")
     return result
 
 
-def _send(ctx, channel, recipient: dict, alerts: list[dict], dry_run: bool, result: dict) -> str:
+def _send(ctx, channel, recipient: dict, alerts: list[dict], dry_run: bool, result: dict) -> list[str]:
+    """Deliver the recipient's digest part by part, recording each part's alerts once it is delivered
+    (a failure half-way leaves the rest for the next run, and nothing is sent twice)."""
     header = f"逾期回访提醒 ({recipient.get('name') or recipient['handle']}, {len(alerts)} 条)"
-    lines = [header] + [_line(ctx, alert) for alert in alerts]
-    items = [_item(ctx, alert, channel.name, "sent") for alert in alerts]
     if dry_run:
-        return "would_send"
-    try:
-        for part in split_message(lines, channel.limit):
-            channel.deliver(recipient, max(a["level"] for a in alerts), part, items)
-    except DeliveryError as exc:
-        result["failed"] = True
-        result["errors"].append(f"{recipient['handle']} via {channel.name}: {exc}")
-        return "failed"
-    with ctx.db.transaction():
-        ctx.db.executemany(
-            "INSERT OR IGNORE INTO alerts (callback_id, level, recipient, channel, round, sent_at) VALUES (?,?,?,?,?,?)",
-            [(a["row"]["id"], a["level"], a["recipient"], channel.name, a["round"], ctx.now_db) for a in alerts],
-        )
-    return "sent"
+        return ["would_send"] * len(alerts)
+    statuses = []
+    for part in _parts(ctx, header, alerts, channel.limit):
+        if statuses and statuses[-1] == "failed":
+            statuses.extend(["failed"] * len(part))
+            continue
+        try:
+            channel.deliver(recipient, max(a["level"] for a in part), "\n".join([header] + [_line(ctx, a) for a in part]),
+                            [_item(ctx, alert, channel.name, "sent") for alert in part])
+        except DeliveryError as exc:
+            result["failed"] = True
+            result["errors"].append(f"{recipient['handle']} via {channel.name}: {exc}")
+            statuses.extend(["failed"] * len(part))
+            continue
+        with ctx.db.transaction():
+            ctx.db.executemany(
+                "INSERT OR IGNORE INTO alerts (callback_id, level, recipient, channel, round, sent_at)"
+                " VALUES (?,?,?,?,?,?)",
+                [(a["row"]["id"], a["level"], a["recipient"], channel.name, a["round"], ctx.now_db) for a in part],
+            )
+        statuses.extend(["sent"] * len(part))
+    return statuses
+
+
+def _parts(ctx, header: str, alerts: list[dict], limit: int | None) -> list[list[dict]]:
+    """Alerts grouped so that each message (header + one line an alert) fits the channel's limit."""
+    if limit is None:
+        return [alerts]
+    parts, current, size = [], [], len(header.encode())
+    for alert in alerts:
+        line = len(_line(ctx, alert).encode()) + 1
+        if current and size + line > limit:
+            parts.append(current)
+            current, size = [], len(header.encode())
+        current.append(alert)
+        size += line
+    return parts + [current] if current else parts
 
 
 def _item(ctx, alert: dict, channel: str, status: str) -> dict:
