@@ -12,13 +12,15 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import cs_command  # noqa: E402
 
 NOW = "2026-11-20T09:30:00+08:00"
 OVERDUE = 50
@@ -61,8 +63,7 @@ def _insert(database, rows):
 
 
 def median_run(path: Path, runs: int) -> tuple[float, int]:
-    command = [shutil.which("cs") or sys.executable, *([] if shutil.which("cs") else ["-m", "cs"]),
-               "callback", "list", "--overdue", "--json"]
+    command = cs_command("callback", "list", "--overdue", "--json")
     env = {**os.environ, "CS_DB": str(path), "CS_NOW": NOW, "CS_TZ": "Asia/Shanghai"}
     times, count = [], 0
     for _ in range(runs):

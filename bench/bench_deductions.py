@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -20,6 +19,9 @@ import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import cs_command  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -96,8 +98,7 @@ def _day(database, rng, day, handles) -> None:
 
 
 def timed_runs(path: Path, runs: int) -> tuple[float, float, str]:
-    command = [shutil.which("cs") or sys.executable, *([] if shutil.which("cs") else ["-m", "cs"]),
-               "deductions", "run", "--date", RUN_DAY.isoformat(), "--json"]
+    command = cs_command("deductions", "run", "--date", RUN_DAY.isoformat(), "--json")
     env = {**os.environ, "CS_DB": str(path), "CS_NOW": "2026-11-01T00:30+08:00", "CS_TZ": "Asia/Shanghai"}
     start = time.perf_counter()
     first = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout

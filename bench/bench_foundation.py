@@ -14,37 +14,24 @@ import argparse
 import json
 import os
 import random
-import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-
-def median_wall(command, env, runs):
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def cs_command():
-    found = shutil.which("cs")
-    return [found] if found else [sys.executable, "-m", "cs"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import cs_command, median_seconds  # noqa: E402
 
 
 def bench_startup(workdir: Path, runs: int) -> dict:
     env = {**os.environ, "CS_DB": str(workdir / "startup.db"), "CS_TZ": "Asia/Shanghai", "CS_AGENT": "bench"}
-    subprocess.run(cs_command() + ["agent", "add", "bench", "--name", "Bench"], env=env, check=True,
+    subprocess.run(cs_command("agent", "add", "bench", "--name", "Bench"), env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    baseline = median_wall([sys.executable, "-c", "pass"], env, runs)
-    add = median_wall(cs_command() + ["ticket", "add", "--channel", "phone", "--category", "inquiry",
-                                      "--summary", "咨询会员积分", "--phone", "13800138000"], env, runs)
+    baseline = median_seconds([sys.executable, "-c", "pass"], env, runs)
+    add = median_seconds(cs_command("ticket", "add", "--channel", "phone", "--category", "inquiry",
+                                    "--summary", "咨询会员积分", "--phone", "13800138000"), env, runs)
     return {"python_pass_s": baseline, "ticket_add_s": add, "ratio": add / baseline}
 
 
@@ -130,9 +117,9 @@ def _write_same_schema(conn, batch):
 
 def cs_import(path: Path, db_path: Path) -> float:
     env = {**os.environ, "CS_DB": str(db_path), "CS_TZ": "Asia/Shanghai"}
-    subprocess.run(cs_command() + ["db", "info"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cs_command("db", "info"), env=env, check=True, stdout=subprocess.DEVNULL)
     start = time.perf_counter()
-    subprocess.run(cs_command() + ["ticket", "import", str(path)], env=env, check=True, stderr=subprocess.DEVNULL)
+    subprocess.run(cs_command("ticket", "import", str(path)), env=env, check=True, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 

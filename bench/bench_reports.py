@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,18 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_deductions import RUN_DAY, build  # noqa: E402
+from benchlib import cs_command, median_seconds  # noqa: E402
 
 
 def median_render(path: Path, runs: int, fmt: str) -> float:
-    command = [shutil.which("cs") or sys.executable, *([] if shutil.which("cs") else ["-m", "cs"]),
-               "report", "shift", "--date", RUN_DAY.isoformat(), "--shift", "day", "--format", fmt]
+    command = cs_command("report", "shift", "--date", RUN_DAY.isoformat(), "--shift", "day", "--format", fmt)
     env = {**os.environ, "CS_DB": str(path), "CS_NOW": "2026-11-01T00:30+08:00", "CS_TZ": "Asia/Shanghai"}
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_seconds(command, env, runs)
 
 
 def main():

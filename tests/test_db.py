@@ -122,43 +122,35 @@ def test_check_passes_on_a_healthy_database_and_fails_on_broken_foreign_keys(cs,
     assert result.json()["foreign_key_problems"][0]["table"] == "tickets"
 
 
-def test_locked_database_exits_75(tmp_path):
-    """Another process holds the write lock past the 5 s busy timeout: exit 75 so cron may retry."""
+def add_agent_while_locked(tmp_path, hold_seconds: float):
+    """Run `cs agent add` in a subprocess while another process holds an exclusive lock for a while."""
     path = tmp_path / "cs.db"
     db_mod.connect(path).close()
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None);"
-         " c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(12)", str(path)],
+         " c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(float(sys.argv[2]));"
+         " c.execute('COMMIT')", str(path), str(hold_seconds)],
         stdout=subprocess.PIPE, text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
         env = {**os.environ, "CS_DB": str(path)}
-        result = subprocess.run([sys.executable, "-m", "cs", "agent", "add", "li", "--name", "李娜"],
-                                env=env, capture_output=True, text=True, timeout=60)
-        assert result.returncode == 75, result.stderr
-        assert result.stderr.startswith("Error: ") and "locked" in result.stderr
-        assert "Traceback" not in result.stderr
+        return subprocess.run([sys.executable, "-m", "cs", "agent", "add", "li", "--name", "李娜"],
+                              env=env, capture_output=True, text=True, timeout=60)
     finally:
         holder.kill()
         holder.wait()
 
 
+def test_locked_database_exits_75(tmp_path):
+    """Another process holds the write lock past the 5 s busy timeout: exit 75 so cron may retry."""
+    result = add_agent_while_locked(tmp_path, 12)
+    assert result.returncode == 75, result.stderr
+    assert result.stderr.startswith("Error: ") and "locked" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_short_lock_is_waited_out(tmp_path):
-    path = tmp_path / "cs.db"
-    db_mod.connect(path).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None);"
-         " c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(1); c.execute('COMMIT')", str(path)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        env = {**os.environ, "CS_DB": str(path)}
-        result = subprocess.run([sys.executable, "-m", "cs", "agent", "add", "li", "--name", "李娜"],
-                                env=env, capture_output=True, text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
-    finally:
-        holder.wait()
+    result = add_agent_while_locked(tmp_path, 1)
+    assert result.returncode == 0, result.stderr
