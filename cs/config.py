@@ -222,6 +222,8 @@ def _check_semantics(config: dict) -> None:
     for key in ("escalate_after", "repeat_every"):
         if key in config["alerts"]:
             _check(lambda: clock.parse_duration(config["alerts"][key]), f"alerts.{key}")
+            if config["alerts"][key].endswith("wd"):
+                raise CSError(f"invalid configuration: alerts.{key}: use clock time (m, h, d, w), not working days")
     _check(lambda: clock.ContactHours([config["alerts"]["alert_hours"]]), "alerts.alert_hours")
     for section in ("shift", "callback_policy", "duty", "rule", "team"):
         codes = [item["code"] for item in config[section]]

@@ -460,8 +460,10 @@ def m004_jobs(db: Database) -> None:
             recipient TEXT NOT NULL,
             channel TEXT NOT NULL,
             round INTEGER NOT NULL DEFAULT 0,
+            due_at TEXT NOT NULL,
             sent_at TEXT NOT NULL,
-            UNIQUE (callback_id, level, recipient, channel, round)
+            -- due_at in the key: a rescheduled callback that falls overdue again is alerted again.
+            UNIQUE (callback_id, level, recipient, channel, round, due_at)
         );
 
         -- Shift reports the shift-reports job has written.

@@ -210,14 +210,16 @@ def _write(ctx, day: date, added, updated, removed) -> None:
         [{**entry, "computed_at": ctx.now_db} for entry in updated],
     )
     db.executemany("DELETE FROM deductions WHERE id = ?", [(row["id"],) for row in removed])
+    if added or updated or removed:
+        db.audit(ctx.now_db, ctx.actor, "deductions.run", "deductions", day.isoformat(), None,
+                 {"added": len(added), "updated": len(updated), "removed": len(removed)})
+    if ctx.now_db < _bounds(ctx, day)[1]:
+        return  # the day is not over: the daily job must compute it again once it is
     db.execute(
         "INSERT INTO deduction_days (date, computed_at, computed_by) VALUES (?, ?, ?)"
         " ON CONFLICT (date) DO UPDATE SET computed_at = excluded.computed_at, computed_by = excluded.computed_by",
         (day.isoformat(), ctx.now_db, ctx.actor),
     )
-    if added or updated or removed:
-        db.audit(ctx.now_db, ctx.actor, "deductions.run", "deductions", day.isoformat(), None,
-                 {"added": len(added), "updated": len(updated), "removed": len(removed)})
 
 
 # --- reading, explaining, voiding ---------------------------------------------------------

@@ -27,26 +27,6 @@ class DeliveryError(Exception):
     pass
 
 
-def split_message(lines: list[str], limit: int | None) -> list[str]:
-    """Whole lines per part, each part within `limit` bytes (a single longer line is cut)."""
-    if limit is None:
-        return ["\n".join(lines)]
-    parts, current = [], []
-    for line in lines:
-        while len(line.encode()) > limit:
-            cut = line.encode()[:limit].decode("utf-8", "ignore")
-            parts.append(cut)
-            line = line[len(cut):]
-        candidate = current + [line]
-        if current and len("\n".join(candidate).encode()) > limit:
-            parts.append("\n".join(current))
-            candidate = [line]
-        current = candidate
-    if current:
-        parts.append("\n".join(current))
-    return parts
-
-
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     """DingTalk robot signing: base64(HMAC-SHA256(key=secret, msg="timestamp\\nsecret")), URL-encoded."""
     digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
@@ -148,6 +128,9 @@ class Channel:
                 last_error = str(getattr(exc, "reason", exc))
             except DeliveryError as exc:
                 last_error = str(exc)
+            except Exception as exc:  # e.g. a malformed URL: the message may hold the URL's token
+                last_error = type(exc).__name__
+                break
         raise DeliveryError(f"{self.name}: delivery failed after {retries + 1} tries ({last_error})")
 
     def _check_answer(self, payload: bytes) -> None:
@@ -181,8 +164,10 @@ class Channel:
                 if self.settings.get("starttls", True):
                     context = ssl.create_default_context(cafile=self.settings.get("ca_file"))
                     smtp.starttls(context=context)
+                elif user:
+                    raise DeliveryError("email: refusing to send the password without STARTTLS")
                 if user:
                     smtp.login(user, password or "")
                 smtp.send_message(message)
-        except (smtplib.SMTPException, OSError) as exc:
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
             raise DeliveryError(f"email: {exc}") from None

@@ -41,6 +41,10 @@ def render(report: dict, fmt: str, lang: str, template_text: str | None = None) 
     except TemplateError as exc:  # syntax errors, unknown fields, and what the sandbox refuses
         where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise CSError(f"the template cannot be rendered{where}: {exc.message or exc}") from None
+    except Exception as exc:
+        if template_text is None:
+            raise  # our own templates failing is a bug, not the user's mistake
+        raise CSError(f"the template failed while rendering: {type(exc).__name__}: {exc}") from None
 
 
 def percent(value) -> str:

@@ -54,13 +54,26 @@ def ticket_figures(ctx, start: str, end: str, agents: list[str] | None) -> dict:
         "open_at_end": sum(1 for r in received if r["resolved_at"] is None or r["resolved_at"] >= end),
         "first_response_median_s": statistics.median(waits) if waits else None,
         # As of the window's end (or now, if earlier): the same report read later says the same.
-        "breached": sum(1 for r in received if is_breached(r, min(end, ctx.now_db))),
+        "breached": sum(1 for r in received if is_breached(as_of(r, end), min(end, ctx.now_db))),
         "fcr_rate": rate(fcr, len(resolved)),
         "fcr_rate_parts": parts(fcr, len(resolved)),
         "by_channel": _count(r["channel"] for r in received),
         "by_category": _count(r["category"] for r in received),
         "by_hour": _by_hour(ctx, received, start, end),
     }, received
+
+
+def as_of(row, end: str) -> dict:
+    """A ticket as it stood at `end`: responses, resolutions and pauses recorded later had not happened."""
+    ticket = dict(row)
+    for key in ("first_response_at", "resolved_at"):
+        if ticket[key] is not None and ticket[key] >= end:
+            ticket[key] = None
+    if ticket["resolved_at"] is None and ticket["status"] in ("resolved", "closed"):
+        ticket["status"] = "in_progress"
+    if ticket["pending_since"] is not None and ticket["pending_since"] >= end:
+        ticket["status"], ticket["pending_since"] = "in_progress", None
+    return ticket
 
 
 def _agent_filter(column: str, agents: list[str] | None) -> tuple[str, list]:
@@ -341,11 +354,27 @@ def labels(lang: str) -> dict:
     }
 
 
+def write_private(path, text: str) -> None:
+    """Reports hold customers' names and handover notes: owner-only, like the database."""
+    import os
+
+    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+def _safe(part: str) -> str:
+    """A shift label or agent name as a piece of a file name: no directories, no control characters."""
+    import re
+
+    return re.sub(r"[\\/\x00-\x1f]|^\.+", "_", part)
+
+
 def file_name(report: dict, ext: str, agent_name: str | None = None) -> str:
     """DATE_SHIFTLABEL_值班日志.EXT, with _NAME for one agent's report."""
     if report["kind"] == "month":
         return f"{report['month']}_月度考核.{ext}"
     if report["kind"] == "day":
         return f"{report['date']}_日报.{ext}"
-    name = f"_{agent_name}" if agent_name else ""
-    return f"{report['date']}_{report['shift']['label']}_值班日志{name}.{ext}"
+    name = f"_{_safe(agent_name)}" if agent_name else ""
+    return f"{report['date']}_{_safe(report['shift']['label'])}_值班日志{name}.{ext}"

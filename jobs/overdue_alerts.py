@@ -51,8 +51,9 @@ def due_alerts(ctx) -> list[dict]:
 def _already_sent(ctx) -> set:
     """Alerts recorded for the callbacks overdue now, in one lookup (a backlog may be long)."""
     rows = ctx.db.all(
-        "SELECT a.callback_id, a.level, a.recipient, a.channel, a.round FROM alerts a"
-        " JOIN callbacks c ON c.id = a.callback_id WHERE c.status = 'pending' AND c.due_at < ?", (ctx.now_db,))
+        "SELECT a.callback_id, a.level, a.recipient, a.channel, a.round, a.due_at FROM alerts a"
+        " JOIN callbacks c ON c.id = a.callback_id AND c.due_at = a.due_at"
+        " WHERE c.status = 'pending' AND c.due_at < ?", (ctx.now_db,))
     return {tuple(row) for row in rows}
 
 
@@ -67,7 +68,7 @@ def _line(ctx, alert: dict) -> str:
             f" 回访人 {row['agent'] or '-'}{escalated}")
 
 
-def run(ctx, *, dry_run: bool = False, channels=None) -> dict:
+def run(ctx, *, channels: dict, dry_run: bool = False) -> dict:
     """`channels`: name -> cs.notify.Channel, built by the CLI from the configuration."""
     config = ctx.config["alerts"]
     inside_hours = clock.ContactHours([config.get("alert_hours", "08:00-22:00")]).contains(ctx.now, ctx.tz)
@@ -78,7 +79,8 @@ def run(ctx, *, dry_run: bool = False, channels=None) -> dict:
     suppressed = set()
     for alert in due_alerts(ctx):
         for name in channels:
-            if (alert["row"]["id"], alert["level"], alert["recipient"], name, alert["round"]) in sent:
+            if (alert["row"]["id"], alert["level"], alert["recipient"], name, alert["round"],
+                    alert["row"]["due_at"]) in sent:
                 suppressed.add((alert["row"]["id"], alert["level"]))
                 continue
             if not inside_hours:
@@ -97,8 +99,9 @@ def run(ctx, *, dry_run: bool = False, channels=None) -> dict:
 
 
 def _send(ctx, channel, recipient: dict, alerts: list[dict], dry_run: bool, result: dict) -> list[str]:
-    """Deliver the recipient's digest part by part, recording each part's alerts once it is delivered
-    (a failure half-way leaves the rest for the next run, and nothing is sent twice)."""
+    """Deliver the recipient's digest part by part, recording each part's alerts once it is delivered:
+    a failure half-way leaves the rest for the next run. (A run killed between a delivery and its
+    record sends that part again: at least once, never lost.)"""
     header = f"逾期回访提醒 ({recipient.get('name') or recipient['handle']}, {len(alerts)} 条)"
     if dry_run:
         return ["would_send"] * len(alerts)
@@ -117,9 +120,10 @@ def _send(ctx, channel, recipient: dict, alerts: list[dict], dry_run: bool, resu
             continue
         with ctx.db.transaction():
             ctx.db.executemany(
-                "INSERT OR IGNORE INTO alerts (callback_id, level, recipient, channel, round, sent_at)"
-                " VALUES (?,?,?,?,?,?)",
-                [(a["row"]["id"], a["level"], a["recipient"], channel.name, a["round"], ctx.now_db) for a in part],
+                "INSERT OR IGNORE INTO alerts (callback_id, level, recipient, channel, round, due_at, sent_at)"
+                " VALUES (?,?,?,?,?,?,?)",
+                [(a["row"]["id"], a["level"], a["recipient"], channel.name, a["round"], a["row"]["due_at"],
+                  ctx.now_db) for a in part],
             )
         statuses.extend(["sent"] * len(part))
     return statuses

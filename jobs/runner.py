@@ -10,14 +10,18 @@ import contextlib
 import fcntl
 import json
 import os
+import time
 
 from cs.errors import CSError
 
 
+# Job name -> module, imported only when the job runs.
+JOB_NAMES = {"overdue-alerts": "jobs.overdue_alerts", "daily-deductions": "jobs.daily_deductions",
+             "shift-reports": "jobs.shift_reports"}
+
+
 def names() -> dict:
-    """Job name -> module, imported only when the job runs."""
-    return {"overdue-alerts": "jobs.overdue_alerts", "daily-deductions": "jobs.daily_deductions",
-            "shift-reports": "jobs.shift_reports"}
+    return JOB_NAMES
 
 
 @contextlib.contextmanager
@@ -44,14 +48,16 @@ def start(ctx, job: str) -> int:
                               (job, ctx.now_db)).lastrowid
 
 
-def finish(ctx, run_id: int, outcome: str, summary: str) -> None:
+def finish(ctx, run_id: int, outcome: str, summary: str, elapsed_s: float) -> None:
+    """The end is the run's `now` plus how long it took (now is fixed for the whole run)."""
+    from datetime import timedelta
+
+    from cs import clock
+
+    ended = clock.to_db(ctx.now + timedelta(seconds=elapsed_s))
     with ctx.db.transaction():
         ctx.db.execute("UPDATE job_runs SET ended_at = ?, outcome = ?, summary = ? WHERE id = ?",
-                       (ctx.now_db, outcome, summary, run_id))
-
-
-def last_success(ctx, job: str) -> str | None:
-    return ctx.db.value("SELECT MAX(started_at) FROM job_runs WHERE job = ? AND outcome = 'ok'", (job,))
+                       (ended, outcome, summary, run_id))
 
 
 def status(ctx) -> list[dict]:
@@ -75,13 +81,15 @@ def run(ctx, db_path: str, job: str, *, dry_run: bool, options: dict) -> tuple[d
         if not acquired:
             return None, True
         run_id = None if dry_run else start(ctx, job)
+        began = time.monotonic()
         try:
             result = module.run(ctx, dry_run=dry_run, **options)
         except Exception as exc:
             if run_id is not None:
-                finish(ctx, run_id, "failed", f"{type(exc).__name__}: {exc}")
+                finish(ctx, run_id, "failed", f"{type(exc).__name__}: {exc}", time.monotonic() - began)
             raise
         ok = not result.get("failed")
         if run_id is not None:
-            finish(ctx, run_id, "ok" if ok else "failed", result.get("summary") or json.dumps(result)[:500])
+            finish(ctx, run_id, "ok" if ok else "failed", result.get("summary") or json.dumps(result)[:500],
+                   time.monotonic() - began)
         return result, ok

@@ -20,7 +20,7 @@ def ended_shifts(ctx, since_day):
         day += timedelta(days=1)
 
 
-def run(ctx, *, dry_run: bool = False, out: str | None = None, fmt: str = "html") -> dict:
+def run(ctx, *, dry_run: bool = False, out: str | None = None, fmt: str = "html", lang: str = "zh") -> dict:
     from cs import report_render
 
     if not out:
@@ -40,7 +40,7 @@ def run(ctx, *, dry_run: bool = False, out: str | None = None, fmt: str = "html"
         report = reports.shift_report(ctx, day=window.date, shift_code=window.code)
         path = directory / reports.file_name(report, report_render.EXTENSIONS[fmt])
         if not dry_run:
-            path.write_text(report_render.render(report, fmt, "zh"), encoding="utf-8")
+            reports.write_private(path, report_render.render(report, fmt, lang))
             with ctx.db.transaction():
                 ctx.db.execute("INSERT INTO shift_report_runs (date, shift, path, written_at) VALUES (?, ?, ?, ?)",
                                (window.date.isoformat(), window.code, str(path), ctx.now_db))

@@ -1260,12 +1260,10 @@ def test_jobs_status_shows_outcome_and_summary(desk, robot):
 
 
 def test_a_failing_run_is_recorded_failed(desk, tmp_path):
-    result = desk.cs(["jobs", "run", "shift-reports"], now="2026-11-20T10:00")  # no --out
-    assert result.exit_code == 1, result
+    result = desk.cs(["jobs", "run", "shift-reports"], now="2026-11-20T10:00")  # no --out: a usage error
+    assert result.exit_code == 2, result
     assert result.stderr.strip().splitlines()[-1].startswith("Error: ") and "--out" in result.stderr
-    row = desk.status()["shift-reports"]
-    assert row["outcome"] == "failed" and "--out" in row["summary"]
-    assert row["last_end"] == "2026-11-20T10:00:00+08:00"
+    assert desk.status()["shift-reports"]["outcome"] is None  # nothing ran, nothing recorded
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     ok(desk.cs(["ticket", "add", "--channel", "phone", "--category", "inquiry", "--summary", "x",

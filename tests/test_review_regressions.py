@@ -178,3 +178,91 @@ def test_a_shift_report_says_the_same_whenever_it_is_made(cs):
     assert at_1805["tickets"]["breached"] == at_2100["tickets"]["breached"] == 0
     assert {k: v for k, v in at_1805.items() if k != "generated_at"} == \
            {k: v for k, v in at_2100.items() if k != "generated_at"}
+
+
+# --- second review: jobs and reports ------------------------------------------------------
+
+
+def test_a_day_scored_before_it_ended_is_scored_again_by_the_job(cs):
+    cs("agent add li --name 李娜")
+    cs("--as li ticket add --channel phone --category inquiry --summary 没人接")
+    assert cs("--now 2026-11-20T10:00+08:00 deductions run --date today").exit_code == 0
+    assert cs("--now 2026-11-21T01:00+08:00 jobs run daily-deductions").exit_code == 0
+    entries = cs("deductions list --date 2026-11-20 --json").json()
+    assert [e["rule"] for e in entries] == ["first_response_late"]
+
+
+def test_a_rescheduled_callback_is_alerted_again_when_it_falls_overdue(cs):
+    cs("agent add li --name 李娜")
+    cs("--now 2026-11-20T09:00+08:00 callback add --phone 13800138000 --due 2026-11-20T10:00 --agent li")
+    first = cs("--now 2026-11-20T10:30+08:00 jobs run overdue-alerts --json").json()
+    assert [a["status"] for a in first["alerts"]] == ["sent"]
+    cs("--now 2026-11-20T10:35+08:00 callback reschedule 1 --to 2026-11-20T11:00 --note 客户改约")
+    again = cs("--now 2026-11-20T11:30+08:00 jobs run overdue-alerts --json").json()
+    assert [a["status"] for a in again["alerts"]] == ["sent"] and again["suppressed"] == 0
+
+
+@pytest.mark.parametrize("toml, message", [
+    ('[alerts]\nescalate_after = "1wd"\n', "not working days"),
+    ('[alerts]\nchannels = ["slack"]\n', "alerts.channels"),
+    ('[channels.slack]\nurl = "http://127.0.0.1:9/x"\n', "slack"),
+])
+def test_alert_settings_cs_cannot_use_are_refused_at_load(cs, tmp_path, toml, message):
+    path = tmp_path / "alerts.toml"
+    path.write_text(toml, "utf-8")
+    result = cs(["config", "load", str(path)])
+    assert result.exit_code == 1 and message in result.stderr
+
+
+def test_a_malformed_channel_url_fails_the_delivery_without_showing_it(cs, tmp_path):
+    path = tmp_path / "alerts.toml"
+    path.write_text('[alerts]\nchannels = ["webhook"]\n[channels.webhook]\nurl = "http://127.0.0.1:99999/x?token=SEKRET"\n'
+                    'retries = 0\n', "utf-8")
+    assert cs(["config", "load", str(path)]).exit_code == 0
+    cs("agent add li --name 李娜")
+    cs("--now 2026-11-20T09:00+08:00 callback add --phone 13800138000 --due 2026-11-20T10:00 --agent li")
+    result = cs("--now 2026-11-20T10:30+08:00 jobs run overdue-alerts")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr and "SEKRET" not in result.stderr
+    assert "SEKRET" not in json.dumps(cs("jobs status --json").json())
+
+
+def test_plaintext_smtp_login_is_refused():
+    from cs.notify import Channel, DeliveryError
+
+    channel = Channel("email", {"host": "127.0.0.1", "port": 9, "sender": "cs@example.com", "starttls": False,
+                                "user_env": "U", "password_env": "P"}, {"U": "user", "P": "secret"})
+    with pytest.raises(DeliveryError):
+        channel.deliver({"handle": "li", "email": "li@example.com"}, 1, "text", [])
+
+
+@pytest.mark.parametrize("template, message", [("{{ 1/0 }}", "ZeroDivisionError"), ('{{ "x"|pct }}', "failed")])
+def test_a_user_template_failing_at_run_time_is_an_error_line(cs, tmp_path, template, message):
+    path = tmp_path / "t.j2"
+    path.write_text(template, "utf-8")
+    result = cs(["report", "day", "--date", "2026-11-19", "--template", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.stderr and message in result.stderr
+
+
+def test_a_late_answer_after_the_shift_does_not_change_its_report(cs):
+    cs("agent add li --name 李娜")
+    cs("--as li --now 2026-11-20T17:50+08:00 ticket add --channel phone --category inquiry --summary 临下班来电"
+       " --priority urgent")
+    before = cs("--now 2026-11-20T18:05+08:00 report shift --date 2026-11-20 --shift day --json").json()
+    cs("--now 2026-11-20T18:30+08:00 ticket respond 1")
+    after = cs("--now 2026-11-20T18:40+08:00 report shift --date 2026-11-20 --shift day --json").json()
+    assert before["tickets"]["breached"] == after["tickets"]["breached"] == 0
+
+
+def test_report_files_are_owner_only_and_named_safely(cs, tmp_path):
+    import stat
+
+    shifts = tmp_path / "shifts.toml"
+    shifts.write_text('[[shift]]\ncode = "d"\nlabel = "白/班"\nstart = "09:00"\nend = "18:00"\n', "utf-8")
+    assert cs(["config", "load", str(shifts)]).exit_code == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    result = cs(["--now", "2026-11-20T18:05+08:00", "report", "shift", "--format", "html", "-o", str(out)])
+    assert result.exit_code == 0, result
+    written = list(out.iterdir())
+    assert [p.name for p in written] == ["2026-11-20_白_班_值班日志.html"]
+    assert stat.S_IMODE(written[0].stat().st_mode) == 0o600

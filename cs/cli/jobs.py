@@ -9,6 +9,7 @@ import sys
 import click
 
 from cs.cli.common import app_and_ctx, emit_list, output_options
+from jobs.runner import JOB_NAMES
 
 
 @click.group()
@@ -17,7 +18,7 @@ def jobs():
 
 
 @jobs.command("run")
-@click.argument("name", type=click.Choice(["overdue-alerts", "daily-deductions", "shift-reports"]))
+@click.argument("name", type=click.Choice(list(JOB_NAMES)))
 @click.option("--dry-run", is_flag=True, help="Show what would happen; send and write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (and nothing else on stdout).")
 @click.option("--channel", "channel_names", multiple=True, help="overdue-alerts: use these channels this run.")
@@ -33,7 +34,9 @@ def run(name, dry_run, as_json, channel_names, out, fmt):
     if name == "overdue-alerts":
         options["channels"] = _channels(ctx, channel_names, sys.stderr if as_json else sys.stdout)
     elif name == "shift-reports":
-        options.update(out=out, fmt=fmt)
+        if not out:
+            raise click.UsageError("shift-reports needs --out DIR: where to write the reports")
+        options.update(out=out, fmt=fmt, lang=app.lang)
     result, ok = runner.run(ctx, app.db_path, name, dry_run=dry_run, options=options)
     if result is None:
         click.echo(f"{name} is already running; this run did nothing", err=True)

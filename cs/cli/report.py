@@ -30,7 +30,11 @@ def report_options(func):
         fmt = "json" if as_json else fmt
         from cs import report_render
 
-        text = report_render.render(report, fmt, lang or app.lang, template.read() if template else None)
+        try:
+            user_template = template.read() if template else None
+        except UnicodeDecodeError:
+            raise click.BadParameter(f"{template.name} is not UTF-8 text", param_hint="--template") from None
+        text = report_render.render(report, fmt, lang or app.lang, user_template)
         _deliver(text, output, reports.file_name(report, report_render.EXTENSIONS[fmt], agent_name))
 
     return wrapper
@@ -44,7 +48,7 @@ def _deliver(text: str, output: str | None, standard_name: str) -> None:
     if target.is_dir():
         target = target / standard_name
     try:
-        target.write_text(text, encoding="utf-8")
+        reports.write_private(target, text)
     except OSError as exc:
         raise click.ClickException(f"cannot write {target}: {exc.strerror}") from None
     click.echo(str(target))
