@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar as _stdcal
 import datetime
+import functools
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -127,6 +128,14 @@ def _as_date(value) -> date:
         raise ValueError(f"bad date {value!r}: use YYYY-MM-DD") from None
 
 
+@functools.lru_cache(maxsize=1)
+def _official_years() -> tuple[int, int]:
+    """The first and last year the installed chinesecalendar has official data for."""
+    from chinese_calendar.constants import holidays
+
+    return min(holidays).year, max(holidays).year
+
+
 class WorkCalendar:
     KINDS = ("cn", "mon-fri")
 
@@ -153,13 +162,14 @@ class WorkCalendar:
             return True
         if d in self.extra_holidays:
             return False
-        if self.kind == "cn" and d.year not in self._no_data_years:
-            import chinese_calendar  # lazy: loading its data tables is not free
+        if self.kind == "cn":
+            years = _official_years()
+            if years[0] <= d.year <= years[1]:
+                import chinese_calendar  # lazy: loading its data tables is not free
 
-            try:
                 return chinese_calendar.is_workday(d)
-            except NotImplementedError:
-                self._no_data_years.add(d.year)  # warn once, and stop asking for that year
+            if d.year not in self._no_data_years:
+                self._no_data_years.add(d.year)  # warn once per year
                 if self._warn is not None:
                     self._warn(f"no official holiday data for {d.year}; counting Mon–Fri as working "
                                "days (set extra_holidays in the config, or upgrade chinesecalendar)")
