@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import cs_command  # noqa: E402
+from benchlib import cs_command, median_seconds  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -98,18 +97,14 @@ def _day(database, rng, day, handles) -> None:
 
 
 def timed_runs(path: Path, runs: int) -> tuple[float, float, str]:
+    """The first run (it writes the entries), then the median of re-runs (they only compare)."""
     command = cs_command("deductions", "run", "--date", RUN_DAY.isoformat(), "--json")
     env = {**os.environ, "CS_DB": str(path), "CS_NOW": "2026-11-01T00:30+08:00", "CS_TZ": "Asia/Shanghai"}
     start = time.perf_counter()
     first = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
     first_s = time.perf_counter() - start
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
     entries = first.split('"entries": ')[1].split(",")[0]
-    return first_s, statistics.median(times), entries
+    return first_s, median_seconds(command, env, runs), entries
 
 
 def main():

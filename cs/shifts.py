@@ -30,12 +30,17 @@ class ShiftWindow:
                 "start": ctx.display(self.start), "end": ctx.display(self.end), "agents": agents}
 
 
+def configured(ctx, section: str, code: str) -> dict:
+    """The [[section]] entry named by its code or its label (白班 = day), or a refusal listing them."""
+    for entry in ctx.config[section]:
+        if code in (entry["code"], entry["label"]):
+            return entry
+    known = ", ".join(f"{e['code']} ({e['label']})" for e in ctx.config[section]) or "none configured"
+    raise CSError(f"unknown {section} '{code}'; {section}s are: {known}")
+
+
 def shift_config(ctx, code: str) -> dict:
-    for shift in ctx.config["shift"]:
-        if shift["code"] == code or shift["label"] == code:
-            return shift
-    codes = ", ".join(f"{s['code']} ({s['label']})" for s in ctx.config["shift"]) or "none configured"
-    raise CSError(f"unknown shift '{code}'; shifts are: {codes}")
+    return configured(ctx, "shift", code)
 
 
 def window(ctx, shift: dict, day: date) -> ShiftWindow:
@@ -237,11 +242,7 @@ def duties_for(ctx, day: date) -> list[dict]:
 
 
 def duty_config(ctx, code: str) -> dict:
-    for duty in ctx.config["duty"]:
-        if duty["code"] == code or duty["label"] == code:
-            return duty
-    codes = ", ".join(f"{d['code']} ({d['label']})" for d in ctx.config["duty"]) or "none configured"
-    raise CSError(f"unknown duty '{code}'; duties are: {codes}")
+    return configured(ctx, "duty", code)
 
 
 def duty_done(ctx, code: str, *, agent: str | None = None, day: date | None = None, note: str | None = None) -> dict:

@@ -75,6 +75,18 @@ def cs():
     return run
 
 
+def object_schemas(node, path="#"):
+    """Every (JSON pointer, object schema) inside a schema document, for strictness checks."""
+    if isinstance(node, dict):
+        if "properties" in node and node.get("type") == "object":
+            yield path, node
+        for key, value in node.items():
+            yield from object_schemas(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from object_schemas(value, f"{path}/{i}")
+
+
 def schema_validator(name: str):
     """A validator for schemas/NAME.schema.json that resolves references to the other schemas by $id."""
     import jsonschema

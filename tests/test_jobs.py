@@ -34,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import object_schemas
 
 from conftest import schema_validator
 
@@ -391,17 +392,6 @@ def desk(cs, robot, isolated_env):
 # =========================================================================== schemas
 
 
-def _object_schemas(node, path="#"):
-    if isinstance(node, dict):
-        if "properties" in node and node.get("type") == "object":
-            yield path, node
-        for key, value in node.items():
-            yield from _object_schemas(value, f"{path}/{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _object_schemas(value, f"{path}/{i}")
-
-
 @pytest.mark.parametrize("name", ["alerts", "job-run"])
 def test_schema_house_style(name):
     """Draft 2020-12 with its $id, closed objects with every field required, RFC 3339 timestamps."""
@@ -411,7 +401,7 @@ def test_schema_house_style(name):
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["$id"] == f"https://cs.example/schemas/{name}.schema.json"
     jsonschema.Draft202012Validator.check_schema(schema)
-    found = list(_object_schemas(schema))
+    found = list(object_schemas(schema))
     assert found
     for path, node in found:
         assert node["additionalProperties"] is False, path

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import object_schemas
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 OWNED = ["ticket", "customer", "agent", "db-info", "db-check", "time", "import-result", "config-versions"]
@@ -89,22 +90,11 @@ def test_schema_is_valid_draft_2020_12(name):
     jsonschema.Draft202012Validator.check_schema(schema)
 
 
-def _object_schemas(node, path="#"):
-    if isinstance(node, dict):
-        if "properties" in node and node.get("type") == "object":
-            yield path, node
-        for key, value in node.items():
-            yield from _object_schemas(value, f"{path}/{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _object_schemas(value, f"{path}/{i}")
-
-
 @pytest.mark.parametrize("name", OWNED)
 def test_schema_is_strict(name):
     """Closed objects, every field required (bar the show-only extras), timestamps pinned to RFC 3339."""
     schema = load(name)
-    found = list(_object_schemas(schema))
+    found = list(object_schemas(schema))
     assert found
     for path, node in found:
         assert node["additionalProperties"] is False, path
