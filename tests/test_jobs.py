@@ -34,9 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import object_schemas
-
-from conftest import schema_validator
+from conftest import object_schemas, schema_validator
 
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
