@@ -29,6 +29,7 @@ COMMANDS = {
     "jobs": ("cs.cli.jobs", "jobs", "Cron jobs: overdue alerts, daily deductions, shift reports."),
     "config": ("cs.cli.config", "config", "Centre configuration (stored in the database)."),
     "db": ("cs.cli.db", "db", "The database file: info, backup, check."),
+    "audit": ("cs.cli.audit", "audit", "The audit trail: who changed what, when, before and after."),
     "time": ("cs.cli.time", "time_", "Show how TIME arguments are read."),
     "demo": ("cs.cli.demo", "demo", "Build a ready demo centre and show it."),
 }
