@@ -45,8 +45,14 @@ ROLES = {
     "supervisor": ("主管", "supervisor"),
 }
 
-# Short forms people type for verdicts.
-_ALIASES = {"成立": "upheld", "不成立": "rejected"}
+# Short forms people type, and the words centres' own sheets use (checked only where the code exists).
+_ALIASES = {
+    "成立": "upheld", "不成立": "rejected",
+    "电话": "phone", "热线": "phone", "上门": "visit", "到访": "visit", "现场": "visit", "网上": "online",
+    "网络": "online", "邮箱": "email", "来信": "letter",
+    "维修": "repair", "询问": "inquiry", "意见": "suggestion", "退货": "return", "换货": "return",
+    "非常满意": "satisfied", "基本满意": "neutral", "非常不满意": "dissatisfied",
+}
 
 
 def normalise(value: str, table: dict, what: str) -> str:

@@ -14,10 +14,13 @@ import json
 import operator
 import re
 import sqlite3
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from cs import clock, customers
+from cs import clock, customers, sheets
 from cs.errors import CSError
+from cs.labels import LABELS
+from cs.sheets import FileError, decoded_lines
 from cs.tickets import FIELD_CHECKS, FIELDS, clean_tags, clean_text, due_times, index_for_search
 
 BATCH = 1000
@@ -48,30 +51,29 @@ class RowError(Exception):
         self.message = message
 
 
-class FileError(Exception):
-    """The file itself cannot be read further (broken JSON structure, bad encoding, bad header)."""
-
-    def __init__(self, line: int, message: str):
-        super().__init__(message)
-        self.line = line
-
-
 # --- reading the file ---------------------------------------------------------------------
+
+_SUFFIXES = ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "json"), (".csv", "csv"), (".xlsx", "xlsx"),
+             (".xlsm", "xlsx"))
 
 
 def detect_format(source: str, stream, fmt: str | None) -> str:
     if fmt:
         return fmt
     lowered = source.lower()
-    for suffix, name in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "json"), (".csv", "csv")):
+    if lowered.endswith((".xls", ".et", ".numbers", ".ods")):
+        raise CSError(f"{source}: this spreadsheet format cannot be read; save it as .xlsx or CSV and import that")
+    for suffix, name in _SUFFIXES:
         if lowered.endswith(suffix):
             return name
+    if stream.peek(4)[:4] == b"PK\x03\x04":
+        return "xlsx"  # a workbook is a zip file
     first = _peek_non_space(stream)
     if first == "[":
         return "json"
     if first == "{":
         return "jsonl"
-    raise CSError(f"cannot tell the format of {source}; give --format json, jsonl or csv")
+    raise CSError(f"cannot tell the format of {source}; give --format json, jsonl, csv or xlsx")
 
 
 def _peek_non_space(stream) -> str:
@@ -81,17 +83,6 @@ def _peek_non_space(stream) -> str:
         if text or not chunk:
             return text[:1].decode("ascii", "replace")
         stream.read(len(chunk))
-
-
-def decoded_lines(binary):
-    """Text lines of a UTF-8 file (a BOM is dropped); a bad byte is a FileError naming its line."""
-    for number, raw in enumerate(binary, start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise FileError(number, f"not UTF-8 text (byte {exc.start + 1} of the line); save the file as UTF-8") from None
 
 
 class _ChunkReader:
@@ -120,14 +111,17 @@ class _ChunkReader:
         return text
 
 
-def iter_rows(binary, fmt: str):
-    """Yield (line number, dict) pairs; malformed records yield (line, RowError)."""
+def iter_rows(binary, fmt: str, sheet_options=None, info: dict | None = None):
+    """Yield (line or sheet row number, record) pairs; malformed records yield (line, RowError).
+
+    For CSV and xlsx, `info` receives the table read (sheet, encoding, header row, column plan).
+    """
     if fmt == "json":
         yield from _iter_json_array(_ChunkReader(binary))
     elif fmt == "jsonl":
         yield from _iter_jsonl(decoded_lines(binary))
     else:
-        yield from _iter_csv(decoded_lines(binary))
+        yield from _iter_sheet(binary, fmt, sheet_options or SheetOptions(), info if info is not None else {})
 
 
 def _iter_jsonl(stream):
@@ -203,27 +197,133 @@ def _csv_cell(value: str):
     return value
 
 
-def _iter_csv(stream):
-    reader = csv.DictReader(stream)
+@dataclass
+class SheetOptions:
+    """What the user says about a sheet: which one, columns to fields, values to codes, defaults."""
+
+    sheet: str | None = None
+    maps: dict = field(default_factory=dict)
+    value_maps: dict = field(default_factory=dict)
+    defaults: dict = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, fields, *, sheet=None, maps=(), values=(), defaults=()) -> "SheetOptions":
+        return cls(sheet=sheet, maps=sheets.parse_pairs(maps, "--map", fields, allow_empty=True),
+                   value_maps=sheets.parse_value_maps(values, fields),
+                   defaults=sheets.parse_pairs(defaults, "--default", fields, allow_empty=False))
+
+
+def open_table(binary, fmt: str, options: SheetOptions, known_header):
+    if fmt == "xlsx":
+        return sheets.xlsx_table(binary, known_header, options.sheet)
+    if options.sheet is not None:
+        raise CSError("--sheet is for .xlsx workbooks; a CSV file has one table")
+    return sheets.csv_table(binary, known_header)
+
+
+def plan_columns(table, options: SheetOptions, fields, aliases, joinable, info: dict) -> sheets.ColumnPlan:
+    """The column plan, shown in `info` even when a column is unknown (the dry run lists what was understood)."""
     try:
-        header = reader.fieldnames
-    except csv.Error as exc:
-        raise FileError(1, f"not valid CSV: {exc}") from None
-    if not header:
+        plan = sheets.ColumnPlan.build(table.columns, field_names=fields, aliases=aliases, maps=options.maps,
+                                       joinable=joinable)
+        info.update(table=describe_table(table, plan), plan=plan)
+        plan.require_known()
+    except CSError as exc:
+        raise FileError(table.header_row, str(exc)) from None
+    return plan
+
+
+def sheet_records(table, plan, options: SheetOptions, csv_cells: bool, numeric_fields):
+    """(row number, record) for each data row of a table, with the user's value maps and defaults.
+
+    A number cell in a text field (a phone, a name, an agent's number) is its text: 13800138000, not 1.38e10.
+    """
+    for number, cells in table.rows:
+        if csv_cells:
+            cells = [_csv_cell(cell) for cell in cells]
+        try:
+            record = plan.record(cells)
+        except ValueError as exc:
+            yield number, RowError("(line)", str(exc))
+            continue
+        for name, value in record.items():
+            if name not in numeric_fields and isinstance(value, (int, float)) and not isinstance(value, bool):
+                record[name] = str(sheets.whole_number_text(value))
+        yield number, sheets.translate_values(record, options.value_maps, options.defaults)
+
+
+def describe_table(table, plan) -> dict:
+    return {"sheet": table.sheet, "encoding": table.encoding, "header_row": table.header_row,
+            "columns": plan.mapping()}
+
+
+def _iter_sheet(binary, fmt, options: SheetOptions, info: dict):
+    table = open_table(binary, fmt, options, _known_ticket_header)
+    if not table.columns:
         return
-    unknown = [name for name in header if name not in FIELDS]
-    if unknown:
-        raise FileError(1, f"unknown column(s) {', '.join(map(repr, unknown))}; columns are the ticket JSON fields")
-    start = 2
-    try:
-        for row in reader:
-            if None in row:
-                yield start, RowError("(line)", "more cells than header columns")
-            else:
-                yield start, {key: _csv_cell(value) for key, value in row.items()}
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise FileError(reader.line_num, f"not valid CSV: {exc}") from None
+    plan = plan_columns(table, options, FIELDS, TICKET_HEADERS, _joinable, info)
+    records = sheet_records(table, plan, options, csv_cells=fmt == "csv",
+                            numeric_fields=_TIME_FIELDS | {"id", "satisfaction", "fcr"})
+    if "status" in plan.fields.values() or "status" in options.defaults:
+        yield from records
+    else:
+        yield from ((number, _with_inferred_status(record)) for number, record in records)
+
+
+def _with_inferred_status(record):
+    """A sheet without a status column says a ticket was finished by holding a resolution (or the time it was
+    resolved or closed); without a time of its own, it was resolved when it was recorded."""
+    if isinstance(record, RowError):
+        return record
+    if record.get("closed_at") is not None:
+        record["status"] = "closed"
+    elif record.get("resolved_at") is not None or record.get("resolution") is not None:
+        record["status"] = "resolved"
+    if "status" in record and record.get("resolved_at") is None and record.get("opened_at") is not None:
+        record["resolved_at"] = record["opened_at"]
+    return record
+
+
+# Headers of the 来访来电咨询投诉记录表 centres keep, and our own table labels, -> ticket fields.
+TICKET_HEADERS = {
+    **{alias: "opened_at" for alias in (
+        "日期", "时间", "来电时间", "来访时间", "来电日期", "来访日期", "受理日期", "登记时间", "登记日期",
+        "接待时间", "反映时间", "投诉时间", "报修时间", "发生时间")},
+    **{alias: "customer_name" for alias in (
+        "客户姓名", "姓名", "业主", "业主姓名", "客户名称", "来电人", "来访人", "联系人", "投诉人", "报修人",
+        "来电客户")},
+    **{alias: "customer_phone" for alias in (
+        "联系电话", "手机", "手机号", "手机号码", "电话号码", "联系方式", "来电号码", "客户电话")},
+    **{alias: "category" for alias in ("类型", "事项类型", "问题类型", "分类", "事项类别", "问题类别", "来电类型")},
+    **{alias: "summary" for alias in (
+        "内容", "问题描述", "事由", "来电内容", "来访内容", "来访事由", "反映内容", "投诉内容", "报修内容", "主要内容",
+        "诉求", "事项", "咨询内容", "问题")},
+    **{alias: "detail" for alias in ("详细情况", "情况说明", "备注", "详细内容")},
+    **{alias: "resolution" for alias in (
+        "处理情况", "处理意见", "答复内容", "解决方案", "处理措施", "回复内容", "处理结果及回复")},
+    **{alias: "agent" for alias in (
+        "接待人", "记录人", "经办人", "处理人", "接听人", "值班人", "客服", "坐席", "受理客服", "登记人")},
+    **{alias: "channel" for alias in ("方式", "来源", "来电方式", "受理方式", "反映方式", "受理渠道")},
+    **{alias: "priority" for alias in ("紧急程度",)},
+    **{alias: "status" for alias in ("处理状态", "工单状态")},
+    **{alias: "department" for alias in ("责任部门", "部门", "转办部门")},
+    **{alias: "resolved_at" for alias in ("处理时间", "完成时间", "办结时间", "解决日期")},
+    **{alias: "satisfaction" for alias in ("客户评价", "满意程度")},
+    **{alias: "id" for alias in ("工单号", "工单编号")},
+    # Our own column labels (zh, en), so an exported workbook comes back in.
+    **{label: name for name in FIELDS for label in LABELS.get(name, ())},
+}
+_TIME_FIELDS = {"opened_at", "first_response_at", "first_response_due_at", "resolved_at", "resolve_due_at",
+                "closed_at", "updated_at"}
+_KNOWN_HEADERS = {sheets.header_key(name) for name in (*FIELDS, *TICKET_HEADERS)}
+
+
+def _joinable(name: str) -> bool:
+    return name in _TIME_FIELDS or name in ("summary", "detail", "resolution")
+
+
+def _known_ticket_header(text: str) -> bool:
+    return sheets.header_key(text) in _KNOWN_HEADERS
 
 
 # --- checking one row ---------------------------------------------------------------------
@@ -233,6 +333,7 @@ class RowChecker:
     def __init__(self, ctx):
         self.ctx = ctx
         self.agents = {row["handle"] for row in ctx.db.all("SELECT handle FROM agents")}
+        self._names = None
         self._due_memo: dict = {}
         self.converters = self._converters()
         self.template = {column: None for column in _COLUMNS}
@@ -263,10 +364,17 @@ class RowChecker:
     # One converter per field, (key, value) -> stored value; only fields present in a row are visited.
 
     def _time(self, key, value):
-        try:
-            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise RowError(key, f"{value!r} is not an ISO 8601 time such as 2026-11-20T09:30:00+08:00") from None
+        parsed = None
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                pass
+        if parsed is None:
+            parsed = sheets.sheet_time(value)
+        if parsed is None:
+            raise RowError(key, f"{value!r} is not a time such as 2026-11-20T09:30:00+08:00, 2026/11/20 9:30 or"
+                                " 2026年11月20日 9时30分")
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=self.ctx.tz)
         try:
@@ -278,9 +386,27 @@ class RowChecker:
         return stored
 
     def _agent(self, key, value):
-        if not isinstance(value, str) or value not in self.agents:
-            raise RowError(key, f"unknown agent {value!r}; add it with 'cs agent add' first")
-        return value
+        """A handle, or the name of exactly one agent (sheets say 张三, not zhangsan)."""
+        value = sheets.whole_number_text(value)
+        if isinstance(value, str):
+            value = value.strip()
+            if value in self.agents:
+                return value
+            handles = self._agent_names().get(value, [])
+            if len(handles) == 1:
+                return handles[0]
+            if len(handles) > 1:
+                raise RowError(key, f"{len(handles)} agents are called {value!r} ({', '.join(handles)}); "
+                                    f"say which with --value {key}:{value}=HANDLE")
+        raise RowError(key, f"unknown agent {value!r}; add it with 'cs agent add' first, or name its handle with"
+                            f" --value {key}:{value}=HANDLE")
+
+    def _agent_names(self) -> dict:
+        if self._names is None:
+            self._names = {}
+            for row in self.ctx.db.all("SELECT handle, name FROM agents ORDER BY handle"):
+                self._names.setdefault(row["name"], []).append(row["handle"])
+        return self._names
 
     @staticmethod
     def _shared(check):
@@ -301,7 +427,7 @@ class RowChecker:
     def _converters(self) -> dict:
         converters = {key: self._shared(check) for key, check in FIELD_CHECKS.items()}
         converters.update({
-            "id": lambda key, value: _positive_int(value, key),
+            "id": lambda key, value: _positive_int(sheets.whole_number_text(value), key),
             "opened_at": self._time,
             "agent": self._agent,
             "about_agent": self._agent,
@@ -422,9 +548,17 @@ def _boolean(value, key):
     raise RowError(key, f"{value!r} is not true or false")
 
 
+# How sheets write a satisfaction rating in words.
+_SATISFACTION_WORDS = {"非常满意": 5, "很满意": 5, "满意": 4, "比较满意": 4, "基本满意": 3, "一般": 3,
+                       "不满意": 2, "不太满意": 2, "非常不满意": 1, "很不满意": 1}
+
+
 def _satisfaction(value):
     if value is None:
         return None
+    if isinstance(value, str) and value.strip() in _SATISFACTION_WORDS:
+        return _SATISFACTION_WORDS[value.strip()]
+    value = sheets.whole_number_text(value)
     number = _positive_int(value, "satisfaction")
     if not 1 <= number <= 5:
         raise RowError("satisfaction", "must be 1 to 5")
@@ -434,21 +568,24 @@ def _satisfaction(value):
 # --- the import ---------------------------------------------------------------------------
 
 
-def import_stream(ctx, binary, *, source: str, fmt: str | None = None, dry_run: bool = False) -> dict:
+def import_stream(ctx, binary, *, source: str, fmt: str | None = None, dry_run: bool = False,
+                  options: SheetOptions | None = None) -> dict:
     """Import tickets from an open binary stream (a file, or stdin when `source` is '-')."""
     if not hasattr(binary, "peek"):
         binary = io.BufferedReader(binary)
     fmt = detect_format(source, binary, fmt)
-    return _import_rows(ctx, iter_rows(binary, fmt), dry_run=dry_run, source=source)
+    info: dict = {}
+    return _import_rows(ctx, iter_rows(binary, fmt, options, info), dry_run=dry_run, source=source, info=info)
 
 
-def import_file(ctx, path: str, *, fmt: str | None = None, dry_run: bool = False) -> dict:
+def import_file(ctx, path: str, *, fmt: str | None = None, dry_run: bool = False,
+                options: SheetOptions | None = None) -> dict:
     try:
         binary = open(path, "rb")
     except OSError as exc:
         raise CSError(f"cannot read {path}: {exc.strerror}") from None
     with binary:
-        return import_stream(ctx, binary, source=path, fmt=fmt, dry_run=dry_run)
+        return import_stream(ctx, binary, source=path, fmt=fmt, dry_run=dry_run, options=options)
 
 
 class _Rollback(Exception):
@@ -472,17 +609,21 @@ class _IdAllocator:
         return self.next_id - 1
 
 
-def _import_rows(ctx, rows, *, dry_run: bool, source: str) -> dict:
+PREVIEW_ROWS = 5
+
+
+def _import_rows(ctx, rows, *, dry_run: bool, source: str, info: dict) -> dict:
     # A bulk insert touches index pages all over the file: keep them in memory (64 MiB).
     ctx.db.execute("PRAGMA cache_size = -65536")
     checker = RowChecker(ctx)
     result = {"imported": 0, "dry_run": dry_run, "errors": [], "error_count": 0}
     ids = _IdAllocator(ctx.db)
+    first_ids = info.setdefault("first_ids", [])
 
     def fail(line, field, message):
         result["error_count"] += 1
         if len(result["errors"]) < MAX_ERRORS_KEPT:
-            result["errors"].append({"line": line, "field": field, "message": message})
+            result["errors"].append(error_entry(info, line, field, message))
 
     try:
         with ctx.db.transaction():
@@ -494,6 +635,8 @@ def _import_rows(ctx, rows, *, dry_run: bool, source: str) -> dict:
                             raise row
                         checked = checker.check(row)
                         checked["id"] = ids.assign(checked["id"])
+                        if len(first_ids) < PREVIEW_ROWS:
+                            first_ids.append(checked["id"])
                         batch.append((line, checked))
                     except RowError as exc:
                         fail(line, exc.field, exc.message)
@@ -503,6 +646,8 @@ def _import_rows(ctx, rows, *, dry_run: bool, source: str) -> dict:
                 _write_batch(ctx, batch, result, fail)
             except FileError as exc:
                 fail(exc.line, "(file)", str(exc))
+            if dry_run and not result["error_count"]:
+                result["preview"] = _preview(ctx, info)
             if result["error_count"] or dry_run:
                 raise _Rollback
             ctx.db.audit(ctx.now_db, ctx.actor, "ticket.import", "ticket", None, None,
@@ -511,7 +656,30 @@ def _import_rows(ctx, rows, *, dry_run: bool, source: str) -> dict:
         pass
     if result["error_count"]:
         result["imported"] = 0
+    if "table" in info:
+        result["table"] = info["table"]
     return result
+
+
+def error_entry(info: dict, line: int, name: str, message: str) -> dict:
+    """One bad row: its line (a sheet's own row number), the field, and for sheets the column(s) it came from."""
+    entry = {"line": line, "field": name, "message": message}
+    plan = info.get("plan")
+    column = plan.columns_of(name) if plan is not None else None
+    if column:
+        entry["column"] = column
+    elif plan is not None and message == "required":
+        entry["message"] = (f"required, and the sheet has no column for it: name one with --map 'COLUMN={name}'"
+                            f" or give every row a value with --default {name}=VALUE")
+    return entry
+
+
+def _preview(ctx, info: dict) -> list[dict]:
+    """The first imported tickets exactly as stored (read back inside the dry run's transaction)."""
+    from cs.tickets import get
+
+    first = info.get("first_ids", [])
+    return [get(ctx, ticket_id) for ticket_id in first[:PREVIEW_ROWS]]
 
 
 def _write_batch(ctx, batch, result, fail) -> None:

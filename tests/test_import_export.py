@@ -404,11 +404,12 @@ def test_import_invalid_utf8_names_the_line(cs, tmp_path):
     assert "line 3" in result.stderr, result.stderr
 
 
-def test_import_gbk_csv_refused(cs, tmp_path):
+def test_import_gbk_csv_is_read_as_gb18030(cs, tmp_path):
+    """Excel in China saves CSV in GBK/GB18030: detected without a flag (issue 9)."""
     path = tmp_path / "in.csv"
     path.write_bytes("opened_at,channel,category,summary\n2026-11-19T10:00:00+08:00,来电,咨询,空调漏水\n".encode("gbk"))
-    result = refused_import(cs, path)
-    assert "UTF-8" in result.stderr
+    ok(cs(["ticket", "import", str(path)]))
+    assert listing(cs)[0]["summary"] == "空调漏水"
 
 
 def test_import_utf8_bom_csv_accepted(cs, tmp_path):

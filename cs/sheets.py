@@ -1,0 +1,416 @@
+"""Spreadsheets in: the CSV and .xlsx files centres keep today, with their headers, values and dates.
+
+A sheet is read as a header row and data rows; `ColumnPlan` decides which field each column
+feeds (the JSON field names, the Chinese headers such sheets use, our own table labels, and
+the user's `--map`), and turns each row into a record of field -> value that the importers check
+like a JSON record. Excel in China writes CSV in GB18030, so the encoding is detected, not asked.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from cs.errors import CSError
+
+
+class FileError(Exception):
+    """The file itself cannot be read further (broken structure, bad encoding, bad header)."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
+# --- encodings ----------------------------------------------------------------------------
+
+_SCAN_CHUNK = 1 << 20
+
+
+def seekable(binary):
+    """The stream itself when it can be read twice, else a temporary copy (stdin)."""
+    try:
+        if binary.seekable():
+            return binary
+    except (AttributeError, ValueError):
+        pass
+    copy = tempfile.TemporaryFile()
+    shutil.copyfileobj(binary, copy, _SCAN_CHUNK)
+    copy.seek(0)
+    return copy
+
+
+def detect_encoding(binary) -> str:
+    """'utf-8-sig' when the whole file is UTF-8 (a BOM or not), else 'gb18030' (Excel's CSV in China).
+
+    The whole file is scanned once, in chunks: a sheet can be ASCII for thousands of rows before
+    its first Chinese name. The stream is left at its start.
+    """
+    start = binary.tell()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := binary.read(_SCAN_CHUNK):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        return "gb18030"
+    finally:
+        binary.seek(start)
+
+
+def decoded_lines(binary, encoding: str = "utf-8-sig"):
+    """Text lines in `encoding` (a UTF-8 BOM is dropped); a bad byte is a FileError naming its line."""
+    name = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
+    for number, raw in enumerate(binary, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            yield raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise FileError(number, f"not {name} text (byte {exc.start + 1} of the line); save the file as UTF-8"
+                                    " or GB18030 CSV, or as .xlsx") from None
+
+
+# --- tables: a header row and data rows -----------------------------------------------------
+
+
+@dataclass
+class Table:
+    header_row: int
+    columns: list[str]
+    rows: object  # iterator of (row number, list of cell values)
+    sheet: str | None = None
+    encoding: str | None = None
+
+
+def csv_table(binary, known_header) -> Table:
+    """A CSV file in UTF-8 (BOM or not) or GB18030; cells are text, '' is empty."""
+    binary = seekable(binary)
+    encoding = detect_encoding(binary)
+    reader = csv.reader(decoded_lines(binary, encoding))
+
+    def numbered():
+        try:
+            for cells in reader:
+                yield reader.line_num, cells
+        except csv.Error as exc:
+            raise FileError(reader.line_num, f"not valid CSV: {exc}") from None
+
+    return _table(numbered(), known_header, encoding=encoding)
+
+
+def xlsx_table(binary, known_header, sheet: str | None = None) -> Table:
+    """The first sheet of a workbook, or the one named `sheet`; dates arrive as datetimes."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(binary, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise FileError(0, f"not a readable .xlsx workbook ({exc}); save it from Excel as .xlsx") from None
+    names = workbook.sheetnames
+    if sheet is not None and sheet not in names:
+        raise CSError(f"the workbook has no sheet {sheet!r}; its sheets are: {', '.join(names)}")
+    worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
+    # Some writers declare a wrong size (A1:A1); read what is really there.
+    worksheet.reset_dimensions()
+
+    def numbered():
+        for number, values in enumerate(worksheet.iter_rows(min_row=1, values_only=True), start=1):
+            yield number, list(values)
+
+    return _table(numbered(), known_header, sheet=worksheet.title)
+
+
+_HEADER_SEARCH_ROWS = 10
+
+
+def _table(numbered, known_header, **extra) -> Table:
+    """The header is the first row naming two known columns within the first rows (a title row such as
+    '来访来电咨询投诉记录表' often sits above it), else the first non-empty row."""
+    candidates, header_at = [], 0
+    for number, cells in numbered:
+        if _blank(cells):
+            continue
+        candidates.append((number, cells))
+        if sum(1 for cell in cells if known_header(_text(cell))) >= 2:
+            header_at = len(candidates) - 1
+            break
+        if len(candidates) >= _HEADER_SEARCH_ROWS:
+            break
+    if not candidates:
+        return Table(0, [], iter(()), **extra)
+    header_number, header = candidates[header_at]
+    rest = candidates[header_at + 1:]
+    columns = [_text(cell) for cell in header]
+    while columns and not columns[-1]:
+        columns.pop()  # trailing empty header cells: Excel's ragged right edge
+
+    def data():
+        yield from rest
+        for number, cells in numbered:
+            if not _blank(cells):
+                yield number, cells
+
+    return Table(header_number, columns, data(), **extra)
+
+
+def _blank(cells) -> bool:
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+
+
+def _text(cell) -> str:
+    return "" if cell is None else str(cell).strip()
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: how Excel names a column."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+# --- columns -> fields ----------------------------------------------------------------------
+
+SKIP = ""  # `--map "列名="`: the column is not imported
+_ROW_NUMBER_HEADERS = {"序号", "行号", "no", "no.", "#"}
+
+
+def header_key(text: str) -> str:
+    """How headers are compared: no spaces, asterisks or colons, any case ('联系电话*：' = '联系电话')."""
+    return re.sub(r"[\s*＊:：]", "", str(text)).lower()
+
+
+def _without_note(key: str) -> str:
+    """'电话(手机)' -> '电话': a bracketed remark does not change what a column holds."""
+    return re.sub(r"[(（\[【].*?[)）\]】]", "", key)
+
+
+@dataclass
+class ColumnPlan:
+    """Which field each column feeds. Several columns may feed one text or time field: a sheet with
+    separate 日期 and 时间 columns gives one opened_at, and their texts are joined in column order."""
+
+    columns: list[str]
+    fields: dict = field(default_factory=dict)  # column index -> field
+    skipped: list[int] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    field_names: tuple = ()
+
+    @classmethod
+    def build(cls, columns, *, field_names, aliases: dict, maps: dict, joinable) -> "ColumnPlan":
+        plan = cls(list(columns))
+        lookup = {header_key(name): name for name in field_names}
+        lookup.update({header_key(alias): name for alias, name in aliases.items()})
+        given = {header_key(column): target for column, target in maps.items()}
+        unknown = []
+        for index, column in enumerate(plan.columns):
+            key = header_key(column)
+            target = given.get(key, lookup.get(key, lookup.get(_without_note(key))))
+            if key in given and target not in (SKIP, *field_names):
+                raise CSError(f"--map {column}={target}: '{target}' is not a field; fields are: "
+                              f"{', '.join(field_names)}")
+            if target is None and (not key or key in _ROW_NUMBER_HEADERS):
+                target = SKIP
+            if target is None:
+                unknown.append(column)
+            elif target == SKIP:
+                plan.skipped.append(index)
+            else:
+                plan.fields[index] = target
+        unused = set(given) - {header_key(column) for column in plan.columns}
+        if unused:
+            names = [column for column in maps if header_key(column) in unused]
+            raise CSError(f"--map names column(s) the file does not have: {', '.join(map(repr, names))};"
+                          f" its columns are: {', '.join(map(repr, plan.columns))}")
+        plan.unknown = unknown
+        plan.field_names = tuple(field_names)
+        plan._check_repeats(joinable)
+        return plan
+
+    def require_known(self) -> None:
+        """Refuse a sheet with columns nobody said what to do with: nothing in a sheet is dropped unasked."""
+        if self.unknown:
+            shown = ", ".join(map(repr, self.unknown))
+            raise CSError(f"unknown column(s) {shown}; name the field with --map '{self.unknown[0]}=FIELD' or skip"
+                          f" the column with --map '{self.unknown[0]}=' (fields: {', '.join(self.field_names)})")
+
+    def _check_repeats(self, joinable) -> None:
+        seen: dict[str, list[str]] = {}
+        for index, name in self.fields.items():
+            seen.setdefault(name, []).append(self.columns[index])
+        for name, columns in seen.items():
+            if len(columns) > 1 and not joinable(name):
+                raise CSError(f"columns {', '.join(map(repr, columns))} all map to {name}; keep one with"
+                              f" --map '{columns[1]}=' (or map it to another field)")
+
+    def mapping(self) -> list[dict]:
+        """What the dry run shows: each column, its letter, and the field it feeds (None: skipped)."""
+        return [{"column": column or f"({column_letter(index)})", "letter": column_letter(index),
+                 "field": self.fields.get(index), "known": column not in self.unknown}
+                for index, column in enumerate(self.columns)]
+
+    def columns_of(self, name: str) -> str | None:
+        """The sheet's own header(s) for a field, for error messages."""
+        found = [self.columns[index] or column_letter(index) for index, target in self.fields.items()
+                 if target == name]
+        return "+".join(found) or None
+
+    def record(self, cells) -> dict:
+        """field -> value for one row; empty cells are absent, repeated fields joined."""
+        out: dict = {}
+        for index, name in self.fields.items():
+            value = cells[index] if index < len(cells) else None
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if name in out:
+                out[name] = _join(out[name], value)
+            else:
+                out[name] = value
+        if len(cells) > len(self.columns) and not _blank(cells[len(self.columns):]):
+            raise ValueError("more cells than header columns")
+        return out
+
+
+def _join(first, second):
+    """Two cells feeding one field: a date and a time become one moment; texts join on a new line."""
+    if isinstance(first, (datetime, date)) and isinstance(second, time):
+        day = first.date() if isinstance(first, datetime) else first
+        return datetime.combine(day, second)
+    if isinstance(second, time) or _looks_like_time(_as_text(second)):
+        return f"{_as_text(first, date_only=True)} {_as_text(second)}"
+    return f"{_as_text(first)}\n{_as_text(second)}"
+
+
+def _as_text(value, date_only: bool = False) -> str:
+    """A cell as text; a date cell that a separate time column completes gives its date alone."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M:%S")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if date_only and isinstance(value, (int, float)) and not isinstance(value, bool):
+        moment = _from_serial(value)
+        return moment.strftime("%Y-%m-%d") if moment else str(value)
+    return str(value).strip()
+
+
+def _looks_like_time(text: str) -> bool:
+    return bool(re.fullmatch(r"\s*(上午|下午|晚上)?\s*\d{1,2}\s*[:：时点]\s*(\d{1,2})?\s*分?\s*(\d{1,2}\s*秒?)?\s*", text))
+
+
+# --- values: --value FIELD:原值=code and --default FIELD=VALUE --------------------------------
+
+
+def parse_value_maps(specs, field_names) -> dict:
+    """['category:维修=repair'] -> {'category': {'维修': 'repair'}}."""
+    maps: dict[str, dict] = {}
+    for spec in specs:
+        name, colon, rest = spec.partition(":")
+        original, equals, code = rest.rpartition("=")
+        if not colon or not equals or not original.strip():
+            raise CSError(f"--value {spec!r}: write it as FIELD:原值=code, e.g. --value category:维修=repair")
+        name = name.strip()
+        if name not in field_names:
+            raise CSError(f"--value {spec!r}: '{name}' is not a field; fields are: {', '.join(field_names)}")
+        maps.setdefault(name, {})[original.strip()] = code.strip()
+    return maps
+
+
+def parse_pairs(specs, option: str, field_names, *, allow_empty: bool) -> dict:
+    """['列名=field'] or ['channel=phone'] -> {left: right}."""
+    pairs = {}
+    for spec in specs:
+        left, equals, right = spec.rpartition("=")
+        if not equals or not left.strip() or (not right.strip() and not allow_empty):
+            example = "--map '来电号码=customer_phone'" if option == "--map" else "--default channel=phone"
+            raise CSError(f"{option} {spec!r}: write it as NAME=VALUE, e.g. {example}")
+        pairs[left.strip()] = right.strip()
+    if option == "--default":
+        for name in pairs:
+            if name not in field_names:
+                raise CSError(f"--default {name}=…: '{name}' is not a field; fields are: {', '.join(field_names)}")
+    return pairs
+
+
+def translate_values(record: dict, value_maps: dict, defaults: dict) -> dict:
+    """The user's --value translations, then --default for fields the row leaves empty."""
+    for name, table in value_maps.items():
+        value = record.get(name)
+        if value is not None:
+            key = _as_text(value) if not isinstance(value, str) else value.strip()
+            if key in table:
+                record[name] = table[key]
+    for name, value in defaults.items():
+        if record.get(name) in (None, ""):
+            record[name] = value
+    return record
+
+
+# --- times ---------------------------------------------------------------------------------
+
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+# Serial day numbers of 1970-01-01 .. 9998-12-31: what a date cell holds when it lost its format.
+_SERIAL_RANGE = (25569, 2958100)
+_CHINESE_TIME = re.compile(
+    r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:\s*[T\s]?\s*(上午|下午|晚上)?\s*(\d{1,2})\s*[:：时点]\s*(?:(\d{1,2})\s*分?)?\s*(?:[:：]?\s*(\d{1,2})\s*秒?)?)?"
+    r"(?:\.\d+)?\s*"
+)
+
+
+def sheet_time(value) -> datetime | None:
+    """A naive local datetime from what sheets hold: `2026/11/18 9:05`, `2026-11-18`, `2026年11月18日
+    9时5分`, `20261118`, an Excel serial number, or a datetime cell. None when it is none of these."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return _from_serial(value)
+    text = str(value).strip()
+    if re.fullmatch(r"\d{8}", text):
+        try:
+            return datetime.strptime(text, "%Y%m%d")
+        except ValueError:
+            return None
+    if re.fullmatch(r"\d{5,7}(\.\d+)?", text):
+        return _from_serial(float(text))
+    match = _CHINESE_TIME.fullmatch(text)
+    if not match:
+        return None
+    year, month, day, part, hour, minute, second = match.groups()
+    hour = int(hour or 0)
+    if part in ("下午", "晚上") and hour < 12:
+        hour += 12
+    try:
+        return datetime(int(year), int(month), int(day), hour, int(minute or 0), int(second or 0))
+    except ValueError:
+        return None
+
+
+def _from_serial(number: float) -> datetime | None:
+    if not _SERIAL_RANGE[0] <= number <= _SERIAL_RANGE[1]:
+        return None
+    # Rounded to the second: Excel stores 9:05 as 0.378472222…
+    return _EXCEL_EPOCH + timedelta(seconds=round(number * 86400))
+
+
+def whole_number_text(value):
+    """13800138000.0 from a number cell -> '13800138000' (phones and ids stored as numbers)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
