@@ -332,7 +332,8 @@ class AgentNames:
         return self._names
 
 
-def positive_int(value, key):
+def positive_int(value, key, *, zero: bool = False):
+    """A whole number above 0 (from 0 with `zero`) and below 2^63, given as a number or its digits."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -341,8 +342,9 @@ def positive_int(value, key):
         number = int(value)
     except (TypeError, ValueError):
         raise RowError(key, f"{value!r} is not a whole number") from None
-    if not 0 < number < 2**63 or str(number) != str(value).strip() and not isinstance(value, int):
-        raise RowError(key, f"{value!r} is not a positive whole number below 2^63")
+    lowest = 0 if zero else 1
+    if not lowest <= number < 2**63 or str(number) != str(value).strip() and not isinstance(value, int):
+        raise RowError(key, f"{value!r} is not a whole number from {lowest} below 2^63")
     return number
 
 

@@ -400,6 +400,16 @@ def sheet_time(value) -> datetime | None:
         return None
 
 
+def date_only(value) -> date | None:
+    """The day, when a cell gives a day and no time of day (2026/11/18, 2026年11月18日, a date cell, 46344)."""
+    moment = sheet_time(value)
+    if moment is None or moment.time() != time():
+        return None
+    if isinstance(value, str) and re.search(r"\d\s*[:：时点]", value.strip()[8:]):
+        return None  # '2026-11-18 0:00' names a time of day: midnight
+    return moment.date()
+
+
 def _from_serial(number: float) -> datetime | None:
     if not _SERIAL_RANGE[0] <= number <= _SERIAL_RANGE[1]:
         return None

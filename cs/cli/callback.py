@@ -10,6 +10,7 @@ from cs.cli.common import (
     RECORD_ID, app_and_ctx, choice, emit_list, emit_object, emit_written, json_option, list_options, output_options,
     record_command, resolve, short_time, terminal_limit,
 )
+from cs.cli.importing import import_options, report_import, run_import
 from cs.enums import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, label
 
 COLUMNS = ["id", "due_at", "status", "overdue", "agent", "customer_name", "customer_phone", "reason", "method",
@@ -74,6 +75,23 @@ def list_(status, agent, overdue, due_before, reason, ticket_id, phone, limit, s
     if fmt == "table":
         rows = (for_table(row, app.lang) for row in rows)
     emit_list(rows, fmt, COLUMNS, max_widths={"customer_name": 12}, labels=CALLER)
+
+
+@callback.command("import")
+@import_options
+def import_(source, fmt, sheet_args, dry_run, as_json):
+    """Import callbacks from a 回访记录 sheet (.xlsx or CSV) or from JSON/JSONL/CSV. All or nothing.
+
+    Sheets may use their own headers (客户姓名, 联系电话, 应回访时间, 回访时间, 回访结果, 回访内容, 回访人 …).
+    A row with an outcome (满意/一般/不满意, or a 1-5 rating) is a callback made: done at its 回访时间.
+    A row without one is owed: pending, due at its 应回访时间 (overdue if that has passed).
+    """
+    from cs import callbacks_io
+
+    app = click.get_current_context().obj
+    result = run_import(callbacks_io, callbacks_io.FIELDS, source, fmt, sheet_args, dry_run)
+    report_import(result, as_json, "callback", lambda rows: emit_list(
+        (for_table(row, app.lang) for row in rows), "table", COLUMNS, max_widths={"customer_name": 10}))
 
 
 @callback.command("show")

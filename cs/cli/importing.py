@@ -2,11 +2,48 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
 
 from cs import output
+
+
+def import_options(func):
+    """SOURCE and the options every import takes; the command receives the parsed SheetOptions as `options`."""
+
+    @click.argument("source", type=click.Path(allow_dash=True, dir_okay=False))
+    @click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv", "xlsx"]),
+                  help="Input format [default: from the file name or its first bytes].")
+    @click.option("--sheet", metavar="NAME", help="The workbook's sheet to read [default: the first].")
+    @click.option("--map", "maps", multiple=True, metavar="列名=FIELD",
+                  help="Read a column into a field ('列名=' skips the column). Repeatable.")
+    @click.option("--value", "values", multiple=True, metavar="FIELD:原值=CODE",
+                  help="Read a value as another, e.g. category:维修=repair or agent:小王=wang. Repeatable.")
+    @click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE",
+                  help="A value for rows that leave the field empty, e.g. channel=phone. Repeatable.")
+    @click.option("--dry-run", is_flag=True, help="Check every row and show the column mapping and the first rows"
+                                                  " as they would be stored; write nothing.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    @functools.wraps(func)
+    def wrapper(*args, sheet, maps, values, defaults, **kwargs):
+        return func(*args, sheet_args={"sheet": sheet, "maps": maps, "values": values, "defaults": defaults},
+                    **kwargs)
+
+    return wrapper
+
+
+def run_import(importer, fields, source, fmt, sheet_args, dry_run):
+    """`importer` is cs.tickets_io or cs.callbacks_io; SOURCE '-' is stdin."""
+    from cs.cli.common import app_and_ctx
+    from cs.importing import SheetOptions
+
+    _, ctx = app_and_ctx()
+    options = SheetOptions.parse(fields, **sheet_args)
+    if source == "-":
+        return importer.import_stream(ctx, sys.stdin.buffer, source="-", fmt=fmt, dry_run=dry_run, options=options)
+    return importer.import_file(ctx, source, fmt=fmt, dry_run=dry_run, options=options)
 
 
 def report_import(result: dict, as_json: bool, noun: str, show_rows) -> None:

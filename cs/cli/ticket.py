@@ -10,6 +10,7 @@ from cs.cli.common import (
     RECORD_ID, app_and_ctx, at_option, choice, emit_list, emit_object, emit_written, json_option, list_options, output_options,
     record_command, resolve, resolve_until, short_time, terminal_limit,
 )
+from cs.cli.importing import import_options, report_import, run_import
 from cs.enums import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS
 
 LIST_COLUMNS = ["id", "opened_at", "channel", "category", "priority", "status", "agent", "customer_name",
@@ -167,39 +168,18 @@ def update(ticket_id, at, as_json, add_tags, remove_tags, **fields):
 
 
 @ticket.command("import")
-@click.argument("source", type=click.Path(allow_dash=True, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv", "xlsx"]),
-              help="Input format [default: from the file name or its first bytes].")
-@click.option("--sheet", metavar="NAME", help="The workbook's sheet to read [default: the first].")
-@click.option("--map", "maps", multiple=True, metavar="列名=FIELD",
-              help="Read a column into a field ('列名=' skips the column). Repeatable.")
-@click.option("--value", "values", multiple=True, metavar="FIELD:原值=CODE",
-              help="Read a value as another, e.g. category:维修=repair or agent:小王=wang. Repeatable.")
-@click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE",
-              help="A value for rows that leave the field empty, e.g. channel=phone. Repeatable.")
-@click.option("--dry-run", is_flag=True, help="Check every row and show the column mapping and the first rows as"
-                                              " they would be stored; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def import_(source, fmt, sheet, maps, values, defaults, dry_run, as_json):
+@import_options
+def import_(source, fmt, sheet_args, dry_run, as_json):
     """Import tickets from JSON, JSONL, CSV or an Excel .xlsx sheet. All or nothing.
 
     JSON records use the fields `export` writes. CSV (UTF-8 or GB18030) and .xlsx sheets may use the
     Chinese headers of a 来访来电记录表 (来电时间, 客户姓名, 联系电话, 类别, 内容, 处理结果, 受理人, 方式 …);
     dates such as 2026/11/18 9:05, 2026年11月18日 9时5分 and Excel dates are read.
     """
-    import sys
-
     from cs import tickets_io
-    from cs.cli.importing import report_import
 
-    app, ctx = app_and_ctx()
-    options = tickets_io.SheetOptions.parse(tickets.FIELDS, sheet=sheet, maps=maps, values=values,
-                                            defaults=defaults)
-    if source == "-":
-        result = tickets_io.import_stream(ctx, sys.stdin.buffer, source="-", fmt=fmt, dry_run=dry_run,
-                                          options=options)
-    else:
-        result = tickets_io.import_file(ctx, source, fmt=fmt, dry_run=dry_run, options=options)
+    app = click.get_current_context().obj
+    result = run_import(tickets_io, tickets.FIELDS, source, fmt, sheet_args, dry_run)
     report_import(result, as_json, "ticket", lambda rows: emit_list(
         (for_table(row, app.lang) for row in rows), "table", LIST_COLUMNS, max_widths={"summary": 30}))
 
