@@ -354,6 +354,58 @@ def labels(lang: str) -> dict:
     }
 
 
+def month_sheets(ctx, report: dict, lang: str) -> list:
+    """The month report as a workbook: scores and ranks, key figures, callback effectiveness by reason, and every
+    deduction entry of the month (what the pay review reads line by line)."""
+    from cs import deductions
+    from cs.enums import REASONS
+    from cs.labels import LABELS
+    from cs.workbook import Sheet
+
+    text, index = TEXT[lang], 0 if lang == "zh" else 1
+    labels = {key: pair[index] for key, pair in LABELS.items()}
+    kpis = report["kpis"]
+    unit = {"median": "（秒）" if lang == "zh" else " (s)"}
+    figures = [{"figure": text.get(name, name) + unit.get(name, ""), "value": kpis[key], "numerator": kpis.get(f"{key}_parts", {}).get(
+        "numerator"), "denominator": kpis.get(f"{key}_parts", {}).get("denominator")}
+        for key, name in (("received", "received"), ("resolved", "resolved"), ("breached", "breached"),
+                          ("first_response_median_s", "median"), ("fcr_rate", "fcr"), ("callbacks_due", "due"),
+                          ("callbacks_done", "done"), ("satisfaction_rate", "satisfaction_rate"))]
+    by_reason = [_flat_rates({**row, "reason": REASONS.get(row["reason"], (row["reason"],) * 2)[index]})
+                 for row in report["callbacks_by_reason"]]
+    entries = deductions.query(ctx, month=report["month"])
+    figure_headers = {"figure": text["kpis"], "value": "值" if lang == "zh" else "Value",
+                      "numerator": "分子" if lang == "zh" else "Numerator",
+                      "denominator": "分母" if lang == "zh" else "Denominator"}
+    reason_headers = {**labels, **{key: text.get(key, key) for key in ("reason", "due", "done", "failed")},
+                      "done_on_time": text["on_time"], "completion_rate": text["completion"],
+                      "on_time_rate": text["on_time_rate"], "satisfaction_rate": text["satisfaction_rate"]}
+    for rate in ("completion_rate", "on_time_rate", "satisfaction_rate"):
+        for part in ("numerator", "denominator"):
+            reason_headers[f"{rate}_{part}"] = f"{reason_headers[rate]} {figure_headers[part]}"
+    return [
+        Sheet(text["score"], ["rank", "agent", "name", "team", "base", "points", "fines", "actions", "score"],
+              {**labels, "agent": text["agent"], "score": text["score"]}, report["scores"]),
+        Sheet(text["kpis"], list(figure_headers), figure_headers, figures),
+        Sheet(text["by_reason"], list(by_reason[0]) if by_reason else ["reason"], reason_headers, by_reason),
+        Sheet(text["deductions"].replace("当日", ""), ["id", "date", "agent", "rule", "label", "points", "fine",
+                                                        "action", "detail", "voided"],
+              {**labels, "agent": text["agent"], "detail": "说明" if lang == "zh" else "Detail"}, entries),
+    ]
+
+
+def _flat_rates(row: dict) -> dict:
+    """{'x_rate_parts': {numerator, denominator}} -> x_rate_numerator, x_rate_denominator columns."""
+    flat = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            stem = key.removesuffix("_parts")
+            flat[f"{stem}_numerator"], flat[f"{stem}_denominator"] = value["numerator"], value["denominator"]
+        else:
+            flat[key] = value
+    return flat
+
+
 def write_private(path, text: str) -> None:
     """Reports hold customers' names and handover notes: owner-only, like the database."""
     import os

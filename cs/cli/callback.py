@@ -16,6 +16,7 @@ from cs.enums import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REAS
 COLUMNS = ["id", "due_at", "status", "overdue", "agent", "customer_name", "customer_phone", "reason", "method",
            "attempts", "next_try_at", "ticket_id"]
 HISTORY_COLUMNS = ["at", "actor", "kind", "result", "note"]
+ENUMS = {"status": CALLBACK_STATUSES, "reason": REASONS, "method": METHODS, "outcome": OUTCOMES}
 CALLER = {"agent": ("执行人", "Caller")}  # on a callback the agent is the one who calls back
 
 
@@ -66,7 +67,7 @@ def add(ticket_id, phone, customer, due, reason, method, agent, not_before, note
 @click.option("--ticket", "ticket_id", type=RECORD_ID)
 @click.option("--phone")
 @list_options("due_at,id", callbacks.SORTABLE)
-@output_options
+@output_options(workbook=True)
 def list_(status, agent, overdue, due_before, reason, ticket_id, phone, limit, sort, fmt):
     """List callbacks, earliest deadline first."""
     app, ctx = app_and_ctx()
@@ -74,7 +75,8 @@ def list_(status, agent, overdue, due_before, reason, ticket_id, phone, limit, s
                            reason=reason, ticket_id=ticket_id, phone=phone, limit=terminal_limit(limit), sort=sort)
     if fmt == "table":
         rows = (for_table(row, app.lang) for row in rows)
-    emit_list(rows, fmt, COLUMNS, max_widths={"customer_name": 12}, labels=CALLER)
+    emit_list(rows, fmt, COLUMNS, max_widths={"customer_name": 12}, labels=CALLER, enums=ENUMS,
+              title="回访" if app.lang == "zh" else "Callbacks")
 
 
 @callback.command("import")

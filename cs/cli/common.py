@@ -17,21 +17,35 @@ def headers(lang: str) -> dict:
     return {key: pair[index] for key, pair in LABELS.items()}
 
 
-def output_options(func):
-    """--format and --json for a read command; the chosen format arrives as `fmt`."""
+def output_options(func=None, *, workbook: bool = False):
+    """--format and --json for a read command; the chosen format arrives as `fmt`.
 
-    @click.option("--format", "fmt", type=click.Choice(output.FORMATS), default=None,
-                  help="Output format [env CS_FORMAT; default table].")
-    @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
-    @functools.wraps(func)
-    def wrapper(*args, fmt=None, as_json=False, **kwargs):
-        app = click.get_current_context().obj
-        chosen = "json" if as_json else (fmt or app.format)
-        if chosen not in output.FORMATS:
-            raise click.BadParameter(f"CS_FORMAT={chosen!r} is not one of {', '.join(output.FORMATS)}")
-        return func(*args, fmt=chosen, **kwargs)
+    `workbook=True` adds --format xlsx and -o FILE (any format may go to a file; a workbook must). The file
+    is kept on the App for `emit_list`, so commands need no parameter for it.
+    """
+    formats = output.FORMATS + (("xlsx",) if workbook else ())
 
-    return wrapper
+    def decorate(func):
+        @click.option("--format", "fmt", type=click.Choice(formats), default=None,
+                      help="Output format [env CS_FORMAT; default table].")
+        @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+        @functools.wraps(func)
+        def wrapper(*args, fmt=None, as_json=False, out_path=None, **kwargs):
+            app = click.get_current_context().obj
+            chosen = "json" if as_json else (fmt or app.format)
+            if chosen not in formats:
+                raise click.BadParameter(f"CS_FORMAT={chosen!r} is not one of {', '.join(formats)}")
+            if chosen == "xlsx" and not out_path:
+                raise click.UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
+            app.output_path = out_path
+            return func(*args, fmt=chosen, **kwargs)
+
+        if workbook:
+            wrapper = click.option("-o", "--output", "out_path", metavar="FILE", type=click.Path(dir_okay=False),
+                                   help="Write to FILE (owner-only) instead of stdout; needed for xlsx.")(wrapper)
+        return wrapper
+
+    return decorate(func) if func is not None else decorate
 
 
 def json_option(func):
@@ -85,12 +99,61 @@ def terminal_limit(limit):
     return limit
 
 
-def emit_list(rows, fmt, columns, *, max_widths=None, lang=None, labels=None):
-    """`labels` overrides column labels for this listing: key -> (zh, en)."""
+def emit_list(rows, fmt, columns, *, max_widths=None, lang=None, labels=None, enums=None, title="cs"):
+    """`labels` overrides column labels for this listing: key -> (zh, en). A workbook (xlsx) holds every field
+    of the rows, enumerations as their labels (`enums`: key -> table), under the sheet `title`; -o FILE of
+    `output_options(workbook=True)` sends any format to that file."""
     app = click.get_current_context().obj
     lang = lang or app.lang
     shown = {**headers(lang), **{key: pair[0 if lang == "zh" else 1] for key, pair in (labels or {}).items()}}
+    path = getattr(app, "output_path", None)
+    if fmt == "xlsx":
+        write_workbook(path, [sheet_of(rows, title, shown, enums, lang)])
+        return
+    if path:
+        with private_text_file(path) as out:
+            output.render_list(rows, fmt, out, columns=columns, headers=shown, max_widths=max_widths)
+        click.echo(path)
+        return
     output.render_list(rows, fmt, sys.stdout, columns=columns, headers=shown, max_widths=max_widths)
+
+
+def sheet_of(rows, title, shown, enums, lang, columns=None):
+    """A workbook sheet of JSON rows: every field (or `columns`), enumerations shown as labels."""
+    from itertools import chain
+
+    from cs.enums import label
+    from cs.workbook import Sheet
+
+    rows = iter(rows)
+    first = next(rows, None)
+    keys = columns or (list(first) if first is not None else [])
+
+    def labelled(row):
+        return {**row, **{key: label(table, row[key], lang) for key, table in (enums or {}).items()
+                          if row.get(key) is not None}}
+
+    every = chain([first], rows) if first is not None else iter(())
+    return Sheet(title, keys, shown, (labelled(row) for row in every))
+
+
+def write_workbook(path, sheets) -> None:
+    from cs import workbook
+
+    count = workbook.write(path, sheets)
+    click.echo(path)
+    click.echo(f"wrote {count} row(s) to {path}", err=True)
+
+
+def private_text_file(path):
+    """A text file only its owner may read: listings hold customers' names and phones."""
+    import os
+
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 def emit_object(obj, fmt, *, fields=None, sections=None):

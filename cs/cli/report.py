@@ -17,8 +17,8 @@ from cs.cli.shifts import local_day
 def report_options(func):
     """--format/--json, --lang, --template and -o, shared by the three reports."""
 
-    @click.option("--format", "fmt", type=click.Choice(["text", "md", "html", "json"]), default="text",
-                  show_default=True)
+    @click.option("--format", "fmt", type=click.Choice(["text", "md", "html", "json", "xlsx"]), default="text",
+                  show_default=True, help="xlsx: the month report only, with -o FILE.")
     @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
     @click.option("--lang", type=click.Choice(["zh", "en"]), help="Report language [default: the global --lang].")
     @click.option("--template", type=click.File("r", encoding="utf-8"), help="Your own Jinja2 template.")
@@ -26,8 +26,13 @@ def report_options(func):
     @functools.wraps(func)
     def wrapper(*args, fmt, as_json, lang, template, output, **kwargs):
         app, ctx = app_and_ctx()
-        report, agent_name = func(*args, app=app, ctx=ctx, **kwargs)
         fmt = "json" if as_json else fmt
+        if fmt == "xlsx" and (func.__name__ != "month_report" or not output):
+            raise click.UsageError("--format xlsx is for the month report, written with -o FILE.xlsx (or -o DIR)")
+        report, agent_name = func(*args, app=app, ctx=ctx, **kwargs)
+        if fmt == "xlsx":
+            _deliver_workbook(ctx, report, lang or app.lang, output)
+            return
         from cs import report_render
 
         try:
@@ -52,6 +57,15 @@ def _deliver(text: str, output: str | None, standard_name: str) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot write {target}: {exc.strerror}") from None
     click.echo(str(target))
+
+
+def _deliver_workbook(ctx, report: dict, lang: str, output: str) -> None:
+    from cs.cli.common import write_workbook
+
+    target = Path(output)
+    if target.is_dir():
+        target = target / reports.file_name(report, "xlsx")
+    write_workbook(target, reports.month_sheets(ctx, report, lang))
 
 
 @click.group()

@@ -103,7 +103,7 @@ def deductions_run(day, dry_run, fmt):
 @click.option("--month", type=MONTH, help="YYYY-MM [default this month].")
 @click.option("--agent")
 @list_options("date,agent,rule,id", deductions.SORTABLE)
-@output_options
+@output_options(workbook=True)
 def deductions_list(day, month, agent, limit, sort, fmt):
     """Entries of a day or a month (default this month)."""
     app, ctx = app_and_ctx()
@@ -112,7 +112,8 @@ def deductions_list(day, month, agent, limit, sort, fmt):
     chosen_day = local_day(app, day) if day is not None else None
     rows = deductions.query(ctx, day=chosen_day, month=None if chosen_day else _month(app, month), agent=agent,
                             limit=terminal_limit(limit), sort=sort)
-    emit_list(rows, fmt, ENTRY_COLUMNS, max_widths={"detail": 50}, labels=LABELS)
+    emit_list(rows, fmt, ENTRY_COLUMNS, max_widths={"detail": 50}, labels=LABELS,
+              title="扣分明细" if app.lang == "zh" else "Deductions")
 
 
 @deductions_group.command("explain")
@@ -150,8 +151,9 @@ def deductions_void(entry_id, reason, as_json):
 
 @click.command("score")
 @click.option("--month", type=MONTH, help="YYYY-MM [default this month].")
-@output_options
+@output_options(workbook=True)
 def score(month, fmt):
     """Monthly scores: base − points for every active agent, ranked."""
     app, ctx = app_and_ctx()
-    emit_list(deductions.scores(ctx, _month(app, month)), fmt, SCORE_COLUMNS, labels=LABELS)
+    emit_list(deductions.scores(ctx, _month(app, month)), fmt, SCORE_COLUMNS, labels=LABELS,
+              title="考核得分" if app.lang == "zh" else "Scores")

@@ -13,10 +13,16 @@ from cs.cli.common import (
 from cs.cli.importing import import_options, report_import, run_import
 from cs.enums import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS
 
+# Enumerated fields, shown as labels in tables and workbooks.
+ENUMS = {"channel": CHANNELS, "category": CATEGORIES, "priority": PRIORITIES, "status": STATUSES, "verdict": VERDICTS}
 LIST_COLUMNS = ["id", "opened_at", "channel", "category", "priority", "status", "agent", "customer_name",
                 "summary", "breached"]
 HISTORY_COLUMNS = ["at", "actor", "kind", "to_status", "text"]
 CALLBACK_COLUMNS = ["id", "due_at", "status", "overdue", "agent", "reason", "attempts", "outcome"]
+
+
+def sheet_title(lang: str) -> str:
+    return "工单" if lang == "zh" else "Tickets"
 
 
 def for_table(row: dict, lang: str) -> dict:
@@ -76,7 +82,7 @@ def add(channel, category, summary, customer, phone, detail, priority, agent, de
 @click.option("--breached", is_flag=True, help="Missed an SLA deadline.")
 @click.option("--search", help="Full text over summary, detail and notes (Chinese included).")
 @list_options("-opened_at,-id", tickets.SORTABLE)
-@output_options
+@output_options(workbook=True)
 def list_(status, category, channel, priority, agent, phone, tag, since, until, open_only, breached, search, limit,
           sort, fmt):
     """List tickets, newest first."""
@@ -87,7 +93,8 @@ def list_(status, category, channel, priority, agent, phone, tag, since, until, 
                          breached=breached, search=search, limit=terminal_limit(limit), sort=sort)
     if fmt == "table":
         rows = (for_table(row, app.lang) for row in rows)
-    emit_list(rows, fmt, LIST_COLUMNS, max_widths={"summary": 36, "customer_name": 12})
+    emit_list(rows, fmt, LIST_COLUMNS, max_widths={"summary": 36, "customer_name": 12}, enums=ENUMS,
+              title=sheet_title(app.lang))
 
 
 @ticket.command("show")
@@ -185,13 +192,18 @@ def import_(source, fmt, sheet_args, dry_run, as_json):
 
 
 @ticket.command("export")
-@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv", "tsv"]), default="jsonl",
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv", "tsv", "xlsx"]), default="jsonl",
               show_default=True)
+@click.option("-o", "--output", "out_path", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Write to FILE (owner-only) instead of stdout; needed for xlsx.")
 @click.option("--since", type=TimeParam(), help="Opened at or after TIME.")
 @click.option("--until", type=TimeParam(), help="Opened before TIME (a date means through that day).")
 @click.option("--status", multiple=True, type=choice(STATUSES, "status"))
-def export(fmt, since, until, status):
-    """Write tickets as `import` reads them (CSV cells beginning = + - @ neutralised)."""
+def export(fmt, out_path, since, until, status):
+    """Write tickets as `import` reads them (CSV cells beginning = + - @ neutralised; xlsx cells are text)."""
     app, ctx = app_and_ctx()
+    if fmt == "xlsx" and not out_path:
+        raise click.UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
+    app.output_path = out_path
     rows = tickets.query(ctx, status=status, since=resolve(app, since), until=resolve_until(app, until), sort="id")
-    emit_list(rows, fmt, None)
+    emit_list(rows, fmt, None, enums=ENUMS, title=sheet_title(app.lang))
