@@ -32,6 +32,7 @@ COMMANDS = {
     "audit": ("cs.cli.audit", "audit", "The audit trail: who changed what, when, before and after."),
     "time": ("cs.cli.time", "time_", "Show how TIME arguments are read."),
     "demo": ("cs.cli.demo", "demo", "Build a ready demo centre and show it."),
+    "completion": ("cs.cli.completion", "completion", "Print the shell completion script (bash, zsh, fish)."),
 }
 
 

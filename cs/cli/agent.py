@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cs import agents
+from cs.cli import completion
 from cs.cli.common import (
     app_and_ctx, choice, emit_list, emit_object, emit_written, json_option, list_options, output_options, terminal_limit,
 )
@@ -41,7 +42,7 @@ def add(handle, name, role, team, email, mobile, as_json):
 
 
 @agent.command("update")
-@click.argument("handle")
+@click.argument("handle", shell_complete=completion.agents)
 @click.option("--name")
 @click.option("--role", type=choice(ROLES, "role"))
 @click.option("--active/--inactive", default=None, help="Reactivate or deactivate.")
@@ -56,7 +57,7 @@ def update(handle, as_json, **changes):
 
 
 @agent.command("deactivate")
-@click.argument("handle")
+@click.argument("handle", shell_complete=completion.agents)
 @json_option
 def deactivate(handle, as_json):
     """Mark an agent as gone; history keeps their name."""
@@ -67,7 +68,7 @@ def deactivate(handle, as_json):
 
 
 @agent.command("show")
-@click.argument("handle")
+@click.argument("handle", shell_complete=completion.agents)
 @output_options
 def show(handle, fmt):
     """One agent."""

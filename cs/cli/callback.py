@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cs import callbacks
-from cs.cli import TimeParam
+from cs.cli import TimeParam, completion
 from cs.cli.common import (
     RECORD_ID, app_and_ctx, choice, emit_list, emit_object, emit_written, json_option, list_options, output_options,
     record_command, resolve, short_time, terminal_limit,
@@ -44,7 +44,7 @@ def callback():
 @click.option("--due", required=True, type=TimeParam(), help="Deadline: call back by then (e.g. +3d, +2wd).")
 @click.option("--reason", type=choice(REASONS, "reason"), default="other", show_default=True)
 @click.option("--method", type=choice(METHODS, "method"), default="phone", show_default=True)
-@click.option("--agent", help="Who calls [default: the ticket's agent, else the actor].")
+@click.option("--agent", help="Who calls [default: the ticket's agent, else the actor].", shell_complete=completion.agents)
 @click.option("--not-before", type=TimeParam(), help="Not earlier than TIME [default now; moved into contact hours].")
 @click.option("--note", help="What to talk about.")
 @json_option
@@ -60,7 +60,7 @@ def add(ticket_id, phone, customer, due, reason, method, agent, not_before, note
 
 @callback.command("list")
 @click.option("--status", multiple=True, type=choice(CALLBACK_STATUSES, "status"), help="Status (repeatable).")
-@click.option("--agent", help="Who calls.")
+@click.option("--agent", help="Who calls.", shell_complete=completion.agents)
 @click.option("--overdue", is_flag=True, help="Pending and past their deadline.")
 @click.option("--due-before", type=TimeParam(), help="Due before TIME.")
 @click.option("--reason", type=choice(REASONS, "reason"))
@@ -125,4 +125,5 @@ _callback_command("reschedule", "Move the deadline (needs a note saying why).", 
                   click.option("--note", required=True, help="Why the deadline moves."))
 _callback_command("cancel", "Cancel a pending callback.", callbacks.cancel,
                   click.option("--reason", required=True, help="Why."))
-_callback_command("assign", "Give a callback to another agent.", callbacks.assign, click.argument("agent"))
+_callback_command("assign", "Give a callback to another agent.", callbacks.assign,
+                  click.argument("agent", shell_complete=completion.agents))

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from cs import reports
-from cs.cli import TimeParam
+from cs.cli import TimeParam, completion
 from cs.cli.common import app_and_ctx
 from cs.cli.scoring import MONTH
 from cs.cli.shifts import local_day
@@ -75,8 +75,8 @@ def report():
 
 @report.command("shift")
 @click.option("--date", "day", type=TimeParam(), help="The shift's date [default: the latest ended shift].")
-@click.option("--shift", "shift_code", help="The shift (code or label).")
-@click.option("--agent", help="One agent's report.")
+@click.option("--shift", "shift_code", help="The shift (code or label).", shell_complete=completion.shifts)
+@click.option("--agent", help="One agent's report.", shell_complete=completion.agents)
 @report_options
 def shift_report(day, shift_code, agent, app, ctx):
     """The 值班日志 of a shift, by default the latest one that has ended."""

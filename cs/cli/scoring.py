@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cs import clock, deductions
-from cs.cli import TimeParam
+from cs.cli import TimeParam, completion
 from cs.cli.common import (
     RECORD_ID, app_and_ctx, emit_list, emit_object, emit_written, json_option, list_options, output_options, resolve,
     terminal_limit,
@@ -46,8 +46,8 @@ def violation():
 
 
 @violation.command("add")
-@click.argument("agent")
-@click.argument("rule")
+@click.argument("agent", shell_complete=completion.agents)
+@click.argument("rule", shell_complete=completion.manual_rules)
 @click.option("--at", type=TimeParam(), help="When it happened [default now].")
 @click.option("--note")
 @json_option
@@ -61,7 +61,7 @@ def violation_add(agent, rule, at, note, as_json):
 
 @violation.command("list")
 @click.option("--month", type=MONTH, help="YYYY-MM [default this month].")
-@click.option("--agent")
+@click.option("--agent", shell_complete=completion.agents)
 @list_options("at,id", deductions.VIOLATION_SORTABLE)
 @output_options
 def violation_list(month, agent, limit, sort, fmt):
@@ -101,7 +101,7 @@ def deductions_run(day, dry_run, fmt):
 @deductions_group.command("list")
 @click.option("--date", "day", type=TimeParam(), help="One day.")
 @click.option("--month", type=MONTH, help="YYYY-MM [default this month].")
-@click.option("--agent")
+@click.option("--agent", shell_complete=completion.agents)
 @list_options("date,agent,rule,id", deductions.SORTABLE)
 @output_options(workbook=True)
 def deductions_list(day, month, agent, limit, sort, fmt):
@@ -117,7 +117,7 @@ def deductions_list(day, month, agent, limit, sort, fmt):
 
 
 @deductions_group.command("explain")
-@click.argument("agent")
+@click.argument("agent", shell_complete=completion.agents)
 @click.option("--date", "day", type=TimeParam(), default="yesterday", show_default=True)
 @output_options
 def deductions_explain(agent, day, fmt):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import click
 
 from cs import clock, shifts
-from cs.cli import TimeParam
+from cs.cli import TimeParam, completion
 from cs.cli.common import (
     RECORD_ID, app_and_ctx, emit_list, emit_object, emit_written, json_option, list_options, output_options,
     resolve, sort_rows, terminal_limit,
@@ -31,8 +31,8 @@ def roster():
 
 @roster.command("set")
 @click.argument("day", metavar="DATE", type=TimeParam())
-@click.argument("shift")
-@click.argument("agents", nargs=-1)
+@click.argument("shift", shell_complete=completion.shifts)
+@click.argument("agents", nargs=-1, shell_complete=completion.agents)
 @output_options
 def roster_set(day, shift, agents, fmt):
     """Put AGENTS on SHIFT on DATE (replacing who was there; none clears it)."""
@@ -79,7 +79,7 @@ def handover():
 @handover.command("add")
 @click.argument("text")
 @click.option("--ticket", "ticket_id", type=RECORD_ID, help="The ticket it concerns.")
-@click.option("--agent", "owner", help="Whose item it is [default: the actor].")
+@click.option("--agent", "owner", help="Whose item it is [default: the actor].", shell_complete=completion.agents)
 @json_option
 def handover_add(text, ticket_id, owner, as_json):
     """Leave an item for the next shift, on the owner's current shift."""
@@ -92,7 +92,7 @@ def handover_add(text, ticket_id, owner, as_json):
 @handover.command("list")
 @click.option("--open", "open_only", is_flag=True, help="Not done yet.")
 @click.option("--date", "day", type=TimeParam(), help="Items of that day's shifts.")
-@click.option("--shift", "shift_code", help="Items of that shift.")
+@click.option("--shift", "shift_code", help="Items of that shift.", shell_complete=completion.shifts)
 @list_options("created_at,id", shifts.HANDOVER_SORTABLE)
 @output_options
 def handover_list(open_only, day, shift_code, limit, sort, fmt):
@@ -132,8 +132,8 @@ def duty():
 
 
 @duty.command("done")
-@click.argument("code")
-@click.option("--agent", help="Who did it [default: the actor].")
+@click.argument("code", shell_complete=completion.duties)
+@click.option("--agent", help="Who did it [default: the actor].", shell_complete=completion.agents)
 @click.option("--date", "day", type=TimeParam(), help="The day [default today].")
 @click.option("--note")
 @output_options

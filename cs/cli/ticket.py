@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cs import tickets
-from cs.cli import TimeParam
+from cs.cli import TimeParam, completion
 from cs.cli.common import (
     RECORD_ID, app_and_ctx, at_option, choice, emit_list, emit_object, emit_written, json_option, list_options, output_options,
     record_command, resolve, resolve_until, short_time, terminal_limit,
@@ -51,9 +51,9 @@ def ticket():
 @click.option("--phone", help="Customer phone (normalised; +86 stripped).")
 @click.option("--detail", help="Longer description.")
 @click.option("--priority", type=choice(PRIORITIES, "priority"), default="normal", show_default=True)
-@click.option("--agent", help="Owner [default: the actor, 首问负责制].")
+@click.option("--agent", help="Owner [default: the actor, 首问负责制].", shell_complete=completion.agents)
 @click.option("--department", help="Department the ticket was sent to (转交).")
-@click.option("--about", help="Agent a complaint is about.")
+@click.option("--about", help="Agent a complaint is about.", shell_complete=completion.agents)
 @click.option("--tag", "tags", multiple=True, help="Tag (repeatable), e.g. demand, system.")
 @click.option("--opened-at", type=TimeParam(), help="When it came in [default now].")
 @json_option
@@ -73,7 +73,7 @@ def add(channel, category, summary, customer, phone, detail, priority, agent, de
 @click.option("--category", type=choice(CATEGORIES, "category"))
 @click.option("--channel", type=choice(CHANNELS, "channel"))
 @click.option("--priority", type=choice(PRIORITIES, "priority"))
-@click.option("--agent", help="Owner's handle.")
+@click.option("--agent", help="Owner's handle.", shell_complete=completion.agents)
 @click.option("--phone", help="Customer phone.")
 @click.option("--tag", help="Tickets carrying this tag.")
 @click.option("--since", type=TimeParam(), help="Opened at or after TIME.")
@@ -122,7 +122,8 @@ def _state_command(name, help_text, func, *extras):
 
 
 _state_command("respond", "Record the first response (once).", tickets.respond)
-_state_command("assign", "Give a ticket to another agent.", tickets.assign, click.argument("agent"))
+_state_command("assign", "Give a ticket to another agent.", tickets.assign,
+              click.argument("agent", shell_complete=completion.agents))
 _state_command("note", "Add a note to a ticket's history.", tickets.note, click.argument("text"))
 _state_command("pend", "Wait on the customer or a department; pauses the resolution clock.", tickets.pend,
                click.option("--reason", help="What the ticket waits for."))
@@ -160,7 +161,8 @@ def verdict(ticket_id, verdict, at, as_json):
 @click.option("--customer", "customer_name")
 @click.option("--phone", "customer_phone", help="Customer phone ('' clears it).")
 @click.option("--department", help="Department the ticket was sent to ('' clears it).")
-@click.option("--about", "about_agent", help="Agent a complaint is about ('' clears it).")
+@click.option("--about", "about_agent", help="Agent a complaint is about ('' clears it).",
+              shell_complete=completion.agents)
 @click.option("--tag", "add_tags", multiple=True, help="Add a tag (repeatable).")
 @click.option("--untag", "remove_tags", multiple=True, help="Remove a tag (repeatable).")
 @at_option
