@@ -60,14 +60,24 @@ def finish(ctx, run_id: int, outcome: str, summary: str, elapsed_s: float) -> No
                        (ended, outcome, summary, run_id))
 
 
-def status(ctx) -> list[dict]:
+def status(ctx, db_path: str | None = None) -> list[dict]:
+    """The latest run of each job. A run recorded 'running' whose process no longer holds the job's lock was
+    killed: it is shown failed now, not only once the next run notices."""
     rows = []
     for job in names():
         row = ctx.db.one("SELECT * FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1", (job,))
+        outcome, summary = (row["outcome"], row["summary"]) if row else (None, None)
+        if outcome == "running" and db_path is not None and _lock_is_free(db_path, job):
+            outcome, summary = "failed", "interrupted: its process is gone (no end recorded)"
         rows.append({"job": job, "last_start": ctx.display(row["started_at"]) if row else None,
-                     "last_end": ctx.display(row["ended_at"]) if row else None,
-                     "outcome": row["outcome"] if row else None, "summary": row["summary"] if row else None})
+                     "last_end": ctx.display(row["ended_at"]) if row else None, "outcome": outcome,
+                     "summary": summary})
     return rows
+
+
+def _lock_is_free(db_path: str, job: str) -> bool:
+    with exclusive(db_path, job) as acquired:
+        return acquired
 
 
 def run(ctx, db_path: str, job: str, *, dry_run: bool, options: dict) -> tuple[dict | None, bool]:

@@ -1267,3 +1267,26 @@ def test_a_failing_run_is_recorded_failed(desk, tmp_path):
 def test_unknown_job_is_a_usage_error(desk):
     result = desk.cs(["jobs", "run", "backup"])
     assert result.exit_code == 2, result
+
+
+def test_status_shows_a_killed_run_failed_while_a_live_one_stays_running(cs, tmp_path):
+    """A run recorded 'running' whose process is gone (kill -9) holds no lock: status says so at once."""
+    import os
+    import sqlite3
+
+    from jobs import runner
+
+    assert cs(["db", "info"]).exit_code == 0
+    path = os.environ["CS_DB"]
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO job_runs (job, started_at, outcome) VALUES ('daily-deductions',"
+                     " '2026-11-20T01:00:00Z', 'running')")
+
+    def outcome():
+        rows = cs(["jobs", "status", "--json"]).json()
+        return next(row for row in rows if row["job"] == "daily-deductions")
+
+    assert outcome()["outcome"] == "failed" and "interrupted" in outcome()["summary"]
+    with runner.exclusive(path, "daily-deductions") as acquired:
+        assert acquired
+        assert outcome()["outcome"] == "running"

@@ -72,5 +72,5 @@ def status(fmt):
     """Each job's last run: start, end, outcome, summary."""
     from jobs import runner
 
-    _, ctx = app_and_ctx()
-    emit_list(runner.status(ctx), fmt, ["job", "last_start", "last_end", "outcome", "summary"])
+    app, ctx = app_and_ctx()
+    emit_list(runner.status(ctx, app.db_path), fmt, ["job", "last_start", "last_end", "outcome", "summary"])
