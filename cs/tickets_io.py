@@ -89,6 +89,7 @@ class RowChecker:
         self.ctx = ctx
         self.agent = AgentNames(ctx.db)
         self._due_memo: dict = {}
+        self._time_memo: dict = {}
         self.converters = self._converters()
         self.template = {column: None for column in _COLUMNS}
         self.template.update(priority="normal", status="open", tags="[]", fcr=0, paused_s=0)
@@ -118,7 +119,15 @@ class RowChecker:
     # One converter per field, (key, value) -> stored value; only fields present in a row are visited.
 
     def _time(self, key, value):
-        return stored_time(key, value, self.ctx.tz)
+        """Remembered per text: a sheet's times repeat to the minute, and parsing is most of a row's checks."""
+        if type(value) is not str:
+            return stored_time(key, value, self.ctx.tz)
+        stored = self._time_memo.get(value)
+        if stored is None:
+            if len(self._time_memo) > 50_000:
+                self._time_memo.clear()  # bounded: memory stays flat on any file
+            stored = self._time_memo[value] = stored_time(key, value, self.ctx.tz)
+        return stored
 
     @staticmethod
     def _shared(check):
@@ -136,8 +145,26 @@ class RowChecker:
 
         return convert
 
+    @staticmethod
+    def _remembered(convert):
+        """A converter for values that repeat (a customer's phone, a channel): each text checked once."""
+        memo: dict = {}
+
+        def remembered(key, value):
+            if type(value) is not str:
+                return convert(key, value)
+            if value not in memo:
+                if len(memo) > 50_000:
+                    memo.clear()  # bounded: memory stays flat on any file
+                memo[value] = convert(key, value)
+            return memo[value]
+
+        return remembered
+
     def _converters(self) -> dict:
         converters = {key: self._shared(check) for key, check in FIELD_CHECKS.items()}
+        for key in ("channel", "category", "priority", "status", "customer_phone", "department"):
+            converters[key] = self._remembered(converters[key])
         converters.update({
             "id": lambda key, value: positive_int(sheets.whole_number_text(value), key),
             "opened_at": self._time,
