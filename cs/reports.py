@@ -388,7 +388,7 @@ def month_sheets(ctx, report: dict, lang: str) -> list:
               {**labels, "agent": text["agent"], "score": text["score"]}, report["scores"]),
         Sheet(text["kpis"], list(figure_headers), figure_headers, figures),
         Sheet(text["by_reason"], list(by_reason[0]) if by_reason else ["reason"], reason_headers, by_reason),
-        Sheet(text["deductions"].replace("当日", ""), ["id", "date", "agent", "rule", "label", "points", "fine",
+        Sheet("考核扣分" if lang == "zh" else "Deductions", ["id", "date", "agent", "rule", "label", "points", "fine",
                                                         "action", "detail", "voided"],
               {**labels, "agent": text["agent"], "detail": "说明" if lang == "zh" else "Detail"}, entries),
     ]
@@ -408,10 +408,9 @@ def _flat_rates(row: dict) -> dict:
 
 def write_private(path, text: str) -> None:
     """Reports hold customers' names and handover notes: owner-only, like the database."""
-    import os
+    from cs.output import open_private
 
-    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
+    with open_private(path) as out:
         out.write(text)
 
 

@@ -147,13 +147,10 @@ def write_workbook(path, sheets) -> None:
 
 def private_text_file(path):
     """A text file only its owner may read: listings hold customers' names and phones."""
-    import os
-
     try:
-        fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        return output.open_private(path)
     except OSError as exc:
         raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
-    return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 def emit_object(obj, fmt, *, fields=None, sections=None):
