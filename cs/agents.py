@@ -36,7 +36,7 @@ def require_active(db, handle: str, what: str = "agent") -> str:
     """The handle of a registered, active agent named in an option, or a refusal saying what to do."""
     row = db.one("SELECT active FROM agents WHERE handle = ?", (handle,))
     if row is None:
-        raise CSError(f"unknown {what} '{handle}'; register it with 'cs agent add {handle} --name NAME'")
+        raise CSError(f"unknown {what} {handle!r}; register it with 'cs agent add HANDLE --name NAME'")
     if not row["active"]:
         raise CSError(f"{what} '{handle}' is deactivated; reactivate with 'cs agent update {handle} --active'")
     return handle
@@ -58,15 +58,14 @@ def require_role(db, actor: str, roles: set[str], doing: str) -> None:
 
 def _clean(fields: dict) -> dict:
     from cs.customers import normalise_phone
+    from cs.tickets import clean_text
 
     clean = {}
     for key, value in fields.items():
         if value is None:
             continue
         if key == "name":
-            value = value.strip()
-            if not value:
-                raise CSError("an agent's name may not be empty")
+            value = clean_text(value, "agent's name", 200, required=True)
         elif key == "role":
             value = normalise(value, ROLES, "role")
         elif key == "email":
@@ -76,7 +75,7 @@ def _clean(fields: dict) -> dict:
         elif key == "mobile":
             value = normalise_phone(value) if value.strip() else ""
         elif key == "team":
-            value = value.strip()
+            value = clean_text(value, "team", 200) or ""
         clean[key] = value or None if key in ("team", "email", "mobile") else value
     return clean
 

@@ -113,6 +113,8 @@ def parse_toml(text: str, source: str = "config") -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CSError(f"{source} is not valid TOML: {exc}; fix it and load it again") from exc
+    except RecursionError:
+        raise CSError(f"{source} is nested too deeply to be a configuration") from None
 
 
 def dump_toml(config: dict) -> str:
@@ -155,8 +157,8 @@ def _value(value) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        # A JSON string is a valid TOML basic string (same escapes).
-        return json.dumps(value, ensure_ascii=False)
+        # A JSON string is a valid TOML basic string (same escapes), but TOML also forbids a raw DEL.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -198,6 +200,20 @@ def _describe(error) -> str:
     return f"{where}: {error.message}"
 
 
+def _refuse_non_finite(value, where: str) -> None:
+    """inf and nan are TOML numbers but no score, fine or limit: JSON cannot even print them."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CSError(f"invalid configuration: {where.lstrip('.')}: {value} is not a finite number")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_non_finite(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_non_finite(item, f"{where}.{index}")
+
+
 def _check_semantics(config: dict) -> None:
     from cs import clock
 
@@ -206,9 +222,14 @@ def _check_semantics(config: dict) -> None:
             clock.get_zone(config["timezone"])
         except CSError as exc:
             raise CSError(f"invalid configuration: timezone: {exc}") from None
+    _refuse_non_finite(config, "")
     for field in ("extra_holidays", "extra_workdays"):
         for day in config[field]:
             _check(lambda: _iso_date(day), f"{field}: {day!r} is not a date YYYY-MM-DD")
+    both = sorted(set(config["extra_holidays"]) & set(config["extra_workdays"]))
+    if both:
+        raise CSError(f"invalid configuration: {', '.join(both)} is both in extra_holidays and in extra_workdays;"
+                      " keep it in one")
     _check(lambda: clock.ContactHours(config["contact_hours"]), "contact_hours")
     for priority, sla in config["sla"].items():
         for key, text in sla.items():
@@ -257,7 +278,7 @@ def _check(action, where: str) -> None:
 
 def _split_key(key: str) -> list:
     if not key or not re.fullmatch(r"[A-Za-z0-9_.-]+", key):
-        raise CSError(f"'{key}' is not a configuration key; see 'cs config show' for the keys")
+        raise CSError(f"{key!r} is not a configuration key; see 'cs config show' for the keys")
     return [int(part) if part.isdigit() else part for part in key.split(".")]
 
 
@@ -267,7 +288,7 @@ def _step(node, part, key: str):
         return node[part]
     if isinstance(node, list) and isinstance(part, int) and part < len(node):
         return node[part]
-    raise CSError(f"no configuration key '{key}'; see 'cs config show' for the keys")
+    raise CSError(f"no configuration key {key!r}; see 'cs config show' for the keys")
 
 
 def get_key(config: dict, key: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from cs.errors import CSError
 
@@ -12,12 +13,13 @@ _COUNTRY_PREFIX = re.compile(r"^(\+86|0086)")
 def normalise_phone(text: str) -> str:
     """Digits only, China's +86 / 0086 prefix stripped; 5 to 20 digits or a refusal."""
     raw = str(text).strip()
-    compact = re.sub(r"[\s\-().]", "", raw)
+    # Full-width digits (１３８…) are the same number; other scripts' digits are not a phone.
+    compact = re.sub(r"[\s\-().]", "", unicodedata.normalize("NFKC", raw))
     compact = _COUNTRY_PREFIX.sub("", compact)
-    if not re.fullmatch(r"\d+", compact):
-        raise CSError(f"'{raw}' is not a phone number: use digits, optionally with +86, spaces or dashes")
+    if not re.fullmatch(r"[0-9]+", compact):
+        raise CSError(f"{raw!r} is not a phone number: use digits, optionally with +86, spaces or dashes")
     if not 5 <= len(compact) <= 20:
-        raise CSError(f"'{raw}' is not a phone number: it has {len(compact)} digits, expected 5 to 20")
+        raise CSError(f"{raw!r} is not a phone number: it has {len(compact)} digits, expected 5 to 20")
     return compact
 
 

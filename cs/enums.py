@@ -66,7 +66,7 @@ def normalise(value: str, table: dict, what: str) -> str:
             return code
     if text in _ALIASES and _ALIASES[text] in table:
         return _ALIASES[text]
-    raise CSError(f"unknown {what} '{value}'; use one of: {choices_text(table)}")
+    raise CSError(f"unknown {what} {value!r}; use one of: {choices_text(table)}")
 
 
 def choices_text(table: dict) -> str:

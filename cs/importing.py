@@ -17,6 +17,7 @@ from cs.labels import LABELS
 from cs.sheets import FileError, decoded_lines
 
 MAX_ERRORS_KEPT = 100
+TOO_DEEP = "nested too deeply to be a record"
 MAX_ITEM_CHARS = 16 * 1024 * 1024
 PREVIEW_ROWS = 5
 
@@ -110,6 +111,9 @@ def _iter_jsonl(stream):
         except json.JSONDecodeError as exc:
             yield number, RowError("(line)", f"not valid JSON: {exc.msg} at column {exc.colno}")
             continue
+        except RecursionError:
+            yield number, RowError("(line)", TOO_DEEP)
+            continue
         yield number, item
 
 
@@ -159,6 +163,8 @@ def _iter_json_array(stream, noun: str, chunk_size: int = 1 << 16):
                 if eof or len(buffer) - pos > MAX_ITEM_CHARS:
                     raise FileError(line + buffer.count("\n", pos, exc.pos), f"not valid JSON: {exc.msg}") from None
                 fill()
+            except RecursionError:
+                raise FileError(line, TOO_DEEP) from None
         yield line, item
         line += buffer.count("\n", pos, end)
         pos = end
@@ -340,7 +346,7 @@ def positive_int(value, key, *, zero: bool = False):
         raise RowError(key, f"{value!r} is not a whole number")
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise RowError(key, f"{value!r} is not a whole number") from None
     lowest = 0 if zero else 1
     if not lowest <= number < 2**63 or str(number) != str(value).strip() and not isinstance(value, int):

@@ -36,7 +36,8 @@ SORT_SQL = {
 }
 MAX_SUMMARY = 1000
 MAX_TEXT = 100_000
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Control characters, and lone surrogates: what a terminal in another encoding passes for bytes that are not UTF-8.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
 # --- SLA ----------------------------------------------------------------------------------
@@ -172,7 +173,7 @@ def clean_text(value: str | None, what: str, limit: int = MAX_TEXT, required: bo
     if len(text) > limit:
         raise CSError(f"the {what} is {len(text)} characters long; the limit is {limit}")
     if _CONTROL_CHARS.search(text):
-        raise CSError(f"the {what} contains control characters; remove them")
+        raise CSError(f"the {what} contains control characters or bytes that are not UTF-8; remove them")
     return text or None
 
 
@@ -537,7 +538,8 @@ def query(
     if breached:
         where.append(BREACHED_SQL)
     if search:
-        where.append(_search_clause(search, params))
+        # Control characters cannot be in the indexed text, and a NUL ends SQLite's query string.
+        where.append(_search_clause(clean_text(search, "search text"), params))
     sql = "SELECT t.* FROM tickets t"
     if where:
         sql += " WHERE " + " AND ".join(where)

@@ -62,13 +62,13 @@ def finish(ctx, run_id: int, outcome: str, summary: str, elapsed_s: float) -> No
 
 def status(ctx, db_path: str | None = None) -> list[dict]:
     """The latest run of each job. A run recorded 'running' whose process no longer holds the job's lock was
-    killed: it is shown failed now, not only once the next run notices."""
+    killed: it is shown 'interrupted' at once (the next run records it failed)."""
     rows = []
     for job in names():
         row = ctx.db.one("SELECT * FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1", (job,))
         outcome, summary = (row["outcome"], row["summary"]) if row else (None, None)
         if outcome == "running" and db_path is not None and _lock_is_free(db_path, job):
-            outcome, summary = "failed", "interrupted: its process is gone (no end recorded)"
+            outcome, summary = "interrupted", "its process is gone (killed?); no end was recorded"
         rows.append({"job": job, "last_start": ctx.display(row["started_at"]) if row else None,
                      "last_end": ctx.display(row["ended_at"]) if row else None, "outcome": outcome,
                      "summary": summary})

@@ -58,6 +58,10 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except CSError as exc:
             raise _exit_error(str(exc), exc.exit_code) from None
+        except UnicodeEncodeError:
+            # A value the terminal passed as undecodable bytes reached the database (the transaction is undone).
+            raise _exit_error("a value on the command line is not valid UTF-8 text (is the terminal set to UTF-8?);"
+                              " retype it", 1) from None
         except sqlite3.DatabaseError as exc:
             from cs.db import describe_error
 

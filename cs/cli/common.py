@@ -76,7 +76,7 @@ def list_options(default_sort: str, sortable):
     def decorate(func):
         func = click.option("--sort", default=default_sort, show_default=True, callback=check_sort,
                             help="Field(s) to sort by, comma separated; prefix - for descending.")(func)
-        func = click.option("--limit", type=click.IntRange(min=1), default=None,
+        func = click.option("--limit", type=click.IntRange(min=1, max=2**63 - 1), default=None,
                             help="At most N rows [default 50 on a terminal, else all].")(func)
         return func
 
