@@ -1,4 +1,5 @@
-"""Ticket import: JSON array, JSONL or CSV with the ticket JSON field names, streamed and all-or-nothing.
+"""Ticket import: JSON array, JSONL, CSV or an .xlsx sheet (JSON field names, or the Chinese headers of a
+来访来电记录表), streamed and all-or-nothing. Reading the sources is cs.importing's; this is the checking.
 
 Rows are validated and inserted in batches inside one transaction; any bad row turns the
 transaction into a rollback, so a file with one bad line writes nothing. Memory stays flat: the
