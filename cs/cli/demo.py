@@ -18,9 +18,16 @@ DATA_TABLES = ("tickets", "agents", "customers", "config_versions")
 @click.option("--db", "db_path", metavar="PATH",
               help="Where to build it [default: --db/CS_DB if given, else $XDG_DATA_HOME/cs/demo.db].")
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="Days of history.")
-def demo(db_path, days):
+@click.option("--agents", type=click.IntRange(2, 100_000), metavar="N",
+              help="Build a large centre of N people (a supervisor, teams with leaders) in bulk, without the tour.")
+@click.option("--tickets-per-agent", type=click.FloatRange(0.1, 200), default=10.0, show_default=True,
+              help="With --agents: tickets per agent on a working day (weekends and holidays are quieter).")
+@click.option("--seed", type=int, default=2026, show_default=True, help="The same seed and --now build the same centre.")
+def demo(db_path, days, agents, tickets_per_agent, seed):
     """Build a demo centre (agents, customers, a week of tickets) and show a tour.
 
+    With --agents N, build a centre of N people over --days days in bulk instead (e.g.
+    `cs demo --agents 500 --days 365` for a year of a 500-seat centre) and print what it holds.
     The default demo file is rebuilt on every run; a database you name must be new or empty.
     """
     from cs import config, db as db_mod, demo as demo_mod, tickets
@@ -32,6 +39,7 @@ def demo(db_path, days):
         for suffix in ("", "-wal", "-shm"):
             Path(target + suffix).unlink(missing_ok=True)
     app.db_path = target
+    is_new = not Path(target).exists()
     held = {table: app.db.value(f"SELECT COUNT(*) FROM {table}") for table in DATA_TABLES}
     held = {table: count for table, count in held.items() if count}
     if held:
@@ -40,11 +48,14 @@ def demo(db_path, days):
             f"{target} already holds {what}; cs demo builds into a new or empty database (use --db NEW_FILE)"
         )
     ctx = app.ctx
+    if agents is not None:
+        _build_large(app, target, is_new, agents=agents, days=days, seed=seed, per_agent=tickets_per_agent)
+        return
     with ctx.db.transaction():
         config.save(ctx.db, demo_mod.DEMO_CONFIG, at=ctx.now_db, actor=ctx.actor, source="demo")
         ctx = replace(ctx, config=config.load(ctx.db), tz_name=app.tz_name or demo_mod.DEMO_CONFIG["timezone"],
                       inform=lambda message: None)  # a hundred "callback scheduled" lines would bury the tour
-        counts = demo_mod.build(ctx, days=days)
+        counts = demo_mod.build(ctx, days=days, seed=seed)
     app._ctx = ctx
 
     click.echo(f"Demo centre built in {target}: {counts['agents']} agents, {counts['customers']} customers, "
@@ -62,11 +73,56 @@ def demo(db_path, days):
     click.echo("\nOverdue callbacks (cs callback list --overdue):")
     overdue = (callback_row(row, app.lang) for row in callbacks.query(ctx, overdue=True, limit=10))
     emit_list(overdue, "table", COLUMNS, max_widths={"customer_name": 10})
+    _try_it(target)
+
+
+def _build_large(app, target: str, is_new: bool, *, agents: int, days: int, seed: int, per_agent: float) -> None:
+    """The bulk generator (cs.generate): a year of a 500-seat centre in about a minute."""
+    import sys
+
+    from cs import config, demo as demo_mod, generate
+
+    ctx = app.ctx
+    with ctx.db.transaction():
+        config.save(ctx.db, demo_mod.DEMO_CONFIG, at=ctx.now_db, actor=ctx.actor, source="demo")
+    ctx = replace(ctx, config=config.load(ctx.db), tz_name=app.tz_name or demo_mod.DEMO_CONFIG["timezone"])
+    app._ctx = ctx
+    progress = _progress if sys.stderr.isatty() else None
+    try:
+        counts = generate.build(ctx, agents=agents, days=days, seed=seed, per_agent=per_agent, progress=progress)
+    except BaseException:
+        if is_new:  # half a bulk build is of no use to anybody
+            app.db.close()
+            app._db = None
+            for suffix in ("", "-wal", "-shm"):
+                Path(target + suffix).unlink(missing_ok=True)
+        raise
+    if progress:
+        click.echo("\r\033[K", nl=False, err=True)
+    rate = counts["tickets"] / counts["build_s"] if counts["build_s"] else 0
+    click.echo(f"Demo centre built in {target}: {_n(agents, 'agent')} in {_n(counts['teams'], 'team')},"
+               f" {_n(counts['customers'], 'customer')}, {_n(counts['tickets'], 'ticket')}"
+               f" ({_n(counts['ticket_events'], 'event')}) and {_n(counts['callbacks'], 'callback')} over"
+               f" {_n(days, 'day')} in {counts['build_s']:.1f} s ({rate:,.0f} tickets/s);"
+               f" {_n(counts['deductions'], 'deduction')} for {_n(counts['scored_days'], 'day')}"
+               f" in {counts['score_s']:.1f} s.")
+    _try_it(target, ticket=counts["tickets"])
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _progress(done: int, total: int) -> None:
+    click.echo(f"\rBuilding day {done} of {total}…", nl=False, err=True)
+
+
+def _try_it(target: str, ticket: int = 1) -> None:
     env_hint = "" if os.environ.get("CS_DB") == target else f"export CS_DB={target}\n  "
     click.echo(
         "\nTry it yourself:\n"
         f"  {env_hint}cs ticket list --search 漏水\n"
-        "  cs ticket show 1\n"
+        f"  cs ticket show {ticket}\n"
         "  cs agent list\n"
         "  cs ticket list --category 投诉 --json\n"
         "  cs callback list --overdue\n"
