@@ -66,3 +66,60 @@ def test_report_lookups_use_indexes_not_history(ctx, monkeypatch):
         if "SCAN" in text.replace("SCAN CONSTANT ROW", ""):
             scans.append((sql, text))
     assert seen and not scans, scans
+
+
+def selects_of(ctx, monkeypatch, run):
+    """Every SELECT a domain call sends, through any of the database's query methods, with its parameters."""
+    seen = []
+    for method in ("execute", "one", "value", "all"):
+        real = getattr(ctx.db, method)
+
+        def spy(sql, params=(), real=real):
+            seen.append((sql, params))
+            return real(sql, params)
+
+        monkeypatch.setattr(ctx.db, method, spy)
+    run()
+    monkeypatch.undo()
+    return [(sql, params) for sql, params in seen if sql.lstrip().upper().startswith("SELECT")]
+
+
+def table_scans(ctx, queries, allowed=("agents",)):
+    """The queries whose plan walks a whole table, but for small tables of one row per person."""
+    scans = []
+    for sql, params in queries:
+        text = plan(ctx.db, sql, params)
+        walked = [step for step in text.split("SCAN ")[1:] if not step.startswith("CONSTANT ROW")]
+        if any(step.split()[0] not in allowed for step in walked):
+            scans.append((sql, text))
+    return scans
+
+
+def test_month_report_reads_the_months_records_through_indexes(ctx, monkeypatch):
+    """The month's tickets come as one stream over the opened_at index, its callbacks counted by SQLite."""
+    from cs import reports
+
+    queries = selects_of(ctx, monkeypatch, lambda: reports.month_report(ctx, month="2026-10"))
+    assert len(queries) >= 6 and not table_scans(ctx, queries), table_scans(ctx, queries)
+    received = next(sql for sql, _ in queries if "first_response_due_at" in sql)
+    assert "tickets_opened" in plan(ctx.db, received, ("a", "b"))
+    by_reason = next((sql, params) for sql, params in queries if "GROUP BY reason" in sql)
+    assert "callbacks_due" in plan(ctx.db, *by_reason)
+
+
+def test_overdue_alerts_look_up_only_pending_callbacks(ctx, monkeypatch):
+    from jobs import overdue_alerts
+
+    queries = selects_of(ctx, monkeypatch, lambda: overdue_alerts.run(ctx, channels={}, dry_run=True))
+    callback_queries = [(sql, params) for sql, params in queries if "callbacks" in sql]
+    assert len(callback_queries) == 2 and not table_scans(ctx, queries)
+    assert all("callbacks_pending_due" in plan(ctx.db, sql, params) for sql, params in callback_queries)
+
+
+def test_a_days_deductions_read_only_that_day(ctx, monkeypatch):
+    from datetime import date
+
+    from cs import deductions
+
+    queries = selects_of(ctx, monkeypatch, lambda: deductions.run(ctx, date(2026, 11, 19), dry_run=True))
+    assert len(queries) >= 6 and not table_scans(ctx, queries), table_scans(ctx, queries)
