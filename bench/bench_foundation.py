@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import cs_command, median_seconds  # noqa: E402
+from benchlib import cs_command, median_seconds, run_measured  # noqa: E402
 
 
 def bench_startup(workdir: Path, runs: int) -> dict:
@@ -115,12 +115,11 @@ def _write_same_schema(conn, batch):
                      [(r[0], r[6]) for r in batch])
 
 
-def cs_import(path: Path, db_path: Path) -> float:
+def cs_import(path: Path, db_path: Path) -> tuple[float, int]:
+    """Wall time and peak memory (KiB) of `cs ticket import` into a new database."""
     env = {**os.environ, "CS_DB": str(db_path), "CS_TZ": "Asia/Shanghai"}
     subprocess.run(cs_command("db", "info"), env=env, check=True, stdout=subprocess.DEVNULL)
-    start = time.perf_counter()
-    subprocess.run(cs_command("ticket", "import", str(path)), env=env, check=True, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    return run_measured(cs_command("ticket", "import", str(path)), env)
 
 
 def main():
@@ -135,7 +134,7 @@ def main():
         make_jsonl(data, args.rows)
         base = baseline_import(data, workdir / "baseline.db")
         schema_floor = same_schema_import(data, workdir / "floor.db")
-        ours = cs_import(data, workdir / "cs.db")
+        ours, _ = cs_import(data, workdir / "cs.db")
     print(f"cs ticket add: median {startup['ticket_add_s'] * 1000:.1f} ms; python -c pass: "
           f"{startup['python_pass_s'] * 1000:.1f} ms; ratio {startup['ratio']:.2f}x (target <= 5x)")
     print(f"ticket import of {args.rows:,} JSONL lines: {ours:.2f} s ({args.rows / ours:,.0f} rows/s); "
