@@ -110,7 +110,7 @@ def parse_toml(text: str, source: str = "config") -> dict:
     import tomllib
 
     try:
-        return tomllib.loads(text)
+        return _dates_as_text(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise CSError(f"{source} is not valid TOML: {exc}; fix it and load it again") from exc
     except RecursionError:
@@ -226,6 +226,9 @@ def _check_semantics(config: dict) -> None:
     for field in ("extra_holidays", "extra_workdays"):
         for day in config[field]:
             _check(lambda: _iso_date(day), f"{field}: {day!r} is not a date YYYY-MM-DD")
+    if "start" in config["scoring"]:
+        start = config["scoring"]["start"]
+        _check(lambda: _iso_date(start), f"scoring.start: {start!r} is not a date YYYY-MM-DD")
     both = sorted(set(config["extra_holidays"]) & set(config["extra_workdays"]))
     if both:
         raise CSError(f"invalid configuration: {', '.join(both)} is both in extra_holidays and in extra_workdays;"
@@ -322,9 +325,23 @@ def parse_value(text: str):
     import tomllib
 
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        return _dates_as_text(tomllib.loads(f"v = {text}")["v"])
     except tomllib.TOMLDecodeError:
         return text
+
+
+def _dates_as_text(value):
+    """TOML reads 2026-10-01 as a date; the configuration holds days as 'YYYY-MM-DD' text (it is stored as
+    JSON), so a day may be written either way."""
+    import datetime as dt
+
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _dates_as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_dates_as_text(item) for item in value]
+    return value
 
 
 # --- versions in the database --------------------------------------------------------------

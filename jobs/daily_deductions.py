@@ -8,12 +8,19 @@ from cs import clock, deductions
 
 
 def earliest_day(ctx):
-    """The first day anything happened: a ticket opened, a callback due, a violation."""
+    """The first day anything happened (a ticket opened, a callback due, a violation), but not before
+    `scoring.start`: history imported from the centre's old sheets is not scored again."""
+    from datetime import date
+
     first = ctx.db.value(
         "SELECT MIN(t) FROM (SELECT MIN(opened_at) AS t FROM tickets UNION ALL SELECT MIN(due_at) FROM callbacks"
         " UNION ALL SELECT MIN(at) FROM violations)"
     )
-    return clock.local_date(clock.from_db(first), ctx.tz) if first else None
+    if not first:
+        return None
+    day = clock.local_date(clock.from_db(first), ctx.tz)
+    start = ctx.config["scoring"].get("start")
+    return max(day, date.fromisoformat(start)) if start else day
 
 
 def run(ctx, *, dry_run: bool = False) -> dict:

@@ -1290,3 +1290,21 @@ def test_status_shows_a_killed_run_failed_while_a_live_one_stays_running(cs, tmp
     with runner.exclusive(path, "daily-deductions") as acquired:
         assert acquired
         assert outcome()["outcome"] == "running"
+
+
+@pytest.mark.parametrize("start, first_scored", [(None, "2026-11-10"), ("2026-11-18", "2026-11-18")])
+def test_scoring_start_keeps_imported_history_out_of_the_daily_job(cs, tmp_path, start, first_scored):
+    """A centre imports last weeks' sheets: with scoring.start set, the job scores from that day only."""
+    assert cs(["agent", "add", "zhou", "--name", "周敏"]).exit_code == 0
+    sheet = tmp_path / "old.csv"
+    sheet.write_text("来电时间,类别,内容,受理人,方式\n2026/11/10 9:05,咨询,积分查询,周敏,电话\n", "utf-8")
+    assert cs(["ticket", "import", str(sheet)]).exit_code == 0  # open since 11-10: its SLA long missed
+    if start:
+        assert cs(["config", "set", "scoring.start", start]).exit_code == 0
+    result = cs(["jobs", "run", "daily-deductions", "--json"])
+    assert result.exit_code == 0, result
+    days = [day["date"] for day in result.json()["days"]]
+    assert days[0] == first_scored and days[-1] == "2026-11-19"
+    entries = cs(["deductions", "list", "--month", "2026-11", "--json"]).json()
+    assert all(entry["date"] >= first_scored for entry in entries)
+    assert bool(entries) == (start is None)  # the late first response was on 11-10
