@@ -17,22 +17,24 @@ def headers(lang: str) -> dict:
     return {key: pair[index] for key, pair in LABELS.items()}
 
 
-def output_options(func=None, *, workbook: bool = False):
+def output_options(func=None, *, workbook: bool = False, formats=output.FORMATS, default: str | None = None):
     """--format and --json for a read command; the chosen format arrives as `fmt`.
 
     `workbook=True` adds --format xlsx and -o FILE (any format may go to a file; a workbook must). The file
-    is kept on the App for `emit_list`, so commands need no parameter for it.
+    is kept on the App for `emit_list`, so commands need no parameter for it. `default` replaces CS_FORMAT
+    for a command whose output is data for another program (export).
     """
-    formats = output.FORMATS + (("xlsx",) if workbook else ())
+    formats = tuple(formats) + (("xlsx",) if workbook else ())
+    shown_default = f"default {default}" if default else "env CS_FORMAT; default table"
 
     def decorate(func):
         @click.option("--format", "fmt", type=click.Choice(formats), default=None,
-                      help="Output format [env CS_FORMAT; default table].")
+                      help=f"Output format [{shown_default}].")
         @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
         @functools.wraps(func)
         def wrapper(*args, fmt=None, as_json=False, out_path=None, **kwargs):
             app = click.get_current_context().obj
-            chosen = "json" if as_json else (fmt or app.format)
+            chosen = "json" if as_json else (fmt or default or app.format)
             if chosen not in formats:
                 raise click.BadParameter(f"CS_FORMAT={chosen!r} is not one of {', '.join(formats)}")
             if chosen == "xlsx" and not out_path:

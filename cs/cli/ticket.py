@@ -194,18 +194,12 @@ def import_(source, fmt, sheet_args, dry_run, as_json):
 
 
 @ticket.command("export")
-@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv", "tsv", "xlsx"]), default="jsonl",
-              show_default=True)
-@click.option("-o", "--output", "out_path", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Write to FILE (owner-only) instead of stdout; needed for xlsx.")
 @click.option("--since", type=TimeParam(), help="Opened at or after TIME.")
 @click.option("--until", type=TimeParam(), help="Opened before TIME (a date means through that day).")
 @click.option("--status", multiple=True, type=choice(STATUSES, "status"))
-def export(fmt, out_path, since, until, status):
+@output_options(workbook=True, formats=("json", "jsonl", "csv", "tsv"), default="jsonl")
+def export(since, until, status, fmt):
     """Write tickets as `import` reads them (CSV cells beginning = + - @ neutralised; xlsx cells are text)."""
     app, ctx = app_and_ctx()
-    if fmt == "xlsx" and not out_path:
-        raise click.UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
-    app.output_path = out_path
     rows = tickets.query(ctx, status=status, since=resolve(app, since), until=resolve_until(app, until), sort="id")
     emit_list(rows, fmt, None, enums=ENUMS, title=sheet_title(app.lang))
