@@ -28,7 +28,7 @@ OVERDUE = 50
 
 def build(path: Path, total: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from cs import db as db_mod
+    from cs.store import db as db_mod
 
     database = db_mod.connect(path)
     rng = random.Random(total)

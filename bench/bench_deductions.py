@@ -35,7 +35,7 @@ def stamp(day: date, minutes: int) -> str:
 
 
 def build(path: Path, agents: int, days: int) -> None:
-    from cs import db as db_mod
+    from cs.store import db as db_mod
 
     database = db_mod.connect(path)
     handles = [f"a{n:03d}" for n in range(agents)]

@@ -81,7 +81,7 @@ def same_schema_import(path: Path, db_path: Path) -> float:
 
     Not the issue's baseline: it shows how much of cs's import time the schema itself costs.
     """
-    from cs import db as db_mod
+    from cs.store import db as db_mod
 
     database = db_mod.connect(db_path)
     conn = database.conn

@@ -14,8 +14,8 @@ import csv
 import json
 import os
 import sys
-import unicodedata
-from functools import lru_cache
+
+from cs.core.text import char_width, display_width
 
 FORMATS = ("table", "json", "jsonl", "csv", "tsv")
 
@@ -32,29 +32,6 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # --------------------------------------------------------------------------- widths
 
 
-@lru_cache(maxsize=4096)
-def _char_width(ch: str) -> int:
-    cat = unicodedata.category(ch)
-    if cat == "Cc":  # control characters
-        return 0
-    if cat in ("Mn", "Me", "Cf"):  # combining marks, zero-width joiner/space, BOM, soft hyphen
-        return 0
-    if "\u1160" <= ch <= "\u11ff":  # Hangul Jamo medial vowels/final consonants join the syllable
-        return 0
-    if unicodedata.east_asian_width(ch) in ("W", "F"):
-        return 2
-    return 1
-
-
-def display_width(text: str) -> int:
-    """Terminal columns taken by ``text``: wide/fullwidth = 2, combining/zero-width/control = 0."""
-    if text.isascii():
-        if text.isprintable():
-            return len(text)
-        return sum(1 for ch in text if " " <= ch < "\x7f")
-    return sum(_char_width(ch) for ch in text)
-
-
 def truncate(text: str, width: int) -> str:
     """Cut ``text`` to at most ``width`` display columns, ending with '…' when cut."""
     if display_width(text) <= width:
@@ -65,7 +42,7 @@ def truncate(text: str, width: int) -> str:
     used = 0
     end = 0
     for i, ch in enumerate(text):
-        w = _char_width(ch)
+        w = char_width(ch)
         if used + w > budget:
             break
         used += w

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cs import clock, deductions
+from cs.core import clock
+from cs.scoring import deductions
 
 
 def earliest_day(ctx):

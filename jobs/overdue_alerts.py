@@ -10,9 +10,10 @@ recorded as sent only after its delivery succeeded.
 
 from __future__ import annotations
 
-from cs import clock, customers
-from cs.enums import REASONS
-from cs.notify import DeliveryError
+from cs.core import clock
+from cs.desk import customers
+from cs.core.vocabulary import REASONS
+from jobs.notify import DeliveryError
 
 
 def _people(ctx) -> dict:

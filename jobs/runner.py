@@ -12,7 +12,7 @@ import json
 import os
 import time
 
-from cs.errors import CSError
+from cs.core.errors import CSError
 
 
 # Job name -> module, imported only when the job runs.
@@ -52,7 +52,7 @@ def finish(ctx, run_id: int, outcome: str, summary: str, elapsed_s: float) -> No
     """The end is the run's `now` plus how long it took (now is fixed for the whole run)."""
     from datetime import timedelta
 
-    from cs import clock
+    from cs.core import clock
 
     ended = clock.to_db(ctx.now + timedelta(seconds=elapsed_s))
     with ctx.db.transaction():

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from cs import clock, reports, shifts
-from cs.errors import CSError
+from cs.core import clock
+from cs.reports import figures as reports
+from cs.desk import shifts
+from cs.core.errors import CSError
 from jobs.daily_deductions import earliest_day
 
 
@@ -21,7 +23,7 @@ def ended_shifts(ctx, since_day):
 
 
 def run(ctx, *, dry_run: bool = False, out: str | None = None, fmt: str = "html", lang: str = "zh") -> dict:
-    from cs import report_render
+    from cs.reports import render as report_render
 
     if not out:
         raise CSError("shift-reports needs --out DIR: where to write the reports")

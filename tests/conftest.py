@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from cs import config as config_mod
-from cs import db as db_mod
-from cs.context import Context
+from cs.core import config as config_mod
+from cs.store import db as db_mod
+from cs.core.context import Context
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=SHANGHAI)  # a Friday, a working day

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from cs.context import Context
+from cs.core.context import Context
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

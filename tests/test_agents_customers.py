@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cs import agents, customers
-from cs.errors import CSError
+from cs.desk import agents
+from cs.desk import customers
+from cs.core.errors import CSError
 
 
 def test_agent_add_list_update_deactivate(cs):

@@ -11,10 +11,14 @@ import hashlib
 
 import pytest
 
-from cs import agents, callbacks, clock, customers, tickets
-from cs import config as config_mod
-from cs.context import Context
-from cs.errors import CSError
+from cs.desk import agents
+from cs.desk import callbacks
+from cs.core import clock
+from cs.desk import customers, flows
+from cs.desk import tickets
+from cs.core import config as config_mod
+from cs.core.context import Context
+from cs.core.errors import CSError
 from helpers_tickets import D, T, ctx_at
 
 
@@ -32,7 +36,7 @@ def new_ticket(ctx, opened: str, category="complaint", phone="13800001111", agen
 def resolve(ctx, ticket_id: int, at: str) -> list[dict]:
     """Resolve at `at` (the context's clock is set to `at`); returns the ticket's callbacks."""
     here = Context(db=ctx.db, now=T(at), config=ctx.config, actor=ctx.actor, tz_name="Asia/Shanghai")
-    tickets.resolve(here, ticket_id, "已处理", at=T(at))
+    flows.resolve_ticket(here, ticket_id, "已处理", at=T(at))
     return list(callbacks.query(here, ticket_id=ticket_id))
 
 
@@ -301,7 +305,7 @@ def test_third_attempt_fails(ctx):
     assert after["overdue"] is False
     assert after["due_at"] == cb["due_at"]
     for action in (lambda: callbacks.attempt(later, cb["id"], "no_answer"),
-                   lambda: callbacks.done(later, cb["id"], "satisfied"),
+                   lambda: flows.complete_callback(later, cb["id"], "satisfied"),
                    lambda: callbacks.reschedule(later, cb["id"], T("2026-11-30T10:00"), "客户出差"),
                    lambda: callbacks.cancel(later, cb["id"], "重复"),
                    lambda: callbacks.assign(later, cb["id"], "li")):
@@ -342,25 +346,25 @@ def test_unknown_attempt_result_refused(ctx):
 def test_done_sets_ticket_satisfaction(ctx, outcome, score, expected):
     cb = pending_callback(ctx)
     later = ctx_at(ctx, "2026-11-20T15:00")
-    after = callbacks.done(later, cb["id"], outcome, score=score, note="客户表示满意", at=T("2026-11-20T14:30"))
+    after = flows.complete_callback(later, cb["id"], outcome, score=score, note="客户表示满意", at=T("2026-11-20T14:30"))
     assert after["status"] == "done"
     assert after["outcome"] in ("satisfied", "neutral", "dissatisfied")
     assert after["score"] == score
     assert after["done_at"] == D("2026-11-20T14:30")
     assert after["next_try_at"] is None
     assert after["note"] == "客户表示满意"
-    ticket = tickets.show(later, cb["ticket_id"])
+    ticket = flows.show_ticket(later, cb["ticket_id"])
     assert ticket["satisfaction"] == expected
     assert [e for e in ticket["history"] if e["kind"] == "satisfaction"]
     with pytest.raises(CSError, match="done"):
-        callbacks.done(later, cb["id"], "satisfied")
+        flows.complete_callback(later, cb["id"], "satisfied")
 
 
 def test_done_score_out_of_range_refused(ctx):
     cb = pending_callback(ctx)
     for bad in (0, 6):
         with pytest.raises(CSError):
-            callbacks.done(ctx, cb["id"], "satisfied", score=bad)
+            flows.complete_callback(ctx, cb["id"], "satisfied", score=bad)
     assert callbacks.get(ctx, cb["id"])["status"] == "pending"
 
 
@@ -389,7 +393,7 @@ def test_cancel_needs_a_reason(ctx):
     after = callbacks.cancel(ctx, cb["id"], "客户已到店处理")
     assert after["status"] == "cancelled" and after["next_try_at"] is None and after["overdue"] is False
     with pytest.raises(CSError, match="cancelled"):
-        callbacks.done(ctx, cb["id"], "satisfied")
+        flows.complete_callback(ctx, cb["id"], "satisfied")
 
 
 # =========================================================================== overdue
@@ -403,6 +407,6 @@ def test_overdue_is_pending_and_strictly_past_due(ctx):
     past = ctx_at(ctx, "2026-11-23T09:31")
     assert callbacks.get(past, cb["id"])["overdue"] is True
     assert [c["id"] for c in callbacks.query(past, overdue=True)] == [cb["id"]]
-    done_late = callbacks.done(ctx_at(ctx, "2026-11-24T10:00"), cb["id"], "neutral")
+    done_late = flows.complete_callback(ctx_at(ctx, "2026-11-24T10:00"), cb["id"], "neutral")
     assert done_late["overdue"] is False
     assert list(callbacks.query(ctx_at(ctx, "2026-11-24T10:00"), overdue=True)) == []

@@ -13,7 +13,7 @@ import sqlite3
 
 import pytest
 
-from cs import callbacks
+from cs.desk import callbacks
 from helpers_tickets import D, add_ticket, ok, refused, register
 
 PHONE = "13800001111"

@@ -4,13 +4,13 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from cs import clock
-from cs.clock import (
+from cs.core import clock
+from cs.core.clock import (
     UTC, ContactHours, Duration, TimeSpec, WorkCalendar, add_duration, add_working_seconds,
     day_bounds, from_db, get_zone, local_date, parse_duration, parse_time, to_db, to_display,
     working_seconds_between,
 )
-from cs.errors import CSError
+from cs.core.errors import CSError
 
 SH = get_zone("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=SH)  # a Friday
@@ -414,7 +414,7 @@ def test_bad_windows_rejected(windows, fragment):
 def test_import_is_cheap():
     import subprocess
     import sys
-    code = "import sys, cs.clock; print('chinese_calendar' in sys.modules)"
+    code = "import sys, cs.core.clock; print('chinese_calendar' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -4,8 +4,8 @@ import tomllib
 
 import pytest
 
-from cs import config
-from cs.errors import CSError
+from cs.core import config
+from cs.core.errors import CSError
 
 
 def test_defaults_come_from_the_seeds():

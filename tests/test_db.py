@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from cs import db as db_mod
-from cs.errors import CSError
+from cs.store import db as db_mod
+from cs.store import migrations
+from cs.core.errors import CSError
 
 
 def test_new_database_is_owner_only_wal_with_foreign_keys(tmp_path):
@@ -19,7 +20,7 @@ def test_new_database_is_owner_only_wal_with_foreign_keys(tmp_path):
     assert database.value("PRAGMA journal_mode") == "wal"
     assert database.value("PRAGMA foreign_keys") == 1
     assert database.value("PRAGMA busy_timeout") >= 5000
-    assert database.schema_version() == len(db_mod.MIGRATIONS)
+    assert database.schema_version() == len(migrations.MIGRATIONS)
     database.close()
 
 
@@ -28,7 +29,7 @@ def test_migrations_run_once_and_are_recorded(tmp_path):
     db_mod.connect(path).close()
     again = db_mod.connect(path)
     names = [row["name"] for row in again.all("SELECT name FROM _migrations ORDER BY version")]
-    assert names == [step.__name__ for step in db_mod.MIGRATIONS]
+    assert names == [step.__name__ for step in migrations.MIGRATIONS]
     again.close()
 
 
@@ -41,6 +42,43 @@ def test_newer_schema_is_refused_with_a_clear_message(tmp_path):
         db_mod.connect(path)
 
 
+def test_migrations_are_checked_by_name_not_by_position(tmp_path):
+    """A file that recorded the same migrations under other version numbers is up to date: nothing runs again."""
+    path = tmp_path / "cs.db"
+    db_mod.connect(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE _migrations SET version = version + 100")
+    conn.close()
+    database = db_mod.connect(path)  # a re-run of m001 would fail on CREATE TABLE config_versions
+    assert database.schema_version() == len(migrations.MIGRATIONS)
+    database.close()
+
+
+def test_a_missing_migration_runs_even_when_later_ones_are_recorded(tmp_path, monkeypatch):
+    path = tmp_path / "cs.db"
+    db_mod.connect(path).close()
+
+    def m000_forgotten(database):
+        database.execute("CREATE TABLE forgotten (x)")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [m000_forgotten] + migrations.MIGRATIONS)
+    database = db_mod.connect(path)
+    assert database.value("SELECT COUNT(*) FROM sqlite_master WHERE name = 'forgotten'") == 1
+    assert database.value("SELECT version FROM _migrations WHERE name = 'm000_forgotten'") == len(
+        migrations.MIGRATIONS)
+    database.close()
+
+
+def test_an_unknown_migration_name_is_refused_even_at_a_low_version(tmp_path):
+    path = tmp_path / "cs.db"
+    db_mod.connect(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE _migrations SET name = 'm002_renamed_elsewhere' WHERE version = 2")
+    conn.close()
+    with pytest.raises(CSError, match="newer than this cs understands.*m002_renamed_elsewhere|m002_renamed_elsewhere"):
+        db_mod.connect(path)
+
+
 def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
     path = tmp_path / "cs.db"
     db_mod.connect(path).close()
@@ -49,12 +87,12 @@ def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
         database.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(db_mod, "MIGRATIONS", db_mod.MIGRATIONS + [m999_broken])
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS + [m999_broken])
     with pytest.raises(RuntimeError):
         db_mod.connect(path)
     check = sqlite3.connect(path)
     assert check.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
-    assert check.execute("SELECT MAX(version) FROM _migrations").fetchone()[0] == len(db_mod.MIGRATIONS) - 1
+    assert check.execute("SELECT MAX(version) FROM _migrations").fetchone()[0] == len(migrations.MIGRATIONS) - 1
     check.close()
 
 
@@ -77,7 +115,7 @@ def test_db_info_reports_path_version_counts(cs, tmp_path):
     cs("agent add li --name 李娜")
     info = cs("db info --json").json()
     assert info["path"] == str((tmp_path / "cs.db").resolve())
-    assert info["schema_version"] == len(db_mod.MIGRATIONS)
+    assert info["schema_version"] == len(migrations.MIGRATIONS)
     assert info["tables"]["agents"] == 1
     assert info["mode"] == "0o600"
 

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from cs import callbacks, clock, tickets
-from cs import config as config_mod
-from cs import db as db_mod
-from cs.context import Context
+from cs.desk import callbacks
+from cs.core import clock
+from cs.desk import tickets
+from cs.core import config as config_mod
+from cs.store import db as db_mod
+from cs.core.context import Context
 from conftest import NOW, SHANGHAI
 
 AGENTS, DAYS = 5, 14
@@ -82,7 +84,7 @@ def test_the_database_checks_out_with_the_schema_and_settings_of_a_normal_one(cs
 
 
 def test_refuses_a_database_with_data_and_removes_a_new_one_after_a_failure(cs, tmp_path, monkeypatch):
-    from cs import generate
+    from cs.demo import generate
 
     target = tmp_path / "half.db"
 
@@ -194,7 +196,7 @@ def test_callbacks_follow_the_policies_and_end_as_recorded(rows, domain):
 
 
 def test_tickets_go_to_agents_on_shift(rows, domain):
-    from cs import shifts
+    from cs.desk import shifts
 
     roster = defaultdict(set)
     for row in rows("SELECT * FROM roster"):
@@ -266,7 +268,7 @@ def test_past_days_are_scored_and_the_daily_job_picks_up_from_there(cs, centre):
 
 def test_a_week_and_a_year_share_their_last_days(tmp_path):
     """A day's tickets depend on the seed and the date alone (the scale benchmark relies on it)."""
-    from cs import generate
+    from cs.demo import generate
 
     def last_day(days):
         database = db_mod.connect(tmp_path / f"{days}.db")
@@ -292,7 +294,7 @@ def test_every_configured_shift_and_duty_is_used(rows, domain):
 
 
 def test_the_two_process_pipeline_writes_what_one_process_does(tmp_path):
-    from cs import generate
+    from cs.demo import generate
 
     tables = ("tickets", "ticket_events", "ticket_fts", "callbacks", "callback_events", "customers", "roster",
               "handovers", "duty_records", "violations", "deductions")

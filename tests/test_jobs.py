@@ -1081,7 +1081,7 @@ def test_config_with_a_literal_secret_is_refused(desk, robot, tmp_path):
 
 
 def test_the_21st_dingtalk_message_within_a_minute_waits(robot):
-    from cs.notify import Channel
+    from jobs.notify import Channel
 
     now = [time.time()]
     sleeps: list[float] = []
@@ -1106,7 +1106,7 @@ def test_the_21st_dingtalk_message_within_a_minute_waits(robot):
 
 
 def test_feishu_and_webhook_are_not_rate_limited_by_the_dingtalk_rule(robot):
-    from cs.notify import Channel
+    from jobs.notify import Channel
 
     now = [time.time()]
     sleeps: list[float] = []

@@ -22,10 +22,10 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from cs import clock
-from cs import config as config_mod
-from cs.customers import mask_phone, normalise_phone
-from cs.errors import CSError
+from cs.core import clock
+from cs.core import config as config_mod
+from cs.desk.customers import mask_phone, normalise_phone
+from cs.core.errors import CSError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ZONES = [ZoneInfo(name) for name in ("Asia/Shanghai", "UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata",

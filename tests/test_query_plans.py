@@ -1,6 +1,7 @@
 """The hot questions are answered from indexes, not by scanning history (EXPLAIN QUERY PLAN)."""
 
-from cs import callbacks, tickets
+from cs.desk import callbacks
+from cs.desk import tickets
 
 
 def plan(db, sql, params):
@@ -48,7 +49,7 @@ def test_report_lookups_use_indexes_not_history(ctx, monkeypatch):
     """Every SELECT of a shift report searches an index; none scans a table."""
     from datetime import date
 
-    from cs import reports
+    from cs.reports import figures as reports
 
     seen = []
     real_all = ctx.db.all
@@ -97,7 +98,7 @@ def table_scans(ctx, queries, allowed=("agents",)):
 
 def test_month_report_reads_the_months_records_through_indexes(ctx, monkeypatch):
     """The month's tickets come as one stream over the opened_at index, its callbacks counted by SQLite."""
-    from cs import reports
+    from cs.reports import figures as reports
 
     queries = selects_of(ctx, monkeypatch, lambda: reports.month_report(ctx, month="2026-10"))
     assert len(queries) >= 6 and not table_scans(ctx, queries), table_scans(ctx, queries)
@@ -119,7 +120,7 @@ def test_overdue_alerts_look_up_only_pending_callbacks(ctx, monkeypatch):
 def test_a_days_deductions_read_only_that_day(ctx, monkeypatch):
     from datetime import date
 
-    from cs import deductions
+    from cs.scoring import deductions
 
     queries = selects_of(ctx, monkeypatch, lambda: deductions.run(ctx, date(2026, 11, 19), dry_run=True))
     assert len(queries) >= 6 and not table_scans(ctx, queries), table_scans(ctx, queries)

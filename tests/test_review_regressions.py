@@ -5,7 +5,7 @@ import tracemalloc
 
 import pytest
 
-from cs import tickets_io
+from cs.exchange import tickets as tickets_io
 
 
 def no_traceback(result, code):
@@ -227,7 +227,7 @@ def test_a_malformed_channel_url_fails_the_delivery_without_showing_it(cs, tmp_p
 
 
 def test_plaintext_smtp_login_is_refused():
-    from cs.notify import Channel, DeliveryError
+    from jobs.notify import Channel, DeliveryError
 
     channel = Channel("email", {"host": "127.0.0.1", "port": 9, "sender": "cs@example.com", "starttls": False,
                                 "user_env": "U", "password_env": "P"}, {"U": "user", "P": "secret"})

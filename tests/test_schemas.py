@@ -308,7 +308,7 @@ def test_times_before_1970_are_refused_and_never_printed_with_a_seconds_offset(c
     """Before 1901 Asia/Shanghai is on local mean time (+08:05:43), which RFC 3339 cannot write."""
     result = cs("time 1900-01-01 --json")
     assert result.exit_code == 2 and "out of range" in result.stderr
-    from cs import clock
+    from cs.core import clock
 
     shown = clock.to_display("1900-01-01T00:00:00Z", "Asia/Shanghai")
     assert shown == "1900-01-01T00:00:00+00:00"

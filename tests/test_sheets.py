@@ -21,9 +21,9 @@ from datetime import date, datetime, time
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from cs import sheets
-from cs.errors import CSError
-from cs.tickets_io import TICKET_SHEET
+from cs.exchange import sheets
+from cs.core.errors import CSError
+from cs.exchange.tickets import TICKET_SHEET
 from helpers_tickets import D, add_ticket, listing, ok
 
 # --------------------------------------------------------------------------- helpers
@@ -1060,7 +1060,7 @@ def test_empty_listing_writes_a_valid_workbook(cs, tmp_path):
     assert load_workbook(path).active.max_row <= 1
 
 
-# =========================================================================== cs.sheets units
+# =========================================================================== cs.exchange.sheets units
 
 
 @pytest.mark.parametrize("value,expected", [

@@ -12,9 +12,11 @@ import json
 
 import pytest
 
-from cs import agents, clock, tickets
-from cs.errors import CSError
-from cs.output import display_width
+from cs.desk import agents
+from cs.core import clock
+from cs.desk import tickets
+from cs.core.errors import CSError
+from cs.core.text import display_width
 from helpers_tickets import D, T, add_ticket, ctx_at, ids, listing, ok, refused, register, show
 
 NOW_TEXT = "2026-11-20T09:30:00+08:00"

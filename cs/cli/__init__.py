@@ -9,7 +9,7 @@ import sys
 import click
 
 from cs import __version__
-from cs.errors import CSError
+from cs.core.errors import CSError
 
 # name -> (module, attribute, one-line help). Modules load only when their command runs,
 # so `cs ticket add` does not pay for importing reports or jobs.
@@ -63,7 +63,7 @@ class LazyGroup(click.Group):
             raise _exit_error("a value on the command line is not valid UTF-8 text (is the terminal set to UTF-8?);"
                               " retype it", 1) from None
         except sqlite3.DatabaseError as exc:
-            from cs.db import describe_error
+            from cs.store.db import describe_error
 
             path = ctx.obj.db_path if isinstance(ctx.obj, App) else None
             described = describe_error(exc, path or "the database")
@@ -94,7 +94,7 @@ class App:
     @property
     def db(self):
         if self._db is None:
-            from cs import db as db_mod
+            from cs.store import db as db_mod
 
             path = self.db_path or str(db_mod.default_path(os.environ))
             self.db_path = path
@@ -107,8 +107,8 @@ class App:
         if self._ctx is None:
             from datetime import datetime, timezone
 
-            from cs import config
-            from cs.context import Context
+            from cs.core import config
+            from cs.core.context import Context
 
             from cs.cli.environment import system_zone_name
 
@@ -142,7 +142,7 @@ class TimeParam(click.ParamType):
     name = "TIME"
 
     def convert(self, value, param, ctx):
-        from cs.clock import TimeSpec
+        from cs.core.clock import TimeSpec
 
         if not isinstance(value, str):
             return value
@@ -156,7 +156,7 @@ class ZoneParam(click.ParamType):
     name = "ZONE"
 
     def convert(self, value, param, ctx):
-        from cs.clock import get_zone
+        from cs.core.clock import get_zone
 
         try:
             get_zone(value)
@@ -174,7 +174,7 @@ class ChoiceParam(click.ParamType):
         self.name = what.upper()
 
     def convert(self, value, param, ctx):
-        from cs.enums import normalise
+        from cs.core.vocabulary import normalise
 
         try:
             return normalise(value, self.table, self.what)

@@ -26,7 +26,7 @@ def audit(entity, entity_id, actor, action, since, until, limit, sort, fmt):
 
     JSON gives `before` and `after` whole; the table shows the fields that changed.
     """
-    from cs import audit as audit_mod
+    from cs.store import audit as audit_mod
 
     app, ctx = app_and_ctx()
     rows = audit_mod.query(ctx, entity=entity, entity_id=entity_id, actor=actor, action=action,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from cs import callbacks
+from cs.desk import callbacks, flows
 from cs.cli import TimeParam, completion
 from cs.cli.common import (
     RECORD_ID, app_and_ctx, choice, emit_list, emit_object, emit_written, json_option, list_options, output_options,
-    record_command, resolve, short_time, terminal_limit,
+    at_option, change_record, resolve, short_time, terminal_limit,
 )
 from cs.cli.importing import import_options, report_import, run_import
-from cs.enums import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, label
+from cs.core.vocabulary import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, label
 
 COLUMNS = ["id", "due_at", "status", "overdue", "agent", "customer_name", "customer_phone", "reason", "method",
            "attempts", "next_try_at", "ticket_id"]
@@ -88,7 +88,7 @@ def import_(source, fmt, sheet_args, dry_run, as_json):
     A row with an outcome (满意/一般/不满意, or a 1-5 rating) is a callback made: done at its 回访时间.
     A row without one is owed: pending, due at its 应回访时间 (overdue if that has passed).
     """
-    from cs import callbacks_io
+    from cs.exchange import callbacks as callbacks_io
 
     app = click.get_current_context().obj
     result = run_import(callbacks_io, callbacks_io.FIELDS, source, fmt, sheet_args, dry_run)
@@ -109,21 +109,55 @@ def show(callback_id, fmt):
                 sections=[("History" if app.lang == "en" else "回访记录", record["history"], HISTORY_COLUMNS)])
 
 
-def _callback_command(name, help_text, func, *extras):
-    return record_command(callback, "callback_id", name, help_text, func, *extras)
+@callback.command("done")
+@click.argument("callback_id", type=RECORD_ID)
+@json_option
+@at_option
+@click.option("--outcome", required=True, type=choice(OUTCOMES, "outcome"))
+@click.option("--score", type=click.IntRange(1, 5), help="Satisfaction 1-5 [default from outcome].")
+@click.option("--note", help="What was said (内容).")
+def done(callback_id, at, as_json, outcome, score, note):
+    """The customer was reached: record the outcome."""
+    change_record(flows.complete_callback, callback_id, at, as_json, outcome=outcome, score=score, note=note)
 
 
-_callback_command("done", "The customer was reached: record the outcome.", callbacks.done,
-                  click.option("--outcome", required=True, type=choice(OUTCOMES, "outcome")),
-                  click.option("--score", type=click.IntRange(1, 5), help="Satisfaction 1-5 [default from outcome]."),
-                  click.option("--note", help="What was said (内容)."))
-_callback_command("attempt", "A try that did not reach the customer.", callbacks.attempt,
-                  click.option("--result", required=True, type=choice(ATTEMPT_RESULTS, "result")),
-                  click.option("--note"))
-_callback_command("reschedule", "Move the deadline (needs a note saying why).", callbacks.reschedule,
-                  click.option("--to", required=True, type=TimeParam(), help="The new deadline."),
-                  click.option("--note", required=True, help="Why the deadline moves."))
-_callback_command("cancel", "Cancel a pending callback.", callbacks.cancel,
-                  click.option("--reason", required=True, help="Why."))
-_callback_command("assign", "Give a callback to another agent.", callbacks.assign,
-                  click.argument("agent", shell_complete=completion.agents))
+@callback.command("attempt")
+@click.argument("callback_id", type=RECORD_ID)
+@json_option
+@at_option
+@click.option("--result", required=True, type=choice(ATTEMPT_RESULTS, "result"))
+@click.option("--note")
+def attempt(callback_id, at, as_json, result, note):
+    """A try that did not reach the customer."""
+    change_record(callbacks.attempt, callback_id, at, as_json, result=result, note=note)
+
+
+@callback.command("reschedule")
+@click.argument("callback_id", type=RECORD_ID)
+@json_option
+@at_option
+@click.option("--to", required=True, type=TimeParam(), help="The new deadline.")
+@click.option("--note", required=True, help="Why the deadline moves.")
+def reschedule(callback_id, at, as_json, to, note):
+    """Move the deadline (needs a note saying why)."""
+    change_record(callbacks.reschedule, callback_id, at, as_json, to=to, note=note)
+
+
+@callback.command("cancel")
+@click.argument("callback_id", type=RECORD_ID)
+@json_option
+@at_option
+@click.option("--reason", required=True, help="Why.")
+def cancel(callback_id, at, as_json, reason):
+    """Cancel a pending callback."""
+    change_record(callbacks.cancel, callback_id, at, as_json, reason=reason)
+
+
+@callback.command("assign")
+@click.argument("callback_id", type=RECORD_ID)
+@json_option
+@at_option
+@click.argument("agent", shell_complete=completion.agents)
+def assign(callback_id, at, as_json, agent):
+    """Give a callback to another agent."""
+    change_record(callbacks.assign, callback_id, at, as_json, agent=agent)

@@ -9,7 +9,7 @@ import click
 
 from cs import output
 from cs.cli import ChoiceParam, TimeParam
-from cs.labels import LABELS
+from cs.core.labels import LABELS
 
 
 def headers(lang: str) -> dict:
@@ -124,8 +124,8 @@ def sheet_of(rows, title, shown, enums, lang, columns=None):
     """A workbook sheet of JSON rows: every field (or `columns`), enumerations shown as labels."""
     from itertools import chain
 
-    from cs.enums import label
-    from cs.workbook import Sheet
+    from cs.core.vocabulary import label
+    from cs.exchange.workbook import Sheet
 
     rows = iter(rows)
     first = next(rows, None)
@@ -140,7 +140,7 @@ def sheet_of(rows, title, shown, enums, lang, columns=None):
 
 
 def write_workbook(path, sheets) -> None:
-    from cs import workbook
+    from cs.exchange import workbook
 
     count = workbook.write(path, sheets)
     click.echo(path)
@@ -195,22 +195,13 @@ def short_time(text):
     return text[5:16].replace("T", " ") if text else text
 
 
-def record_command(group, id_name: str, name: str, help_text: str, func, *extras):
-    """`cs GROUP NAME ID [extras] [--at TIME] [--json]` calling `func(ctx, id, at=..., **extras)` in one
-    transaction; TIME options among the extras are read against the clock first."""
-    from cs.clock import TimeSpec
+def change_record(func, record_id: int, at, as_json: bool, **values) -> None:
+    """A state change of one record: `func(ctx, id, at=..., **values)` in one transaction, TIME values read
+    against the clock first, then the record's id (or the record with --json) printed."""
+    from cs.core.clock import TimeSpec
 
-    def command(at, as_json, **values):
-        app, ctx = app_and_ctx()
-        record_id = values.pop(id_name)
-        values = {key: resolve(app, value) if isinstance(value, TimeSpec) else value for key, value in values.items()}
-        with ctx.db.transaction():
-            record = func(ctx, record_id, at=resolve(app, at), **values)
-        emit_written(record, as_json)
-
-    command.__doc__ = help_text
-    # Click lists parameters outermost first: extras go inside so the id stays the first argument.
-    for decorator in reversed(extras):
-        command = decorator(command)
-    command = click.argument(id_name, type=RECORD_ID)(json_option(at_option(command)))
-    return group.command(name)(command)
+    app, ctx = app_and_ctx()
+    values = {key: resolve(app, value) if isinstance(value, TimeSpec) else value for key, value in values.items()}
+    with ctx.db.transaction():
+        record = func(ctx, record_id, at=resolve(app, at), **values)
+    emit_written(record, as_json)

@@ -38,7 +38,8 @@ def _stored(ctx):
     """(read-only Database, effective config) of the database the command line names, or None."""
     import sqlite3
 
-    from cs import config, db as db_mod
+    from cs.core import config
+    from cs.store import db as db_mod
 
     root = ctx.find_root()
     path = root.params.get("db_path") or str(db_mod.default_path(os.environ))

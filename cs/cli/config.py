@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cs import agents
-from cs import config as config_mod
+from cs.desk import agents
+from cs.core import config as config_mod
 from cs.cli.common import app_and_ctx, emit_list, output_options
 
 

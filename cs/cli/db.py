@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cs import dbtools
+from cs.store import upkeep as dbtools
 from cs.cli.common import emit_object, output_options
 
 

@@ -30,7 +30,10 @@ def demo(db_path, days, agents, tickets_per_agent, seed):
     `cs demo --agents 500 --days 365` for a year of a 500-seat centre) and print what it holds.
     The default demo file is rebuilt on every run; a database you name must be new or empty.
     """
-    from cs import config, db as db_mod, demo as demo_mod, tickets
+    from cs.core import config
+    from cs.store import db as db_mod
+    from cs.demo import tour as demo_mod
+    from cs.desk import tickets
 
     app = click.get_current_context().obj
     target = db_path or app.db_path
@@ -67,7 +70,7 @@ def demo(db_path, days, agents, tickets_per_agent, seed):
     emit_list(rows, "table", LIST_COLUMNS, max_widths={"summary": 30})
     breached = sum(1 for _ in tickets.query(ctx, breached=True))
     click.echo(f"\n{breached} tickets missed an SLA deadline (cs ticket list --breached).")
-    from cs import callbacks
+    from cs.desk import callbacks
     from cs.cli.callback import COLUMNS, for_table as callback_row
 
     click.echo("\nOverdue callbacks (cs callback list --overdue):")
@@ -80,7 +83,9 @@ def _build_large(app, target: str, is_new: bool, *, agents: int, days: int, seed
     """The bulk generator (cs.generate): a year of a 500-seat centre in about a minute."""
     import sys
 
-    from cs import config, demo as demo_mod, generate
+    from cs.core import config
+    from cs.demo import tour as demo_mod
+    from cs.demo import generate
 
     ctx = app.ctx
     with ctx.db.transaction():

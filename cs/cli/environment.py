@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 
-from cs.clock import get_zone
-from cs.errors import CSError
+from cs.core.clock import get_zone
+from cs.core.errors import CSError
 
 
 def system_zone_name() -> str:

@@ -37,7 +37,7 @@ def import_options(func):
 def run_import(importer, fields, source, fmt, sheet_args, dry_run):
     """`importer` is cs.tickets_io or cs.callbacks_io; SOURCE '-' is stdin."""
     from cs.cli.common import app_and_ctx
-    from cs.importing import SheetOptions
+    from cs.exchange.importing import SheetOptions
 
     _, ctx = app_and_ctx()
     options = SheetOptions.parse(fields, **sheet_args)

@@ -53,8 +53,8 @@ def run(name, dry_run, as_json, channel_names, out, fmt):
 
 
 def _channels(ctx, names, out) -> dict:
-    from cs.errors import CSError
-    from cs.notify import Channel
+    from cs.core.errors import CSError
+    from jobs.notify import Channel
 
     chosen = list(names) or ctx.config["alerts"]["channels"]
     configured = ctx.config["channels"]

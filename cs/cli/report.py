@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cs import reports
+from cs.reports import figures as reports
 from cs.cli import TimeParam, completion
 from cs.cli.common import app_and_ctx
 from cs.cli.scoring import MONTH
@@ -33,7 +33,7 @@ def report_options(func):
         if fmt == "xlsx":
             _deliver_workbook(ctx, report, lang or app.lang, output)
             return
-        from cs import report_render
+        from cs.reports import render as report_render
 
         try:
             user_template = template.read() if template else None
@@ -84,7 +84,7 @@ def shift_report(day, shift_code, agent, app, ctx):
     data = reports.shift_report(ctx, day=chosen, shift_code=shift_code, agent=agent)
     name = None
     if agent:
-        from cs import agents
+        from cs.desk import agents
 
         name = agents.get(ctx.db, agent)["name"]
     return data, name

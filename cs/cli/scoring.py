@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cs import clock, deductions
+from cs.core import clock
+from cs.scoring import deductions
 from cs.cli import TimeParam, completion
 from cs.cli.common import (
     RECORD_ID, app_and_ctx, emit_list, emit_object, emit_written, json_option, list_options, output_options, resolve,
@@ -18,7 +19,7 @@ class MonthParam(click.ParamType):
     name = "YYYY-MM"
 
     def convert(self, value, param, ctx):
-        from cs.errors import CSError
+        from cs.core.errors import CSError
 
         try:
             deductions.month_days(value)

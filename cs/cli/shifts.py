@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import click
 
-from cs import clock, shifts
+from cs.core import clock
+from cs.desk import shifts
 from cs.cli import TimeParam, completion
 from cs.cli.common import (
     RECORD_ID, app_and_ctx, emit_list, emit_object, emit_written, json_option, list_options, output_options,

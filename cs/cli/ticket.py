@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from cs import tickets
+from cs.desk import flows, tickets
 from cs.cli import TimeParam, completion
 from cs.cli.common import (
     RECORD_ID, app_and_ctx, at_option, choice, emit_list, emit_object, emit_written, json_option, list_options, output_options,
-    record_command, resolve, resolve_until, short_time, terminal_limit,
+    change_record, resolve, resolve_until, short_time, terminal_limit,
 )
 from cs.cli.importing import import_options, report_import, run_import
-from cs.enums import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS
+from cs.core.vocabulary import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS
 
 # Enumerated fields, shown as labels in tables and workbooks.
 ENUMS = {"channel": CHANNELS, "category": CATEGORIES, "priority": PRIORITIES, "status": STATUSES, "verdict": VERDICTS}
@@ -26,7 +26,7 @@ def sheet_title(lang: str) -> str:
 
 
 def for_table(row: dict, lang: str) -> dict:
-    from cs.enums import label
+    from cs.core.vocabulary import label
 
     return {
         **row,
@@ -103,7 +103,7 @@ def list_(status, category, channel, priority, agent, phone, tag, since, until, 
 def show(ticket_id, fmt):
     """One ticket with its history and callbacks."""
     app, ctx = app_and_ctx()
-    record = tickets.show(ctx, ticket_id)
+    record = flows.show_ticket(ctx, ticket_id)
     if fmt == "table":
         from cs.cli.callback import for_table as callback_row
 
@@ -117,23 +117,82 @@ def show(ticket_id, fmt):
     emit_object(record, fmt, fields=list(tickets.FIELDS), sections=sections)
 
 
-def _state_command(name, help_text, func, *extras):
-    return record_command(ticket, "ticket_id", name, help_text, func, *extras)
+@ticket.command("respond")
+@click.argument("ticket_id", type=RECORD_ID)
+@json_option
+@at_option
+def respond(ticket_id, at, as_json):
+    """Record the first response (once)."""
+    change_record(tickets.respond, ticket_id, at, as_json)
 
 
-_state_command("respond", "Record the first response (once).", tickets.respond)
-_state_command("assign", "Give a ticket to another agent.", tickets.assign,
-              click.argument("agent", shell_complete=completion.agents))
-_state_command("note", "Add a note to a ticket's history.", tickets.note, click.argument("text"))
-_state_command("pend", "Wait on the customer or a department; pauses the resolution clock.", tickets.pend,
-               click.option("--reason", help="What the ticket waits for."))
-_state_command("resume", "Take a pending ticket back into work.", tickets.resume)
-_state_command("resolve", "Resolve with the resolution given.", tickets.resolve,
-               click.option("--resolution", required=True, help="What was done."),
-               click.option("--fcr", is_flag=True, help="Resolved at first contact (首次解决)."))
-_state_command("close", "Close a resolved ticket.", tickets.close)
-_state_command("reopen", "Reopen a resolved or closed ticket.", tickets.reopen,
-               click.option("--reason", help="Why it is reopened."))
+@ticket.command("assign")
+@click.argument("ticket_id", type=RECORD_ID)
+@json_option
+@at_option
+@click.argument("agent", shell_complete=completion.agents)
+def assign(ticket_id, at, as_json, agent):
+    """Give a ticket to another agent."""
+    change_record(tickets.assign, ticket_id, at, as_json, agent=agent)
+
+
+@ticket.command("note")
+@click.argument("ticket_id", type=RECORD_ID)
+@json_option
+@at_option
+@click.argument("text")
+def note(ticket_id, at, as_json, text):
+    """Add a note to a ticket's history."""
+    change_record(tickets.note, ticket_id, at, as_json, text=text)
+
+
+@ticket.command("pend")
+@click.argument("ticket_id", type=RECORD_ID)
+@json_option
+@at_option
+@click.option("--reason", help="What the ticket waits for.")
+def pend(ticket_id, at, as_json, reason):
+    """Wait on the customer or a department; pauses the resolution clock."""
+    change_record(tickets.pend, ticket_id, at, as_json, reason=reason)
+
+
+@ticket.command("resume")
+@click.argument("ticket_id", type=RECORD_ID)
+@json_option
+@at_option
+def resume(ticket_id, at, as_json):
+    """Take a pending ticket back into work."""
+    change_record(tickets.resume, ticket_id, at, as_json)
+
+
+@ticket.command("resolve")
+@click.argument("ticket_id", type=RECORD_ID)
+@json_option
+@at_option
+@click.option("--resolution", required=True, help="What was done.")
+@click.option("--fcr", is_flag=True, help="Resolved at first contact (首次解决).")
+def resolve_(ticket_id, at, as_json, resolution, fcr):
+    """Resolve with the resolution given."""
+    change_record(flows.resolve_ticket, ticket_id, at, as_json, resolution=resolution, fcr=fcr)
+
+
+@ticket.command("close")
+@click.argument("ticket_id", type=RECORD_ID)
+@json_option
+@at_option
+def close(ticket_id, at, as_json):
+    """Close a resolved ticket."""
+    change_record(tickets.close, ticket_id, at, as_json)
+
+
+@ticket.command("reopen")
+@click.argument("ticket_id", type=RECORD_ID)
+@json_option
+@at_option
+@click.option("--reason", help="Why it is reopened.")
+def reopen(ticket_id, at, as_json, reason):
+    """Reopen a resolved or closed ticket."""
+    change_record(tickets.reopen, ticket_id, at, as_json, reason=reason)
 
 
 @ticket.command("verdict")
@@ -185,7 +244,7 @@ def import_(source, fmt, sheet_args, dry_run, as_json):
     Chinese headers of a 来访来电记录表 (来电时间, 客户姓名, 联系电话, 类别, 内容, 处理结果, 受理人, 方式 …);
     dates such as 2026/11/18 9:05, 2026年11月18日 9时5分 and Excel dates are read.
     """
-    from cs import tickets_io
+    from cs.exchange import tickets as tickets_io
 
     app = click.get_current_context().obj
     result = run_import(tickets_io, tickets.FIELDS, source, fmt, sheet_args, dry_run)

@@ -15,7 +15,7 @@ WEEKDAYS_ZH = "一二三四五六日"
 @output_options
 def time_(times, fmt):
     """Show how each TIME is understood (e.g. cs time tomorrow +2wd eom '2026-10-01 09:00')."""
-    from cs import clock
+    from cs.core import clock
 
     app, ctx = app_and_ctx()
     rows = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cs.customers import order_by
+from cs.store.query import Filters, listing
 
 SORTABLE = ("id", "at", "actor", "action", "entity", "entity_id")
 
@@ -12,27 +12,23 @@ SORTABLE = ("id", "at", "actor", "action", "entity", "entity_id")
 def query(ctx, *, entity=None, entity_id=None, actor=None, action=None, since=None, until=None, limit=None,
           sort="-id") -> list[dict]:
     """Audit rows matching every filter given; `action` is a prefix ('ticket' finds ticket.add, ticket.resolve…)."""
-    from cs.clock import to_db
+    from cs.core.clock import to_db
 
-    where, params = [], []
-    for column, value in (("entity", entity), ("entity_id", entity_id), ("actor", actor)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(str(value))
+    filters = Filters()
+    if entity is not None:
+        filters.add("entity = :entity", entity=str(entity))
+    if entity_id is not None:
+        filters.add("entity_id = :entity_id", entity_id=str(entity_id))
+    if actor is not None:
+        filters.add("actor = :actor", actor=str(actor))
     if action:
         # substr, not LIKE: an action prefix may hold '_' or '%' literally.
-        where.append("substr(action, 1, ?) = ?")
-        params += [len(action), action]
+        filters.add("substr(action, 1, :action_len) = :action", action_len=len(action), action=action)
     if since is not None:
-        where.append("at >= ?")
-        params.append(to_db(since))
+        filters.add("at >= :since", since=to_db(since))
     if until is not None:
-        where.append("at < ?")
-        params.append(to_db(until))
-    sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " ORDER BY " + order_by(sort, SORTABLE)
-    if limit:
-        sql += f" LIMIT {int(limit)}"
+        filters.add("at < :until", until=to_db(until))
+    sql, params = listing("SELECT * FROM audit", filters, sort, SORTABLE, limit=limit)
     return [to_json(ctx, row) for row in ctx.db.all(sql, params)]
 
 

@@ -16,7 +16,8 @@ from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 
-from cs.errors import CSError
+from cs.core.errors import CSError
+from cs.core.text import display_width
 
 MEASURED_ROWS = 500
 MAX_WIDTH = 60
@@ -130,8 +131,6 @@ def _printable(text: str) -> str:
 
 def _width(label: str, values) -> float:
     """Characters of the widest cell, Chinese counted double, within bounds; dates get room for their format."""
-    from cs.output import display_width
-
     widest = display_width(label)
     for value in values:
         if isinstance(value, datetime):
@@ -147,7 +146,7 @@ def _width(label: str, values) -> float:
 
 
 def _letter(index: int) -> str:
-    from cs.sheets import column_letter
+    from cs.exchange.sheets import column_letter
 
     return column_letter(index)
 

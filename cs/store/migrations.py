@@ -1,175 +1,58 @@
-"""The SQLite file: opening it safely, numbered migrations, transactions and the audit trail.
+"""The schema, as an ordered list of small named migrations (the llm pattern).
 
-Migrations follow the llm pattern: an ordered list of small functions `mNNN_what`, each run once
-in its own transaction and recorded in `_migrations`. A migration is never edited after it has
-landed; a change to the schema is a new function at the end of the list.
+Each migration `mNNN_what(db)` runs once, in its own transaction, and is recorded in `_migrations` by
+its name: a database is checked by which names it has had, not by how many, so a migration that is
+never edited after it has landed is never run twice and never skipped. A change to the schema is a new
+function at the end of the list; a database that records a name this cs does not know comes from a
+newer cs and is refused before anything is touched.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import sqlite3
-from pathlib import Path
 
-from cs.errors import CSError, DatabaseLocked
-
-BUSY_TIMEOUT_S = 5.0
+from cs.core.errors import CSError
 
 
-def default_path(environ) -> Path:
-    """$XDG_DATA_HOME/cs/cs.db, else ~/.local/share/cs/cs.db (`environ` is the CLI's os.environ)."""
-    data_home = environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(data_home) / "cs" / "cs.db"
-
-
-class Database:
-    """One connection in autocommit mode; `transaction()` groups a command's writes."""
-
-    def __init__(self, conn: sqlite3.Connection, path: str):
-        self.conn = conn
-        self.path = path
-
-    def execute(self, sql: str, params=()):
-        return self.conn.execute(sql, params)
-
-    def executemany(self, sql: str, rows):
-        return self.conn.executemany(sql, rows)
-
-    def one(self, sql: str, params=()):
-        return self.conn.execute(sql, params).fetchone()
-
-    def value(self, sql: str, params=()):
-        row = self.conn.execute(sql, params).fetchone()
-        return None if row is None else row[0]
-
-    def all(self, sql: str, params=()):
-        return self.conn.execute(sql, params).fetchall()
-
-    @contextlib.contextmanager
-    def transaction(self):
-        """BEGIN IMMEDIATE so a writer waits for the lock up front instead of failing mid-way."""
-        if self.conn.in_transaction:
-            yield self
-            return
-        with translate_errors(self.path):
-            self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
-            with translate_errors(self.path):
-                self.conn.execute("COMMIT")
-
-    def audit(self, at: str, actor: str, action: str, entity: str, entity_id, before=None, after=None):
-        self.conn.execute(
-            "INSERT INTO audit (at, actor, action, entity, entity_id, before, after) VALUES (?,?,?,?,?,?,?)",
-            (at, actor, action, entity, None if entity_id is None else str(entity_id),
-             _json_or_none(before), _json_or_none(after)),
-        )
-
-    def schema_version(self) -> int:
-        return self.value("SELECT COALESCE(MAX(version), 0) FROM _migrations")
-
-    def close(self):
-        self.conn.close()
-
-
-def _json_or_none(value):
-    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def describe_error(exc: Exception, path) -> CSError | None:
-    """The user-facing form of SQLite's low-level failures, or None for a genuine bug."""
-    text = str(exc)
-    if isinstance(exc, sqlite3.OperationalError):
-        if "locked" in text or "busy" in text:
-            return DatabaseLocked(
-                f"the database {path} stayed locked for more than {BUSY_TIMEOUT_S:g} s; try again shortly"
-            )
-        if "unable to open" in text or "readonly" in text or "read-only" in text:
-            return CSError(f"cannot open the database {path} ({text}); check the path and its permissions")
-        return None
-    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
-        return CSError(f"{path} is not a cs database ({text}); point --db or CS_DB at a cs database or a new file")
-    return None
-
-
-@contextlib.contextmanager
-def translate_errors(path):
-    try:
-        yield
-    except sqlite3.DatabaseError as exc:
-        described = describe_error(exc, path)
-        if described is None:
-            raise
-        raise described from exc
-
-
-def _create_private_file(path: Path) -> None:
-    """Create the database owner-only before SQLite opens it (its -wal/-shm files copy the mode)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        return
-    except OSError as exc:
-        raise CSError(f"cannot create the database {path}: {exc.strerror}; check --db or CS_DB") from None
-    os.close(fd)
-
-
-def connect(path, migrate: bool = True) -> Database:
-    """Open (creating if needed) the database at `path`, migrated to this version's schema."""
-    path = Path(path)
-    if str(path) != ":memory:":
-        if path.is_dir():
-            raise CSError(f"{path} is a directory; --db needs a database file")
-        _create_private_file(path)
-    with translate_errors(path):
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        db = Database(conn, str(path))
-        if migrate:
-            migrate_database(db)
-    return db
-
-
-def migrate_database(db: Database) -> None:
+def migrate(db) -> None:
+    """Run every migration this file has not had, each in its own transaction."""
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
-    current = db.schema_version()
-    if current > len(MIGRATIONS):
-        raise CSError(
-            f"the database {db.path} has schema version {current}, newer than this cs understands "
-            f"({len(MIGRATIONS)}); upgrade cs (pip install -U cs-desk) before using it"
-        )
-    for version, step in enumerate(MIGRATIONS, start=1):
-        if version <= current:
+    applied = {row["name"]: row["version"] for row in db.all("SELECT version, name FROM _migrations")}
+    _refuse_unknown(db, applied)
+    for step in MIGRATIONS:
+        if step.__name__ in applied:
             continue
         with db.transaction():
             # Another process may have migrated while we waited for the write lock.
-            if db.schema_version() >= version:
+            if _applied(db, step.__name__):
                 continue
             step(db)
             db.execute(
-                "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-                (version, step.__name__),
+                "INSERT INTO _migrations (version, name, applied_at) VALUES"
+                " ((SELECT COALESCE(MAX(version), 0) + 1 FROM _migrations), ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                (step.__name__,),
             )
 
 
-# --- migrations: append only -------------------------------------------------------------
+def _applied(db, name: str) -> bool:
+    return db.one("SELECT 1 FROM _migrations WHERE name = ?", (name,)) is not None
 
 
-def run_script(db: Database, script: str) -> None:
+def _refuse_unknown(db, applied: dict) -> None:
+    known = {step.__name__ for step in MIGRATIONS}
+    unknown = sorted((version, name) for name, version in applied.items() if name not in known)
+    if unknown:
+        version, name = unknown[-1]
+        raise CSError(
+            f"the database {db.path} has schema version {version} ({name}), newer than this cs "
+            f"understands ({len(MIGRATIONS)} migrations, the last {MIGRATIONS[-1].__name__}); upgrade cs "
+            "(pip install -U cs-desk) before using it"
+        )
+
+
+def run_script(db, script: str) -> None:
     """Run statements one by one: executescript() would COMMIT the migration's transaction."""
     statement = ""
     for line in script.splitlines(keepends=True):
@@ -181,7 +64,7 @@ def run_script(db: Database, script: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement!r}")
 
 
-def m001_foundation(db: Database) -> None:
+def m001_foundation(db) -> None:
     run_script(db, 
         """
         CREATE TABLE config_versions (
@@ -291,7 +174,7 @@ def m001_foundation(db: Database) -> None:
     )
 
 
-def m002_callbacks(db: Database) -> None:
+def m002_callbacks(db) -> None:
     run_script(
         db,
         """
@@ -343,7 +226,7 @@ def m002_callbacks(db: Database) -> None:
     )
 
 
-def m003_shifts_and_scoring(db: Database) -> None:
+def m003_shifts_and_scoring(db) -> None:
     run_script(
         db,
         """
@@ -437,7 +320,7 @@ def m003_shifts_and_scoring(db: Database) -> None:
     )
 
 
-def m004_jobs(db: Database) -> None:
+def m004_jobs(db) -> None:
     run_script(
         db,
         """

@@ -8,7 +8,13 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from cs import agents, callbacks, clock, customers, deductions, shifts, tickets
+from cs.desk import agents
+from cs.desk import callbacks
+from cs.core import clock
+from cs.desk import customers, flows
+from cs.scoring import deductions
+from cs.desk import shifts
+from cs.desk import tickets
 
 AGENTS = [
     ("zhou", "周敏", "一组", "supervisor"),
@@ -147,7 +153,7 @@ def _progress(ctx, rng, ticket, opened, category) -> None:
     resolve_at = respond_at + timedelta(hours=rng.choice([0.2, 0.5, 1, 3, 8, 26, 50]))
     if resolve_at >= ctx.now:
         return
-    tickets.resolve(ctx, ticket_id, RESOLUTIONS[category], fcr=resolve_at - opened < timedelta(hours=1),
+    flows.resolve_ticket(ctx, ticket_id, RESOLUTIONS[category], fcr=resolve_at - opened < timedelta(hours=1),
                     at=resolve_at)
     if category == "complaint":
         tickets.verdict(ctx, ticket_id, rng.choice(["upheld", "rejected", "rejected"]),
@@ -167,7 +173,7 @@ def _work_callbacks(ctx, rng) -> None:
         chance = rng.random()
         if chance < 0.6:
             outcome = rng.choices(["satisfied", "neutral", "dissatisfied"], weights=[70, 20, 10])[0]
-            callbacks.done(ctx, row["id"], outcome, note=rng.choice(["客户表示满意", "问题已解决", "客户仍有意见"]),
+            flows.complete_callback(ctx, row["id"], outcome, note=rng.choice(["客户表示满意", "问题已解决", "客户仍有意见"]),
                            at=call_at)
         elif chance < 0.75:
             callbacks.attempt(ctx, row["id"], rng.choice(["no_answer", "busy"]), at=call_at)

@@ -8,10 +8,13 @@ rows keep their history's times; they are not moved into contact hours (that is 
 
 from __future__ import annotations
 
-from cs import customers, importing, sheets
-from cs.enums import CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, normalise
-from cs.errors import CSError
-from cs.importing import AgentNames, RowError, SheetKind, SheetOptions, headers_for, positive_int, stored_time
+from cs.desk import customers
+from cs.exchange import importing
+from cs.exchange import sheets
+from cs.core.vocabulary import CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, normalise
+from cs.core.errors import CSError
+from cs.exchange.importing import AgentNames, RowError, SheetKind, SheetOptions, headers_for, positive_int, stored_time
+from cs.core.text import MAX_TEXT, clean_text
 
 BATCH = 500
 
@@ -101,7 +104,7 @@ class RowChecker:
 
     def _due_by_day(self, value, out):
         """A due day without a time (2026/11/18) is due by the close of that day's contact hours."""
-        from cs import clock
+        from cs.core import clock
 
         day = sheets.date_only(value)
         if day is not None:
@@ -119,8 +122,6 @@ class RowChecker:
 
     @staticmethod
     def _texts(given, out):
-        from cs.tickets import MAX_TEXT, clean_text
-
         for key, limit in (("customer_name", 200), ("note", MAX_TEXT), ("policy", 40)):
             if key in given:
                 try:
@@ -223,6 +224,6 @@ def _write_batch(ctx, batch, outcome) -> int:
 
 
 def _preview(ctx, ids) -> list[dict]:
-    from cs.callbacks import get
+    from cs.desk.callbacks import get
 
     return [get(ctx, callback_id) for callback_id in ids]

@@ -11,7 +11,7 @@ import copy
 import json
 import re
 
-from cs.errors import CSError
+from cs.core.errors import CSError
 
 DEFAULTS: dict = {
     "calendar": "cn",
@@ -178,7 +178,7 @@ def schema_text(name: str) -> str:
     except ModuleNotFoundError:
         from pathlib import Path
 
-        return (Path(__file__).resolve().parent.parent / "schemas" / f"{name}.schema.json").read_text("utf-8")
+        return (Path(__file__).resolve().parents[2] / "schemas" / f"{name}.schema.json").read_text("utf-8")
 
 
 def validate(stored: dict) -> dict:
@@ -215,7 +215,7 @@ def _refuse_non_finite(value, where: str) -> None:
 
 
 def _check_semantics(config: dict) -> None:
-    from cs import clock
+    from cs.core import clock
 
     if "timezone" in config:
         try:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from cs import agents as agents_mod
-from cs import clock, customers
-from cs.enums import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, normalise
-from cs.errors import CSError
+from cs.desk import agents as agents_mod
+from cs.core import clock
+from cs.desk import customers
+from cs.core.vocabulary import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, normalise
+from cs.core.errors import CSError
+from cs.core.text import clean_text
+from cs.store.query import Filters, listing, one_or_refuse
 
 FIELDS = (
     "id", "ticket_id", "customer_name", "customer_phone", "reason", "method", "agent", "status", "due_at",
@@ -54,15 +57,13 @@ def to_json(ctx, row) -> dict:
     }
 
 
-def _row(ctx, callback_id: int):
-    row = ctx.db.one("SELECT * FROM callbacks WHERE id = ?", (callback_id,))
-    if row is None:
-        raise CSError(f"callback {callback_id} not found; see 'cs callback list'")
-    return row
+def stored_row(ctx, callback_id: int):
+    return one_or_refuse(ctx.db, "SELECT * FROM callbacks WHERE id = ?", (callback_id,),
+                         f"callback {callback_id} not found; see 'cs callback list'")
 
 
 def get(ctx, callback_id: int) -> dict:
-    return to_json(ctx, _row(ctx, callback_id))
+    return to_json(ctx, stored_row(ctx, callback_id))
 
 
 def show(ctx, callback_id: int) -> dict:
@@ -128,8 +129,6 @@ def add(
     note: str | None = None,
 ) -> dict:
     """A callback promised by hand, for a ticket or for a phone number."""
-    from cs.tickets import clean_text
-
     if (ticket_id is None) == (phone is None):
         raise CSError("give either --ticket ID or --phone PHONE (not both)")
     name, number, owner = customer, phone, None
@@ -232,7 +231,7 @@ def _event(ctx, callback_id, at_db, kind, result=None, note=None):
 
 def _pending_row(ctx, callback_id: int, action: str, at: datetime | None):
     """The callback, refusing unless it is pending and `at` is neither in the future nor before its history."""
-    row = _row(ctx, callback_id)
+    row = stored_row(ctx, callback_id)
     if row["status"] != "pending":
         raise CSError(f"callback {callback_id} is {row['status']}; {action} needs a pending callback"
                       f" (see 'cs callback show {callback_id}')")
@@ -257,8 +256,6 @@ def _change(ctx, row, at_db: str, kind: str, changes: dict, result=None, note=No
 
 def attempt(ctx, callback_id: int, result: str, note: str | None = None, at: datetime | None = None) -> dict:
     """A try that did not reach the customer; after max_attempts the callback fails (客户无法联系)."""
-    from cs.tickets import clean_text
-
     row, at_db = _pending_row(ctx, callback_id, "an attempt", at)
     result = normalise(result, ATTEMPT_RESULTS, "result")
     note = clean_text(note, "note")
@@ -273,10 +270,7 @@ def attempt(ctx, callback_id: int, result: str, note: str | None = None, at: dat
 
 def done(ctx, callback_id: int, outcome: str, score: int | None = None, note: str | None = None,
          at: datetime | None = None) -> dict:
-    """The customer was reached: outcome and score recorded, the score copied to the ticket."""
-    from cs import tickets
-    from cs.tickets import clean_text
-
+    """The customer was reached: outcome and score recorded (flows.complete_callback copies it to the ticket)."""
     row, at_db = _pending_row(ctx, callback_id, "done", at)
     outcome = normalise(outcome, OUTCOMES, "outcome")
     if score is not None and not 1 <= score <= 5:
@@ -286,16 +280,16 @@ def done(ctx, callback_id: int, outcome: str, score: int | None = None, note: st
                "next_try_at": None}
     if note:
         changes["note"] = note
-    record = _change(ctx, row, at_db, "done", changes, outcome, note)
-    if row["ticket_id"] is not None:
-        tickets.record_satisfaction(ctx, row["ticket_id"], score or OUTCOME_SCORES[outcome], at_db)
-    return record
+    return _change(ctx, row, at_db, "done", changes, outcome, note)
+
+
+def satisfaction_score(record: dict) -> int:
+    """The customer's 1–5 satisfaction: the score given, else satisfied 5, neutral 3, dissatisfied 1."""
+    return record["score"] or OUTCOME_SCORES[record["outcome"]]
 
 
 def reschedule(ctx, callback_id: int, to: datetime, note: str, at: datetime | None = None) -> dict:
     """Move the deadline: the only way it moves, and it says why."""
-    from cs.tickets import clean_text
-
     row, at_db = _pending_row(ctx, callback_id, "rescheduling", at)
     note = clean_text(note, "note", required=True)
     to_db = clock.to_db(to)
@@ -308,8 +302,6 @@ def reschedule(ctx, callback_id: int, to: datetime, note: str, at: datetime | No
 
 
 def cancel(ctx, callback_id: int, reason: str, at: datetime | None = None) -> dict:
-    from cs.tickets import clean_text
-
     row, at_db = _pending_row(ctx, callback_id, "cancelling", at)
     reason = clean_text(reason, "reason", required=True)
     return _change(ctx, row, at_db, "cancelled", {"status": "cancelled", "next_try_at": None, "ended_at": at_db},
@@ -330,34 +322,22 @@ def assign(ctx, callback_id: int, agent: str, at: datetime | None = None) -> dic
 def query(ctx, *, status=(), agent=None, overdue=False, due_before: datetime | None = None, reason=None,
           ticket_id=None, phone=None, limit=None, sort="due_at,id"):
     """Callbacks matching every filter given, as JSON dicts (a generator)."""
-    where, params = [], {"now": ctx.now_db}
+    filters = Filters(now=ctx.now_db)
     if status:
-        codes = [normalise(s, CALLBACK_STATUSES, "status") for s in status]
-        where.append("c.status IN (" + ", ".join(f":st{i}" for i in range(len(codes))) + ")")
-        params.update({f"st{i}": code for i, code in enumerate(codes)})
+        filters.add_in("c.status", "st", [normalise(s, CALLBACK_STATUSES, "status") for s in status])
     if overdue:
-        where.append(OVERDUE_SQL)
+        filters.add(OVERDUE_SQL)
     if agent:
-        where.append("c.agent = :agent")
-        params["agent"] = agent
+        filters.add("c.agent = :agent", agent=agent)
     if due_before:
-        where.append("c.due_at < :due_before")
-        params["due_before"] = clock.to_db(due_before)
+        filters.add("c.due_at < :due_before", due_before=clock.to_db(due_before))
     if reason:
-        where.append("c.reason = :reason")
-        params["reason"] = normalise(reason, REASONS, "reason")
+        filters.add("c.reason = :reason", reason=normalise(reason, REASONS, "reason"))
     if ticket_id is not None:
-        where.append("c.ticket_id = :ticket_id")
-        params["ticket_id"] = ticket_id
+        filters.add("c.ticket_id = :ticket_id", ticket_id=ticket_id)
     if phone:
-        where.append("c.customer_phone = :phone")
-        params["phone"] = customers.normalise_phone(phone)
-    sql = "SELECT c.* FROM callbacks c"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY " + customers.order_by(sort, SORTABLE, {field: f"c.{field}" for field in SORTABLE})
-    if limit:
-        sql += " LIMIT :limit"
-        params["limit"] = int(limit)
+        filters.add("c.customer_phone = :phone", phone=customers.normalise_phone(phone))
+    sql, params = listing("SELECT c.* FROM callbacks c", filters, sort, SORTABLE,
+                          {field: f"c.{field}" for field in SORTABLE}, limit)
     for row in ctx.db.execute(sql, params):
         yield to_json(ctx, row)

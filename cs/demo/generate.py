@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date, datetime, timedelta
 
-from cs import clock
-from cs.callbacks import sampled
-from cs.demo import CATEGORY_WEIGHTS, CHANNEL_WEIGHTS, HANDOVER_TEXTS, RESOLUTIONS, SUMMARIES, SURNAMES, TITLES
+from cs.core import clock
+from cs.desk.callbacks import sampled
+from cs.demo.tour import CATEGORY_WEIGHTS, CHANNEL_WEIGHTS, HANDOVER_TEXTS, RESOLUTIONS, SUMMARIES, SURNAMES, TITLES
 
 # --- what a centre's days look like --------------------------------------------------------------
 
@@ -344,7 +344,7 @@ class Centre:
 
     def _sla_of(self, priority: str):
         """(first response in seconds when it is elapsed time, else None; the duration; resolve in working seconds)"""
-        from cs.tickets import sla, working_seconds
+        from cs.desk.tickets import sla, working_seconds
 
         first_response, resolve = sla(self.ctx.config, priority)
         elapsed = first_response.seconds() if first_response.unit in ("m", "h", "w") else None
@@ -799,7 +799,7 @@ def _from_child(centre: Centre, dates: list[date]):
     import marshal
     import multiprocessing
 
-    from cs.errors import CSError
+    from cs.core.errors import CSError
 
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
@@ -834,7 +834,7 @@ def build(ctx, *, agents: int, days: int, seed: int = 2026, per_agent: float = 1
           score: bool = True, pipeline: bool | None = None, progress=None) -> dict:
     """Fill a new, empty database (configuration already saved) with `agents` people and `days` days
     before today, plus today until now. Returns counts and timings."""
-    from cs import deductions
+    from cs.scoring import deductions
 
     begun = time.perf_counter()
     today = clock.local_date(ctx.now, ctx.tz)

@@ -14,10 +14,14 @@ import operator
 import re
 import sqlite3
 
-from cs import clock, customers, importing, sheets
-from cs.errors import CSError
-from cs.importing import AgentNames, RowError, SheetKind, SheetOptions, boolean, headers_for, positive_int, stored_time
-from cs.tickets import FIELD_CHECKS, FIELDS, clean_tags, clean_text, due_times, index_for_search
+from cs.core import clock
+from cs.desk import customers
+from cs.exchange import importing
+from cs.exchange import sheets
+from cs.core.errors import CSError
+from cs.exchange.importing import AgentNames, RowError, SheetKind, SheetOptions, boolean, headers_for, positive_int, stored_time
+from cs.core.text import clean_tags, clean_text
+from cs.desk.tickets import FIELD_CHECKS, FIELDS, due_times, index_for_search
 
 BATCH = 1000
 
@@ -101,7 +105,7 @@ class RowChecker:
         Export does not carry the pause, and a later priority change recomputes the deadline
         from opened_at + SLA + pause, so the pause is recovered from the deadline itself.
         """
-        from cs.tickets import sla, working_seconds
+        from cs.desk.tickets import sla, working_seconds
 
         allowed = working_seconds(sla(self.ctx.config, priority)[1])
         worked = clock.working_seconds_between(clock.from_db(opened), clock.from_db(resolve_due), self.ctx.tz,
@@ -313,7 +317,7 @@ class _IdAllocator:
 
 
 def _preview(ctx, ids) -> list[dict]:
-    from cs.tickets import get
+    from cs.desk.tickets import get
 
     return [get(ctx, ticket_id) for ticket_id in ids]
 

@@ -13,7 +13,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from cs.errors import CSError
+from cs.core.errors import CSError
 
 UTC = datetime.timezone.utc
 _DAY = timedelta(days=1)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import calendar as _stdcal
 from datetime import date, timedelta
 
-from cs import agents as agents_mod
-from cs import clock
-from cs.errors import CSError
+from cs.desk import agents as agents_mod
+from cs.core import clock
+from cs.core.errors import CSError
+from cs.core.text import clean_text
+from cs.store.query import Filters, listing, one_or_refuse
 
 FIELDS = ("id", "date", "agent", "rule", "label", "points", "fine", "action", "ref_type", "ref_id", "detail",
           "voided", "void_reason", "computed_at")
@@ -86,7 +88,7 @@ def _handover_unfinished(ctx, day, start, end):
 
 
 def _duty_missed(ctx, day, start, end):
-    from cs import shifts
+    from cs.desk import shifts
 
     if ctx.now_db < end:
         return  # the day is not over: a duty can still be done
@@ -251,25 +253,17 @@ VIOLATION_SORTABLE = {"id", "at", "agent", "rule"}
 
 def query(ctx, *, day: date | None = None, month: str | None = None, agent: str | None = None,
           include_voided: bool = True, limit=None, sort="date,agent,rule,id") -> list[dict]:
-    where, params = [], []
+    filters = Filters()
     if day:
-        where.append("date = ?")
-        params.append(day.isoformat())
+        filters.add("date = :date", date=day.isoformat())
     if month:
         first, after = month_days(month)
-        where.append("date >= ? AND date < ?")
-        params += [first.isoformat(), after.isoformat()]
+        filters.add("date >= :first AND date < :after", first=first.isoformat(), after=after.isoformat())
     if agent:
-        where.append("agent = ?")
-        params.append(agent)
+        filters.add("agent = :agent", agent=agent)
     if not include_voided:
-        where.append("voided = 0")
-    from cs.customers import order_by
-
-    sql = "SELECT * FROM deductions" + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " ORDER BY " + order_by(sort, SORTABLE)
-    if limit:
-        sql += f" LIMIT {int(limit)}"
+        filters.add("voided = 0")
+    sql, params = listing("SELECT * FROM deductions", filters, sort, SORTABLE, limit=limit)
     return [{**to_json(row), "computed_at": ctx.display(row["computed_at"])} for row in ctx.db.all(sql, params)]
 
 
@@ -284,15 +278,15 @@ def explain(ctx, agent: str, day: date) -> list[dict]:
 
 def source_record(ctx, ref_type: str, ref_id: str) -> dict | None:
     if ref_type == "ticket":
-        from cs import tickets
+        from cs.desk import tickets
 
         return tickets.get(ctx, int(ref_id))
     if ref_type == "callback":
-        from cs import callbacks
+        from cs.desk import callbacks
 
         return callbacks.get(ctx, int(ref_id))
     if ref_type == "handover":
-        from cs import shifts
+        from cs.desk import shifts
 
         return shifts.get_handover(ctx, int(ref_id))
     if ref_type == "violation":
@@ -306,13 +300,9 @@ def source_record(ctx, ref_type: str, ref_id: str) -> dict | None:
 
 
 def void(ctx, entry_id: int, reason: str) -> dict:
-    from cs.tickets import clean_text
-
     agents_mod.require_role(ctx.db, ctx.actor, {"supervisor"}, "voiding a deduction")
     reason = clean_text(reason, "reason", 500, required=True)
-    row = ctx.db.one("SELECT * FROM deductions WHERE id = ?", (entry_id,))
-    if row is None:
-        get(ctx, entry_id)  # refuses with the not-found message
+    row = ctx.db.one("SELECT * FROM deductions WHERE id = ?", (entry_id,)) or get(ctx, entry_id)  # get refuses
     if row["voided"]:
         raise CSError(f"deduction {entry_id} is already void ({row['void_reason']})")
     ctx.db.execute("UPDATE deductions SET voided = 1, void_reason = ?, voided_by = ?, voided_at = ? WHERE id = ?",
@@ -323,9 +313,8 @@ def void(ctx, entry_id: int, reason: str) -> dict:
 
 
 def get(ctx, entry_id: int) -> dict:
-    row = ctx.db.one("SELECT * FROM deductions WHERE id = ?", (entry_id,))
-    if row is None:
-        raise CSError(f"deduction {entry_id} not found; see 'cs deductions list'")
+    row = one_or_refuse(ctx.db, "SELECT * FROM deductions WHERE id = ?", (entry_id,),
+                        f"deduction {entry_id} not found; see 'cs deductions list'")
     return {**to_json(row), "computed_at": ctx.display(row["computed_at"])}
 
 
@@ -341,8 +330,6 @@ def manual_rule(ctx, code: str) -> dict:
 
 
 def add_violation(ctx, agent: str, rule_code: str, *, at=None, note: str | None = None) -> dict:
-    from cs.tickets import clean_text
-
     agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "recording a violation")
     agents_mod.require_active(ctx.db, agent)
     rule = manual_rule(ctx, rule_code)
@@ -368,21 +355,14 @@ def violation_json(ctx, row, rule: dict) -> dict:
 
 def list_violations(ctx, *, month: str | None = None, agent: str | None = None, limit=None,
                     sort="at,id") -> list[dict]:
-    where, params = [], []
+    filters = Filters()
     if month:
         first, after = month_days(month)
-        where.append("at >= ? AND at < ?")
-        params += [_bounds(ctx, first)[0], _bounds(ctx, after)[0]]
+        filters.add("at >= :since AND at < :until", since=_bounds(ctx, first)[0], until=_bounds(ctx, after)[0])
     if agent:
-        where.append("agent = ?")
-        params.append(agent)
+        filters.add("agent = :agent", agent=agent)
     rules = {rule["code"]: rule for rule in ctx.config["rule"]}
-    from cs.customers import order_by
-
-    sql = "SELECT * FROM violations" + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " ORDER BY " + order_by(sort, VIOLATION_SORTABLE)
-    if limit:
-        sql += f" LIMIT {int(limit)}"
+    sql, params = listing("SELECT * FROM violations", filters, sort, VIOLATION_SORTABLE, limit=limit)
     return [violation_json(ctx, row, rules.get(row["rule"], {"code": row["rule"], "label": row["rule"]}))
             for row in ctx.db.all(sql, params)]
 

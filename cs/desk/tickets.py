@@ -10,13 +10,15 @@ by the paused working time (the clock is additive), so an imported deadline is k
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 
-from cs import agents as agents_mod
-from cs import clock, customers
-from cs.enums import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS, normalise
-from cs.errors import CSError
+from cs.desk import agents as agents_mod
+from cs.core import clock
+from cs.desk import customers
+from cs.core.vocabulary import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS, normalise
+from cs.core.errors import CSError
+from cs.core.text import MAX_TEXT, clean_tags, clean_text
+from cs.store.query import Filters, listing, one_or_refuse
 
 FIELDS = (
     "id", "opened_at", "channel", "category", "priority", "status", "summary", "detail",
@@ -35,9 +37,6 @@ SORT_SQL = {
               " WHEN 'resolved' THEN 3 ELSE 4 END",
 }
 MAX_SUMMARY = 1000
-MAX_TEXT = 100_000
-# Control characters, and lone surrogates: what a terminal in another encoding passes for bytes that are not UTF-8.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
 # --- SLA ----------------------------------------------------------------------------------
@@ -124,15 +123,13 @@ def to_json(ctx, row) -> dict:
     }
 
 
-def _row(ctx, ticket_id: int):
-    row = ctx.db.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
-    if row is None:
-        raise CSError(f"ticket {ticket_id} not found; see 'cs ticket list'")
-    return row
+def stored_row(ctx, ticket_id: int):
+    return one_or_refuse(ctx.db, "SELECT * FROM tickets WHERE id = ?", (ticket_id,),
+                         f"ticket {ticket_id} not found; see 'cs ticket list'")
 
 
 def get(ctx, ticket_id: int) -> dict:
-    return to_json(ctx, _row(ctx, ticket_id))
+    return to_json(ctx, stored_row(ctx, ticket_id))
 
 
 def history(ctx, ticket_id: int) -> list[dict]:
@@ -143,38 +140,13 @@ def history(ctx, ticket_id: int) -> list[dict]:
     return [{**dict(r), "at": ctx.display(r["at"])} for r in rows]
 
 
-def show(ctx, ticket_id: int) -> dict:
-    """The ticket with its history and its callbacks."""
-    from cs import callbacks
-
-    ticket = get(ctx, ticket_id)
-    ticket["history"] = history(ctx, ticket_id)
-    ticket["callbacks"] = list(callbacks.query(ctx, ticket_id=ticket_id, sort="due_at,id"))
-    return ticket
-
-
 def record_satisfaction(ctx, ticket_id: int, score: int, at_db: str) -> dict:
     """A callback reached the customer: their 1–5 satisfaction goes on the ticket."""
-    row = _row(ctx, ticket_id)
+    row = stored_row(ctx, ticket_id)
     return _change(ctx, row, at_db, "satisfaction", {"satisfaction": score}, str(score))
 
 
 # --- input checks -------------------------------------------------------------------------
-
-
-def clean_text(value: str | None, what: str, limit: int = MAX_TEXT, required: bool = False) -> str | None:
-    if value is None:
-        if required:
-            raise CSError(f"the {what} may not be empty")
-        return None
-    text = value.strip()
-    if required and not text:
-        raise CSError(f"the {what} may not be empty")
-    if len(text) > limit:
-        raise CSError(f"the {what} is {len(text)} characters long; the limit is {limit}")
-    if _CONTROL_CHARS.search(text):
-        raise CSError(f"the {what} contains control characters or bytes that are not UTF-8; remove them")
-    return text or None
 
 
 # How each plain field's input becomes its stored value (CSError when unacceptable), for add, update
@@ -192,17 +164,6 @@ FIELD_CHECKS = {
     "customer_phone": lambda v: customers.normalise_phone(v) if v.strip() else None,
     "department": lambda v: clean_text(v, "department", 200),
 }
-
-
-def clean_tags(tags) -> list[str]:
-    seen: list[str] = []
-    for tag in tags or ():
-        tag = tag.strip()
-        if not tag or any(ch in tag for ch in ",; \t\n"):
-            raise CSError(f"'{tag}' is not a usable tag: no spaces, commas or semicolons")
-        if tag not in seen:
-            seen.append(tag)
-    return seen
 
 
 def _check_order(ctx, row, at_db: str) -> None:
@@ -326,7 +287,7 @@ def _unpause(ctx, row, at: datetime) -> dict:
 
 
 def respond(ctx, ticket_id: int, at: datetime | None = None) -> dict:
-    row = _row(ctx, ticket_id)
+    row = stored_row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     if row["first_response_at"] is not None:
         raise CSError(f"ticket {ticket_id} was already answered at {ctx.display(row['first_response_at'])}")
@@ -339,7 +300,7 @@ def respond(ctx, ticket_id: int, at: datetime | None = None) -> dict:
 
 
 def assign(ctx, ticket_id: int, agent: str, at: datetime | None = None) -> dict:
-    row = _row(ctx, ticket_id)
+    row = stored_row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     agents_mod.require_active(ctx.db, agent)
     _refuse_state(row, "assigning", OPEN_STATUSES + ("resolved",))
@@ -349,7 +310,7 @@ def assign(ctx, ticket_id: int, agent: str, at: datetime | None = None) -> dict:
 
 
 def update(ctx, ticket_id: int, at: datetime | None = None, *, add_tags=(), remove_tags=(), **fields) -> dict:
-    row = _row(ctx, ticket_id)
+    row = stored_row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     if row["status"] == "closed":
         raise CSError(f"ticket {ticket_id} is closed; reopen it first with 'cs ticket reopen {ticket_id}'")
@@ -380,7 +341,7 @@ def _field_changes(ctx, fields: dict) -> dict:
 
 
 def note(ctx, ticket_id: int, text: str, at: datetime | None = None) -> dict:
-    row = _row(ctx, ticket_id)
+    row = stored_row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     text = clean_text(text, "note", required=True)
     _event(ctx, ticket_id, at_db, "note", None, None, text)
@@ -390,7 +351,7 @@ def note(ctx, ticket_id: int, text: str, at: datetime | None = None) -> dict:
 
 
 def pend(ctx, ticket_id: int, reason: str | None = None, at: datetime | None = None) -> dict:
-    row = _row(ctx, ticket_id)
+    row = stored_row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     _refuse_state(row, "pending", ("open", "in_progress"))
     _check_order(ctx, row, at_db)
@@ -399,7 +360,7 @@ def pend(ctx, ticket_id: int, reason: str | None = None, at: datetime | None = N
 
 
 def resume(ctx, ticket_id: int, at: datetime | None = None) -> dict:
-    row = _row(ctx, ticket_id)
+    row = stored_row(ctx, ticket_id)
     at = at or ctx.now
     at_db = _check_at(ctx, at, row)
     _refuse_state(row, "resuming", ("pending",))
@@ -408,7 +369,7 @@ def resume(ctx, ticket_id: int, at: datetime | None = None) -> dict:
 
 
 def resolve(ctx, ticket_id: int, resolution: str, fcr: bool = False, at: datetime | None = None) -> dict:
-    row = _row(ctx, ticket_id)
+    row = stored_row(ctx, ticket_id)
     at = at or ctx.now
     at_db = _check_at(ctx, at, row)
     _refuse_state(row, "resolving", OPEN_STATUSES)
@@ -422,17 +383,11 @@ def resolve(ctx, ticket_id: int, resolution: str, fcr: bool = False, at: datetim
     }
     if row["first_response_at"] is None:
         changes["first_response_at"] = at_db  # an unanswered ticket counts as answered at resolution
-    ticket = _change(ctx, row, at_db, "resolved", changes, changes["resolution"])
-    from cs import callbacks
-
-    for callback in callbacks.schedule_for_resolution(ctx, _row(ctx, ticket_id), at):
-        ctx.inform(f"callback {callback['id']} scheduled ({callback['reason']}), due {callback['due_at']}"
-                   f" for {callback['agent'] or 'nobody yet'}")
-    return ticket
+    return _change(ctx, row, at_db, "resolved", changes, changes["resolution"])
 
 
 def close(ctx, ticket_id: int, at: datetime | None = None) -> dict:
-    row = _row(ctx, ticket_id)
+    row = stored_row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     _refuse_state(row, "closing", ("resolved",))
     _check_order(ctx, row, at_db)
@@ -440,7 +395,7 @@ def close(ctx, ticket_id: int, at: datetime | None = None) -> dict:
 
 
 def reopen(ctx, ticket_id: int, reason: str | None = None, at: datetime | None = None) -> dict:
-    row = _row(ctx, ticket_id)
+    row = stored_row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     _refuse_state(row, "reopening", ("resolved", "closed"))
     _check_order(ctx, row, at_db)
@@ -451,7 +406,7 @@ def reopen(ctx, ticket_id: int, reason: str | None = None, at: datetime | None =
 
 def verdict(ctx, ticket_id: int, value: str, at: datetime | None = None) -> tuple[dict, list[str]]:
     """Record 投诉成立/不成立 on a complaint; returns the ticket and warnings for the user."""
-    row = _row(ctx, ticket_id)
+    row = stored_row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     if row["category"] != "complaint":
         raise CSError(f"ticket {ticket_id} is a {row['category']}, not a complaint; only complaints take a verdict")
@@ -508,44 +463,32 @@ def query(
     sort="-opened_at,-id",
 ):
     """Tickets matching every filter given, as JSON dicts (a generator: lists can be large)."""
-    where, params = [], {"now": ctx.now_db}
+    filters = Filters(now=ctx.now_db)
     if status:
-        codes = [normalise(s, STATUSES, "status") for s in status]
-        where.append("t.status IN (" + ", ".join(f":st{i}" for i in range(len(codes))) + ")")
-        params.update({f"st{i}": code for i, code in enumerate(codes)})
-    for key, value, table in (("category", category, CATEGORIES), ("channel", channel, CHANNELS),
-                              ("priority", priority, PRIORITIES)):
-        if value:
-            where.append(f"t.{key} = :{key}")
-            params[key] = normalise(value, table, key)
+        filters.add_in("t.status", "st", [normalise(s, STATUSES, "status") for s in status])
+    if category:
+        filters.add("t.category = :category", category=normalise(category, CATEGORIES, "category"))
+    if channel:
+        filters.add("t.channel = :channel", channel=normalise(channel, CHANNELS, "channel"))
+    if priority:
+        filters.add("t.priority = :priority", priority=normalise(priority, PRIORITIES, "priority"))
     if agent:
-        where.append("t.agent = :agent")
-        params["agent"] = agent
+        filters.add("t.agent = :agent", agent=agent)
     if phone:
-        where.append("t.customer_phone = :phone")
-        params["phone"] = customers.normalise_phone(phone)
+        filters.add("t.customer_phone = :phone", phone=customers.normalise_phone(phone))
     if tag:
-        where.append("EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = :tag)")
-        params["tag"] = tag
+        filters.add("EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = :tag)", tag=tag)
     if since:
-        where.append("t.opened_at >= :since")
-        params["since"] = clock.to_db(since)
+        filters.add("t.opened_at >= :since", since=clock.to_db(since))
     if until:
-        where.append("t.opened_at < :until")
-        params["until"] = clock.to_db(until)
+        filters.add("t.opened_at < :until", until=clock.to_db(until))
     if open_only:
-        where.append("t.status IN ('open', 'in_progress', 'pending')")
+        filters.add("t.status IN ('open', 'in_progress', 'pending')")
     if breached:
-        where.append(BREACHED_SQL)
+        filters.add(BREACHED_SQL)
     if search:
         # Control characters cannot be in the indexed text, and a NUL ends SQLite's query string.
-        where.append(_search_clause(clean_text(search, "search text"), params))
-    sql = "SELECT t.* FROM tickets t"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY " + customers.order_by(sort, SORTABLE, SORT_SQL)
-    if limit:
-        sql += " LIMIT :limit"
-        params["limit"] = int(limit)
+        filters.add(_search_clause(clean_text(search, "search text"), filters.params))
+    sql, params = listing("SELECT t.* FROM tickets t", filters, sort, SORTABLE, SORT_SQL, limit)
     for row in ctx.db.execute(sql, params):
         yield to_json(ctx, row)

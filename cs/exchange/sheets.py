@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from cs.errors import CSError
+from cs.core.errors import CSError
 
 
 class FileError(Exception):

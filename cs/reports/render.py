@@ -23,7 +23,7 @@ def render(report: dict, fmt: str, lang: str, template_text: str | None = None) 
     from jinja2 import FileSystemLoader, StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    from cs.reports import labels
+    from cs.reports.figures import labels
 
     env = SandboxedEnvironment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=fmt == "html",
                                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
@@ -31,7 +31,7 @@ def render(report: dict, fmt: str, lang: str, template_text: str | None = None) 
     env.filters.update(pct=percent, minutes=lambda s: minutes(s, lang), md=markdown_text, one_line=one_line)
     from jinja2 import TemplateError
 
-    from cs.errors import CSError
+    from cs.core.errors import CSError
 
     family = "month" if report["kind"] == "month" else "window"
     try:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from cs import agents as agents_mod
-from cs import clock
-from cs.errors import CSError
+from cs.desk import agents as agents_mod
+from cs.core import clock
+from cs.core.errors import CSError
+from cs.core.text import clean_text
+from cs.store.query import Filters, listing, one_or_refuse
 
 HANDOVER_FIELDS = ("id", "created_at", "shift", "date", "agent", "text", "ticket_id", "status", "acked_by",
                    "acked_at", "done_at")
@@ -151,8 +153,6 @@ def shift_for_handover(ctx, owner: str | None) -> ShiftWindow:
 
 
 def add_handover(ctx, text: str, *, ticket_id: int | None = None, owner: str | None = None) -> dict:
-    from cs.tickets import clean_text
-
     text = clean_text(text, "handover text", 2000, required=True)
     if owner:
         agents_mod.require_active(ctx.db, owner)
@@ -172,10 +172,8 @@ def add_handover(ctx, text: str, *, ticket_id: int | None = None, owner: str | N
 
 
 def _handover_row(ctx, handover_id: int):
-    row = ctx.db.one("SELECT * FROM handovers WHERE id = ?", (handover_id,))
-    if row is None:
-        raise CSError(f"handover item {handover_id} not found; see 'cs handover list'")
-    return row
+    return one_or_refuse(ctx.db, "SELECT * FROM handovers WHERE id = ?", (handover_id,),
+                         f"handover item {handover_id} not found; see 'cs handover list'")
 
 
 def get_handover(ctx, handover_id: int) -> dict:
@@ -190,8 +188,6 @@ def ack_handover(ctx, handover_id: int) -> dict:
 
 
 def done_handover(ctx, handover_id: int, note: str | None = None) -> dict:
-    from cs.tickets import clean_text
-
     row = _handover_row(ctx, handover_id)
     if row["status"] == "done":
         raise CSError(f"handover item {handover_id} is done already")
@@ -214,21 +210,14 @@ HANDOVER_SORTABLE = {"id", "created_at", "date", "shift", "agent", "status"}
 
 def list_handovers(ctx, *, open_only=False, day: date | None = None, shift_code: str | None = None,
                    limit=None, sort="created_at,id") -> list[dict]:
-    where, params = [], []
+    filters = Filters()
     if open_only:
-        where.append("status <> 'done'")
+        filters.add("status <> 'done'")
     if day:
-        where.append("date = ?")
-        params.append(day.isoformat())
+        filters.add("date = :date", date=day.isoformat())
     if shift_code:
-        where.append("shift = ?")
-        params.append(shift_config(ctx, shift_code)["code"])
-    from cs.customers import order_by
-
-    sql = "SELECT * FROM handovers" + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " ORDER BY " + order_by(sort, HANDOVER_SORTABLE)
-    if limit:
-        sql += f" LIMIT {int(limit)}"
+        filters.add("shift = :shift", shift=shift_config(ctx, shift_code)["code"])
+    sql, params = listing("SELECT * FROM handovers", filters, sort, HANDOVER_SORTABLE, limit=limit)
     return [handover_to_json(ctx, row) for row in ctx.db.all(sql, params)]
 
 
@@ -246,8 +235,6 @@ def duty_config(ctx, code: str) -> dict:
 
 
 def duty_done(ctx, code: str, *, agent: str | None = None, day: date | None = None, note: str | None = None) -> dict:
-    from cs.tickets import clean_text
-
     duty = duty_config(ctx, code)
     agent = agent or ctx.actor
     agents_mod.require_active(ctx.db, agent)

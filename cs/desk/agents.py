@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
-from cs.enums import ROLES, normalise
-from cs.errors import CSError
+from cs.core.vocabulary import ROLES, normalise
+from cs.core.errors import CSError
+from cs.core.text import clean_text
+from cs.desk.customers import normalise_phone
+from cs.store.query import Filters, listing, one_or_refuse
 
 FIELDS = ("handle", "name", "team", "role", "email", "mobile", "active")
 SORTABLE = {"handle", "name", "team", "role", "active"}
@@ -26,10 +29,8 @@ def to_json(row) -> dict:
 
 
 def get(db, handle: str) -> dict:
-    row = db.one("SELECT * FROM agents WHERE handle = ?", (handle,))
-    if row is None:
-        raise CSError(f"no agent '{handle}'; see 'cs agent list' or add one with 'cs agent add'")
-    return to_json(row)
+    return to_json(one_or_refuse(db, "SELECT * FROM agents WHERE handle = ?", (handle,),
+                                 f"no agent '{handle}'; see 'cs agent list' or add one with 'cs agent add'"))
 
 
 def require_active(db, handle: str, what: str = "agent") -> str:
@@ -57,9 +58,6 @@ def require_role(db, actor: str, roles: set[str], doing: str) -> None:
 
 
 def _clean(fields: dict) -> dict:
-    from cs.customers import normalise_phone
-    from cs.tickets import clean_text
-
     clean = {}
     for key, value in fields.items():
         if value is None:
@@ -123,19 +121,12 @@ def deactivate(db, handle: str, *, at: str, actor: str) -> dict:
 
 
 def list_agents(db, *, team=None, role=None, include_inactive=False, limit=None, sort="team,handle") -> list[dict]:
-    where, params = [], []
+    filters = Filters()
     if not include_inactive:
-        where.append("active = 1")
+        filters.add("active = 1")
     if team:
-        where.append("team = ?")
-        params.append(team)
+        filters.add("team = :team", team=team)
     if role:
-        where.append("role = ?")
-        params.append(normalise(role, ROLES, "role"))
-    from cs.customers import order_by
-
-    sql = "SELECT * FROM agents" + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " ORDER BY " + order_by(sort, SORTABLE)
-    if limit:
-        sql += f" LIMIT {int(limit)}"
+        filters.add("role = :role", role=normalise(role, ROLES, "role"))
+    sql, params = listing("SELECT * FROM agents", filters, sort, SORTABLE, limit=limit)
     return [to_json(row) for row in db.all(sql, params)]

@@ -11,10 +11,11 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cs import clock, sheets
-from cs.errors import CSError
-from cs.labels import LABELS
-from cs.sheets import FileError, decoded_lines
+from cs.core import clock
+from cs.exchange import sheets
+from cs.core.errors import CSError
+from cs.core.labels import LABELS
+from cs.exchange.sheets import FileError, decoded_lines
 
 MAX_ERRORS_KEPT = 100
 TOO_DEEP = "nested too deeply to be a record"

@@ -7,7 +7,7 @@ import sqlite3
 import stat
 from pathlib import Path
 
-from cs.errors import CSError
+from cs.core.errors import CSError
 
 TABLES = ("agents", "customers", "tickets", "ticket_events", "callbacks", "callback_events", "roster", "handovers",
           "duty_records", "violations", "deductions", "config_versions", "audit")
@@ -17,7 +17,7 @@ def info(db) -> dict:
     path = Path(db.path)
     size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
     existing = {row[0] for row in db.all("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    from cs.db import MIGRATIONS
+    from cs.store.migrations import MIGRATIONS
 
     return {
         "path": str(path.resolve()),

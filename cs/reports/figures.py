@@ -11,9 +11,11 @@ from __future__ import annotations
 import statistics
 from datetime import date, timedelta
 
-from cs import clock, customers, shifts
-from cs.enums import CATEGORIES, CHANNELS, REASONS
-from cs.errors import CSError
+from cs.core import clock
+from cs.desk import customers
+from cs.desk import shifts
+from cs.core.vocabulary import CATEGORIES, CHANNELS, REASONS
+from cs.core.errors import CSError
 
 BUCKETS = ("demand", "system", "complaint", "transfer")
 BUCKET_LABELS = {"demand": "市场需求", "system": "系统问题", "complaint": "市场投诉", "transfer": "转交问题"}
@@ -45,7 +47,7 @@ def ticket_figures(ctx, start: str, end: str, agents: list[str] | None, *, detai
     One pass over the window's tickets keeps their response times, not the tickets: memory follows
     the window's size only by 8 bytes a ticket. Without `details` (the month report) the per-hour
     chart and the bucket lists are left out."""
-    from cs.tickets import is_breached
+    from cs.desk.tickets import is_breached
 
     agent_sql, agent_params = _agent_filter("agent", agents)
     judged_at = min(end, ctx.now_db)  # as of the window's end (or now, if earlier): read later, it says the same
@@ -184,7 +186,7 @@ def callback_figures(ctx, start: str, end: str, agents: list[str] | None) -> dic
 
 
 def deduction_entries(ctx, day: date, agents: list[str] | None) -> list[dict]:
-    from cs import deductions
+    from cs.scoring import deductions
 
     entries = deductions.query(ctx, day=day)
     return [{key: e[key] for key in ("id", "agent", "rule", "label", "points", "fine", "action", "detail", "voided")}
@@ -250,7 +252,7 @@ def shift_report(ctx, *, day: date | None = None, shift_code: str | None = None,
         config = shifts.shift_config(ctx, shift_code) if shift_code else _only_shift(ctx)
         window = shifts.window(ctx, config, day or clock.local_date(ctx.now, ctx.tz))
     if agent:
-        from cs import agents as agents_mod
+        from cs.desk import agents as agents_mod
 
         agents_mod.get(ctx.db, agent)
     roster = shifts.rostered(ctx, window.date, window.code)
@@ -274,7 +276,7 @@ def day_report(ctx, *, day: date | None = None) -> dict:
 
 def month_report(ctx, *, month: str | None = None) -> dict:
     """Scores and ranks, KPIs, and callback effectiveness per reason (回访工作效果评估)."""
-    from cs import deductions
+    from cs.scoring import deductions
 
     month = month or clock.local_date(ctx.now, ctx.tz).strftime("%Y-%m")
     first, after = deductions.month_days(month)
@@ -378,10 +380,10 @@ def labels(lang: str) -> dict:
 def month_sheets(ctx, report: dict, lang: str) -> list:
     """The month report as a workbook: scores and ranks, key figures, callback effectiveness by reason, and every
     deduction entry of the month (what the pay review reads line by line)."""
-    from cs import deductions
-    from cs.enums import REASONS
-    from cs.labels import LABELS
-    from cs.workbook import Sheet
+    from cs.scoring import deductions
+    from cs.core.vocabulary import REASONS
+    from cs.core.labels import LABELS
+    from cs.exchange.workbook import Sheet
 
     text, index = TEXT[lang], 0 if lang == "zh" else 1
     labels = {key: pair[index] for key, pair in LABELS.items()}

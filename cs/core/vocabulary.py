@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cs.errors import CSError
+from cs.core.errors import CSError
 
 CHANNELS = {
     "phone": ("来电", "phone"),

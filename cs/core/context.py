@@ -20,13 +20,13 @@ class Context:
 
     @cached_property
     def tz(self):
-        from cs import clock
+        from cs.core import clock
 
         return clock.get_zone(self.tz_name or self.config.get("timezone") or "UTC")
 
     @cached_property
     def calendar(self):
-        from cs import clock
+        from cs.core import clock
 
         return clock.WorkCalendar(
             self.config["calendar"],
@@ -37,26 +37,26 @@ class Context:
 
     @cached_property
     def contact_hours(self):
-        from cs import clock
+        from cs.core import clock
 
         return clock.ContactHours(self.config["contact_hours"])
 
     @cached_property
     def now_db(self) -> str:
-        from cs import clock
+        from cs.core import clock
 
         return clock.to_db(self.now)
 
     def display(self, value) -> str | None:
         """A stored UTC timestamp as RFC 3339 in the centre's zone."""
-        from cs import clock
+        from cs.core import clock
 
         return clock.to_display(value, self.tz)
 
     def resolve_time(self, spec) -> datetime:
         """A TimeSpec (or TIME text) read against this context's clock, zone and calendar."""
-        from cs import clock
-        from cs.errors import CSError
+        from cs.core import clock
+        from cs.core.errors import CSError
 
         try:
             if isinstance(spec, str):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from cs.errors import CSError
+from cs.core.errors import CSError
+from cs.store.query import Filters, listing, one_or_refuse
 
 _COUNTRY_PREFIX = re.compile(r"^(\+86|0086)")
 
@@ -73,41 +74,19 @@ def to_json(row, display) -> dict:
 
 def get(db, phone: str, display) -> dict:
     normalised = normalise_phone(phone)
-    row = db.one(_SUMMARY_SQL + " WHERE c.phone = ?", (normalised,))
-    if row is None:
-        raise CSError(f"no customer with phone {phone}; see 'cs customer list'")
+    row = one_or_refuse(db, _SUMMARY_SQL + " WHERE c.phone = ?", (normalised,),
+                        f"no customer with phone {phone}; see 'cs customer list'")
     return to_json(row, display)
 
 
 def list_customers(db, display, *, search=None, vip=None, limit=None, sort="-last_contact_at") -> list[dict]:
-    where, params = [], []
+    filters = Filters()  # on the summary's columns, so that tickets and last_contact_at sort too
     if search:
-        where.append("(instr(c.phone, ?) > 0 OR instr(COALESCE(c.name, ''), ?) > 0)")
-        params += [search, search]
+        filters.add("(instr(phone, :search) > 0 OR instr(COALESCE(name, ''), :search) > 0)", search=search)
     if vip is not None:
-        where.append("c.vip = ?")
-        params.append(1 if vip else 0)
-    sql = "SELECT * FROM (" + _SUMMARY_SQL + (" WHERE " + " AND ".join(where) if where else "") + ")"
-    sql += " ORDER BY " + order_by(sort, SORTABLE)
-    if limit:
-        sql += f" LIMIT {int(limit)}"
+        filters.add("vip = :vip", vip=1 if vip else 0)
+    sql, params = listing("SELECT * FROM (" + _SUMMARY_SQL + ")", filters, sort, SORTABLE, limit=limit)
     return [to_json(row, display) for row in db.all(sql, params)]
-
-
-def order_by(sort: str, allowed, expressions: dict | None = None) -> str:
-    """An ORDER BY clause from '-field' / 'field' (comma separated), checked against known columns.
-
-    `expressions` maps a field to the SQL that orders it (e.g. priority by severity, not spelling).
-    """
-    parts = []
-    for item in sort.split(","):
-        item = item.strip()
-        descending = item.startswith("-")
-        field = item.lstrip("-+")
-        if field not in allowed:
-            raise CSError(f"cannot sort by '{field}'; use one of: {', '.join(sorted(allowed))} (prefix - for descending)")
-        parts.append(f"{(expressions or {}).get(field, field)} {'DESC' if descending else 'ASC'}")
-    return ", ".join(parts)
 
 
 def set_flags(db, phone: str, *, at: str, actor: str, display, name=None, vip=None, no_callback=None) -> dict:

@@ -1,0 +1,65 @@
+"""Text as people type it: cleaned once for every record, and measured in terminal columns."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from cs.core.errors import CSError
+
+MAX_TEXT = 100_000
+# Control characters, and lone surrogates: what a terminal in another encoding passes for bytes that are not UTF-8.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
+def clean_text(value: str | None, what: str, limit: int = MAX_TEXT, required: bool = False) -> str | None:
+    if value is None:
+        if required:
+            raise CSError(f"the {what} may not be empty")
+        return None
+    text = value.strip()
+    if required and not text:
+        raise CSError(f"the {what} may not be empty")
+    if len(text) > limit:
+        raise CSError(f"the {what} is {len(text)} characters long; the limit is {limit}")
+    if _CONTROL_CHARS.search(text):
+        raise CSError(f"the {what} contains control characters or bytes that are not UTF-8; remove them")
+    return text or None
+
+
+def clean_tags(tags) -> list[str]:
+    seen: list[str] = []
+    for tag in tags or ():
+        tag = tag.strip()
+        if not tag or any(ch in tag for ch in ",; \t\n"):
+            raise CSError(f"'{tag}' is not a usable tag: no spaces, commas or semicolons")
+        if tag not in seen:
+            seen.append(tag)
+    return seen
+
+
+# --- widths: Chinese characters take two terminal columns ---------------------------------
+
+
+@lru_cache(maxsize=4096)
+def char_width(ch: str) -> int:
+    cat = unicodedata.category(ch)
+    if cat == "Cc":  # control characters
+        return 0
+    if cat in ("Mn", "Me", "Cf"):  # combining marks, zero-width joiner/space, BOM, soft hyphen
+        return 0
+    if "\u1160" <= ch <= "\u11ff":  # Hangul Jamo medial vowels/final consonants join the syllable
+        return 0
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return 2
+    return 1
+
+
+def display_width(text: str) -> int:
+    """Terminal columns taken by ``text``: wide/fullwidth = 2, combining/zero-width/control = 0."""
+    if text.isascii():
+        if text.isprintable():
+            return len(text)
+        return sum(1 for ch in text if " " <= ch < "\x7f")
+    return sum(char_width(ch) for ch in text)

@@ -1,0 +1,36 @@
+"""The steps that cross the desk's records, kept here so tickets and callbacks never import each other:
+resolving a ticket schedules its callbacks (回访) by the policies; a callback that reached the customer
+puts their satisfaction on the ticket; a ticket is shown with its callbacks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cs.desk import callbacks, tickets
+
+
+def resolve_ticket(ctx, ticket_id: int, resolution: str, fcr: bool = False, at: datetime | None = None) -> dict:
+    """Resolve the ticket, then create the callbacks its policies call for (the same transaction)."""
+    ticket = tickets.resolve(ctx, ticket_id, resolution, fcr=fcr, at=at)
+    for callback in callbacks.schedule_for_resolution(ctx, tickets.stored_row(ctx, ticket_id), at or ctx.now):
+        ctx.inform(f"callback {callback['id']} scheduled ({callback['reason']}), due {callback['due_at']}"
+                   f" for {callback['agent'] or 'nobody yet'}")
+    return ticket
+
+
+def complete_callback(ctx, callback_id: int, outcome: str, score: int | None = None, note: str | None = None,
+                      at: datetime | None = None) -> dict:
+    """The customer was reached: the callback is done and its ticket gets their 1–5 satisfaction."""
+    record = callbacks.done(ctx, callback_id, outcome, score=score, note=note, at=at)
+    if record["ticket_id"] is not None:
+        tickets.record_satisfaction(ctx, record["ticket_id"], callbacks.satisfaction_score(record),
+                                    callbacks.stored_row(ctx, callback_id)["done_at"])
+    return record
+
+
+def show_ticket(ctx, ticket_id: int) -> dict:
+    """The ticket with its history and its callbacks."""
+    ticket = tickets.get(ctx, ticket_id)
+    ticket["history"] = tickets.history(ctx, ticket_id)
+    ticket["callbacks"] = list(callbacks.query(ctx, ticket_id=ticket_id, sort="due_at,id"))
+    return ticket

@@ -1,0 +1,1 @@
+"""Reports: figures computed from facts (data only) and their rendering with templates."""

@@ -1,0 +1,1 @@
+"""考核: rule sources and the daily run, violations with escalation, monthly scores."""

@@ -1,0 +1,141 @@
+"""The SQLite file: opening it safely (owner-only, WAL, busy timeout, foreign keys), transactions, the
+audit trail, and SQLite's low-level failures said in words. The schema comes from store.migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+from cs.core.errors import CSError, DatabaseLocked
+
+BUSY_TIMEOUT_S = 5.0
+
+
+def default_path(environ) -> Path:
+    """$XDG_DATA_HOME/cs/cs.db, else ~/.local/share/cs/cs.db (`environ` is the CLI's os.environ)."""
+    data_home = environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(data_home) / "cs" / "cs.db"
+
+
+class Database:
+    """One connection in autocommit mode; `transaction()` groups a command's writes."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str):
+        self.conn = conn
+        self.path = path
+
+    def execute(self, sql: str, params=()):
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows):
+        return self.conn.executemany(sql, rows)
+
+    def one(self, sql: str, params=()):
+        return self.conn.execute(sql, params).fetchone()
+
+    def value(self, sql: str, params=()):
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def all(self, sql: str, params=()):
+        return self.conn.execute(sql, params).fetchall()
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """BEGIN IMMEDIATE so a writer waits for the lock up front instead of failing mid-way."""
+        if self.conn.in_transaction:
+            yield self
+            return
+        with translate_errors(self.path):
+            self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            with translate_errors(self.path):
+                self.conn.execute("COMMIT")
+
+    def audit(self, at: str, actor: str, action: str, entity: str, entity_id, before=None, after=None):
+        self.conn.execute(
+            "INSERT INTO audit (at, actor, action, entity, entity_id, before, after) VALUES (?,?,?,?,?,?,?)",
+            (at, actor, action, entity, None if entity_id is None else str(entity_id),
+             _json_or_none(before), _json_or_none(after)),
+        )
+
+    def schema_version(self) -> int:
+        """How many migrations this file has had (each is recorded by name in _migrations)."""
+        return self.value("SELECT COUNT(*) FROM _migrations")
+
+    def close(self):
+        self.conn.close()
+
+
+def _json_or_none(value):
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def describe_error(exc: Exception, path) -> CSError | None:
+    """The user-facing form of SQLite's low-level failures, or None for a genuine bug."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError):
+        if "locked" in text or "busy" in text:
+            return DatabaseLocked(
+                f"the database {path} stayed locked for more than {BUSY_TIMEOUT_S:g} s; try again shortly"
+            )
+        if "unable to open" in text or "readonly" in text or "read-only" in text:
+            return CSError(f"cannot open the database {path} ({text}); check the path and its permissions")
+        return None
+    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
+        return CSError(f"{path} is not a cs database ({text}); point --db or CS_DB at a cs database or a new file")
+    return None
+
+
+@contextlib.contextmanager
+def translate_errors(path):
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        described = describe_error(exc, path)
+        if described is None:
+            raise
+        raise described from exc
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database owner-only before SQLite opens it (its -wal/-shm files copy the mode)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise CSError(f"cannot create the database {path}: {exc.strerror}; check --db or CS_DB") from None
+    os.close(fd)
+
+
+def connect(path, migrate: bool = True) -> Database:
+    """Open (creating if needed) the database at `path`, migrated to this version's schema."""
+    path = Path(path)
+    if str(path) != ":memory:":
+        if path.is_dir():
+            raise CSError(f"{path} is a directory; --db needs a database file")
+        _create_private_file(path)
+    with translate_errors(path):
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        db = Database(conn, str(path))
+        if migrate:
+            from cs.store import migrations
+
+            migrations.migrate(db)
+    return db
