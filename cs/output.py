@@ -307,16 +307,6 @@ def render_object(obj: dict, fmt, out, *, fields=None, headers=None, sections=No
             out.write(f"  {line}\n" if line else "\n")
 
 
-def open_private(path):
-    """A text file for writing that only its owner may read (listings and reports hold customers' names and
-    phones), also when it already existed with a wider mode."""
-    import os
-
-    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    os.fchmod(fd, 0o600)  # the mode above only applies to a new file
-    return os.fdopen(fd, "w", encoding="utf-8", newline="")
-
-
 def emit_id(value, out) -> None:
     """Write commands print the id of the record they created or changed."""
     out.write(f"{value}\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from cs.core import clock
+from cs.core import clock, files
 from cs.reports import figures as reports
 from cs.desk import shifts
 from cs.core.errors import CSError
@@ -35,16 +35,17 @@ def run(ctx, *, dry_run: bool = False, out: str | None = None, fmt: str = "html"
             raise CSError(f"cannot create {directory}: {exc.strerror}") from None
     first = earliest_day(ctx)
     written = {(row["date"], row["shift"]) for row in ctx.db.all("SELECT date, shift FROM shift_report_runs")}
-    files = []
+    written_files = []
     for window in (ended_shifts(ctx, first) if first else ()):
         if (window.date.isoformat(), window.code) in written:
             continue
         report = reports.shift_report(ctx, day=window.date, shift_code=window.code)
         path = directory / reports.file_name(report, report_render.EXTENSIONS[fmt])
         if not dry_run:
-            reports.write_private(path, report_render.render(report, fmt, lang))
+            files.write_private(path, report_render.render(report, fmt, lang))
             with ctx.db.transaction():
                 ctx.db.execute("INSERT INTO shift_report_runs (date, shift, path, written_at) VALUES (?, ?, ?, ?)",
                                (window.date.isoformat(), window.code, str(path), ctx.now_db))
-        files.append(str(path))
-    return {"files": files, "summary": f"{len(files)} report(s) written" if files else "no new shift has ended"}
+        written_files.append(str(path))
+    return {"files": written_files,
+            "summary": f"{len(written_files)} report(s) written" if written_files else "no new shift has ended"}

@@ -234,26 +234,15 @@ def check_rates(node, path="$"):
 # =========================================================================== the schema itself
 
 
-def _object_schemas(node, path="#"):
-    if isinstance(node, dict):
-        if node.get("type") == "object" and "properties" in node:
-            yield path, node
-        for key, value in node.items():
-            yield from _object_schemas(value, f"{path}/{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _object_schemas(value, f"{path}/{i}")
-
-
 def test_report_schema_is_strict_draft_2020_12():
-    from conftest import SCHEMAS
+    from conftest import SCHEMAS, object_schemas
     import jsonschema
 
     schema = json.loads((SCHEMAS / "report.schema.json").read_text("utf-8"))
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["$id"] == "https://cs.example/schemas/report.schema.json"
     jsonschema.Draft202012Validator.check_schema(schema)
-    found = list(_object_schemas(schema))
+    found = list(object_schemas(schema))
     assert len(found) > 10
     for path, node in found:
         assert node["additionalProperties"] is False, path
@@ -303,12 +292,12 @@ def expected_deductions(cs, ids, agents) -> list[dict]:
     ]
     stored = ok(cs([*at(REPORT_NOW), "deductions", "list", "--date", D, "--json"])).json()
     by_ref = {(e["agent"], e["rule"], e["ref_type"], e["ref_id"]): e for e in stored}
-    assert sorted(by_ref) == sorted((a, r, rt, str(ri)) for a, r, _, _, _, _, rt, ri in hand)
+    assert sorted(by_ref) == sorted((a, r, rt, ri) for a, r, _, _, _, _, rt, ri in hand)
     entries = []
     for agent, rule, label, points, fine, action, ref_type, ref_id in hand:
         if agent not in agents:
             continue
-        entry = by_ref[(agent, rule, ref_type, str(ref_id))]
+        entry = by_ref[(agent, rule, ref_type, ref_id)]
         noun = "complaint" if rule == "complaint_upheld" else ref_type
         assert f"{noun} {ref_id}" in entry["detail"], entry  # the entry names its record
         entries.append({"id": entry["id"], "agent": agent, "rule": rule, "label": label, "points": points,

@@ -110,10 +110,40 @@ def test_schema_is_strict(name):
                 assert prop.get("pattern") == TIMESTAMP, f"{path}/{key}"
 
 
-def test_schemas_refer_to_each_other_by_id():
-    assert load("customer")["properties"]["ticket_list"]["items"] == {"$ref": "ticket.schema.json"}
-    assert load("customer")["properties"]["callback_list"]["items"] == {"$ref": "callback.schema.json"}
-    assert load("ticket")["properties"]["callbacks"]["items"] == {"$ref": "callback.schema.json"}
+def test_schemas_embed_the_schemas_they_use():
+    assert load("customer")["properties"]["ticket_list"]["items"] == {"$ref": "#/$defs/ticket.schema.json"}
+    assert load("customer")["properties"]["callback_list"]["items"] == {"$ref": "#/$defs/callback.schema.json"}
+    assert load("ticket")["properties"]["callbacks"]["items"] == {"$ref": "#/$defs/callback.schema.json"}
+
+
+@pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.schema.json")), ids=lambda p: p.name)
+def test_every_schema_is_self_contained_and_its_copies_are_current(path):
+    """No $ref leaves the file, and every schema embedded in it is exactly its source file today
+    (after changing a schema, run `python tests/schema_embedding.py`)."""
+    from schema_embedding import external_refs, refreshed, sources_on_disk
+
+    schema = json.loads(path.read_text("utf-8"))
+    assert external_refs(schema) == set()
+    assert refreshed(schema, sources_on_disk()) == schema, "run: python tests/schema_embedding.py"
+
+
+def test_a_stock_validator_checks_an_output_with_the_one_schema_file_alone(cs, tmp_path):
+    """A script with only report.schema.json copied beside it validates a month report offline."""
+    import shutil
+    import subprocess
+    import sys
+
+    seed(cs)
+    report = tmp_path / "month.json"
+    report.write_text(ok(cs("report month --month 2026-11 --json")).stdout, encoding="utf-8")
+    assert json.loads(report.read_text("utf-8"))["kpis"]["received"] == 3
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(SCHEMAS / "report.schema.json", alone / "report.schema.json")
+    script = ("import json, jsonschema; jsonschema.validate(json.load(open('../month.json')),"
+              " json.load(open('report.schema.json'))); print('valid')")
+    result = subprocess.run([sys.executable, "-c", script], cwd=alone, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout.strip()) == (0, "valid"), result.stderr
 
 
 # --------------------------------------------------------------------------- tickets

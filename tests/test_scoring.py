@@ -129,10 +129,10 @@ def test_callback_overdue_done_late_and_still_open_at_midnight(cs, validate):
     summary = run(cs, validate)
     assert summary["added"] == 2 and summary["entries"] == 2, summary
     rows = day_entries(cs, validate)
-    assert keys(rows) == [("alice", "callback_overdue", 1.0, "callback", str(late["id"])),
-                          ("alice", "callback_overdue", 1.0, "callback", str(open_["id"]))]
+    assert keys(rows) == [("alice", "callback_overdue", 1.0, "callback", late["id"]),
+                          ("alice", "callback_overdue", 1.0, "callback", open_["id"])]
     assert all(row["fine"] == 0 and row["action"] is None and row["date"] == D for row in rows)
-    assert str(tomorrow["id"]) not in {row["ref_id"] for row in rows}
+    assert tomorrow["id"] not in {row["ref_id"] for row in rows}
 
 
 def test_first_response_late_goes_to_the_tickets_agent(cs, validate):
@@ -147,14 +147,14 @@ def test_first_response_late_goes_to_the_tickets_agent(cs, validate):
     ok(cs([*at(f"{D}T11:00"), "ticket", "respond", str(earlier["id"])]))  # late, but opened on D-1
 
     run(cs, validate)
-    assert keys(day_entries(cs, validate)) == [("alice", "first_response_late", 1.0, "ticket", str(late["id"]))]
+    assert keys(day_entries(cs, validate)) == [("alice", "first_response_late", 1.0, "ticket", late["id"])]
 
 
 def test_first_response_never_given_by_the_end_of_the_day_counts(cs, validate):
     register(cs, "alice")
     silent = add_ticket(cs, "没人理", agent="alice", opened_at=f"{D}T20:00", env={"CS_NOW": f"{D}T20:00"})
     run(cs, validate)
-    assert keys(day_entries(cs, validate)) == [("alice", "first_response_late", 1.0, "ticket", str(silent["id"]))]
+    assert keys(day_entries(cs, validate)) == [("alice", "first_response_late", 1.0, "ticket", silent["id"])]
 
 
 def test_upheld_complaint_goes_to_about_agent_not_the_tickets_agent(cs, validate):
@@ -170,7 +170,7 @@ def test_upheld_complaint_goes_to_about_agent_not_the_tickets_agent(cs, validate
     ok(cs([*at(f"{D}T15:00"), "ticket", "verdict", str(rejected["id"]), "rejected"]))
 
     run(cs, validate)
-    assert keys(day_entries(cs, validate)) == [("bob", "complaint_upheld", 5.0, "ticket", str(upheld["id"]))]
+    assert keys(day_entries(cs, validate)) == [("bob", "complaint_upheld", 5.0, "ticket", upheld["id"])]
     # The verdict day counts, not the day the complaint was opened.
     run(cs, validate, day=D_MINUS_1)
     assert day_entries(cs, validate, day=D_MINUS_1) == []
@@ -191,8 +191,8 @@ def test_handover_item_from_the_day_before_not_done_by_end_of_day(cs, validate):
 
     run(cs, validate)
     assert keys(day_entries(cs, validate)) == [("alice", "handover_unfinished", 2.0, "handover",
-                                                str(unfinished["id"]))]
-    assert str(today["id"]) not in {row["ref_id"] for row in day_entries(cs, validate)}
+                                                unfinished["id"])]
+    assert today["id"] not in {row["ref_id"] for row in day_entries(cs, validate)}
 
 
 def test_missed_duty_goes_to_the_rostered_agent(cs, validate, tmp_path):
@@ -219,7 +219,7 @@ def test_manual_rules_deduct_their_points(cs, validate, rule, points):
     (entry,) = day_entries(cs, validate)
     assert (entry["agent"], entry["rule"], entry["points"], entry["fine"], entry["action"]) == (
         "alice", rule, points, 0, None)
-    assert (entry["ref_type"], entry["ref_id"]) == ("violation", str(record["id"]))
+    assert (entry["ref_type"], entry["ref_id"]) == ("violation", record["id"])
 
 
 def test_off_task_escalates_within_a_month_and_starts_again_next_month(cs, validate):
@@ -281,10 +281,10 @@ def test_each_source_is_attributed_to_the_right_agent(cs, validate, tmp_path):
     got = {(row["rule"], row["ref_id"] if row["ref_type"] != "duty" else "duty"): row["agent"]
            for row in day_entries(cs, validate)}
     assert got == {
-        ("callback_overdue", str(callback["id"])): "alice",
-        ("complaint_upheld", str(complaint["id"])): "carol",
-        ("first_response_late", str(slow["id"])): "dave",
-        ("handover_unfinished", str(item["id"])): "erin",
+        ("callback_overdue", callback["id"]): "alice",
+        ("complaint_upheld", complaint["id"]): "carol",
+        ("first_response_late", slow["id"]): "dave",
+        ("handover_unfinished", item["id"]): "erin",
         ("duty_missed", "duty"): "frank",
     }
 
@@ -319,8 +319,8 @@ def test_reruns_are_idempotent_and_follow_changed_facts(cs, validate, tmp_path):
     assert (summary["added"], summary["updated"], summary["removed"], summary["entries"]) == (4, 0, 0, 4)
     before = day_entries(cs, validate)
     assert keys(before, "agent", "rule", "ref_id") == sorted([
-        ("alice", "callback_overdue", str(first["id"])), ("bob", "callback_overdue", str(second["id"])),
-        ("alice", "duty_missed", f"{D}/open_shop/alice"), ("bob", "hygiene", str(hygiene["id"]))])
+        ("alice", "callback_overdue", first["id"]), ("bob", "callback_overdue", second["id"]),
+        ("alice", "duty_missed", f"{D}/open_shop/alice"), ("bob", "hygiene", hygiene["id"])])
 
     # Run again, nothing changed: nothing to do, nothing duplicated.
     again = run(cs, validate, now="2026-11-20T00:40")
@@ -334,9 +334,9 @@ def test_reruns_are_idempotent_and_follow_changed_facts(cs, validate, tmp_path):
     assert (third["added"], third["removed"]) == (0, 0), third
     rows = day_entries(cs, validate)
     assert len(rows) == 4
-    (entry,) = [row for row in rows if (row["ref_type"], row["ref_id"]) == ("callback", str(first["id"]))]
+    (entry,) = [row for row in rows if (row["ref_type"], row["ref_id"]) == ("callback", first["id"])]
     assert entry["id"] == next(row["id"] for row in before
-                               if (row["ref_type"], row["ref_id"]) == ("callback", str(first["id"])))
+                               if (row["ref_type"], row["ref_id"]) == ("callback", first["id"]))
     assert "done late" in entry["detail"]
 
     # A fact fixed: the duty ticked off for D after the first run → its entry goes.
@@ -385,7 +385,7 @@ def test_dry_run_reports_changes_and_writes_nothing(cs, validate):
     dry = run(cs, validate, D, AFTER, "--dry-run")
     assert dry["dry_run"] is True and dry["added"] == 1
     assert dry["changes"] == [{"change": "add", "agent": "alice", "rule": "hygiene", "points": 1.0, "fine": 0.0,
-                               "action": None, "ref_type": "violation", "ref_id": str(record["id"]),
+                               "action": None, "ref_type": "violation", "ref_id": record["id"],
                                "detail": dry["changes"][0]["detail"]}]
     assert day_entries(cs, validate) == []
     assert [row["points"] for row in scores(cs, validate) if row["agent"] == "alice"] == [0]
@@ -578,8 +578,8 @@ def test_a_callback_cancelled_or_failed_after_its_deadline_still_counts(cs, vali
         ok(cs([*at(f"{D}T{hour}"), "callback", "attempt", str(failed["id"]), "--result", "no_answer"]))
         ok(cs([*at(f"{D}T{hour}"), "callback", "attempt", str(failed_early["id"]), "--result", "busy"]))
     run(cs, validate)
-    assert keys(day_entries(cs, validate), "agent", "ref_id") == [("alice", str(cancelled["id"])),
-                                                                  ("alice", str(failed["id"]))]
+    assert keys(day_entries(cs, validate), "agent", "ref_id") == [("alice", cancelled["id"]),
+                                                                  ("alice", failed["id"])]
 
 
 def test_a_reversed_verdict_removes_the_entry_on_rerun(cs, validate):

@@ -9,6 +9,7 @@ import click
 
 from cs import output
 from cs.cli import ChoiceParam, TimeParam
+from cs.core import files
 from cs.core.labels import LABELS
 
 
@@ -150,7 +151,7 @@ def write_workbook(path, sheets) -> None:
 def private_text_file(path):
     """A text file only its owner may read: listings hold customers' names and phones."""
     try:
-        return output.open_private(path)
+        return files.open_private(path)
     except OSError as exc:
         raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
 

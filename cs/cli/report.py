@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from cs.core import files
 from cs.reports import figures as reports
 from cs.cli import TimeParam, completion
 from cs.cli.common import app_and_ctx
@@ -53,7 +54,7 @@ def _deliver(text: str, output: str | None, standard_name: str) -> None:
     if target.is_dir():
         target = target / standard_name
     try:
-        reports.write_private(target, text)
+        files.write_private(target, text)
     except OSError as exc:
         raise click.ClickException(f"cannot write {target}: {exc.strerror}") from None
     click.echo(str(target))

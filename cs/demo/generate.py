@@ -32,7 +32,9 @@ from functools import cached_property
 from datetime import date, datetime, timedelta
 
 from cs.core import clock
+from cs.desk import tickets
 from cs.desk.callbacks import sampled
+from cs.store.query import insert_sql
 from cs.demo.tour import CATEGORY_WEIGHTS, CHANNEL_WEIGHTS, HANDOVER_TEXTS, RESOLUTIONS, SUMMARIES, SURNAMES, TITLES
 
 # --- what a centre's days look like --------------------------------------------------------------
@@ -85,10 +87,6 @@ CATEGORIES, CATEGORY_CUM = list(CATEGORY_WEIGHTS), list(itertools.accumulate(CAT
 CHANNELS, CHANNEL_CUM = list(CHANNEL_WEIGHTS), list(itertools.accumulate(CHANNEL_WEIGHTS.values()))
 PRIORITIES, PRIORITY_CUM = list(PRIORITY_WEIGHTS), list(itertools.accumulate(PRIORITY_WEIGHTS.values()))
 
-TICKET_COLUMNS = ("id", "opened_at", "channel", "category", "priority", "status", "summary", "customer_name",
-                  "customer_phone", "agent", "department", "about_agent", "verdict", "verdict_at", "tags",
-                  "first_response_at", "first_response_due_at", "resolved_at", "resolve_due_at", "pending_since",
-                  "paused_s", "closed_at", "resolution", "fcr", "satisfaction", "created_by", "updated_at")
 CALLBACK_COLUMNS = ("id", "ticket_id", "customer_name", "customer_phone", "reason", "method", "agent", "status",
                     "due_at", "not_before", "next_try_at", "attempts", "outcome", "score", "note", "policy",
                     "created_at", "created_by", "done_at", "ended_at", "updated_at")
@@ -97,10 +95,6 @@ CALLBACK_COLUMNS = ("id", "ticket_id", "customer_name", "customer_phone", "reaso
 BULK_TABLES = ("tickets", "ticket_events", "callbacks", "callback_events", "roster", "handovers", "violations")
 APPEND_ORDERED_INDEXES = ("tickets_opened", "ticket_events_ticket", "callbacks_ticket", "callback_events_callback")
 _EPOCH = date(1970, 1, 1)
-
-
-def _insert_sql(table: str, columns) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 def _epoch(moment: datetime) -> int:
@@ -344,11 +338,9 @@ class Centre:
 
     def _sla_of(self, priority: str):
         """(first response in seconds when it is elapsed time, else None; the duration; resolve in working seconds)"""
-        from cs.desk.tickets import sla, working_seconds
-
-        first_response, resolve = sla(self.ctx.config, priority)
+        first_response, resolve = tickets.sla(self.ctx.config, priority)
         elapsed = first_response.seconds() if first_response.unit in ("m", "h", "w") else None
-        return elapsed, first_response, working_seconds(resolve)
+        return elapsed, first_response, tickets.working_seconds(resolve)
 
     def _policy(self, policy: dict) -> dict:
         return {**policy, "delay_d": clock.parse_duration(policy.get("delay", "1h")),
@@ -557,7 +549,7 @@ class Centre:
         summaries = self.summaries[category]
         fcr = 1 if quick and resolved_at is not None and resolved - t < 3600 else 0
         records.tickets.append((
-            ticket_id, stamp(t), channel, category, priority, status, summaries[int(random_() * len(summaries))],
+            ticket_id, stamp(t), channel, category, priority, status, summaries[int(random_() * len(summaries))], None,
             name, phone, agent, department, about, verdict, verdict_at and stamp(verdict_at), tags,
             first_response_at and stamp(first_response_at), stamp(response_due), resolved_at and stamp(resolved_at),
             stamp(resolve_due), pending_since and stamp(pending_since), paused_s, closed_at and stamp(closed_at),
@@ -741,8 +733,8 @@ class BulkWriter:
         with db.transaction():
             db.executemany("INSERT INTO customers (phone, name, vip, no_callback, created_at, updated_at)"
                            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (phone) DO NOTHING", records.customers)
-            db.executemany(_insert_sql("tickets", TICKET_COLUMNS), records.tickets)
-            db.executemany(_insert_sql("temp.generated_events", ("ticket_id", "at", "seq", "actor", "kind",
+            db.executemany(insert_sql("tickets", tickets.COLUMNS), records.tickets)
+            db.executemany(insert_sql("temp.generated_events", ("ticket_id", "at", "seq", "actor", "kind",
                                                                  "from_status", "to_status", "text")),
                            records.events)
             if records.tickets:
@@ -750,12 +742,12 @@ class BulkWriter:
                 db.execute(_DERIVED_EVENTS, span)
                 db.execute(_SEARCH_INDEX, span)
             db.execute("DELETE FROM temp.generated_events")
-            db.executemany(_insert_sql("callbacks", CALLBACK_COLUMNS), records.callbacks)
+            db.executemany(insert_sql("callbacks", CALLBACK_COLUMNS), records.callbacks)
             db.executemany("INSERT INTO callback_events (callback_id, at, actor, kind, result, note)"
                            " VALUES (?, ?, ?, ?, ?, ?)", records.callback_events)
             db.executemany("INSERT INTO roster (date, shift, agent, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
                            records.roster)
-            db.executemany(_insert_sql("handovers", ("id", "created_at", "date", "shift", "agent", "text", "ticket_id",
+            db.executemany(insert_sql("handovers", ("id", "created_at", "date", "shift", "agent", "text", "ticket_id",
                                                      "status", "acked_by", "acked_at", "done_at", "note",
                                                      "created_by")), records.handovers)
             db.executemany("INSERT INTO duty_records (date, duty, agent, done_at, note, created_by)"
@@ -843,7 +835,7 @@ def build(ctx, *, agents: int, days: int, seed: int = 2026, per_agent: float = 1
     staff = make_staff(random.Random(seed), agents, team_size, created_at)
     centre = Centre(ctx, staff, seed=seed, per_agent=per_agent, first=first)
     with ctx.db.transaction():
-        ctx.db.executemany(_insert_sql("agents", ("handle", "name", "team", "role", "email", "mobile", "active",
+        ctx.db.executemany(insert_sql("agents", ("handle", "name", "team", "role", "email", "mobile", "active",
                                                   "created_at")), staff.rows)
     dates = [first + timedelta(days=offset) for offset in range(days + 1)]
     with BulkWriter(ctx.db) as writer:

@@ -18,7 +18,7 @@ from cs.desk import customers
 from cs.core.vocabulary import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS, normalise
 from cs.core.errors import CSError
 from cs.core.text import MAX_TEXT, clean_tags, clean_text
-from cs.store.query import Filters, listing, one_or_refuse
+from cs.store.query import Filters, insert_sql, listing, one_or_refuse
 
 FIELDS = (
     "id", "opened_at", "channel", "category", "priority", "status", "summary", "detail",
@@ -26,6 +26,15 @@ FIELDS = (
     "first_response_at", "first_response_due_at", "resolved_at", "resolve_due_at", "closed_at",
     "resolution", "fcr", "breached", "satisfaction", "created_by", "updated_at",
 )
+# Every column of the tickets table in its order: the one list that adding, importing and generating
+# tickets write (FIELDS above is the JSON, which adds `breached` and leaves out bookkeeping columns).
+COLUMNS = (
+    "id", "opened_at", "channel", "category", "priority", "status", "summary", "detail", "customer_name",
+    "customer_phone", "agent", "department", "about_agent", "verdict", "verdict_at", "tags", "first_response_at",
+    "first_response_due_at", "resolved_at", "resolve_due_at", "pending_since", "paused_s", "closed_at",
+    "resolution", "fcr", "satisfaction", "created_by", "updated_at",
+)
+INSERT_SQL = insert_sql("tickets", COLUMNS, named=True)
 OPEN_STATUSES = ("open", "in_progress", "pending")
 SORTABLE = {"id", "opened_at", "priority", "status", "agent", "category", "channel", "updated_at",
             "resolved_at", "first_response_at"}
@@ -222,15 +231,11 @@ def add(
     first_due, resolve_due = due_times(ctx, opened, values["priority"])
     if values["customer_phone"]:
         customers.upsert(db, values["customer_phone"], values["customer_name"], opened_db)
-    cur = db.execute(
-        "INSERT INTO tickets (opened_at, channel, category, priority, status, summary, detail, customer_name,"
-        " customer_phone, agent, department, about_agent, tags, first_response_due_at, resolve_due_at,"
-        " created_by, updated_at) VALUES (:opened_at, :channel, :category, :priority, 'open', :summary, :detail,"
-        " :customer_name, :customer_phone, :agent, :department, :about_agent, :tags, :first_due, :resolve_due,"
-        " :actor, :now)",
-        {**values, "opened_at": opened_db, "first_due": first_due, "resolve_due": resolve_due,
-         "actor": ctx.actor, "now": ctx.now_db},
-    )
+    cur = db.execute(INSERT_SQL, {
+        **dict.fromkeys(COLUMNS), **values, "opened_at": opened_db, "status": "open", "paused_s": 0, "fcr": 0,
+        "first_response_due_at": first_due, "resolve_due_at": resolve_due, "created_by": ctx.actor,
+        "updated_at": ctx.now_db,
+    })
     ticket_id = cur.lastrowid
     index_for_search(db, [(ticket_id, values["summary"], values["detail"])])
     _event(ctx, ticket_id, opened_db, "created", None, "open", values["summary"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import operator
-import re
 import sqlite3
 
 from cs.core import clock
@@ -21,25 +20,14 @@ from cs.exchange import sheets
 from cs.core.errors import CSError
 from cs.exchange.importing import AgentNames, RowError, SheetKind, SheetOptions, boolean, headers_for, positive_int, stored_time
 from cs.core.text import clean_tags, clean_text
-from cs.desk.tickets import FIELD_CHECKS, FIELDS, due_times, index_for_search
+from cs.desk.tickets import COLUMNS, FIELD_CHECKS, FIELDS, INSERT_SQL, due_times, index_for_search
+from cs.store.query import insert_sql
 
 BATCH = 1000
 
-_INSERT = (
-    "INSERT INTO tickets (id, opened_at, channel, category, priority, status, summary, detail, customer_name,"
-    " customer_phone, agent, department, about_agent, verdict, verdict_at, tags, first_response_at,"
-    " first_response_due_at, resolved_at, resolve_due_at, pending_since, closed_at, resolution, fcr,"
-    " satisfaction, created_by, updated_at, paused_s) VALUES (:id, :opened_at, :channel, :category, :priority, :status,"
-    " :summary, :detail, :customer_name, :customer_phone, :agent, :department, :about_agent, :verdict,"
-    " :verdict_at, :tags, :first_response_at, :first_response_due_at, :resolved_at, :resolve_due_at,"
-    " :pending_since, :closed_at, :resolution, :fcr, :satisfaction, :created_by, :updated_at, :paused_s)"
-)
-
-
-# The same statement with ? placeholders: binding tuples is cheaper than dicts on bulk inserts.
-_COLUMNS = re.findall(r":(\w+)", _INSERT)
-_INSERT_POSITIONAL = re.sub(r":\w+", "?", _INSERT)
-_AS_TUPLE = operator.itemgetter(*_COLUMNS)
+# ? placeholders for the bulk insert: binding tuples is cheaper than dicts.
+_INSERT_POSITIONAL = insert_sql("tickets", COLUMNS)
+_AS_TUPLE = operator.itemgetter(*COLUMNS)
 
 
 def _with_inferred_status(record, plan, options):
@@ -96,7 +84,7 @@ class RowChecker:
         self._due_memo: dict = {}
         self._time_memo: dict = {}
         self.converters = self._converters()
-        self.template = {column: None for column in _COLUMNS}
+        self.template = dict.fromkeys(COLUMNS)
         self.template.update(priority="normal", status="open", tags="[]", fcr=0, paused_s=0)
 
     def implied_pause(self, opened: str, resolve_due: str, priority: str) -> int:
@@ -346,7 +334,7 @@ def _find_conflicts(ctx, batch, fail) -> None:
     for line, row in batch:
         try:
             ctx.db.execute("SAVEPOINT one_row")
-            ctx.db.execute(_INSERT, row)
+            ctx.db.execute(INSERT_SQL, row)
             ctx.db.execute("RELEASE one_row")
         except sqlite3.IntegrityError as exc:
             ctx.db.execute("ROLLBACK TO one_row")

@@ -429,14 +429,6 @@ def _flat_rates(row: dict) -> dict:
     return flat
 
 
-def write_private(path, text: str) -> None:
-    """Reports hold customers' names and handover notes: owner-only, like the database."""
-    from cs.output import open_private
-
-    with open_private(path) as out:
-        out.write(text)
-
-
 def _safe(part: str) -> str:
     """A shift label or agent name as a piece of a file name: no directories, no control characters."""
     import re

@@ -194,7 +194,14 @@ def run(ctx, day: date, *, dry_run: bool = False) -> dict:
 
 
 def _brief(entry) -> dict:
-    return {key: entry[key] for key in ("agent", "rule", "points", "fine", "action", "ref_type", "ref_id", "detail")}
+    brief = {key: entry[key] for key in ("agent", "rule", "points", "fine", "action", "ref_type", "ref_id", "detail")}
+    return {**brief, "ref_id": ref_id_json(entry["ref_type"], entry["ref_id"])}
+
+
+def ref_id_json(ref_type: str, ref_id: str):
+    """The source record's id as its own JSON gives it: an integer, but for duties, which have no record id
+    and are named DATE/DUTY/AGENT. (Stored as text, so one unique key covers every source.)"""
+    return ref_id if ref_type == "duty" else int(ref_id)
 
 
 def _write(ctx, day: date, added, updated, removed) -> None:
@@ -232,7 +239,7 @@ def to_json(row) -> dict:
         "id": row["id"], "date": row["date"], "agent": row["agent"], "rule": row["rule"], "label": row["label"],
         "points": number(row["points"]), "fine": number(row["fine"]), "action": row["action"],
         "ref_type": row["ref_type"],
-        "ref_id": row["ref_id"], "detail": row["detail"], "voided": bool(row["voided"]),
+        "ref_id": ref_id_json(row["ref_type"], row["ref_id"]), "detail": row["detail"], "voided": bool(row["voided"]),
         "void_reason": row["void_reason"], "computed_at": row["computed_at"],
     }
 

@@ -57,6 +57,12 @@ def listing(select: str, filters: Filters, sort: str, allowed, expressions: dict
     return sql, params
 
 
+def insert_sql(table: str, columns, *, named: bool = False) -> str:
+    """INSERT INTO table (columns) VALUES (…): `:column` placeholders with named=True, else `?`."""
+    marks = [f":{column}" for column in columns] if named else ["?"] * len(columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
+
+
 def one_or_refuse(db, sql: str, params, missing: str):
     """The row the query finds, or a refusal with `missing` (which says where to look instead)."""
     row = db.one(sql, params)
