@@ -11,8 +11,8 @@ recorded as sent only after its delivery succeeded.
 from __future__ import annotations
 
 from cs.core import clock
-from cs.desk import customers
 from cs.core.vocabulary import REASONS
+from cs.desk import customers
 from jobs.notify import DeliveryError
 
 

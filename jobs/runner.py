@@ -14,7 +14,6 @@ import time
 
 from cs.core.errors import CSError
 
-
 # Job name -> module, imported only when the job runs.
 JOB_NAMES = {"overdue-alerts": "jobs.overdue_alerts", "daily-deductions": "jobs.daily_deductions",
              "shift-reports": "jobs.shift_reports"}

@@ -6,9 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from cs.core import clock, files
-from cs.reports import figures as reports
-from cs.desk import shifts
 from cs.core.errors import CSError
+from cs.desk import shifts
+from cs.reports import figures as reports
 from jobs.daily_deductions import earliest_day
 
 

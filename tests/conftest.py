@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from cs.core import config as config_mod
-from cs.store import db as db_mod
 from cs.core.context import Context
+from cs.store import db as db_mod
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=SHANGHAI)  # a Friday, a working day

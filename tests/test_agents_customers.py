@@ -4,9 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cs.desk import agents
-from cs.desk import customers
 from cs.core.errors import CSError
+from cs.desk import agents, customers
 
 
 def test_agent_add_list_update_deactivate(cs):

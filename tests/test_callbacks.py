@@ -10,16 +10,13 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from helpers_tickets import D, T, ctx_at
 
-from cs.desk import agents
-from cs.desk import callbacks
 from cs.core import clock
-from cs.desk import customers, flows
-from cs.desk import tickets
 from cs.core import config as config_mod
 from cs.core.context import Context
 from cs.core.errors import CSError
-from helpers_tickets import D, T, ctx_at
+from cs.desk import agents, callbacks, customers, flows, tickets
 
 
 def with_config(ctx, now: str, **overrides) -> Context:

@@ -12,9 +12,9 @@ import os
 import sqlite3
 
 import pytest
+from helpers_tickets import D, add_ticket, ok, refused, register
 
 from cs.desk import callbacks
-from helpers_tickets import D, add_ticket, ok, refused, register
 
 PHONE = "13800001111"
 

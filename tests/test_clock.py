@@ -2,12 +2,26 @@
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cs.core import clock
 from cs.core.clock import (
-    UTC, ContactHours, Duration, TimeSpec, WorkCalendar, add_duration, add_working_seconds,
-    day_bounds, from_db, get_zone, local_date, parse_duration, parse_time, to_db, to_display,
+    UTC,
+    ContactHours,
+    Duration,
+    TimeSpec,
+    WorkCalendar,
+    add_duration,
+    add_working_seconds,
+    day_bounds,
+    from_db,
+    get_zone,
+    local_date,
+    parse_duration,
+    parse_time,
+    to_db,
+    to_display,
     working_seconds_between,
 )
 from cs.core.errors import CSError

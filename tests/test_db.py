@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
+from cs.core.errors import CSError
 from cs.store import db as db_mod
 from cs.store import migrations
-from cs.core.errors import CSError
 
 
 def test_new_database_is_owner_only_wal_with_foreign_keys(tmp_path):

@@ -10,14 +10,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from cs.desk import callbacks
-from cs.core import clock
-from cs.desk import tickets
-from cs.core import config as config_mod
-from cs.store import db as db_mod
-from cs.core.context import Context
 from conftest import NOW, SHANGHAI
+
+from cs.core import clock
+from cs.core import config as config_mod
+from cs.core.context import Context
+from cs.desk import callbacks, tickets
+from cs.store import db as db_mod
 
 AGENTS, DAYS = 5, 14
 

@@ -16,10 +16,10 @@ import re
 import tracemalloc
 
 import pytest
+from helpers_tickets import D, T, add_ticket, ctx_at, ids, listing, ok, refused, register, show
 
 from cs.desk import tickets
 from cs.exchange import tickets as tickets_io
-from helpers_tickets import D, T, add_ticket, ctx_at, ids, listing, ok, refused, register, show
 
 GOOD = {"opened_at": "2026-11-19T10:00:00+08:00", "channel": "phone", "category": "inquiry", "summary": "咨询"}
 

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from cs.core import clock
 from cs.core import config as config_mod
-from cs.desk.customers import mask_phone, normalise_phone
 from cs.core.errors import CSError
+from cs.desk.customers import mask_phone, normalise_phone
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ZONES = [ZoneInfo(name) for name in ("Asia/Shanghai", "UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata",

@@ -1,7 +1,6 @@
 """The hot questions are answered from indexes, not by scanning history (EXPLAIN QUERY PLAN)."""
 
-from cs.desk import callbacks
-from cs.desk import tickets
+from cs.desk import callbacks, tickets
 
 
 def plan(db, sql, params):

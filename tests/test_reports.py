@@ -54,7 +54,6 @@ import json
 import re
 
 import pytest
-
 from helpers_tickets import ok, refused
 
 D = "2026-11-20"
@@ -235,8 +234,8 @@ def check_rates(node, path="$"):
 
 
 def test_report_schema_is_strict_draft_2020_12():
-    from conftest import SCHEMAS, object_schemas
     import jsonschema
+    from conftest import SCHEMAS, object_schemas
 
     schema = json.loads((SCHEMAS / "report.schema.json").read_text("utf-8"))
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"

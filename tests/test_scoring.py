@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers_tickets import add_ticket, ok, refused, register
 
 D = "2026-11-19"  # Thursday, a working day

@@ -306,9 +306,9 @@ SQL_WHITELIST = {
     ("cs/demo/generate.py", "__exit__"): "PRAGMAs from a fixed tuple; index SQL saved from sqlite_master",
     ("cs/demo/generate.py", "build"): "table names from a fixed tuple in the code",
     ("cs/demo/generate.py", "write"): "query.insert_sql over fixed column tuples (tickets.COLUMNS, CALLBACK_COLUMNS …)",
-    ("cs/desk/agents.py", "update"): "SET columns are the keys of agents._clean's result: fixed field names; values bound",
     ("cs/desk/agents.py", "list_agents"): "query.listing: fixed WHERE clauses with :named placeholders; ORDER BY "
                                           "fields checked against SORTABLE; LIMIT bound",
+    ("cs/desk/agents.py", "update"): "SET columns are the keys of agents._clean's result: fixed field names; values bound",
     ("cs/desk/callbacks.py", "_change"): "SET columns are the keys of `changes`, built by this module's functions",
     ("cs/desk/callbacks.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders; ORDER BY "
                                        "checked; LIMIT bound",
@@ -318,22 +318,22 @@ SQL_WHITELIST = {
     ("cs/desk/shifts.py", "_change_handover"): "SET columns are the keys of `changes`, built by this module's functions",
     ("cs/desk/shifts.py", "list_handovers"): "query.listing: fixed WHERE clauses with :named placeholders; ORDER BY "
                                              "checked; LIMIT bound",
-    ("cs/desk/tickets.py", "add"): "tickets.INSERT_SQL: query.insert_sql over the fixed COLUMNS tuple; values bound",
     ("cs/desk/tickets.py", "_change"): "SET columns are the keys of `changes`, built by this module's functions",
+    ("cs/desk/tickets.py", "add"): "tickets.INSERT_SQL: query.insert_sql over the fixed COLUMNS tuple; values bound",
     ("cs/desk/tickets.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders (search terms "
                                      "bound, never inlined); ORDER BY checked over SORT_SQL; LIMIT bound",
     ("cs/exchange/tickets.py", "_write_batch"): "query.insert_sql over the fixed tickets.COLUMNS tuple; values bound",
-    ("cs/reports/figures.py", "ticket_figures"): "agent filter from _agent_filter: a fixed column and one ? per agent",
     ("cs/reports/figures.py", "callback_figures"): "agent filter from _agent_filter: a fixed column and one ? per "
                                                    "agent",
+    ("cs/reports/figures.py", "ticket_figures"): "agent filter from _agent_filter: a fixed column and one ? per agent",
     ("cs/scoring/deductions.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders; ORDER BY "
                                            "checked; LIMIT bound",
-    ("cs/scoring/deductions.py", "list_violations"): "query.listing: fixed WHERE clauses with :named placeholders; "
+    ("cs/scoring/violations.py", "list_violations"): "query.listing: fixed WHERE clauses with :named placeholders; "
                                                      "ORDER BY checked; LIMIT bound",
     ("cs/store/audit.py", "query"): "query.listing: WHERE columns fixed, values bound; ORDER BY checked; LIMIT bound",
     ("cs/store/db.py", "connect"): "PRAGMA busy_timeout = int() of the module constant BUSY_TIMEOUT_S",
-    ("cs/store/query.py", "one_or_refuse"): "runs the SQL its callers pass: each a constant string with ? placeholders",
     ("cs/store/migrations.py", "run_script"): "runs the migrations' own constant SQL text, statement by statement",
+    ("cs/store/query.py", "one_or_refuse"): "runs the SQL its callers pass: each a constant string with ? placeholders",
     ("cs/store/upkeep.py", "info"): "table names from the fixed TABLES tuple, checked against sqlite_master",
 }
 

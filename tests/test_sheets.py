@@ -19,12 +19,12 @@ import zipfile
 from datetime import date, datetime, time
 
 import pytest
+from helpers_tickets import D, add_ticket, listing, ok
 from openpyxl import Workbook, load_workbook
 
-from cs.exchange import sheets
 from cs.core.errors import CSError
+from cs.exchange import sheets
 from cs.exchange.tickets import TICKET_SHEET
-from helpers_tickets import D, add_ticket, listing, ok
 
 # --------------------------------------------------------------------------- helpers
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers_tickets import add_ticket, ok, refused, register
 
 DAY = "2026-11-20"  # Friday

@@ -11,13 +11,12 @@ import io
 import json
 
 import pytest
+from helpers_tickets import D, T, add_ticket, ctx_at, ids, listing, ok, refused, register, show
 
-from cs.desk import agents
 from cs.core import clock
-from cs.desk import tickets
 from cs.core.errors import CSError
 from cs.core.text import display_width
-from helpers_tickets import D, T, add_ticket, ctx_at, ids, listing, ok, refused, register, show
+from cs.desk import agents, tickets
 
 NOW_TEXT = "2026-11-20T09:30:00+08:00"
 

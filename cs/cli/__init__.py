@@ -107,10 +107,9 @@ class App:
         if self._ctx is None:
             from datetime import datetime, timezone
 
+            from cs.cli.environment import system_zone_name
             from cs.core import config
             from cs.core.context import Context
-
-            from cs.cli.environment import system_zone_name
 
             stored_config = config.load(self.db)
             zone = self.tz_name or stored_config.get("timezone") or system_zone_name()

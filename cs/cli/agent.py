@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import click
 
-from cs.desk import agents
 from cs.cli import completion
 from cs.cli.common import (
-    app_and_ctx, choice, emit_list, emit_object, emit_written, json_option, list_options, output_options, terminal_limit,
+    app_and_ctx,
+    choice,
+    emit_list,
+    emit_object,
+    emit_written,
+    json_option,
+    list_options,
+    output_options,
+    terminal_limit,
 )
 from cs.core.vocabulary import ROLES
+from cs.desk import agents
 
 COLUMNS = ["handle", "name", "team", "role", "email", "mobile", "active"]
 

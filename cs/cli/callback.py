@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import click
 
-from cs.desk import callbacks, flows
 from cs.cli import TimeParam, completion
 from cs.cli.common import (
-    RECORD_ID, app_and_ctx, choice, emit_list, emit_object, emit_written, json_option, list_options, output_options,
-    at_option, change_record, resolve, short_time, terminal_limit,
+    RECORD_ID,
+    app_and_ctx,
+    at_option,
+    change_record,
+    choice,
+    emit_list,
+    emit_object,
+    emit_written,
+    json_option,
+    list_options,
+    output_options,
+    resolve,
+    short_time,
+    terminal_limit,
 )
 from cs.cli.importing import import_options, report_import, run_import
 from cs.core.vocabulary import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, label
+from cs.desk import callbacks, flows
 
 COLUMNS = ["id", "due_at", "status", "overdue", "agent", "customer_name", "customer_phone", "reason", "method",
            "attempts", "next_try_at", "ticket_id"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from cs.desk import agents
-from cs.core import config as config_mod
 from cs.cli.common import app_and_ctx, emit_list, output_options
+from cs.core import config as config_mod
+from cs.desk import agents
 
 
 @click.group("config")

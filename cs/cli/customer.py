@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import click
 
-from cs.desk import callbacks
-from cs.desk import customers
-from cs.desk import tickets
-from cs.cli.common import app_and_ctx, emit_list, emit_object, emit_written, json_option, list_options, output_options, terminal_limit
+from cs.cli.common import (
+    app_and_ctx,
+    emit_list,
+    emit_object,
+    emit_written,
+    json_option,
+    list_options,
+    output_options,
+    terminal_limit,
+)
 from cs.cli.ticket import CALLBACK_COLUMNS, for_table
 from cs.cli.ticket import LIST_COLUMNS as TICKET_COLUMNS
+from cs.desk import callbacks, customers, tickets
 
 COLUMNS = ["phone", "name", "vip", "no_callback", "tickets", "last_contact_at"]
 

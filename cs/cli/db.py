@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cs.store import upkeep as dbtools
 from cs.cli.common import emit_object, output_options
+from cs.store import upkeep as dbtools
 
 
 @click.group()

@@ -31,9 +31,9 @@ def demo(db_path, days, agents, tickets_per_agent, seed):
     The default demo file is rebuilt on every run; a database you name must be new or empty.
     """
     from cs.core import config
-    from cs.store import db as db_mod
     from cs.demo import tour as demo_mod
     from cs.desk import tickets
+    from cs.store import db as db_mod
 
     app = click.get_current_context().obj
     target = db_path or app.db_path
@@ -70,8 +70,9 @@ def demo(db_path, days, agents, tickets_per_agent, seed):
     emit_list(rows, "table", LIST_COLUMNS, max_widths={"summary": 30})
     breached = sum(1 for _ in tickets.query(ctx, breached=True))
     click.echo(f"\n{breached} tickets missed an SLA deadline (cs ticket list --breached).")
+    from cs.cli.callback import COLUMNS
+    from cs.cli.callback import for_table as callback_row
     from cs.desk import callbacks
-    from cs.cli.callback import COLUMNS, for_table as callback_row
 
     click.echo("\nOverdue callbacks (cs callback list --overdue):")
     overdue = (callback_row(row, app.lang) for row in callbacks.query(ctx, overdue=True, limit=10))
@@ -84,8 +85,8 @@ def _build_large(app, target: str, is_new: bool, *, agents: int, days: int, seed
     import sys
 
     from cs.core import config
-    from cs.demo import tour as demo_mod
     from cs.demo import generate
+    from cs.demo import tour as demo_mod
 
     ctx = app.ctx
     with ctx.db.transaction():

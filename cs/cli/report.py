@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from cs.core import files
-from cs.reports import figures as reports
 from cs.cli import TimeParam, completion
 from cs.cli.common import app_and_ctx
 from cs.cli.scoring import MONTH
 from cs.cli.shifts import local_day
+from cs.core import files
+from cs.reports import figures as reports
 
 
 def report_options(func):

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import click
 
-from cs.core import clock
-from cs.scoring import deductions
 from cs.cli import TimeParam, completion
 from cs.cli.common import (
-    RECORD_ID, app_and_ctx, emit_list, emit_object, emit_written, json_option, list_options, output_options, resolve,
+    RECORD_ID,
+    app_and_ctx,
+    emit_list,
+    emit_object,
+    emit_written,
+    json_option,
+    list_options,
+    output_options,
+    resolve,
     terminal_limit,
 )
 from cs.cli.shifts import local_day
+from cs.core import clock
+from cs.scoring import deductions, scores, units, violations
+
 
 class MonthParam(click.ParamType):
     """YYYY-MM, checked when the command line is read (a malformed month is a usage error)."""
@@ -22,7 +31,7 @@ class MonthParam(click.ParamType):
         from cs.core.errors import CSError
 
         try:
-            deductions.month_days(value)
+            units.month_days(value)
         except CSError as exc:
             self.fail(str(exc), param, ctx)
         return value
@@ -56,19 +65,19 @@ def violation_add(agent, rule, at, note, as_json):
     """Record that AGENT broke the manual RULE (e.g. off_task, hygiene, report_error)."""
     app, ctx = app_and_ctx()
     with ctx.db.transaction():
-        record = deductions.add_violation(ctx, agent, rule, at=resolve(app, at), note=note)
+        record = violations.add_violation(ctx, agent, rule, at=resolve(app, at), note=note)
     emit_written(record, as_json)
 
 
 @violation.command("list")
 @click.option("--month", type=MONTH, help="YYYY-MM [default this month].")
 @click.option("--agent", shell_complete=completion.agents)
-@list_options("at,id", deductions.VIOLATION_SORTABLE)
+@list_options("at,id", violations.VIOLATION_SORTABLE)
 @output_options
 def violation_list(month, agent, limit, sort, fmt):
     """Violations of a month, with their occurrence and penalty."""
     app, ctx = app_and_ctx()
-    rows = deductions.list_violations(ctx, month=_month(app, month), agent=agent, limit=terminal_limit(limit),
+    rows = violations.list_violations(ctx, month=_month(app, month), agent=agent, limit=terminal_limit(limit),
                                       sort=sort)
     emit_list(rows, fmt, VIOLATION_COLUMNS)
 
@@ -156,5 +165,5 @@ def deductions_void(entry_id, reason, as_json):
 def score(month, fmt):
     """Monthly scores: base − points for every active agent, ranked."""
     app, ctx = app_and_ctx()
-    emit_list(deductions.scores(ctx, _month(app, month)), fmt, SCORE_COLUMNS, labels=LABELS,
+    emit_list(scores.scores(ctx, _month(app, month)), fmt, SCORE_COLUMNS, labels=LABELS,
               title="考核得分" if app.lang == "zh" else "Scores")

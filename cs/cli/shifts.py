@@ -6,13 +6,22 @@ from datetime import timedelta
 
 import click
 
-from cs.core import clock
-from cs.desk import shifts
 from cs.cli import TimeParam, completion
 from cs.cli.common import (
-    RECORD_ID, app_and_ctx, emit_list, emit_object, emit_written, json_option, list_options, output_options,
-    resolve, sort_rows, terminal_limit,
+    RECORD_ID,
+    app_and_ctx,
+    emit_list,
+    emit_object,
+    emit_written,
+    json_option,
+    list_options,
+    output_options,
+    resolve,
+    sort_rows,
+    terminal_limit,
 )
+from cs.core import clock
+from cs.desk import shifts
 
 HANDOVER_COLUMNS = ["id", "date", "shift", "agent", "status", "text", "ticket_id", "created_at"]
 ROSTER_COLUMNS = ["date", "shift", "label", "start", "end", "agents"]

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import click
 
-from cs.desk import flows, tickets
 from cs.cli import TimeParam, completion
 from cs.cli.common import (
-    RECORD_ID, app_and_ctx, at_option, choice, emit_list, emit_object, emit_written, json_option, list_options, output_options,
-    change_record, resolve, resolve_until, short_time, terminal_limit,
+    RECORD_ID,
+    app_and_ctx,
+    at_option,
+    change_record,
+    choice,
+    emit_list,
+    emit_object,
+    emit_written,
+    json_option,
+    list_options,
+    output_options,
+    resolve,
+    resolve_until,
+    short_time,
+    terminal_limit,
 )
 from cs.cli.importing import import_options, report_import, run_import
 from cs.core.vocabulary import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS
+from cs.desk import flows, tickets
 
 # Enumerated fields, shown as labels in tables and workbooks.
 ENUMS = {"channel": CHANNELS, "category": CATEGORIES, "priority": PRIORITIES, "status": STATUSES, "verdict": VERDICTS}

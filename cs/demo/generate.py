@@ -28,14 +28,14 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from cs.core import clock
+from cs.demo.tour import CATEGORY_WEIGHTS, CHANNEL_WEIGHTS, HANDOVER_TEXTS, RESOLUTIONS, SUMMARIES, SURNAMES, TITLES
 from cs.desk import tickets
 from cs.desk.callbacks import sampled
 from cs.store.query import insert_sql
-from cs.demo.tour import CATEGORY_WEIGHTS, CHANNEL_WEIGHTS, HANDOVER_TEXTS, RESOLUTIONS, SUMMARIES, SURNAMES, TITLES
 
 # --- what a centre's days look like --------------------------------------------------------------
 

@@ -8,13 +8,9 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from cs.desk import agents
-from cs.desk import callbacks
 from cs.core import clock
-from cs.desk import customers, flows
-from cs.scoring import deductions
-from cs.desk import shifts
-from cs.desk import tickets
+from cs.desk import agents, callbacks, customers, flows, shifts, tickets
+from cs.scoring import deductions, violations
 
 AGENTS = [
     ("zhou", "周敏", "一组", "supervisor"),
@@ -221,7 +217,7 @@ def _violations(ctx, past_days) -> None:
     supervisor = replace_actor(ctx, AGENTS[0][0])
     for day, agent, rule in ((past_days[1], "zhang", "off_task"), (past_days[-2], "zhang", "off_task"),
                              (past_days[-3], "zhao", "hygiene")):
-        deductions.add_violation(supervisor, agent, rule, at=_local(ctx, day, "15:20"),
+        violations.add_violation(supervisor, agent, rule, at=_local(ctx, day, "15:20"),
                                  note="上班玩手机" if rule == "off_task" else "工位不整洁")
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from cs.core.vocabulary import ROLES, normalise
 from cs.core.errors import CSError
 from cs.core.text import clean_text
+from cs.core.vocabulary import ROLES, normalise
 from cs.desk.customers import normalise_phone
 from cs.store.query import Filters, listing, one_or_refuse
 

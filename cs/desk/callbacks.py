@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from cs.desk import agents as agents_mod
 from cs.core import clock
-from cs.desk import customers
-from cs.core.vocabulary import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, normalise
 from cs.core.errors import CSError
 from cs.core.text import clean_text
+from cs.core.vocabulary import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, normalise
+from cs.desk import agents as agents_mod
+from cs.desk import customers
 from cs.store.query import Filters, listing, one_or_refuse
 
 FIELDS = (

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from cs.desk import agents as agents_mod
 from cs.core import clock
 from cs.core.errors import CSError
 from cs.core.text import clean_text
+from cs.desk import agents as agents_mod
 from cs.store.query import Filters, listing, one_or_refuse
 
 HANDOVER_FIELDS = ("id", "created_at", "shift", "date", "agent", "text", "ticket_id", "status", "acked_by",

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from cs.desk import agents as agents_mod
 from cs.core import clock
-from cs.desk import customers
-from cs.core.vocabulary import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS, normalise
 from cs.core.errors import CSError
 from cs.core.text import MAX_TEXT, clean_tags, clean_text
+from cs.core.vocabulary import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS, normalise
+from cs.desk import agents as agents_mod
+from cs.desk import customers
 from cs.store.query import Filters, insert_sql, listing, one_or_refuse
 
 FIELDS = (

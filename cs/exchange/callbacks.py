@@ -8,13 +8,12 @@ rows keep their history's times; they are not moved into contact hours (that is 
 
 from __future__ import annotations
 
-from cs.desk import customers
-from cs.exchange import importing
-from cs.exchange import sheets
-from cs.core.vocabulary import CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, normalise
 from cs.core.errors import CSError
-from cs.exchange.importing import AgentNames, RowError, SheetKind, SheetOptions, headers_for, positive_int, stored_time
 from cs.core.text import MAX_TEXT, clean_text
+from cs.core.vocabulary import CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, normalise
+from cs.desk import customers
+from cs.exchange import importing, sheets
+from cs.exchange.importing import AgentNames, RowError, SheetKind, SheetOptions, headers_for, positive_int, stored_time
 
 BATCH = 500
 

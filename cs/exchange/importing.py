@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cs.core import clock
-from cs.exchange import sheets
 from cs.core.errors import CSError
 from cs.core.labels import LABELS
+from cs.exchange import sheets
 from cs.exchange.sheets import FileError, decoded_lines
 
 MAX_ERRORS_KEPT = 100

@@ -14,13 +14,21 @@ import operator
 import sqlite3
 
 from cs.core import clock
-from cs.desk import customers
-from cs.exchange import importing
-from cs.exchange import sheets
 from cs.core.errors import CSError
-from cs.exchange.importing import AgentNames, RowError, SheetKind, SheetOptions, boolean, headers_for, positive_int, stored_time
 from cs.core.text import clean_tags, clean_text
+from cs.desk import customers
 from cs.desk.tickets import COLUMNS, FIELD_CHECKS, FIELDS, INSERT_SQL, due_times, index_for_search
+from cs.exchange import importing, sheets
+from cs.exchange.importing import (
+    AgentNames,
+    RowError,
+    SheetKind,
+    SheetOptions,
+    boolean,
+    headers_for,
+    positive_int,
+    stored_time,
+)
 from cs.store.query import insert_sql
 
 BATCH = 1000

@@ -12,10 +12,9 @@ import statistics
 from datetime import date, timedelta
 
 from cs.core import clock
-from cs.desk import customers
-from cs.desk import shifts
-from cs.core.vocabulary import CATEGORIES, CHANNELS, REASONS
 from cs.core.errors import CSError
+from cs.core.vocabulary import CATEGORIES, CHANNELS, REASONS
+from cs.desk import customers, shifts
 
 BUCKETS = ("demand", "system", "complaint", "transfer")
 BUCKET_LABELS = {"demand": "市场需求", "system": "系统问题", "complaint": "市场投诉", "transfer": "转交问题"}
@@ -276,10 +275,10 @@ def day_report(ctx, *, day: date | None = None) -> dict:
 
 def month_report(ctx, *, month: str | None = None) -> dict:
     """Scores and ranks, KPIs, and callback effectiveness per reason (回访工作效果评估)."""
-    from cs.scoring import deductions
+    from cs.scoring import scores, units
 
     month = month or clock.local_date(ctx.now, ctx.tz).strftime("%Y-%m")
-    first, after = deductions.month_days(month)
+    first, after = units.month_days(month)
     start, end = clock.to_db(clock.day_bounds(first, ctx.tz)[0]), clock.to_db(clock.day_bounds(after, ctx.tz)[0])
     tickets, _ = ticket_figures(ctx, start, end, None, details=False)
     callbacks = callback_figures(ctx, start, end, None)
@@ -290,7 +289,7 @@ def month_report(ctx, *, month: str | None = None) -> dict:
         "end": ctx.display(end),
         "generated_at": ctx.display(ctx.now_db),
         "complete": ctx.now_db >= end,
-        "scores": deductions.scores(ctx, month),
+        "scores": scores.scores(ctx, month),
         "kpis": {
             "received": tickets["received"], "resolved": tickets["resolved"], "breached": tickets["breached"],
             "first_response_median_s": tickets["first_response_median_s"],
@@ -380,10 +379,10 @@ def labels(lang: str) -> dict:
 def month_sheets(ctx, report: dict, lang: str) -> list:
     """The month report as a workbook: scores and ranks, key figures, callback effectiveness by reason, and every
     deduction entry of the month (what the pay review reads line by line)."""
-    from cs.scoring import deductions
-    from cs.core.vocabulary import REASONS
     from cs.core.labels import LABELS
+    from cs.core.vocabulary import REASONS
     from cs.exchange.workbook import Sheet
+    from cs.scoring import deductions
 
     text, index = TEXT[lang], 0 if lang == "zh" else 1
     labels = {key: pair[index] for key, pair in LABELS.items()}

@@ -1,4 +1,4 @@
-"""考核: the daily deductions and the monthly score, computed from facts, exactly and idempotently.
+"""考核: the daily deductions, computed from facts, exactly and idempotently; listing, explaining, voiding.
 
 `run(ctx, D)` works out every entry the rules give for business day D — one per (rule, agent, D,
 source record) — and brings the stored entries to exactly that set: new facts add entries,
@@ -9,32 +9,21 @@ through an index, so the cost follows the day's work, not the length of the hist
 
 from __future__ import annotations
 
-import calendar as _stdcal
 from datetime import date, timedelta
 
-from cs.desk import agents as agents_mod
 from cs.core import clock
 from cs.core.errors import CSError
 from cs.core.text import clean_text
+from cs.desk import agents as agents_mod
+from cs.scoring.units import bounds, month_days, number
+from cs.scoring.violations import penalty
 from cs.store.query import Filters, listing, one_or_refuse
 
 FIELDS = ("id", "date", "agent", "rule", "label", "points", "fine", "action", "ref_type", "ref_id", "detail",
           "voided", "void_reason", "computed_at")
-WINDOWS = ("day", "week", "month", "year")
-
-
-def number(value):
-    """Points and fines as people write them: 1 and 10, not 1.0 and 10.0 (2.5 stays 2.5)."""
-    value = round(float(value or 0), 6)  # SUM over REAL adds binary noise: 0.1 * 3 is 0.3 here
-    return int(value) if value.is_integer() else value
 
 
 # --- what each source counts --------------------------------------------------------------
-
-
-def _bounds(ctx, day: date) -> tuple[str, str]:
-    start, end = clock.day_bounds(day, ctx.tz)
-    return clock.to_db(start), clock.to_db(end)
 
 
 def _callback_overdue(ctx, day, start, end):
@@ -77,7 +66,7 @@ def _complaint_upheld(ctx, day, start, end):
 
 def _handover_unfinished(ctx, day, start, end):
     """Handover items created on D−1 still not done at the end of D."""
-    prev_start, _ = _bounds(ctx, day - timedelta(days=1))
+    prev_start, _ = bounds(ctx, day - timedelta(days=1))
     rows = ctx.db.all(
         "SELECT id, agent, text, status FROM handovers WHERE created_at >= ? AND created_at < ? AND ? >= ?"
         " AND (done_at IS NULL OR done_at >= ?)",
@@ -115,43 +104,13 @@ SOURCES = {
 }
 
 
-# --- escalation (1st 10 yuan, 2nd 30, 3rd dismissal) ---------------------------------------
-
-
-def window_start(ctx, moment_db: str, window: str) -> str:
-    day = clock.local_date(clock.from_db(moment_db), ctx.tz)
-    first = {"day": day, "week": day - timedelta(days=day.weekday()), "month": day.replace(day=1),
-             "year": day.replace(month=1, day=1)}[window]
-    return _bounds(ctx, first)[0]
-
-
-def occurrence(ctx, rule: dict, violation_id: int) -> int:
-    """This violation's place among the agent's violations of the rule within the rule's window."""
-    row = ctx.db.one("SELECT agent, at FROM violations WHERE id = ?", (violation_id,))
-    since = window_start(ctx, row["at"], rule.get("window", "month"))
-    return ctx.db.value(
-        "SELECT COUNT(*) FROM violations WHERE agent = ? AND rule = ? AND at >= ?"
-        " AND (at < ? OR (at = ? AND id <= ?))",
-        (row["agent"], rule["code"], since, row["at"], row["at"], violation_id),
-    )
-
-
-def penalty(ctx, rule: dict, ref_type: str, ref_id) -> dict:
-    points, fine, action = rule.get("points", 0), rule.get("fine", 0), None
-    steps = rule.get("escalation")
-    if steps and ref_type == "violation":
-        step = steps[min(occurrence(ctx, rule, int(ref_id)), len(steps)) - 1]
-        points, fine, action = step.get("points", points), step.get("fine", fine), step.get("action")
-    return {"points": number(points), "fine": number(fine), "action": action}
-
-
 # --- computing a day ----------------------------------------------------------------------
 
 
 def expected(ctx, day: date) -> tuple[dict, list[str]]:
     """Every entry the rules give for `day`, keyed by (rule, agent, ref_type, ref_id); and the facts that
     could not be attributed to anybody."""
-    start, end = _bounds(ctx, day)
+    start, end = bounds(ctx, day)
     entries, unattributed = {}, []
     for rule in ctx.config["rule"]:
         source = rule["source"]
@@ -222,7 +181,7 @@ def _write(ctx, day: date, added, updated, removed) -> None:
     if added or updated or removed:
         db.audit(ctx.now_db, ctx.actor, "deductions.run", "deductions", day.isoformat(), None,
                  {"added": len(added), "updated": len(updated), "removed": len(removed)})
-    if ctx.now_db < _bounds(ctx, day)[1]:
+    if ctx.now_db < bounds(ctx, day)[1]:
         return  # the day is not over: the daily job must compute it again once it is
     db.execute(
         "INSERT INTO deduction_days (date, computed_at, computed_by) VALUES (?, ?, ?)"
@@ -244,18 +203,7 @@ def to_json(row) -> dict:
     }
 
 
-def month_days(month: str) -> tuple[date, date]:
-    """'2026-11' -> (first day, first day of the next month)."""
-    try:
-        year, number = map(int, month.split("-"))
-        first = date(year, number, 1)
-    except ValueError:
-        raise CSError(f"'{month}' is not a month; use YYYY-MM, e.g. 2026-11") from None
-    return first, first + timedelta(days=_stdcal.monthrange(year, number)[1])
-
-
 SORTABLE = {"id", "date", "agent", "rule", "points", "fine", "voided"}
-VIOLATION_SORTABLE = {"id", "at", "agent", "rule"}
 
 
 def query(ctx, *, day: date | None = None, month: str | None = None, agent: str | None = None,
@@ -323,78 +271,3 @@ def get(ctx, entry_id: int) -> dict:
     row = one_or_refuse(ctx.db, "SELECT * FROM deductions WHERE id = ?", (entry_id,),
                         f"deduction {entry_id} not found; see 'cs deductions list'")
     return {**to_json(row), "computed_at": ctx.display(row["computed_at"])}
-
-
-# --- violations ---------------------------------------------------------------------------
-
-
-def manual_rule(ctx, code: str) -> dict:
-    for rule in ctx.config["rule"]:
-        if rule["code"] == code and rule["source"] == "manual":
-            return rule
-    manual = ", ".join(r["code"] for r in ctx.config["rule"] if r["source"] == "manual") or "none configured"
-    raise CSError(f"'{code}' is not a manual rule; manual rules are: {manual}")
-
-
-def add_violation(ctx, agent: str, rule_code: str, *, at=None, note: str | None = None) -> dict:
-    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "recording a violation")
-    agents_mod.require_active(ctx.db, agent)
-    rule = manual_rule(ctx, rule_code)
-    at_db = clock.to_db(at or ctx.now)
-    if at_db > ctx.now_db:
-        raise CSError(f"--at {ctx.display(at_db)} is in the future; violations record what has happened")
-    note = clean_text(note, "note", 2000)
-    cur = ctx.db.execute(
-        "INSERT INTO violations (agent, rule, at, note, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
-        (agent, rule["code"], at_db, note, ctx.now_db, ctx.actor),
-    )
-    record = violation_json(ctx, ctx.db.one("SELECT * FROM violations WHERE id = ?", (cur.lastrowid,)), rule)
-    ctx.db.audit(ctx.now_db, ctx.actor, "violation.add", "violation", cur.lastrowid, None, record)
-    return record
-
-
-def violation_json(ctx, row, rule: dict) -> dict:
-    return {"id": row["id"], "agent": row["agent"], "rule": row["rule"], "label": rule["label"],
-            "at": ctx.display(row["at"]), "note": row["note"], "occurrence": occurrence(ctx, rule, row["id"]),
-            **{key: value for key, value in penalty(ctx, rule, "violation", row["id"]).items()},
-            "created_by": row["created_by"]}
-
-
-def list_violations(ctx, *, month: str | None = None, agent: str | None = None, limit=None,
-                    sort="at,id") -> list[dict]:
-    filters = Filters()
-    if month:
-        first, after = month_days(month)
-        filters.add("at >= :since AND at < :until", since=_bounds(ctx, first)[0], until=_bounds(ctx, after)[0])
-    if agent:
-        filters.add("agent = :agent", agent=agent)
-    rules = {rule["code"]: rule for rule in ctx.config["rule"]}
-    sql, params = listing("SELECT * FROM violations", filters, sort, VIOLATION_SORTABLE, limit=limit)
-    return [violation_json(ctx, row, rules.get(row["rule"], {"code": row["rule"], "label": row["rule"]}))
-            for row in ctx.db.all(sql, params)]
-
-
-# --- the monthly score --------------------------------------------------------------------
-
-
-def scores(ctx, month: str) -> list[dict]:
-    """A row for every active agent: base − points of the month's non-voided entries, ranked."""
-    first, after = month_days(month)
-    base = ctx.config["scoring"]["base"]
-    totals = {row["agent"]: row for row in ctx.db.all(
-        "SELECT agent, SUM(points) AS points, SUM(fine) AS fines, GROUP_CONCAT(action, ';') AS actions"
-        " FROM deductions WHERE date >= ? AND date < ? AND voided = 0 GROUP BY agent",
-        (first.isoformat(), after.isoformat()))}
-    rows = []
-    for agent in agents_mod.list_agents(ctx.db, sort="handle"):
-        total = totals.get(agent["handle"])
-        points = number(total["points"]) if total else 0
-        actions = sorted(set(filter(None, (total["actions"] or "").split(";")))) if total else []
-        rows.append({"agent": agent["handle"], "name": agent["name"], "team": agent["team"], "base": base,
-                     "points": points, "fines": number(total["fines"]) if total else 0, "actions": actions,
-                     "score": number(base - points)})
-    rows.sort(key=lambda row: (-row["score"], row["agent"]))
-    for position, row in enumerate(rows):
-        # Competition ranking: equal scores share a rank, the next rank skips (1, 2, 2, 4).
-        row["rank"] = rows[position - 1]["rank"] if position and row["score"] == rows[position - 1]["score"] else position + 1
-    return rows

@@ -1,0 +1,29 @@
+"""The monthly score (月度考核): the base less the points of the month's entries that stand, ranked."""
+
+from __future__ import annotations
+
+from cs.desk import agents as agents_mod
+from cs.scoring.units import month_days, number
+
+
+def scores(ctx, month: str) -> list[dict]:
+    """A row for every active agent: base − points of the month's non-voided entries, ranked."""
+    first, after = month_days(month)
+    base = ctx.config["scoring"]["base"]
+    totals = {row["agent"]: row for row in ctx.db.all(
+        "SELECT agent, SUM(points) AS points, SUM(fine) AS fines, GROUP_CONCAT(action, ';') AS actions"
+        " FROM deductions WHERE date >= ? AND date < ? AND voided = 0 GROUP BY agent",
+        (first.isoformat(), after.isoformat()))}
+    rows = []
+    for agent in agents_mod.list_agents(ctx.db, sort="handle"):
+        total = totals.get(agent["handle"])
+        points = number(total["points"]) if total else 0
+        actions = sorted(set(filter(None, (total["actions"] or "").split(";")))) if total else []
+        rows.append({"agent": agent["handle"], "name": agent["name"], "team": agent["team"], "base": base,
+                     "points": points, "fines": number(total["fines"]) if total else 0, "actions": actions,
+                     "score": number(base - points)})
+    rows.sort(key=lambda row: (-row["score"], row["agent"]))
+    for position, row in enumerate(rows):
+        # Competition ranking: equal scores share a rank, the next rank skips (1, 2, 2, 4).
+        row["rank"] = rows[position - 1]["rank"] if position and row["score"] == rows[position - 1]["score"] else position + 1
+    return rows

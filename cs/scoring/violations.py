@@ -1,0 +1,89 @@
+"""Violations of the manual rules (上班做与工作无关的事 …), recorded by a leader or supervisor, and the
+escalation that makes the n-th violation of a rule within its window cost more (1st 10 yuan, 2nd 30,
+3rd dismissal)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cs.core import clock
+from cs.core.errors import CSError
+from cs.core.text import clean_text
+from cs.desk import agents as agents_mod
+from cs.scoring.units import bounds, month_days, number
+from cs.store.query import Filters, listing
+
+VIOLATION_SORTABLE = {"id", "at", "agent", "rule"}
+
+
+def window_start(ctx, moment_db: str, window: str) -> str:
+    day = clock.local_date(clock.from_db(moment_db), ctx.tz)
+    first = {"day": day, "week": day - timedelta(days=day.weekday()), "month": day.replace(day=1),
+             "year": day.replace(month=1, day=1)}[window]
+    return bounds(ctx, first)[0]
+
+
+def occurrence(ctx, rule: dict, violation_id: int) -> int:
+    """This violation's place among the agent's violations of the rule within the rule's window."""
+    row = ctx.db.one("SELECT agent, at FROM violations WHERE id = ?", (violation_id,))
+    since = window_start(ctx, row["at"], rule.get("window", "month"))
+    return ctx.db.value(
+        "SELECT COUNT(*) FROM violations WHERE agent = ? AND rule = ? AND at >= ?"
+        " AND (at < ? OR (at = ? AND id <= ?))",
+        (row["agent"], rule["code"], since, row["at"], row["at"], violation_id),
+    )
+
+
+def penalty(ctx, rule: dict, ref_type: str, ref_id) -> dict:
+    points, fine, action = rule.get("points", 0), rule.get("fine", 0), None
+    steps = rule.get("escalation")
+    if steps and ref_type == "violation":
+        step = steps[min(occurrence(ctx, rule, int(ref_id)), len(steps)) - 1]
+        points, fine, action = step.get("points", points), step.get("fine", fine), step.get("action")
+    return {"points": number(points), "fine": number(fine), "action": action}
+
+
+def manual_rule(ctx, code: str) -> dict:
+    for rule in ctx.config["rule"]:
+        if rule["code"] == code and rule["source"] == "manual":
+            return rule
+    manual = ", ".join(r["code"] for r in ctx.config["rule"] if r["source"] == "manual") or "none configured"
+    raise CSError(f"'{code}' is not a manual rule; manual rules are: {manual}")
+
+
+def add_violation(ctx, agent: str, rule_code: str, *, at=None, note: str | None = None) -> dict:
+    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "recording a violation")
+    agents_mod.require_active(ctx.db, agent)
+    rule = manual_rule(ctx, rule_code)
+    at_db = clock.to_db(at or ctx.now)
+    if at_db > ctx.now_db:
+        raise CSError(f"--at {ctx.display(at_db)} is in the future; violations record what has happened")
+    note = clean_text(note, "note", 2000)
+    cur = ctx.db.execute(
+        "INSERT INTO violations (agent, rule, at, note, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
+        (agent, rule["code"], at_db, note, ctx.now_db, ctx.actor),
+    )
+    record = violation_json(ctx, ctx.db.one("SELECT * FROM violations WHERE id = ?", (cur.lastrowid,)), rule)
+    ctx.db.audit(ctx.now_db, ctx.actor, "violation.add", "violation", cur.lastrowid, None, record)
+    return record
+
+
+def violation_json(ctx, row, rule: dict) -> dict:
+    return {"id": row["id"], "agent": row["agent"], "rule": row["rule"], "label": rule["label"],
+            "at": ctx.display(row["at"]), "note": row["note"], "occurrence": occurrence(ctx, rule, row["id"]),
+            **{key: value for key, value in penalty(ctx, rule, "violation", row["id"]).items()},
+            "created_by": row["created_by"]}
+
+
+def list_violations(ctx, *, month: str | None = None, agent: str | None = None, limit=None,
+                    sort="at,id") -> list[dict]:
+    filters = Filters()
+    if month:
+        first, after = month_days(month)
+        filters.add("at >= :since AND at < :until", since=bounds(ctx, first)[0], until=bounds(ctx, after)[0])
+    if agent:
+        filters.add("agent = :agent", agent=agent)
+    rules = {rule["code"]: rule for rule in ctx.config["rule"]}
+    sql, params = listing("SELECT * FROM violations", filters, sort, VIOLATION_SORTABLE, limit=limit)
+    return [violation_json(ctx, row, rules.get(row["rule"], {"code": row["rule"], "label": row["rule"]}))
+            for row in ctx.db.all(sql, params)]
