@@ -10,7 +10,6 @@ Standard library only and nothing heavy at import time: ``cs`` must start fast.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
@@ -238,6 +237,8 @@ def render_list(
         for row in it:
             row = _as_dict(row)
             if writer is None:
+                import csv
+
                 writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
                 keys = list(row)
                 writer.writerow([neutralise_cell(str(k)) for k in keys])

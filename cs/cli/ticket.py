@@ -24,7 +24,7 @@ from cs.cli.common import (
 )
 from cs.cli.importing import import_options, report_import, run_import
 from cs.core.vocabulary import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS
-from cs.desk import flows, tickets
+from cs.desk import tickets
 
 # Enumerated fields, shown as labels in tables and workbooks.
 ENUMS = {"channel": CHANNELS, "category": CATEGORIES, "priority": PRIORITIES, "status": STATUSES, "verdict": VERDICTS}
@@ -116,6 +116,8 @@ def list_(status, category, channel, priority, agent, phone, tag, since, until, 
 def show(ticket_id, fmt):
     """One ticket with its history and callbacks."""
     app, ctx = app_and_ctx()
+    from cs.desk import flows  # callbacks are loaded only by the commands that show or schedule them
+
     record = flows.show_ticket(ctx, ticket_id)
     if fmt == "table":
         from cs.cli.callback import for_table as callback_row
@@ -186,6 +188,8 @@ def resume(ticket_id, at, as_json):
 @click.option("--fcr", is_flag=True, help="Resolved at first contact (首次解决).")
 def resolve_(ticket_id, at, as_json, resolution, fcr):
     """Resolve with the resolution given."""
+    from cs.desk import flows
+
     change_record(flows.resolve_ticket, ticket_id, at, as_json, resolution=resolution, fcr=fcr)
 
 
