@@ -483,11 +483,11 @@ def test_import_domain_failure_leaves_no_rows(ctx, tmp_path):
 
 def test_imported_breach_recomputed(ctx, tmp_path):
     path = tmp_path / "in.jsonl"
-    path.write_text(jsonl(row(opened_at="2026-11-20T07:00:00+08:00", breached=False),
+    path.write_text(jsonl(row(opened_at="2026-11-19T21:00:00+08:00", breached=False),
                           row(breached=True)), encoding="utf-8")
     tickets_io.import_file(ctx, str(path))
     flags = {t["id"]: t["breached"] for t in tickets.query(ctx)}
-    assert flags == {1: True, 2: True}  # both unanswered past first-response due (Thu 12:00 and Fri 09:00)
+    assert flags == {1: True, 2: True}  # both unanswered past first-response due (Thu 23:00 and Thu 12:00)
     assert [t["id"] for t in tickets.query(ctx_at(ctx, "2026-11-19T11:00"), breached=True)] == []
 
 

@@ -173,28 +173,41 @@ def test_add_domain_empty_summary_writes_nothing(ctx):
 # =========================================================================== SLA due times
 
 SLA_CASES = [
-    # opened (Shanghai), priority, first response due, resolve due
+    # opened (Shanghai), priority, first response due, resolve due. Service hours are the default, the
+    # union of the shifts 09:00-18:00 and 14:00-23:00: 09:00-23:00 every day, holidays included. Minutes
+    # and hours count service time only; working days run on the working clock from the clock's start.
     # Friday (NOW): the resolve clock skips the weekend
     ("2026-11-20T09:30", "urgent", "2026-11-20T09:45", "2026-11-20T13:30"),
     ("2026-11-20T09:30", "high", "2026-11-20T10:00", "2026-11-23T09:30"),
     ("2026-11-20T09:30", "normal", "2026-11-20T11:30", "2026-11-24T09:30"),
     ("2026-11-20T09:30", "low", "2026-11-20T13:30", "2026-11-25T09:30"),
-    # Friday evening: 2 working hours left on Friday, the rest on Monday
-    ("2026-11-13T22:00", "urgent", "2026-11-13T22:15", "2026-11-16T02:00"),
-    # Saturday: first response is elapsed time, resolve starts Monday 00:00
-    ("2026-11-14T10:00", "urgent", "2026-11-14T10:15", "2026-11-16T04:00"),
+    # Friday evening: 1 service hour left on Friday (22:00-23:00), 3 more from Saturday 09:00 (the centre
+    # answers on weekends too)
+    ("2026-11-13T22:00", "urgent", "2026-11-13T22:15", "2026-11-14T12:00"),
+    # Saturday: hours are service time that day; working days start on Monday 00:00
+    ("2026-11-14T10:00", "urgent", "2026-11-14T10:15", "2026-11-14T14:00"),
     ("2026-11-14T10:00", "high", "2026-11-14T10:30", "2026-11-17T00:00"),
     ("2026-11-14T10:00", "normal", "2026-11-14T12:00", "2026-11-18T00:00"),
     ("2026-11-14T10:00", "low", "2026-11-14T14:00", "2026-11-19T00:00"),
     # The day before National Day 2026 (Oct 1-7 off, Sat Oct 10 a make-up workday)
     ("2026-09-30T09:30", "urgent", "2026-09-30T09:45", "2026-09-30T13:30"),
-    ("2026-09-30T22:00", "urgent", "2026-09-30T22:15", "2026-10-08T02:00"),
+    ("2026-09-30T22:00", "urgent", "2026-09-30T22:15", "2026-10-01T12:00"),  # service on National Day too
     ("2026-09-30T09:30", "high", "2026-09-30T10:00", "2026-10-08T09:30"),
     ("2026-09-30T09:30", "normal", "2026-09-30T11:30", "2026-10-09T09:30"),
     ("2026-09-30T09:30", "low", "2026-09-30T13:30", "2026-10-10T09:30"),
     # Mid-Autumn (Fri Sep 25 off) and the Sunday make-up workday (Sep 20)
     ("2026-09-24T09:30", "normal", "2026-09-24T11:30", "2026-09-29T09:30"),
     ("2026-09-19T10:00", "normal", "2026-09-19T12:00", "2026-09-22T00:00"),
+    # Arriving when the centre is closed: the clocks start at the next opening (09:00).
+    # An online message at 23:30 Thursday (issue 14's case): 2 service hours from Friday 09:00 = 11:00;
+    # 2 working days from Friday 09:00: Fri 15h + Mon 24h + Tue 9h = Tuesday 09:00.
+    ("2026-11-19T23:30", "normal", "2026-11-20T11:00", "2026-11-24T09:00"),
+    # A call at 22:00 Thursday: 1 service hour that night, 1 from 09:00 = Friday 10:00 (issue 14's case);
+    # working days from 22:00: Thu 2h + Fri 24h + Mon 22h = Monday 22:00.
+    ("2026-11-19T22:00", "normal", "2026-11-20T10:00", "2026-11-23T22:00"),
+    # 23:58 and 05:00 are outside service hours: both clocks start at 09:00.
+    ("2026-11-19T23:58", "normal", "2026-11-20T11:00", "2026-11-24T09:00"),
+    ("2026-11-20T05:00", "urgent", "2026-11-20T09:15", "2026-11-20T13:00"),
 ]
 
 
@@ -229,9 +242,10 @@ def test_fresh_ticket_not_breached(ctx):
 
 
 def test_unanswered_past_first_response_due_is_breached(ctx):
-    ticket = new(ctx, "2026-11-20T07:00")  # due 09:00, now 09:30
+    ticket = new(ctx, "2026-11-19T21:00")  # 2 service hours: due Thu 23:00, now Fri 09:30
     assert ticket["breached"] is True
-    assert new(ctx, "2026-11-20T07:31")["breached"] is False  # due 09:31
+    assert new(ctx, "2026-11-19T21:31")["breached"] is False  # 89 service minutes Thu + 31 Fri: due 09:31
+    assert new(ctx, "2026-11-20T07:00")["breached"] is False  # before opening: due 11:00
 
 
 def test_late_first_response_is_breached_even_if_resolved_in_time(ctx):
@@ -360,8 +374,8 @@ def test_overdue_when_pended_counts_as_breached(ctx):
 
 
 def test_pending_first_response_overdue_is_breached(ctx):
-    ticket = new(ctx, "2026-11-20T06:00")  # first response due 08:00, never answered
-    t = tickets.pend(ctx, ticket["id"], at=T("2026-11-20T06:30"))
+    ticket = new(ctx, "2026-11-19T20:00")  # first response due Thu 22:00, never answered
+    t = tickets.pend(ctx, ticket["id"], at=T("2026-11-19T20:30"))
     assert t["breached"] is True
 
 
@@ -382,7 +396,8 @@ def test_list_breached_matches_flags_on_mixed_set(cs):
 
     expected = {
         timeline("2026-11-20T09:00"): False,  # fresh
-        timeline("2026-11-20T07:00"): True,  # unanswered past first-response due
+        timeline("2026-11-19T21:00"): True,  # unanswered past first-response due (Thu 23:00)
+        timeline("2026-11-20T07:00"): False,  # before opening: its clock started at 09:00, due 11:00
         timeline("2026-11-19T09:00", respond="2026-11-19T11:01"): True,  # late answer
         timeline("2026-11-19T09:00", "urgent", respond="2026-11-19T09:05", resolve="2026-11-19T13:01"): True,
         timeline("2026-11-19T09:00", "urgent", respond="2026-11-19T09:05", resolve="2026-11-19T12:00",
@@ -566,15 +581,16 @@ def test_reopen_before_resolution_refused(cs):
 
 def test_pend_before_previous_resume_refused(cs):
     """Overlapping pauses must not count the same waiting time twice."""
-    tid = add_ticket(cs, "x", opened_at="2026-11-19T08:00")["id"]  # normal: resolve due Mon 11-23 08:00
+    # Opened before opening: the clock starts at 09:00, so normal's 2 working days end Mon 11-23 09:00.
+    tid = add_ticket(cs, "x", opened_at="2026-11-19T08:00")["id"]
     ok(cs(f"ticket respond {tid} --at 2026-11-19T09:10"))
     ok(cs(f"ticket pend {tid} --at 2026-11-19T10:00"))
     ok(cs(f"ticket resume {tid} --at 2026-11-19T12:00"))
-    assert show(cs, tid)["resolve_due_at"] == D("2026-11-23T10:00")
+    assert show(cs, tid)["resolve_due_at"] == D("2026-11-23T11:00")
     result = cs(f"ticket pend {tid} --at 2026-11-19T11:00")
     if result.exit_code == 0:  # if accepted, the overlap (11:00-12:00) may count only once
         after = ok(cs(f"ticket resume {tid} --at 2026-11-19T13:00 --json")).json()
-        assert after["resolve_due_at"] == D("2026-11-23T11:00")
+        assert after["resolve_due_at"] == D("2026-11-23T12:00")
     else:
         refused(result)
 

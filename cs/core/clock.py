@@ -315,6 +315,159 @@ def _fmt(start: int, end: int) -> str:
     return f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
 
 
+# ---------------------------------------------------------------- service hours
+
+def day_window_minutes(text, what: str = "service-hours window") -> tuple[int, int]:
+    """'HH:MM-HH:MM' as minutes after the local midnight of the day it starts on; a window whose end is
+    not after its start runs past midnight into the next day ('17:30-08:30'); '00:00-24:00' is a whole day."""
+    m = _WINDOW_RE.fullmatch(text.replace(" ", "")) if isinstance(text, str) else None
+    if not m:
+        raise ValueError(f"{text!r} is not a {what} like 09:00-23:00")
+    h1, m1, h2, m2 = map(int, m.groups())
+    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
+        raise ValueError(f"{text!r} is not a {what}: {h1:02d}:{m1:02d} or {h2:02d}:{m2:02d} is not a time of day")
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if end <= start:
+        end += 24 * 60  # runs past midnight
+    return start, end
+
+
+class ServiceHours:
+    """When the centre answers (服务时间), as half-open windows repeated every day (or every working day,
+    counted by the day a window starts on). SLA clocks in minutes and hours run only inside them.
+
+    Windows that overlap or touch, on one day or across midnight, count as one span of service.
+    """
+
+    MAX_DAYS = 3700  # ten years without a service window means the configuration is broken
+
+    def __init__(self, windows, days: str = "every", calendar: WorkCalendar | None = None):
+        if isinstance(windows, str) or not windows:
+            raise ValueError("service hours need at least one window such as 09:00-23:00")
+        if days not in ("every", "workday"):
+            raise ValueError(f"service days {days!r}: use every or workday")
+        if days == "workday" and calendar is None:
+            raise ValueError("service on working days needs a working calendar")
+        self.spans = tuple(sorted(day_window_minutes(w) for w in windows))
+        self.days = days
+        self.calendar = calendar
+        self._day_cache: dict = {}
+
+    @property
+    def windows(self) -> list[str]:
+        return [_fmt(s, e) for s, e in self.spans]
+
+    def _day(self, d: date, tz) -> list:
+        """The windows that start on day d, as UTC instants (cached: SLA arithmetic asks for the same days)."""
+        key = (d, str(tz))
+        if key not in self._day_cache:
+            if len(self._day_cache) > 4096:
+                self._day_cache.clear()
+            serves = self.days == "every" or self.calendar.is_workday(d)
+            self._day_cache[key] = [(_minute_instant(d, s, tz), _minute_instant(d, e, tz))
+                                    for s, e in self.spans] if serves else []
+        return self._day_cache[key]
+
+    def spans_from(self, moment: datetime.datetime, tz):
+        """Service spans (start, end), merged, in order, for every span that ends after `moment`."""
+        _require_aware(moment)
+        tz = _zone(tz)
+        moment = moment.astimezone(UTC)
+        d = local_date(moment, tz) - _DAY  # a window of the day before may run past midnight
+        current = None
+        for _ in range(self.MAX_DAYS):
+            for start, end in self._day(d, tz):
+                if current is None:
+                    current = [start, end]
+                elif start <= current[1]:
+                    current[1] = max(current[1], end)
+                else:
+                    if current[1] > moment:
+                        yield current[0], current[1]
+                    current = [start, end]
+            d += _DAY
+        if current is not None and current[1] > moment:
+            yield current[0], current[1]
+        raise ValueError("no service hours within ten years: check [service] hours and days")
+
+    def contains(self, moment: datetime.datetime, tz) -> bool:
+        start, _ = next(self.spans_from(moment, tz))
+        return start <= moment
+
+    def clock_start(self, moment: datetime.datetime, tz) -> datetime.datetime:
+        """When an SLA clock started at `moment` begins to run: `moment` inside service hours, else the
+        next opening."""
+        start, _ = next(self.spans_from(moment, tz))
+        return max(start, moment.astimezone(UTC))
+
+    def add(self, moment: datetime.datetime, seconds: int, tz) -> datetime.datetime:
+        """The earliest instant with `seconds` of service time after `moment`."""
+        if seconds < 0:
+            raise ValueError("service time can only be added forwards")
+        remaining = timedelta(seconds=seconds)
+        moment = moment.astimezone(UTC)
+        for start, end in self.spans_from(moment, tz):
+            begin = max(start, moment)
+            if remaining <= end - begin:  # '<=': a deadline may fall exactly at closing time
+                return begin + remaining
+            remaining -= end - begin
+        raise AssertionError("unreachable")
+
+    def seconds_between(self, a: datetime.datetime, b: datetime.datetime, tz) -> int:
+        _require_aware(b)
+        total = timedelta(0)
+        if b > a:
+            b = b.astimezone(UTC)
+            for start, end in self.spans_from(a, tz):
+                if start >= b:
+                    break
+                total += min(end, b) - max(start, a.astimezone(UTC))
+        return total // timedelta(seconds=1)
+
+
+# ---------------------------------------------------------------- the business day
+
+class BusinessDays:
+    """Which day a moment belongs to: the start date of the shift running then that started last; outside
+    every shift, the calendar date. A night shift 17:30–08:30 that starts on D keeps 03:00 on D.
+
+    `spans` are the shifts' windows in minutes after the midnight of their start day (an end past 24:00
+    runs into the next day), as day_window_minutes gives them.
+    """
+
+    def __init__(self, spans):
+        self.spans = tuple(sorted(spans))
+
+    def of(self, moment: datetime.datetime, tz) -> date:
+        _require_aware(moment)
+        local = moment.astimezone(_zone(tz))
+        today = local.date()
+        minute = local.hour * 60 + local.minute + local.second / 60
+        for day, offset in ((today, 0), (today - _DAY, 24 * 60)):  # shifts of today first: they started later
+            at = minute + offset
+            if any(start <= at < end for start, end in self.spans):
+                return day
+        return today
+
+    def bounds(self, d: date, tz) -> tuple[datetime.datetime, datetime.datetime]:
+        """[start, end) of the moments that belong to day d."""
+        return self._start(d, tz), self._start(d + _DAY, tz)
+
+    def _start(self, d: date, tz) -> datetime.datetime:
+        """Where day d begins: its midnight, or later while a shift of the day before still runs and no
+        shift of d has begun."""
+        spill = max((end - 24 * 60 for start, end in self.spans if end > 24 * 60), default=0)
+        first_own = min((start for start, end in self.spans), default=24 * 60)
+        return _minute_instant(d, min(spill, first_own) if spill else 0, tz)
+
+    def over_at(self, d: date, tz, grace: timedelta) -> datetime.datetime:
+        """When day d is over: every shift that started on d has ended and its last moment has passed, plus
+        the grace for late records."""
+        last_shift_end = max((_minute_instant(d, end, tz) for start, end in self.spans), default=None)
+        end = self.bounds(d, tz)[1]
+        return max(filter(None, (last_shift_end, end))) + grace
+
+
 # ---------------------------------------------------------------- TIME arguments
 
 _TIME_HELP = ("use ISO 8601 (2026-11-20, 2026-11-20T09:30[+08:00]), now, today, yesterday, "

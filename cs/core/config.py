@@ -18,6 +18,8 @@ DEFAULTS: dict = {
     "extra_holidays": [],
     "extra_workdays": [],
     "contact_hours": ["09:00-12:00", "14:00-21:00"],
+    # Service hours (服务时间): unset `hours` means the union of the shifts' windows (09:00-23:00 by default).
+    "service": {"days": "every"},
     "sla": {
         "urgent": {"first_response": "15m", "resolve": "4h"},
         "high": {"first_response": "30m", "resolve": "1wd"},
@@ -50,7 +52,7 @@ DEFAULTS: dict = {
         },
     ],
     "duty": [],
-    "scoring": {"base": 100},
+    "scoring": {"base": 100, "grace": "30m", "recheck_days": 7},
     "rule": [
         {"code": "callback_overdue", "label": "回访超时未完成", "source": "callback_overdue", "points": 1},
         {"code": "first_response_late", "label": "首次响应超时", "source": "first_response_late", "points": 1},
@@ -234,6 +236,11 @@ def _check_semantics(config: dict) -> None:
         raise CSError(f"invalid configuration: {', '.join(both)} is both in extra_holidays and in extra_workdays;"
                       " keep it in one")
     _check(lambda: clock.ContactHours(config["contact_hours"]), "contact_hours")
+    for shift in config["shift"]:
+        _check(lambda: clock.day_window_minutes(f"{shift['start']}-{shift['end']}", "shift"), f"shift {shift['code']}")
+    _check(lambda: clock.ServiceHours(service_windows(config), config["service"]["days"], clock.WorkCalendar()),
+           "service.hours")
+    _check(lambda: clock.parse_duration(config["scoring"]["grace"]), "scoring.grace")
     for priority, sla in config["sla"].items():
         for key, text in sla.items():
             _check(lambda: clock.parse_duration(text), f"sla.{priority}.{key}")
@@ -259,6 +266,13 @@ def _check_semantics(config: dict) -> None:
             raise CSError(
                 f"invalid configuration: alerts.channels names '{channel}' but there is no [channels.{channel}] table"
             )
+
+
+def service_windows(config: dict) -> list[str]:
+    """The service hours in force: as configured, else the union of the shifts' windows (round the clock for
+    a desk that defines no shifts)."""
+    return (config["service"].get("hours") or [f"{shift['start']}-{shift['end']}" for shift in config["shift"]]
+            or ["00:00-24:00"])
 
 
 def _iso_date(text: str):

@@ -42,6 +42,27 @@ class Context:
         return clock.ContactHours(self.config["contact_hours"])
 
     @cached_property
+    def service_hours(self):
+        """When SLA clocks run (服务时间)."""
+        from cs.core import clock
+        from cs.core.config import service_windows
+
+        return clock.ServiceHours(service_windows(self.config), self.config["service"]["days"], self.calendar)
+
+    @cached_property
+    def business_days(self):
+        """Which day a moment belongs to, by the configured shifts."""
+        from cs.core import clock
+
+        return clock.BusinessDays(clock.day_window_minutes(f"{shift['start']}-{shift['end']}", "shift")
+                                  for shift in self.config["shift"])
+
+    def business_day(self, moment=None):
+        """The business day of `moment` (default now): the start date of the shift running then that started
+        last, else the calendar date."""
+        return self.business_days.of(moment or self.now, self.tz)
+
+    @cached_property
     def now_db(self) -> str:
         from cs.core import clock
 

@@ -194,6 +194,60 @@ class Timeline:
         target = k + duration.amount if duration.unit == "d" else self.workdays_after(k, duration.amount)
         return self.start(target) + (t - self.starts[k])
 
+    # Service hours (cs.clock.ServiceHours): the SLA clocks in minutes and hours run only inside them.
+
+    def set_service(self, spans_minutes, workdays_only: bool) -> None:
+        self._service_spans = tuple((start * 60, end * 60) for start, end in spans_minutes)
+        self._service_workdays_only = workdays_only
+        self._service_days: dict[int, tuple] = {}
+
+    def service_spans(self, k: int) -> tuple:
+        """Day k's service as merged (start, end) seconds after its midnight, windows of the day before that run
+        past midnight included."""
+        if k not in self._service_days:
+            length = self.start(k + 1) - self.start(k)
+            found = []
+            serves_prev = not self._service_workdays_only or self.calendar.is_workday(self.date(k - 1))
+            serves = not self._service_workdays_only or self.is_workday(k)
+            for start, end in self._service_spans:
+                if end > 86400 and serves_prev:
+                    found.append((0, min(end - 86400, length)))
+                if serves:
+                    found.append((start, min(end, length)))
+            merged: list[list[int]] = []
+            for start, end in sorted(found):
+                if merged and start <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], end)
+                else:
+                    merged.append([start, end])
+            self._service_days[k] = tuple((start, end) for start, end in merged)
+        return self._service_days[k]
+
+    def service_after(self, t: int, seconds: int) -> int:
+        """cs.clock.ServiceHours.add: the earliest instant with `seconds` of service time after t (with 0, the
+        clock's start: t inside service hours, else the next opening)."""
+        k, remaining = self.day_of(t), seconds
+        for _ in range(3700):
+            base = self.start(k)
+            for start, end in self.service_spans(k):
+                if base + end <= t:
+                    continue
+                begin = max(base + start, t)
+                if remaining <= base + end - begin:
+                    return begin + remaining
+                remaining -= base + end - begin
+            k += 1
+        raise ValueError("no service hours within ten years")
+
+    def service_between(self, a: int, b: int) -> int:
+        """cs.clock.ServiceHours.seconds_between."""
+        total, k = 0, self.day_of(a)
+        while b > a and self.start(k) < b:
+            base = self.start(k)
+            total += sum(max(0, min(base + end, b) - max(base + start, a)) for start, end in self.service_spans(k))
+            k += 1
+        return total
+
     def next_open(self, t: int, spans) -> int:
         """cs.clock.ContactHours.next_open: t itself inside a span, else the next span's start."""
         k = self.day_of(t)
@@ -324,6 +378,7 @@ class Centre:
         self._new_slots: dict[int, int] = {}  # day ordinal -> new customers that day so far
         self._sla = {priority: self._sla_of(priority) for priority in PRIORITY_WEIGHTS}
         self.contact = _spans(ctx.contact_hours.spans)
+        self.timeline.set_service(ctx.service_hours.spans, ctx.service_hours.days == "workday")
         self.shifts = {shift["code"]: (shift, _minutes(shift["start"]), _minutes(shift["end"]))
                        for shift in ctx.config["shift"]}
         self.open_hours = self._open_hours()
@@ -337,10 +392,25 @@ class Centre:
     # configuration, prepared once
 
     def _sla_of(self, priority: str):
-        """(first response in seconds when it is elapsed time, else None; the duration; resolve in working seconds)"""
+        """(first-response duration, its length on its clock, resolve duration, its length on its clock)"""
         first_response, resolve = tickets.sla(self.ctx.config, priority)
-        elapsed = first_response.seconds() if first_response.unit in ("m", "h", "w") else None
-        return elapsed, first_response, tickets.working_seconds(resolve)
+        return first_response, tickets.clock_seconds(first_response), resolve, tickets.clock_seconds(resolve)
+
+    def _run(self, duration, t: int, seconds: int) -> int:
+        """cs.desk.tickets.run_clock: service time for minutes and hours, working clock for working days."""
+        if duration.unit in ("m", "h"):
+            return self.timeline.service_after(t, seconds)
+        if duration.unit == "wd":
+            return self.timeline.working_after(t, seconds)
+        return t + seconds
+
+    def _measure(self, duration, a: int, b: int) -> int:
+        """cs.desk.tickets.measure_clock."""
+        if duration.unit in ("m", "h"):
+            return self.timeline.service_between(a, b)
+        if duration.unit == "wd":
+            return self.timeline.working_time(b) - self.timeline.working_time(a)
+        return max(0, b - a)
 
     def _policy(self, policy: dict) -> dict:
         return {**policy, "delay_d": clock.parse_duration(policy.get("delay", "1h")),
@@ -468,7 +538,7 @@ class Centre:
         records.customers.append((person[0], person[1], person[2], person[3], stamp, stamp))
         return person
 
-    def _plan(self, random_, t: int, channel: str, category: str, response_due: int, resolve_s: int) -> tuple:
+    def _plan(self, random_, t: int, channel: str, category: str, response_due: int, resolve, resolve_s: int) -> tuple:
         """When the ticket is answered, paused, resumed and resolved, were nothing cut short by now:
         (responded, settled in the first contact, pend, resume, paused working seconds, resolved)."""
         timeline, open_hours = self.timeline, self.open_hours
@@ -485,22 +555,24 @@ class Centre:
         if random_() < 0.08:
             pend = responded + 600 + int(random_() * 3000)
             resume = pend + 1800 + int(random_() ** 2 * 2 * 86400)  # minutes to days for the customer
-            paused = timeline.working_time(resume) - timeline.working_time(pend)
+            paused = self._measure(resolve, pend, resume)
         # Resolved within the SLA on the working clock mostly, 7 % late; off-hours wait for a shift.
         fraction = 1.0 + random_() * 0.8 if random_() < 0.07 else 0.03 + random_() ** 2 * 0.9
-        resolved = timeline.next_open(timeline.working_after(t, int(fraction * resolve_s) + paused), open_hours)
+        resolved = timeline.next_open(self._run(resolve, timeline.service_after(t, 0), int(fraction * resolve_s) + paused),
+                                      open_hours)
         return responded, False, pend, resume, paused, max(resolved, (resume or responded) + 300)
 
     def _ticket(self, rng, ticket_id, t, category, channel, priority, agent, person, records) -> None:
         """One ticket's life from `t` on, cut at now: the row, its extra events and its callbacks."""
         timeline, stamp, now, random_ = self.timeline, self.timeline.stamp, self.now, rng.random
         phone, name, vip, declines = person
-        response_s, first_response, resolve_s = self._sla[priority]
-        response_due = t + response_s if response_s is not None else timeline.after(t, first_response)
+        first_response, response_s, resolve, resolve_s = self._sla[priority]
+        clock_start = timeline.service_after(t, 0)
+        response_due = self._run(first_response, clock_start, response_s)
         events = records.events
         responded, quick, pend, resume, paused, resolved = self._plan(random_, t, channel, category, response_due,
-                                                                      resolve_s)
-        status, pending_since, paused_s, resolve_due = "open", None, 0, timeline.working_after(t, resolve_s)
+                                                                      resolve, resolve_s)
+        status, pending_since, paused_s, resolve_due = "open", None, 0, self._run(resolve, clock_start, resolve_s)
         first_response_at = resolved_at = closed_at = verdict = verdict_at = resolution = None
         updated = t
         if responded <= now:
@@ -517,7 +589,7 @@ class Centre:
                     events.append((ticket_id, stamp(resume), RESUMED_SEQ, agent, "resumed", "pending",
                                    "in_progress", None))
                     status, pending_since, paused_s, updated = "in_progress", None, paused, max(updated, resume)
-                    resolve_due = timeline.working_after(t, resolve_s + paused)
+                    resolve_due = self._run(resolve, clock_start, resolve_s + paused)
         if resolved <= now and status == "in_progress":
             status, resolved_at, updated = "resolved", resolved, max(updated, resolved)
             resolution = RESOLUTIONS[category]

@@ -1,16 +1,18 @@
 """Tickets (工单): intake, the status machine, SLA deadlines and breaches, history and search.
 
-SLA clocks: `first_response` runs in elapsed time from `opened_at`. `resolve` runs on the
-working clock (only working days count, see clock.add_working_seconds) and stops while the
-ticket is pending; the paused working seconds are kept in `paused_s`, so the deadline is always
-`opened_at + resolve + paused` on the working clock. Leaving `pending` moves the stored deadline
-by the paused working time (the clock is additive), so an imported deadline is kept, not recomputed.
+SLA clocks (SPEC section 12) start when the ticket arrives, or at the next opening when it arrives
+outside service hours (服务时间). A duration in minutes or hours counts service time only; one in
+working days (`wd`) runs on the working clock (working days count whole, see clock.add_working_seconds)
+from that start; days and weeks are elapsed time. The resolve clock stops while the ticket is pending;
+the paused time, measured on the resolve duration's own clock, is kept in `paused_s`, so the deadline is
+always `start + resolve + paused` on that clock. Leaving `pending` moves the stored deadline by the
+paused time (each clock is additive), so an imported deadline is kept, not recomputed.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cs.core import clock
 from cs.core.errors import CSError
@@ -51,8 +53,28 @@ MAX_SUMMARY = 1000
 # --- SLA ----------------------------------------------------------------------------------
 
 
-def working_seconds(duration: clock.Duration) -> int:
+def clock_seconds(duration: clock.Duration) -> int:
+    """A duration's length on its own clock: a working day is 24 hours of the working clock."""
     return duration.amount * 86400 if duration.unit == "wd" else duration.seconds()
+
+
+def run_clock(ctx, duration: clock.Duration, start: datetime, seconds: int) -> datetime:
+    """`start` plus `seconds` on the clock `duration` runs on: service time for minutes and hours, the
+    working clock for working days, elapsed time for days and weeks."""
+    if duration.unit in ("m", "h"):
+        return ctx.service_hours.add(start, seconds, ctx.tz)
+    if duration.unit == "wd":
+        return clock.add_working_seconds(start, seconds, ctx.tz, ctx.calendar)
+    return start.astimezone(clock.UTC) + timedelta(seconds=seconds)
+
+
+def measure_clock(ctx, duration: clock.Duration, a: datetime, b: datetime) -> int:
+    """Seconds from `a` to `b` on the clock `duration` runs on (0 when b is not after a)."""
+    if duration.unit in ("m", "h"):
+        return ctx.service_hours.seconds_between(a, b, ctx.tz)
+    if duration.unit == "wd":
+        return clock.working_seconds_between(a, b, ctx.tz, ctx.calendar)
+    return max(0, int((b - a).total_seconds()))
 
 
 def sla(config: dict, priority: str) -> tuple[clock.Duration, clock.Duration]:
@@ -60,11 +82,21 @@ def sla(config: dict, priority: str) -> tuple[clock.Duration, clock.Duration]:
     return clock.parse_duration(entry["first_response"]), clock.parse_duration(entry["resolve"])
 
 
+def clock_start(ctx, opened: datetime) -> datetime:
+    """When a ticket's SLA clocks start: on arrival, or at the next opening when it arrives outside service hours."""
+    return ctx.service_hours.clock_start(opened, ctx.tz)
+
+
 def due_times(ctx, opened: datetime, priority: str, paused_s: int = 0) -> tuple[str, str]:
     first_response, resolve = sla(ctx.config, priority)
-    first_due = clock.add_duration(opened, first_response, ctx.tz, ctx.calendar)
-    resolve_due = clock.add_working_seconds(opened, working_seconds(resolve) + paused_s, ctx.tz, ctx.calendar)
+    start = clock_start(ctx, opened)
+    first_due = run_clock(ctx, first_response, start, clock_seconds(first_response))
+    resolve_due = run_clock(ctx, resolve, start, clock_seconds(resolve) + paused_s)
     return clock.to_db(first_due), clock.to_db(resolve_due)
+
+
+def _resolve_duration(ctx, priority: str) -> clock.Duration:
+    return sla(ctx.config, priority)[1]
 
 
 def is_breached(row, now_db: str) -> bool:
@@ -93,8 +125,9 @@ def _projected_resolve_due(ctx, row) -> str:
     """While pending the deadline moves with the clock: show where it stands if work resumed now."""
     if row["status"] != "pending" or row["pending_since"] >= ctx.now_db:
         return row["resolve_due_at"]
-    paused = clock.working_seconds_between(clock.from_db(row["pending_since"]), ctx.now, ctx.tz, ctx.calendar)
-    return clock.to_db(clock.add_working_seconds(clock.from_db(row["resolve_due_at"]), paused, ctx.tz, ctx.calendar))
+    resolve = _resolve_duration(ctx, row["priority"])
+    paused = measure_clock(ctx, resolve, clock.from_db(row["pending_since"]), ctx.now)
+    return clock.to_db(run_clock(ctx, resolve, clock.from_db(row["resolve_due_at"]), paused))
 
 
 # --- JSON ---------------------------------------------------------------------------------
@@ -282,12 +315,13 @@ def _refuse_state(row, action: str, allowed) -> None:
 
 
 def _unpause(ctx, row, at: datetime) -> dict:
-    """Leaving `pending`: the resolve deadline moves by the working time spent waiting."""
+    """Leaving `pending`: the resolve deadline moves by the time spent waiting, on the resolve clock."""
     if row["status"] != "pending" or row["pending_since"] is None:
         return {}
+    resolve = _resolve_duration(ctx, row["priority"])
     since = clock.from_db(row["pending_since"])
-    paused = clock.working_seconds_between(since, max(at, since), ctx.tz, ctx.calendar)
-    due = clock.add_working_seconds(clock.from_db(row["resolve_due_at"]), paused, ctx.tz, ctx.calendar)
+    paused = measure_clock(ctx, resolve, since, max(at, since))
+    due = run_clock(ctx, resolve, clock.from_db(row["resolve_due_at"]), paused)
     return {"paused_s": row["paused_s"] + paused, "pending_since": None, "resolve_due_at": clock.to_db(due)}
 
 
@@ -330,11 +364,30 @@ def update(ctx, ticket_id: int, at: datetime | None = None, *, add_tags=(), remo
     if not changes:
         raise CSError(f"nothing to change on ticket {ticket_id}; give an option with a new value")
     if "priority" in changes:
-        first_due, resolve_due = due_times(ctx, clock.from_db(row["opened_at"]), changes["priority"], row["paused_s"])
-        changes.update(first_response_due_at=first_due, resolve_due_at=resolve_due)
+        # The pauses so far, measured again on the new priority's resolve clock (hours or working days).
+        paused = paused_on(ctx, row, _resolve_duration(ctx, changes["priority"]))
+        first_due, resolve_due = due_times(ctx, clock.from_db(row["opened_at"]), changes["priority"], paused)
+        changes.update(first_response_due_at=first_due, resolve_due_at=resolve_due, paused_s=paused)
     if changes.get("customer_phone"):
         customers.upsert(ctx.db, changes["customer_phone"], changes.get("customer_name") or row["customer_name"], at_db)
     return _change(ctx, row, at_db, "updated", changes, ", ".join(sorted(changes)))
+
+
+def paused_on(ctx, row, resolve: clock.Duration) -> int:
+    """The time the ticket spent pending before now (finished pauses), on the clock of `resolve`. A ticket
+    imported with its pause but no history keeps the stored pause."""
+    events = ctx.db.all("SELECT at, kind FROM ticket_events WHERE ticket_id = ? AND kind IN ('pended', 'resumed',"
+                        " 'resolved') ORDER BY at, id", (row["id"],))
+    if not any(event["kind"] == "pended" for event in events):
+        return row["paused_s"]
+    total, since = 0, None
+    for event in events:
+        if event["kind"] == "pended":
+            since = clock.from_db(event["at"])
+        elif since is not None:
+            total += measure_clock(ctx, resolve, since, clock.from_db(event["at"]))
+            since = None
+    return total
 
 
 def _field_changes(ctx, fields: dict) -> dict:

@@ -96,17 +96,17 @@ class RowChecker:
         self.template.update(priority="normal", status="open", tags="[]", fcr=0, paused_s=0)
 
     def implied_pause(self, opened: str, resolve_due: str, priority: str) -> int:
-        """Working seconds a given deadline lies beyond the SLA: time the ticket spent pending.
+        """Seconds of the resolve clock a given deadline lies beyond the SLA: time the ticket spent pending.
 
         Export does not carry the pause, and a later priority change recomputes the deadline
-        from opened_at + SLA + pause, so the pause is recovered from the deadline itself.
+        from the clock's start + SLA + pause, so the pause is recovered from the deadline itself.
         """
-        from cs.desk.tickets import sla, working_seconds
+        from cs.desk.tickets import clock_seconds, clock_start, measure_clock, sla
 
-        allowed = working_seconds(sla(self.ctx.config, priority)[1])
-        worked = clock.working_seconds_between(clock.from_db(opened), clock.from_db(resolve_due), self.ctx.tz,
-                                               self.ctx.calendar)
-        return max(0, worked - allowed)
+        resolve = sla(self.ctx.config, priority)[1]
+        start = clock_start(self.ctx, clock.from_db(opened))
+        worked = measure_clock(self.ctx, resolve, start, clock.from_db(resolve_due))
+        return max(0, worked - clock_seconds(resolve))
 
     def due_times(self, opened: str, priority: str):
         """Deadlines for (opening time, priority), remembered: sheets repeat times to the minute."""
