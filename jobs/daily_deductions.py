@@ -1,11 +1,16 @@
-"""daily-deductions: compute the deductions of every past day not computed yet (catching up)."""
+"""daily-deductions: judge every day that is over and not judged yet (catching up), and compute the last
+`[scoring] recheck_days` days again, so facts that arrived late (a back-filled duty, a verdict) count.
+
+A day is over when every shift that started on it has ended, plus `[scoring] grace` (SPEC section 12):
+with a night shift 17:30–08:30 the 00:30 run leaves yesterday alone until 09:00.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from cs.core import clock
-from cs.scoring import deductions
+from cs.scoring import deductions, units
 
 
 def earliest_day(ctx):
@@ -24,18 +29,49 @@ def earliest_day(ctx):
     return max(day, date.fromisoformat(start)) if start else day
 
 
+def last_day_over(ctx, first):
+    """The latest day that is over (None when none since `first` is)."""
+    day = clock.local_date(ctx.now, ctx.tz)
+    while day >= first and not units.is_over(ctx, day):
+        day -= timedelta(days=1)
+    return day if day >= first else None
+
+
 def run(ctx, *, dry_run: bool = False) -> dict:
     first = earliest_day(ctx)
-    yesterday = clock.local_date(ctx.now, ctx.tz) - timedelta(days=1)
+    last = last_day_over(ctx, first) if first else None
     computed = {row["date"] for row in ctx.db.all("SELECT date FROM deduction_days")}
-    days = []
+    days, rechecked = [], []
     day = first
-    while first and day <= yesterday:
+    while last and day <= last:
         if day.isoformat() not in computed:
             with ctx.db.transaction():
                 summary = deductions.run(ctx, day, dry_run=dry_run)
             days.append({key: summary[key] for key in ("date", "entries", "added", "updated", "removed")})
         day += timedelta(days=1)
-    entries = sum(d["entries"] for d in days)
-    text = f"{len(days)} day(s) computed, {entries} entries" if days else "nothing to compute"
-    return {"days": days, "summary": text}
+    for day in _recheck_days(ctx, first, last, computed):
+        with ctx.db.transaction():
+            summary = deductions.run(ctx, day, dry_run=dry_run)
+        if summary["added"] or summary["updated"] or summary["removed"]:
+            rechecked.append({key: summary[key] for key in ("date", "entries", "added", "updated", "removed",
+                                                            "changes")})
+    return {"days": days, "rechecked": rechecked, "summary": _summary(days, rechecked)}
+
+
+def _recheck_days(ctx, first, last, computed) -> list:
+    """The last recheck_days days that are over and were judged before this run."""
+    if not last:
+        return []
+    count = ctx.config["scoring"]["recheck_days"]
+    recent = [last - timedelta(days=n) for n in range(count)]
+    return sorted(day for day in recent if day >= first and day.isoformat() in computed)
+
+
+def _summary(days, rechecked) -> str:
+    parts = []
+    if days:
+        parts.append(f"{len(days)} day(s) computed, {sum(d['entries'] for d in days)} entries")
+    for day in rechecked:
+        parts.append(f"{day['date']} rechecked: {day['added']} added, {day['updated']} updated, "
+                     f"{day['removed']} removed")
+    return "; ".join(parts) or "nothing to compute"

@@ -342,7 +342,8 @@ def test_times_before_1970_are_refused_and_never_printed_with_a_seconds_offset(c
 
     shown = clock.to_display("1900-01-01T00:00:00Z", "Asia/Shanghai")
     assert shown == "1900-01-01T00:00:00+00:00"
-    validate([{"input": "x", "time": shown, "weekday": "Monday", "workday": True, "contact_hours": False}][0], "time")
+    validate([{"input": "x", "time": shown, "weekday": "Monday", "workday": True, "contact_hours": False,
+              "service_hours": False, "business_day": "1900-01-01"}][0], "time")
 
 
 # --------------------------------------------------------------------------- import

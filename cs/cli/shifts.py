@@ -29,9 +29,12 @@ DUTY_COLUMNS = ["date", "agent", "duty", "label", "done", "done_at", "note"]
 
 
 def local_day(app, spec):
-    """A TIME option as the centre's calendar day (default today)."""
+    """A day option: a date as given; a moment (or, by default, now) as its business day, so 03:00 in a
+    night shift that began yesterday means yesterday."""
     ctx = app.ctx
-    return clock.local_date(resolve(app, spec) if spec is not None else ctx.now, ctx.tz)
+    if spec is not None and spec.date_only:
+        return clock.local_date(resolve(app, spec), ctx.tz)
+    return ctx.business_day(resolve(app, spec) if spec is not None else None)
 
 
 @click.group()

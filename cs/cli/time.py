@@ -28,5 +28,7 @@ def time_(times, fmt):
             "weekday": day.strftime("%A") if app.lang == "en" else f"星期{WEEKDAYS_ZH[day.weekday()]}",
             "workday": ctx.calendar.is_workday(day),
             "contact_hours": ctx.contact_hours.contains(moment, ctx.tz),
+            "service_hours": ctx.service_hours.contains(moment, ctx.tz),
+            "business_day": ctx.business_day(moment).isoformat(),
         })
     emit_list(rows, fmt, None)

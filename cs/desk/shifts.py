@@ -238,7 +238,7 @@ def duty_done(ctx, code: str, *, agent: str | None = None, day: date | None = No
     duty = duty_config(ctx, code)
     agent = agent or ctx.actor
     agents_mod.require_active(ctx.db, agent)
-    day = day or clock.local_date(ctx.now, ctx.tz)
+    day = day or ctx.business_day()
     if day > clock.local_date(ctx.now, ctx.tz):
         raise CSError(f"{day.isoformat()} is in the future; a duty is ticked off once it is done")
     if ctx.db.one("SELECT 1 FROM duty_records WHERE date = ? AND duty = ? AND agent = ?",

@@ -15,7 +15,7 @@ from cs.core import clock
 from cs.core.errors import CSError
 from cs.core.text import clean_text
 from cs.desk import agents as agents_mod
-from cs.scoring.units import bounds, month_days, number
+from cs.scoring.units import bounds, is_over, month_days, number
 from cs.scoring.violations import penalty
 from cs.store.query import Filters, listing, one_or_refuse
 
@@ -42,15 +42,17 @@ def _callback_overdue(ctx, day, start, end):
 
 
 def _first_response_late(ctx, day, start, end):
-    """Tickets opened on D whose first response missed its SLA, or had not come by the end of D."""
+    """Tickets whose first-response deadline falls on D and passed unmet: answered after it, or not yet
+    answered when D is judged. A response that met its deadline is never charged, whenever it came."""
     rows = ctx.db.all(
         "SELECT id, agent, first_response_at, first_response_due_at FROM tickets"
-        " WHERE opened_at >= ? AND opened_at < ? AND ? >= ?"
-        " AND (first_response_at IS NULL OR first_response_at > first_response_due_at OR first_response_at >= ?)",
-        (start, end, ctx.now_db, end, end),
+        " WHERE first_response_due_at >= ? AND first_response_due_at < ? AND first_response_due_at < ?"
+        " AND (first_response_at IS NULL OR first_response_at > first_response_due_at)",
+        (start, end, ctx.now_db),
     )
     for row in rows:
-        answered = ctx.display(row["first_response_at"]) if row["first_response_at"] else "no response by the end of the day"
+        answered = (f"answered {ctx.display(row['first_response_at'])}" if row["first_response_at"]
+                    else f"not answered by {ctx.display(ctx.now_db)}")
         yield row["agent"], "ticket", row["id"], (f"ticket {row['id']}: first response due "
                                                   f"{ctx.display(row['first_response_due_at'])}, {answered}")
 
@@ -65,12 +67,11 @@ def _complaint_upheld(ctx, day, start, end):
 
 
 def _handover_unfinished(ctx, day, start, end):
-    """Handover items created on D−1 still not done at the end of D."""
-    prev_start, _ = bounds(ctx, day - timedelta(days=1))
+    """Handover items of D−1's shifts still not done at the end of D."""
     rows = ctx.db.all(
-        "SELECT id, agent, text, status FROM handovers WHERE created_at >= ? AND created_at < ? AND ? >= ?"
+        "SELECT id, agent, text, status FROM handovers WHERE date = ? AND ? >= ?"
         " AND (done_at IS NULL OR done_at >= ?)",
-        (prev_start, start, ctx.now_db, end, end),
+        ((day - timedelta(days=1)).isoformat(), ctx.now_db, end, end),
     )
     for row in rows:
         yield row["agent"], "handover", row["id"], f"handover {row['id']} ({row['status']}): {row['text']}"
@@ -79,7 +80,7 @@ def _handover_unfinished(ctx, day, start, end):
 def _duty_missed(ctx, day, start, end):
     from cs.desk import shifts
 
-    if ctx.now_db < end:
+    if not is_over(ctx, day):
         return  # the day is not over: a duty can still be done
     for record in shifts.duty_status(ctx, day):
         if not record["done"]:
@@ -143,7 +144,8 @@ def run(ctx, day: date, *, dry_run: bool = False) -> dict:
     removed = [dict(row) for key, row in stored.items() if key not in wanted and not row["voided"]]
     if not dry_run:
         _write(ctx, day, added, updated, removed)
-    summary = {"date": day.isoformat(), "dry_run": dry_run, "added": len(added), "updated": len(updated),
+    summary = {"date": day.isoformat(), "dry_run": dry_run, "provisional": not is_over(ctx, day),
+               "added": len(added), "updated": len(updated),
                "removed": len(removed), "unchanged": len(wanted) - len(added) - len(updated),
                "entries": len(wanted), "unattributed": unattributed}
     summary["changes"] = ([{"change": "add", **_brief(e)} for e in added]
@@ -181,8 +183,8 @@ def _write(ctx, day: date, added, updated, removed) -> None:
     if added or updated or removed:
         db.audit(ctx.now_db, ctx.actor, "deductions.run", "deductions", day.isoformat(), None,
                  {"added": len(added), "updated": len(updated), "removed": len(removed)})
-    if ctx.now_db < bounds(ctx, day)[1]:
-        return  # the day is not over: the daily job must compute it again once it is
+    if not is_over(ctx, day):
+        return  # provisional: the daily job computes the day again once it is over
     db.execute(
         "INSERT INTO deduction_days (date, computed_at, computed_by) VALUES (?, ?, ?)"
         " ON CONFLICT (date) DO UPDATE SET computed_at = excluded.computed_at, computed_by = excluded.computed_by",

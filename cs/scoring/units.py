@@ -16,9 +16,20 @@ def number(value):
 
 
 def bounds(ctx, day: date) -> tuple[str, str]:
-    """The business day's start and end as stored timestamps."""
-    start, end = clock.day_bounds(day, ctx.tz)
+    """The business day's start and end as stored timestamps: the moments that belong to `day` (a night
+    shift's hours after midnight belong to the day it started on)."""
+    start, end = ctx.business_days.bounds(day, ctx.tz)
     return clock.to_db(start), clock.to_db(end)
+
+
+def over_at(ctx, day: date) -> str:
+    """When `day` is over and may be judged: every shift that started on it has ended, plus [scoring] grace."""
+    grace = clock.parse_duration(ctx.config["scoring"]["grace"])
+    return clock.to_db(ctx.business_days.over_at(day, ctx.tz, timedelta(seconds=grace.seconds())))
+
+
+def is_over(ctx, day: date) -> bool:
+    return ctx.now_db >= over_at(ctx, day)
 
 
 def month_days(month: str) -> tuple[date, date]:

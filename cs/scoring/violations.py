@@ -17,7 +17,7 @@ VIOLATION_SORTABLE = {"id", "at", "agent", "rule"}
 
 
 def window_start(ctx, moment_db: str, window: str) -> str:
-    day = clock.local_date(clock.from_db(moment_db), ctx.tz)
+    day = ctx.business_day(clock.from_db(moment_db))
     first = {"day": day, "week": day - timedelta(days=day.weekday()), "month": day.replace(day=1),
              "year": day.replace(month=1, day=1)}[window]
     return bounds(ctx, first)[0]

@@ -361,4 +361,16 @@ def m004_jobs(db) -> None:
     )
 
 
-MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs]
+def m005_first_response_deadlines(db) -> None:
+    run_script(
+        db,
+        """
+        -- first_response_late judges a ticket on the business day its deadline falls; only tickets whose
+        -- first response missed (or has not met) its deadline are in this partial index.
+        CREATE INDEX tickets_first_response_late ON tickets (first_response_due_at)
+            WHERE first_response_at IS NULL OR first_response_at > first_response_due_at;
+        """,
+    )
+
+
+MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines]
