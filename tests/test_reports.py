@@ -263,7 +263,7 @@ def ids_of(ids, *names):
     return [ids[name] for name in names]
 
 
-def expected_deductions(cs, ids, agents) -> list[dict]:
+def expected_deductions(cs, ids, agents, *, as_of_shift_end=False) -> list[dict]:
     """The day's entries for `agents`, hand-computed (SPEC §8, for D = 2026-11-20, run after midnight):
 
     callback_overdue (1 point, due on D and not done by the deadline):
@@ -275,7 +275,11 @@ def expected_deductions(cs, ids, agents) -> list[dict]:
     handover_unfinished (2 points): H0 (created D−1, still open at the end of D), zhang.
     manual: li hygiene (1 point); zhao off_task (1st in the month: 0 points, fine 10).
     Totals: li 1+1+1+5+1 = 9 points, zhang 1+1+1+2 = 5 points, zhao 0 points and 10 yuan.
-    Ids and detail texts come from `cs deductions list`; the report must carry the same entries.
+    Detail texts come from `cs deductions list`; a day report (as of the day's end) carries the same entries.
+
+    A shift report carries the day's entries as they stood at the shift's end (18:00), so it reads the same
+    when read again later (SPEC section 12): not H0 (the day was not over: it could still be done), and C9
+    (due 17:30, done only at 18:30) as not done.
     """
     hand = [
         ("zhang", "callback_overdue", "回访超时未完成", 1, 0, None, "callback", ids["C2"]),
@@ -294,14 +298,18 @@ def expected_deductions(cs, ids, agents) -> list[dict]:
     assert sorted(by_ref) == sorted((a, r, rt, ri) for a, r, _, _, _, _, rt, ri in hand)
     entries = []
     for agent, rule, label, points, fine, action, ref_type, ref_id in hand:
-        if agent not in agents:
+        if agent not in agents or (as_of_shift_end and rule == "handover_unfinished"):
             continue
         entry = by_ref[(agent, rule, ref_type, ref_id)]
         noun = "complaint" if rule == "complaint_upheld" else ref_type
         assert f"{noun} {ref_id}" in entry["detail"], entry  # the entry names its record
-        entries.append({"id": entry["id"], "agent": agent, "rule": rule, "label": label, "points": points,
-                        "fine": fine, "action": action, "detail": entry["detail"], "voided": False})
-    return sorted(entries, key=lambda e: (e["agent"], e["rule"], e["id"]))
+        detail = entry["detail"]
+        if as_of_shift_end and ref_id == ids["C9"] and ref_type == "callback":
+            assert detail.endswith("done late at 2026-11-20T18:30:00+08:00")
+            detail = detail.replace("done late at 2026-11-20T18:30:00+08:00", "not done")
+        entries.append({"agent": agent, "rule": rule, "label": label, "points": points, "fine": fine,
+                        "action": action, "ref_type": ref_type, "ref_id": ref_id, "detail": detail, "voided": False})
+    return sorted(entries, key=lambda e: (e["agent"], e["rule"], e["ref_type"], str(e["ref_id"])))
 
 
 def overdue_item(ids, name, agent, reason, due, attempts, hours):
@@ -336,8 +344,9 @@ def expected_shift_report(cs, ids) -> dict:
     by_category: inquiry T2 T8 T9 = 3, complaint T4 T5 = 2, repair T3, other T6, suggestion T7 = 1 each.
     by_hour: 09h T2 T3 = 2, 10h T4, 11h T5, 12h 0, 13h T6, 14h T7, 15h 0, 16h T8, 17h T9.
 
-    callbacks.due: due in the window: C1 11:00, C2 12:00, C8 13:00, C3 15:00, C4 16:00, C5 17:00, C9 17:30 = 7
-        (C6 is due 20:00, C7 the day before, C10 on 11-22).
+    callbacks.due: due in the window: C1 11:00, C2 12:00, C3 15:00, C4 16:00, C5 17:00, C9 17:30 = 6
+        (C8 13:00 was cancelled at 10:00, before its deadline: not owed, counted in callbacks.cancelled = 1;
+        C6 is due 20:00, C7 the day before, C10 on 11-22). callbacks.failed: none of the six = 0.
     callbacks.done: done in the window: C1 10:30, C2 14:30, C4 15:30, C6 17:00 = 4 (C9 done 18:30, after).
     callbacks.done_on_time: C1, C4, C6 = 3 (C2 was late).
     callbacks.overdue: past due and not ended at 18:00: C7 (pending since 11-19 15:00), C3, C5 (pending),
@@ -375,10 +384,12 @@ def expected_shift_report(cs, ids) -> dict:
                         for h, n in zip(range(9, 18), (2, 1, 1, 0, 1, 1, 0, 1, 1))],
         },
         "callbacks": {
-            "due": 7,
+            "due": 6,
             "done": 4,
             "done_on_time": 3,
             "overdue": 4,
+            "cancelled": 1,
+            "failed": 0,
             "satisfaction": {"satisfied": 2, "neutral": 1, "dissatisfied": 1},
             "satisfaction_rate": 0.5,
             "satisfaction_rate_parts": {"numerator": 2, "denominator": 4},
@@ -396,7 +407,7 @@ def expected_shift_report(cs, ids) -> dict:
             "complaint": [bucket_item(ids, "T4"), bucket_item(ids, "T5")],
             "transfer": [bucket_item(ids, "T6", "工程部")],
         },
-        "deductions": expected_deductions(cs, ids, {"li", "zhang"}),
+        "deductions": expected_deductions(cs, ids, {"li", "zhang"}, as_of_shift_end=True),
         "handover": [
             handover_item(ids, "H0", PREV, "late", "zhang", "open", t("17:00", PREV)),
             handover_item(ids, "H3", D, "day", "zhang", "acked", t("16:00")),
@@ -436,11 +447,11 @@ def test_shift_report_json_is_exactly_the_hand_computation(cs, validate, centre)
 FIGURES = {
     "en": [("Received", "8"), ("Resolved", "5"), ("Open at end", "4"), ("SLA breaches", "2"),
            ("First-response median", "15.0 min"), ("First-contact resolution", "60.0% (3/5)"),
-           ("Due", "7"), ("Done", "4"), ("Done on time", "3"), ("Overdue", "4"),
+           ("Due", "6"), ("Done", "4"), ("Done on time", "3"), ("Overdue", "4"),
            ("Satisfied", "2"), ("Neutral", "1"), ("Dissatisfied", "1"), ("Satisfaction rate", "50.0% (2/4)")],
     "zh": [("受理", "8"), ("解决", "5"), ("结束时未结", "4"), ("超时", "2"),
            ("首次响应中位数", "15.0 分钟"), ("首次解决率", "60.0% (3/5)"),
-           ("到期", "7"), ("完成", "4"), ("按时完成", "3"), ("逾期", "4"),
+           ("到期", "6"), ("完成", "4"), ("按时完成", "3"), ("逾期", "4"),
            ("满意", "2"), ("一般", "1"), ("不满意", "1"), ("满意率", "50.0% (2/4)")],
 }
 CHANNEL_COUNTS = {"en": [("email", "1"), ("online", "1"), ("phone", "4"), ("social media", "1"), ("visit", "1")],
@@ -620,10 +631,11 @@ def test_shift_report_text(cs, centre, lang):
         assert HANDOVER_TEXT[name] not in text
     for name in NOT_IN_SHIFT["tickets"]:
         assert SUMMARIES[name] not in text
-    # The deductions of li and zhang, with their points; zhao's (晚班) is not in the 白班 report.
+    # The deductions of li and zhang as of 18:00, with their points; zhao's (晚班) is not in the 白班 report,
+    # and H0's handover entry is not there yet (the day was not over at 18:00).
     assert "上班做与工作无关的事" not in text and "zhao" not in text
-    assert figure_in(text, "服务态度恶劣遭投诉(投诉成立)", "-5") and figure_in(text, "交接事项未完成", "-2")
-    assert len(re.findall(r"^\s*(li|zhang) \S+ -\d", text, re.M)) == 9
+    assert figure_in(text, "服务态度恶劣遭投诉(投诉成立)", "-5") and "交接事项未完成" not in text
+    assert len(re.findall(r"^\s*(li|zhang) \S+ -\d", text, re.M)) == 8
     assert_no_full_phone(text)
 
 
@@ -666,7 +678,7 @@ def test_shift_report_markdown(cs, centre, lang):
     for name in NOT_IN_SHIFT["tickets"]:
         assert SUMMARIES[name] not in plain
     assert "zhao" not in plain
-    assert len(re.findall(r"^- (li|zhang) \S+ −\d", plain, re.M)) == 9
+    assert len(re.findall(r"^- (li|zhang) \S+ −\d", plain, re.M)) == 8
     assert_no_full_phone(md)
 
 
@@ -713,8 +725,8 @@ def test_shift_report_html(cs, centre, lang):
         assert SUMMARIES[name] not in text
     assert "zhao" not in text
     deduction_rows = [row for row in doc.rows if row and row[0] in ("li", "zhang")]
-    assert len(deduction_rows) == 9
-    assert sorted(row[2] for row in deduction_rows) == sorted(["1"] * 7 + ["5", "2"])
+    assert len(deduction_rows) == 8  # as of 18:00: not H0's handover entry (the day was not over)
+    assert sorted(row[2] for row in deduction_rows) == sorted(["1"] * 7 + ["5"])
     assert_no_full_phone(html)
 
 
@@ -803,7 +815,8 @@ def test_day_report_covers_the_whole_day(cs, validate, centre):
     median: T1 600, T2 300, T3 1200, T4 3600, T5 600, T6 10800, T8 300, T9 900, T10 600
         sorted 300 300 600 600 [600] 900 1200 3600 10800 → 600 s.
     breached: T6, T7 = 2.  by_channel: phone T1 T2 T4 T7 T9 T10 = 6; by_category: inquiry T1 T2 T8 T9 T10 = 5.
-    callbacks.due: C1 C2 C3 C4 C5 C6 C8 C9 = 8; done on D: C1 C2 C4 C6 C9 = 5; on time C1 C4 C6 = 3;
+    callbacks.due: C1 C2 C3 C4 C5 C6 C9 = 7 (C8 cancelled before its deadline); done on D: C1 C2 C4 C6 C9 = 5;
+        on time C1 C4 C6 = 3;
         overdue at midnight: C7, C3, C5 = 3 (C9 was done at 18:30) — hours over 33.0, 9.0, 7.0;
         satisfaction 3 / 1 / 1 → 3/5 = 0.6.
     buckets as in the shift report (T1 and T10 are plain inquiries).
@@ -825,7 +838,7 @@ def test_day_report_covers_the_whole_day(cs, validate, centre):
                                                              18: 1}.get(h, 0)} for h in range(24)],
         },
         "callbacks": {
-            "due": 8, "done": 5, "done_on_time": 3, "overdue": 3,
+            "due": 7, "done": 5, "done_on_time": 3, "overdue": 3, "cancelled": 1, "failed": 0,
             "satisfaction": {"satisfied": 3, "neutral": 1, "dissatisfied": 1},
             "satisfaction_rate": 0.6, "satisfaction_rate_parts": {"numerator": 3, "denominator": 5},
             "overdue_items": [
@@ -845,7 +858,7 @@ def test_day_report_covers_the_whole_day(cs, validate, centre):
     # Text and HTML of the day report carry the same figures.
     text = report(cs, "day", "--date", D, "--format", "text")
     for label, value in [("Received", "10"), ("Resolved", "6"), ("Open at end", "4"), ("First-response median", "10.0 min"),
-                         ("First-contact resolution", "50.0% (3/6)"), ("Due", "8"), ("Done", "5"), ("Overdue", "3"),
+                         ("First-contact resolution", "50.0% (3/6)"), ("Due", "7"), ("Done", "5"), ("Overdue", "3"),
                          ("Satisfaction rate", "60.0% (3/5)")]:
         assert figure_in(text, label, value), (label, value)
     assert "Daily report" in text and HANDOVER_TEXT["H4"] in text
@@ -863,13 +876,15 @@ def expected_month(cs, centre) -> dict:
         sup 100 (rank 1), zhao 100 with 10 yuan fines (rank 1), zhang 100 − 5 = 95 (rank 3), li 100 − 9 = 91 (rank 4).
     kpis: received T0 … T10 = 11; resolved 6; breached T6, T7 = 2 (T0's deadlines are next week);
         median: the day's nine waits plus T0 1200 → 300 300 600 600 [600 900] 1200 1200 3600 10800 → 750 s;
-        fcr 3/6 = 0.5; callbacks due C1 … C10 = 10; done C1 C2 C4 C6 C9 = 5; satisfaction 3/5 = 0.6.
-    callbacks_by_reason (due in the month; on time ÷ due; satisfied ÷ done), in the reasons' order:
+        fcr 3/6 = 0.5; callbacks due C1 … C10 but C8 (cancelled before its deadline) = 9; done C1 C2 C4 C6 C9 = 5;
+        satisfaction 3/5 = 0.6.
+    callbacks_by_reason, on the same base as callbacks_due (due in the month, less those cancelled before
+    their deadline; on time ÷ due; satisfied ÷ done), in the reasons' order:
         complaint_followup C3 (pending), C9 (done late, satisfied): due 2, done 1, on time 0 → 1/2, 0/2, 1/1
         post_repair C2 (done late, neutral), C5 (pending):           due 2, done 1, on time 0 → 1/2, 0/2, 0/1
         new_customer C7 (pending), C10 (failed):                      due 2, done 0, failed 1  → 0/2, 0/2, none
         satisfaction C1 (satisfied), C4 (dissatisfied), C6 (satisfied), all on time → 3/3, 3/3, 2/3 = 0.6667
-        other C8 (cancelled):                                         due 1                   → 0/1, 0/1, none
+        (other: C8 was cancelled before its deadline, so no row)
     """
     def row(reason, due, done, failed, on_time, satisfied):
         def rate_pair(name, n, d):
@@ -887,15 +902,15 @@ def expected_month(cs, centre) -> dict:
         "end": "2026-12-01T00:00:00+08:00", "generated_at": "2026-11-21T00:40:00+08:00", "complete": False,
         "scores": [score("sup", 0, 0, 1), score("zhao", 0, 10, 1), score("zhang", 5, 0, 3), score("li", 9, 0, 4)],
         "kpis": {"received": 11, "resolved": 6, "breached": 2, "first_response_median_s": 750, "fcr_rate": 0.5,
-                 "fcr_rate_parts": {"numerator": 3, "denominator": 6}, "callbacks_due": 10, "callbacks_done": 5,
+                 "fcr_rate_parts": {"numerator": 3, "denominator": 6}, "callbacks_due": 9, "callbacks_done": 5,
                  "satisfaction_rate": 0.6, "satisfaction_rate_parts": {"numerator": 3, "denominator": 5}},
         "callbacks_by_reason": [
             row("complaint_followup", 2, 1, 0, 0, 1),
             row("post_repair", 2, 1, 0, 0, 0),
             row("new_customer", 2, 0, 1, 0, 0),
             row("satisfaction", 3, 3, 0, 3, 2),
-            row("other", 1, 0, 0, 0, 0),
         ],
+        "callbacks_by_reason_base": "due",
     }
 
 
@@ -921,7 +936,7 @@ def test_month_report_formats(cs, centre, fmt):
         assert text in plain, text
     for pct, parts in [("50.0%", "(3/6)"), ("60.0%", "(3/5)")]:  # the KPIs (HTML puts the parts under the label)
         assert (f"{pct} {parts}" in plain) if fmt != "html" else (pct in plain and parts in plain), (pct, parts)
-    for label in ["投诉回访", "维修回访", "新客户回访", "满意度调查", "其他"]:
+    for label in ["投诉回访", "维修回访", "新客户回访", "满意度调查", "基数：本月到期的回访（截止前取消的不计）"]:
         assert label in plain, label
 
 
@@ -933,7 +948,7 @@ def test_one_agents_shift_report(cs, validate, centre):
 
     tickets.received: T2 T5 T7 T9 = 4; resolved in the window: T1 T2 T5 = 3, fcr T1 T2 → 2/3 = 0.6667;
         open at 18:00: T7 T9 = 2; median of T2 300, T5 600, T9 900 → 600 s; breached T7 = 1.
-    callbacks: due C1 C3 C8 C9 = 4; done C1 C6 = 2, both on time; overdue C3 C9 = 2; satisfied 2 → 2/2 = 1.0.
+    callbacks: due C1 C3 C9 = 3 (C8 cancelled before its deadline); done C1 C6 = 2, both on time; overdue C3 C9 = 2; satisfied 2 → 2/2 = 1.0.
     buckets: demand T2 T7 T9 = 3, system T7 = 1, complaint T5 = 1, transfer 0 (T4 is zhang's ticket, about li).
     deductions: li's five entries.
     """
@@ -948,13 +963,13 @@ def test_one_agents_shift_report(cs, validate, centre):
     callbacks = doc["callbacks"]
     assert {k: callbacks[k] for k in ("due", "done", "done_on_time", "overdue", "satisfaction", "satisfaction_rate",
                                       "satisfaction_rate_parts")} == {
-        "due": 4, "done": 2, "done_on_time": 2, "overdue": 2,
+        "due": 3, "done": 2, "done_on_time": 2, "overdue": 2,
         "satisfaction": {"satisfied": 2, "neutral": 0, "dissatisfied": 0},
         "satisfaction_rate": 1.0, "satisfaction_rate_parts": {"numerator": 2, "denominator": 2}}
     assert [c["id"] for c in callbacks["overdue_items"]] == ids_of(centre, "C3", "C9")
     assert doc["buckets"] == {"demand": 3, "system": 1, "complaint": 1, "transfer": 0}
     assert [t_["id"] for t_ in doc["bucket_items"]["demand"]] == ids_of(centre, "T2", "T7", "T9")
-    assert doc["deductions"] == expected_deductions(cs, centre, {"li"})
+    assert doc["deductions"] == expected_deductions(cs, centre, {"li"}, as_of_shift_end=True)
     check_rates(doc)
     refused(cs([*at(REPORT_NOW), "report", "shift", "--date", D, "--shift", "day", "--agent", "nobody"]))
 
@@ -1114,4 +1129,5 @@ def test_day_report_lists_every_deduction_of_the_day(cs, validate):
     assert [(e["agent"], e["rule"]) for e in stored] == [("amy", "callback_overdue")]
     doc = report_json(cs, validate, "day", "--date", D)
     assert doc["callbacks"]["overdue"] == 1  # the callback itself is in the day report ...
-    assert [(e["id"], e["agent"], e["rule"]) for e in doc["deductions"]] == [(stored[0]["id"], "amy", "callback_overdue")]
+    assert [(e["ref_id"], e["agent"], e["rule"]) for e in doc["deductions"]] == [
+        (stored[0]["ref_id"], "amy", "callback_overdue")]

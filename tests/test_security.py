@@ -323,6 +323,9 @@ SQL_WHITELIST = {
     ("cs/desk/tickets.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders (search terms "
                                      "bound, never inlined); ORDER BY checked over SORT_SQL; LIMIT bound",
     ("cs/exchange/tickets.py", "_write_batch"): "query.insert_sql over the fixed tickets.COLUMNS tuple; values bound",
+    ("cs/reports/figures.py", "_by_ids"): "the constant _TICKET or _CALLBACK select and one ? per id",
+    ("cs/reports/figures.py", "_undo_later"): "table and key from a fixed dict keyed by 'ticket'/'callback'; one ? per "
+                                              "id",
     ("cs/reports/figures.py", "callback_figures"): "agent filter from _agent_filter: a fixed column and one ? per "
                                                    "agent",
     ("cs/reports/figures.py", "ticket_figures"): "agent filter from _agent_filter: a fixed column and one ? per agent",

@@ -9,6 +9,7 @@ is kept as an event with who did it, when, what was said and the result (执行�
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 
 from cs.core import clock
@@ -222,10 +223,10 @@ def _pending_for(ctx, ticket_id: int, policy_code: str) -> bool:
 # --- working a callback -------------------------------------------------------------------
 
 
-def _event(ctx, callback_id, at_db, kind, result=None, note=None):
+def _event(ctx, callback_id, at_db, kind, result=None, note=None, before=None):
     ctx.db.execute(
-        "INSERT INTO callback_events (callback_id, at, actor, kind, result, note) VALUES (?, ?, ?, ?, ?, ?)",
-        (callback_id, at_db, ctx.actor, kind, result, note),
+        "INSERT INTO callback_events (callback_id, at, actor, kind, result, note, before) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (callback_id, at_db, ctx.actor, kind, result, note, json.dumps(before, ensure_ascii=False) if before else None),
     )
 
 
@@ -249,7 +250,7 @@ def _change(ctx, row, at_db: str, kind: str, changes: dict, result=None, note=No
     assignments = ", ".join(f"{key} = :{key}" for key in changes)
     ctx.db.execute(f"UPDATE callbacks SET {assignments}, updated_at = :updated_at WHERE id = :id",
                    {**changes, "updated_at": ctx.now_db, "id": row["id"]})
-    _event(ctx, row["id"], at_db, kind, result, note)
+    _event(ctx, row["id"], at_db, kind, result, note, {**before, "updated_at": row["updated_at"]})
     ctx.db.audit(ctx.now_db, ctx.actor, f"callback.{kind}", "callback", row["id"], before, changes)
     return get(ctx, row["id"])
 

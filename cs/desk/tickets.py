@@ -285,10 +285,12 @@ def index_for_search(db, rows) -> None:
     )
 
 
-def _event(ctx, ticket_id, at_db, kind, from_status=None, to_status=None, text=None):
+def _event(ctx, ticket_id, at_db, kind, from_status=None, to_status=None, text=None, before=None):
     ctx.db.execute(
-        "INSERT INTO ticket_events (ticket_id, at, actor, kind, from_status, to_status, text) VALUES (?,?,?,?,?,?,?)",
-        (ticket_id, at_db, ctx.actor, kind, from_status, to_status, text),
+        "INSERT INTO ticket_events (ticket_id, at, actor, kind, from_status, to_status, text, before)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        (ticket_id, at_db, ctx.actor, kind, from_status, to_status, text,
+         json.dumps(before, ensure_ascii=False) if before else None),
     )
 
 
@@ -301,7 +303,8 @@ def _change(ctx, row, at_db: str, kind: str, changes: dict, text=None) -> dict:
         {**changes, "updated_at": ctx.now_db, "id": row["id"]},
     )
     to_status = changes.get("status")
-    _event(ctx, row["id"], at_db, kind, row["status"] if to_status else None, to_status, text)
+    _event(ctx, row["id"], at_db, kind, row["status"] if to_status else None, to_status, text,
+           {**before, "updated_at": row["updated_at"]})
     ctx.db.audit(ctx.now_db, ctx.actor, f"ticket.{kind}", "ticket", row["id"], before, changes)
     return get(ctx, row["id"])
 

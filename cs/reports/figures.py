@@ -32,43 +32,45 @@ def parts(numerator: int, denominator: int) -> dict:
 # --- the pieces of a report ---------------------------------------------------------------
 
 
-# What the figures read of each ticket received in the window. A month of a large centre is 100,000
-# tickets, so they come as a stream, and only what the figures need is kept (see ticket_figures).
-_RECEIVED = ("SELECT id, opened_at, channel, category, status, summary, department, tags, first_response_at,"
-             " first_response_due_at, resolved_at, resolve_due_at, pending_since FROM tickets"
-             " WHERE opened_at >= ? AND opened_at < ?")
+# What the figures read of a ticket. A month of a large centre is 100,000 tickets, so they come as a
+# stream, and only what the figures need is kept (see ticket_figures).
+_TICKET = ("SELECT id, opened_at, channel, category, priority, status, summary, agent, department, tags,"
+           " first_response_at, first_response_due_at, resolved_at, resolve_due_at, pending_since, fcr,"
+           " updated_at FROM tickets")
+_BATCH = 500
 
 
 def ticket_figures(ctx, start: str, end: str, agents: list[str] | None, *, details: bool = True) -> tuple[dict, list]:
-    """Tickets received in the window, resolved in it, still open at its end, responses, SLA breaches as of
-    the end, FCR; and the received tickets that fall in a report bucket (see `buckets`).
+    """Tickets received in the window, resolved in it, still open at its end, responses (median and mean),
+    SLA breaches, FCR; and the received tickets that fall in a report bucket (see `buckets`). Every figure
+    is as of the window's end: each ticket as it stood then (later events undone), so the report read
+    again later says the same; `agents` restricts every figure to the tickets that were theirs then.
 
     One pass over the window's tickets keeps their response times, not the tickets: memory follows
     the window's size only by 8 bytes a ticket. Without `details` (the month report) the per-hour
     chart and the bucket lists are left out."""
     from cs.desk.tickets import is_breached
 
-    agent_sql, agent_params = _agent_filter("agent", agents)
-    judged_at = min(end, ctx.now_db)  # as of the window's end (or now, if earlier): read later, it says the same
+    judged_at = min(end, ctx.now_db)  # as of the window's end (or now, if earlier)
     received = open_at_end = breached = 0
     waits, by_channel, by_category, opened, bucketed = [], {}, {}, [], []
-    for row in ctx.db.execute(f"{_RECEIVED}{agent_sql} ORDER BY opened_at, id", (start, end, *agent_params)):
+    rows = ctx.db.execute(f"{_TICKET} WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, id", (start, end))
+    for row in as_of_end(ctx, "ticket", rows, end):
+        if agents is not None and row["agent"] not in agents:
+            continue
         received += 1
         if row["first_response_at"]:
             waits.append((clock.from_db(row["first_response_at"]) - clock.from_db(row["opened_at"])).total_seconds())
-        if row["resolved_at"] is None or row["resolved_at"] >= end:
+        if row["resolved_at"] is None:
             open_at_end += 1
-        breached += is_breached(as_of(row, end) if _changed_since(row, end) else row, judged_at)
+        breached += is_breached(row, judged_at)
         by_channel[row["channel"]] = by_channel.get(row["channel"], 0) + 1
         by_category[row["category"]] = by_category.get(row["category"], 0) + 1
         if details:
             opened.append(row["opened_at"])
             if row["tags"] != "[]" or row["category"] == "complaint" or row["department"]:
                 bucketed.append(row)
-    resolved, fcr = ctx.db.one(
-        f"SELECT COUNT(*), COALESCE(SUM(fcr), 0) FROM tickets WHERE resolved_at >= ? AND resolved_at < ?{agent_sql}",
-        (start, end, *agent_params),
-    )
+    resolved, fcr = _resolved_in(ctx, start, end, agents)
     figures = {
         "received": received,
         "resolved": resolved,
@@ -85,14 +87,61 @@ def ticket_figures(ctx, start: str, end: str, agents: list[str] | None, *, detai
     return figures, bucketed
 
 
-def _changed_since(row, end: str) -> bool:
-    """Whether anything recorded on the ticket happened at or after `end` (most tickets: no)."""
-    return any(row[key] is not None and row[key] >= end for key in ("first_response_at", "resolved_at", "pending_since"))
+def _resolved_in(ctx, start: str, end: str, agents) -> tuple[int, int]:
+    """Tickets resolved in the window and still resolved at its end, and how many of them at first contact:
+    those resolved then by their stored time, and those reopened since by their history."""
+    ids = {row[0] for row in ctx.db.all("SELECT id FROM tickets WHERE resolved_at >= ? AND resolved_at < ?",
+                                        (start, end))}
+    ids |= {row[0] for row in ctx.db.all("SELECT ticket_id FROM ticket_events WHERE kind = 'resolved'"
+                                         " AND at >= ? AND at < ?", (start, end))}
+    resolved = fcr = 0
+    for row in as_of_end(ctx, "ticket", _by_ids(ctx, _TICKET, sorted(ids)), end):
+        if row["resolved_at"] is not None and start <= row["resolved_at"] < end and (
+                agents is None or row["agent"] in agents):
+            resolved += 1
+            fcr += row["fcr"]
+    return resolved, fcr
 
 
-def as_of(row, end: str) -> dict:
-    """A ticket as it stood at `end`: responses, resolutions and pauses recorded later had not happened."""
-    ticket = dict(row)
+def _by_ids(ctx, select: str, ids: list[int]):
+    for first in range(0, len(ids), _BATCH):
+        batch = ids[first:first + _BATCH]
+        yield from ctx.db.execute(f"{select} WHERE id IN ({', '.join('?' * len(batch))})", batch)
+
+
+def as_of_end(ctx, kind: str, rows, end: str):
+    """Tickets or callbacks as they stood at `end`: each change recorded at or after `end` undone (its event
+    keeps the fields it replaced). Only records updated since `end` are looked up, in batches."""
+    table = {"ticket": "ticket_events", "callback": "callback_events"}[kind]
+    pending: list[dict] = []
+    for row in rows:
+        pending.append(dict(row))
+        if len(pending) >= _BATCH:
+            yield from _undo_later(ctx, table, kind, pending, end)
+            pending = []
+    yield from _undo_later(ctx, table, kind, pending, end)
+
+
+def _undo_later(ctx, table: str, kind: str, records: list[dict], end: str):
+    import json
+
+    changed = [r["id"] for r in records if r["updated_at"] >= end]
+    befores: dict[int, list[str]] = {}
+    if changed:
+        key = f"{kind}_id"
+        for event in ctx.db.all(f"SELECT {key} AS record, before FROM {table} WHERE {key} IN"
+                                f" ({', '.join('?' * len(changed))}) AND at >= ? AND before IS NOT NULL"
+                                f" ORDER BY at DESC, id DESC", (*changed, end)):
+            befores.setdefault(event["record"], []).append(event["before"])
+    for record in records:
+        for before in befores.get(record["id"], ()):
+            record.update(json.loads(before))
+        yield _times_before(record, end) if kind == "ticket" else _callback_before(record, end)
+
+
+def _times_before(ticket: dict, end: str) -> dict:
+    """What a ticket's own times say of `end`, for history recorded before changes kept what they replaced:
+    a response, resolution or pause at or after `end` had not happened."""
     for key in ("first_response_at", "resolved_at"):
         if ticket[key] is not None and ticket[key] >= end:
             ticket[key] = None
@@ -101,6 +150,13 @@ def as_of(row, end: str) -> dict:
     if ticket["pending_since"] is not None and ticket["pending_since"] >= end:
         ticket["status"], ticket["pending_since"] = "in_progress", None
     return ticket
+
+
+def _callback_before(callback: dict, end: str) -> dict:
+    """A callback finished at or after `end` was still pending then."""
+    if callback["ended_at"] is not None and callback["ended_at"] >= end:
+        callback.update(status="pending", ended_at=None, done_at=None, outcome=None)
+    return callback
 
 
 def _agent_filter(column: str, agents: list[str] | None) -> tuple[str, list]:
@@ -149,22 +205,25 @@ def buckets(received) -> tuple[dict, dict]:
 
 
 def callback_figures(ctx, start: str, end: str, agents: list[str] | None) -> dict:
+    """Callbacks due in the window (less those cancelled before their deadline), done in it, overdue at its
+    end, cancelled and failed; each callback as it stood at the window's end, `agents` its agent then."""
     agent_sql, agent_params = _agent_filter("agent", agents)
-    due = ctx.db.value(f"SELECT COUNT(*) FROM callbacks WHERE due_at >= ? AND due_at < ?{agent_sql}",
-                       (start, end, *agent_params))
-    # Counted by SQLite: a month of a large centre finishes tens of thousands of callbacks.
+    due = cancelled = failed = 0
+    for row in _due_in(ctx, start, end):
+        if agents is not None and row["agent"] not in agents:
+            continue
+        if _called_off(row):
+            cancelled += 1
+            continue
+        due += 1
+        failed += row["status"] == "failed"
+    # Counted by SQLite: a month of a large centre finishes tens of thousands of callbacks. A finished
+    # callback never changes again, so what ended in the window reads the same later.
     done, on_time, *by_outcome = ctx.db.one(
         f"SELECT COUNT(*), COALESCE(SUM(done_at <= due_at), 0), COALESCE(SUM(outcome = 'satisfied'), 0),"
         f" COALESCE(SUM(outcome = 'neutral'), 0), COALESCE(SUM(outcome = 'dissatisfied'), 0) FROM callbacks"
         f" WHERE ended_at >= ? AND ended_at < ? AND status = 'done'{agent_sql}", (start, end, *agent_params))
-    # Overdue at the window's end: still pending now (partial index), or finished only after the end
-    # (index on ended_at). Two lookups, merged here: a UNION ... ORDER BY would walk all of history.
-    overdue = _merged(
-        ctx.db.all(f"SELECT * FROM callbacks WHERE status = 'pending' AND due_at < ?{agent_sql}",
-                   (end, *agent_params)),
-        ctx.db.all(f"SELECT * FROM callbacks WHERE ended_at >= ? AND +due_at < ?{agent_sql}",
-                   (end, end, *agent_params)),
-        key=lambda row: (row["due_at"], row["id"]))
+    overdue = [row for row in _overdue_at(ctx, end) if agents is None or row["agent"] in agents]
     satisfaction = dict(zip(OUTCOMES, by_outcome))
     surveyed = sum(satisfaction.values())
     return {
@@ -172,6 +231,8 @@ def callback_figures(ctx, start: str, end: str, agents: list[str] | None) -> dic
         "done": done,
         "done_on_time": on_time,
         "overdue": len(overdue),
+        "cancelled": cancelled,
+        "failed": failed,
         "satisfaction": satisfaction,
         "satisfaction_rate": rate(satisfaction["satisfied"], surveyed),
         "satisfaction_rate_parts": parts(satisfaction["satisfied"], surveyed),
@@ -184,12 +245,67 @@ def callback_figures(ctx, start: str, end: str, agents: list[str] | None) -> dic
     }
 
 
-def deduction_entries(ctx, day: date, agents: list[str] | None) -> list[dict]:
+_CALLBACK = "SELECT * FROM callbacks"
+
+
+def _due_in(ctx, start: str, end: str):
+    """Callbacks due in the window as they stood at its end: due in it now, or rescheduled out of it since."""
+    import json
+
+    ids = {row[0] for row in ctx.db.all("SELECT id FROM callbacks WHERE due_at >= ? AND due_at < ?", (start, end))}
+    ids |= _rescheduled_since(ctx, end, lambda due: start <= due < end)
+    return (row for row in as_of_end(ctx, "callback", _by_ids(ctx, _CALLBACK, sorted(ids)), end)
+            if start <= row["due_at"] < end)
+
+
+def _called_off(callback) -> bool:
+    """Cancelled before its deadline: no longer owed, so not due (one cancelled after it was owed, and missed)."""
+    return callback["status"] == "cancelled" and callback["ended_at"] <= callback["due_at"]
+
+
+def _rescheduled_since(ctx, end: str, was_due) -> set[int]:
+    """Callbacks rescheduled at or after `end` whose deadline before that satisfied `was_due`."""
+    import json
+
+    found = set()
+    for event in ctx.db.all("SELECT callback_id, before FROM callback_events WHERE kind = 'rescheduled' AND at >= ?"
+                            " AND before IS NOT NULL", (end,)):
+        if was_due(json.loads(event["before"]).get("due_at", "")):
+            found.add(event["callback_id"])
+    return found
+
+
+def _overdue_at(ctx, end: str) -> list:
+    """Callbacks overdue at `end`: pending then with their deadline before it. Pending now (partial index),
+    finished only since (index on ended_at), or rescheduled since: looked up apart and merged, each as it
+    stood at `end` (a UNION ... ORDER BY would walk all of history)."""
+    ids = {row[0] for row in ctx.db.all("SELECT id FROM callbacks WHERE status = 'pending' AND due_at < ?", (end,))}
+    ids |= {row[0] for row in ctx.db.all("SELECT id FROM callbacks WHERE ended_at >= ? AND +due_at < ?", (end, end))}
+    ids |= _rescheduled_since(ctx, end, lambda due: due < end)
+    rows = [row for row in as_of_end(ctx, "callback", _by_ids(ctx, _CALLBACK, sorted(ids)), end)
+            if row["status"] == "pending" and row["due_at"] < end]
+    return sorted(rows, key=lambda row: (row["due_at"], row["id"]))
+
+
+def deduction_entries(ctx, day: date, agents: list[str] | None, as_of: str) -> list[dict]:
+    """The entries the rules give for `day` as the facts stood at `as_of` (computed, not read from the stored
+    table, so the report says the same when read again); an entry counts as void if it was voided by then.
+    `cs deductions list` shows the stored entries, which later facts and decisions may change."""
+    import dataclasses
+
     from cs.scoring import deductions
 
-    entries = deductions.query(ctx, day=day)
-    return [{key: e[key] for key in ("id", "agent", "rule", "label", "points", "fine", "action", "detail", "voided")}
-            for e in entries if agents is None or e["agent"] in agents]
+    then = dataclasses.replace(ctx, now=clock.from_db(as_of))
+    entries, _ = deductions.expected(then, day)
+    voided = {(row["rule"], row["agent"], row["ref_type"], row["ref_id"]) for row in ctx.db.all(
+        "SELECT rule, agent, ref_type, ref_id FROM deductions WHERE date = ? AND voided = 1 AND voided_at < ?",
+        (day.isoformat(), as_of))}
+    found = [{"agent": e["agent"], "rule": e["rule"], "label": e["label"], "points": e["points"], "fine": e["fine"],
+              "action": e["action"], "ref_type": e["ref_type"],
+              "ref_id": deductions.ref_id_json(e["ref_type"], e["ref_id"]), "detail": e["detail"],
+              "voided": key in voided}
+             for key, e in entries.items() if agents is None or e["agent"] in agents]
+    return sorted(found, key=lambda e: (e["agent"], e["rule"], e["ref_type"], str(e["ref_id"])))
 
 
 def open_handover(ctx, end: str) -> list[dict]:
@@ -218,7 +334,9 @@ def _status_at(row, end: str) -> str:
 
 
 def _window_report(ctx, kind: str, day: date, start: str, end: str, roster: list[str], *, shift=None,
-                   agent=None) -> dict:
+                   agent=None, judged: str | None = None) -> dict:
+    """A shift or day report; its deductions are the day's as of `judged` (default the window's end)."""
+    judged = judged or end
     scope = [agent] if agent else None
     tickets, bucketed = ticket_figures(ctx, start, end, scope)
     counts, listed = buckets(bucketed)
@@ -236,7 +354,8 @@ def _window_report(ctx, kind: str, day: date, start: str, end: str, roster: list
         "callbacks": callback_figures(ctx, start, end, scope),
         "buckets": counts,
         "bucket_items": listed,
-        "deductions": deduction_entries(ctx, day, [agent] if agent else (roster if kind == "shift" else None)),
+        "deductions": deduction_entries(ctx, day, [agent] if agent else (roster if kind == "shift" else None),
+                                        min(judged, ctx.now_db)),
         "handover": [item for item in open_handover(ctx, end) if agent is None or item["agent"] == agent],
     }
 
@@ -269,8 +388,10 @@ def _only_shift(ctx) -> dict:
 
 def day_report(ctx, *, day: date | None = None) -> dict:
     day = day or clock.local_date(ctx.now, ctx.tz) - timedelta(days=1)
-    start, end = (clock.to_db(moment) for moment in clock.day_bounds(day, ctx.tz))
-    return _window_report(ctx, "day", day, start, end, shifts.agents_on(ctx, day))
+    from cs.scoring import units
+
+    start, end = units.bounds(ctx, day)  # the business day: a night shift's hours after midnight included
+    return _window_report(ctx, "day", day, start, end, shifts.agents_on(ctx, day), judged=units.over_at(ctx, day))
 
 
 def month_report(ctx, *, month: str | None = None) -> dict:
@@ -299,15 +420,28 @@ def month_report(ctx, *, month: str | None = None) -> dict:
             "satisfaction_rate_parts": callbacks["satisfaction_rate_parts"],
         },
         "callbacks_by_reason": callbacks_by_reason(ctx, start, end),
+        "callbacks_by_reason_base": CALLBACKS_BY_REASON_BASE,
     }
 
 
+# The base of the month report's per-reason table: the same callbacks as kpis.callbacks_due.
+CALLBACKS_BY_REASON_BASE = "due"
+
+
 def callbacks_by_reason(ctx, start: str, end: str) -> list[dict]:
-    """For callbacks due in the window: completion, on-time and satisfaction rates per reason."""
-    counted = {row["reason"]: row for row in ctx.db.all(
-        "SELECT reason, COUNT(*) AS due, SUM(status = 'done') AS done, SUM(status = 'failed') AS failed,"
-        " SUM(status = 'done' AND done_at <= due_at) AS on_time, SUM(status = 'done' AND outcome = 'satisfied')"
-        " AS satisfied FROM callbacks WHERE due_at >= ? AND due_at < ? GROUP BY reason", (start, end))}
+    """Completion, on-time and satisfaction rates per reason, on the base of the key figures: the callbacks
+    due in the window, less those cancelled before their deadline, as they stood at its end."""
+    counted: dict[str, dict] = {}
+    for row in _due_in(ctx, start, end):
+        if _called_off(row):
+            continue
+        counts = counted.setdefault(row["reason"], dict.fromkeys(("due", "done", "failed", "on_time", "satisfied"), 0))
+        done = row["status"] == "done"
+        counts["due"] += 1
+        counts["done"] += done
+        counts["failed"] += row["status"] == "failed"
+        counts["on_time"] += done and row["done_at"] <= row["due_at"]
+        counts["satisfied"] += done and row["outcome"] == "satisfied"
     result = []
     for reason in REASONS:
         if reason not in counted:
@@ -339,7 +473,8 @@ TEXT = {
         "scores": "考核得分", "rank": "排名", "name": "姓名", "team": "班组", "base": "基础分",
         "fines": "罚款", "actions": "处理", "score": "得分", "kpis": "关键指标", "by_reason": "回访工作效果评估",
         "completion": "完成率", "on_time_rate": "按时率", "failed": "无法联系", "void": "已作废",
-        "minutes": "分钟", "month": "月份", "agent_only": "坐席",
+        "minutes": "分钟", "month": "月份", "agent_only": "坐席", "cancelled": "已取消(不计到期)",
+        "base_due": "基数：本月到期的回访（截止前取消的不计），与关键指标的“到期”相同；完成、按时、无法联系均指其中的回访",
     },
     "en": {
         "shift_title": "Shift report", "day_title": "Daily report", "month_title": "Monthly review",
@@ -358,7 +493,9 @@ TEXT = {
         "rank": "Rank", "name": "Name", "team": "Team", "base": "Base", "fines": "Fines", "actions": "Actions",
         "score": "Score", "kpis": "Key figures", "by_reason": "Callback effectiveness by reason",
         "completion": "Completion", "on_time_rate": "On time", "failed": "Unreachable", "void": "void",
-        "minutes": "min", "month": "Month", "agent_only": "Agent",
+        "minutes": "min", "month": "Month", "agent_only": "Agent", "cancelled": "Cancelled (not due)",
+        "base_due": "Base: callbacks due in the month, less those cancelled before their deadline (the key figures'"
+                    " Due); done, on time and unreachable count those of them",
     },
 }
 

@@ -24,6 +24,10 @@ FIELDS = ("id", "date", "agent", "rule", "label", "points", "fine", "action", "r
 
 
 # --- what each source counts --------------------------------------------------------------
+#
+# Each source reads the facts as they stood at ctx.now (a later response, completion or verdict had not
+# happened), so the day's entries computed for a report as of its window's end read the same later, and
+# each entry's detail stays the same from one run to the next.
 
 
 def _callback_overdue(ctx, day, start, end):
@@ -37,7 +41,12 @@ def _callback_overdue(ctx, day, start, end):
         (start, end, ctx.now_db),
     )
     for row in rows:
-        state = f"done late at {ctx.display(row['done_at'])}" if row["status"] == "done" else row["status"]
+        if row["status"] == "done" and row["done_at"] <= ctx.now_db:
+            state = f"done late at {ctx.display(row['done_at'])}"
+        elif row["status"] in ("cancelled", "failed") and row["ended_at"] <= ctx.now_db:
+            state = f"{row['status']} after its deadline, at {ctx.display(row['ended_at'])}"
+        else:
+            state = "not done"
         yield row["agent"], "callback", row["id"], f"callback {row['id']} due {ctx.display(row['due_at'])}: {state}"
 
 
@@ -51,16 +60,17 @@ def _first_response_late(ctx, day, start, end):
         (start, end, ctx.now_db),
     )
     for row in rows:
-        answered = (f"answered {ctx.display(row['first_response_at'])}" if row["first_response_at"]
-                    else f"not answered by {ctx.display(ctx.now_db)}")
+        answered = (f"answered {ctx.display(row['first_response_at'])}"
+                    if row["first_response_at"] and row["first_response_at"] <= ctx.now_db else "not answered")
         yield row["agent"], "ticket", row["id"], (f"ticket {row['id']}: first response due "
                                                   f"{ctx.display(row['first_response_due_at'])}, {answered}")
 
 
 def _complaint_upheld(ctx, day, start, end):
     rows = ctx.db.all(
-        "SELECT id, about_agent, summary FROM tickets WHERE verdict_at >= ? AND verdict_at < ? AND verdict = 'upheld'",
-        (start, end),
+        "SELECT id, about_agent, summary FROM tickets WHERE verdict_at >= ? AND verdict_at < ? AND verdict = 'upheld'"
+        " AND verdict_at <= ?",
+        (start, end, ctx.now_db),
     )
     for row in rows:
         yield row["about_agent"], "ticket", row["id"], f"complaint {row['id']} upheld (投诉成立): {row['summary']}"
@@ -69,12 +79,13 @@ def _complaint_upheld(ctx, day, start, end):
 def _handover_unfinished(ctx, day, start, end):
     """Handover items of D−1's shifts still not done at the end of D."""
     rows = ctx.db.all(
-        "SELECT id, agent, text, status FROM handovers WHERE date = ? AND ? >= ?"
+        "SELECT id, agent, text, acked_at FROM handovers WHERE date = ? AND ? >= ?"
         " AND (done_at IS NULL OR done_at >= ?)",
         ((day - timedelta(days=1)).isoformat(), ctx.now_db, end, end),
     )
     for row in rows:
-        yield row["agent"], "handover", row["id"], f"handover {row['id']} ({row['status']}): {row['text']}"
+        state = "acked" if row["acked_at"] is not None and row["acked_at"] <= ctx.now_db else "open"
+        yield row["agent"], "handover", row["id"], f"handover {row['id']} ({state}): {row['text']}"
 
 
 def _duty_missed(ctx, day, start, end):
@@ -89,8 +100,8 @@ def _duty_missed(ctx, day, start, end):
 
 
 def _manual(ctx, day, start, end, rule):
-    rows = ctx.db.all("SELECT id, agent, at, note FROM violations WHERE rule = ? AND at >= ? AND at < ?",
-                      (rule["code"], start, end))
+    rows = ctx.db.all("SELECT id, agent, at, note FROM violations WHERE rule = ? AND at >= ? AND at < ? AND at <= ?",
+                      (rule["code"], start, end, ctx.now_db))
     for row in rows:
         yield row["agent"], "violation", row["id"], (
             f"violation {row['id']} at {ctx.display(row['at'])}" + (f": {row['note']}" if row["note"] else ""))

@@ -373,4 +373,22 @@ def m005_first_response_deadlines(db) -> None:
     )
 
 
-MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines]
+def m006_history_before(db) -> None:
+    run_script(
+        db,
+        """
+        -- What each change replaced: the record's changed fields as they were before the event (JSON). A
+        -- report reads a ticket or callback as it stood at its window's end by undoing later events, so
+        -- the same report read again tomorrow says the same. Events recorded before this have none.
+        ALTER TABLE ticket_events ADD COLUMN before TEXT;
+        ALTER TABLE callback_events ADD COLUMN before TEXT;
+        -- Resolutions and reschedulings by when they happened: a window's resolved tickets include those
+        -- reopened since, and its due callbacks those rescheduled out of it since.
+        CREATE INDEX ticket_events_resolved ON ticket_events (at) WHERE kind = 'resolved';
+        CREATE INDEX callback_events_rescheduled ON callback_events (at) WHERE kind = 'rescheduled';
+        """,
+    )
+
+
+MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
+              m006_history_before]
