@@ -90,6 +90,7 @@ class App:
         self.format = fmt
         self._db = None
         self._ctx = None
+        self.created = False  # whether this run created the database file
 
     @property
     def db(self):
@@ -98,6 +99,7 @@ class App:
 
             path = self.db_path or str(db_mod.default_path(os.environ))
             self.db_path = path
+            self.created = path != ":memory:" and not os.path.exists(path)
             self._db = db_mod.connect(path)
         return self._db
 
@@ -113,6 +115,9 @@ class App:
 
             stored_config = config.load(self.db)
             zone = self.tz_name or stored_config.get("timezone") or system_zone_name()
+            if self.created and zone == "UTC" and not self.tz_name and not stored_config.get("timezone"):
+                warn("this new desk runs on UTC, the system's time zone, so days, shifts and deadlines are UTC's;"
+                     " if the centre is elsewhere, set its zone now: cs config set timezone Asia/Shanghai")
             ctx = Context(db=self.db, now=datetime.now(timezone.utc), config=stored_config,
                           actor=self.actor, tz_name=zone, warn=warn, inform=inform)
             if self.now_spec is not None:

@@ -18,9 +18,10 @@ def config():
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of TOML.")
 @click.option("--stored", is_flag=True, help="Only what was set, without the defaults.")
 def show(as_json, stored):
-    """Print the configuration in force (TOML; load it back with 'cs config load')."""
+    """Print the configuration in force (TOML; load it back with 'cs config load'), the time zone in force first."""
     _, ctx = app_and_ctx()
-    document = config_mod.load_stored(ctx.db) if stored else ctx.config
+    # The zone is never left to be guessed: shown as in force, whether set here, by --tz/CS_TZ or by the system.
+    document = config_mod.load_stored(ctx.db) if stored else {"timezone": ctx.tz_name, **ctx.config}
     if as_json:
         import json
 

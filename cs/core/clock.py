@@ -369,14 +369,19 @@ class ServiceHours:
         return self._day_cache[key]
 
     def spans_from(self, moment: datetime.datetime, tz):
-        """Service spans (start, end), merged, in order, for every span that ends after `moment`."""
+        """Service spans (start, end), merged, in order, for every span that ends after `moment`. Service that
+        never closes (windows covering whole days) comes as contiguous day-long pieces."""
         _require_aware(moment)
         tz = _zone(tz)
         moment = moment.astimezone(UTC)
         d = local_date(moment, tz) - _DAY  # a window of the day before may run past midnight
-        current = None
+        current, given_until = None, None
         for _ in range(self.MAX_DAYS):
             for start, end in self._day(d, tz):
+                if given_until is not None:
+                    start = max(start, given_until)  # the part already given as a piece
+                    if end <= start:
+                        continue
                 if current is None:
                     current = [start, end]
                 elif start <= current[1]:
@@ -385,6 +390,9 @@ class ServiceHours:
                     if current[1] > moment:
                         yield current[0], current[1]
                     current = [start, end]
+            if current is not None and current[1] - current[0] > 2 * _DAY and current[1] > moment:
+                yield current[0], current[1]  # still open: give what is known, go on from its end
+                given_until, current = current[1], None
             d += _DAY
         if current is not None and current[1] > moment:
             yield current[0], current[1]
