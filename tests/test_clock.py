@@ -5,7 +5,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cs.core import clock
 from cs.core.clock import (
     UTC,
     ContactHours,

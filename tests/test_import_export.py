@@ -16,7 +16,7 @@ import re
 import tracemalloc
 
 import pytest
-from helpers_tickets import D, T, add_ticket, ctx_at, ids, listing, ok, refused, register, show
+from helpers_tickets import D, add_ticket, ctx_at, ids, listing, ok, register
 
 from cs.desk import tickets
 from cs.exchange import tickets as tickets_io

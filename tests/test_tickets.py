@@ -1005,7 +1005,7 @@ def test_bad_time_is_usage_error(cs):
     assert "tomorow" in result.stderr
     tid = add_ticket(cs, "x")["id"]
     refused(cs(f"ticket respond {tid} --at 2026-13-40"), 2)
-    refused(cs(f"ticket list --until 25:00"), 2)
+    refused(cs("ticket list --until 25:00"), 2)
 
 
 def test_unknown_id_exit_1(cs):

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from cs.core import clock
 from cs.core.errors import CSError
-from cs.core.text import MAX_TEXT, clean_tags, clean_text
+from cs.core.text import clean_tags, clean_text
 from cs.core.vocabulary import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS, normalise
 from cs.desk import agents as agents_mod
 from cs.desk import customers

@@ -250,7 +250,6 @@ _CALLBACK = "SELECT * FROM callbacks"
 
 def _due_in(ctx, start: str, end: str):
     """Callbacks due in the window as they stood at its end: due in it now, or rescheduled out of it since."""
-    import json
 
     ids = {row[0] for row in ctx.db.all("SELECT id FROM callbacks WHERE due_at >= ? AND due_at < ?", (start, end))}
     ids |= _rescheduled_since(ctx, end, lambda due: start <= due < end)
