@@ -23,7 +23,7 @@ from cs.cli.common import (
 )
 from cs.cli.importing import import_options, report_import, run_import
 from cs.core.vocabulary import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, label
-from cs.desk import callbacks, flows
+from cs.desk import callbacks
 
 COLUMNS = ["id", "due_at", "status", "overdue", "agent", "customer_name", "customer_phone", "reason", "method",
            "attempts", "next_try_at", "ticket_id"]
@@ -130,6 +130,8 @@ def show(callback_id, fmt):
 @click.option("--note", help="What was said (内容).")
 def done(callback_id, at, as_json, outcome, score, note):
     """The customer was reached: record the outcome."""
+    from cs.desk import flows  # the ticket's satisfaction: loaded only here
+
     change_record(flows.complete_callback, callback_id, at, as_json, outcome=outcome, score=score, note=note)
 
 

@@ -8,6 +8,7 @@ so a report costs the same on a week of history as on years of it.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from datetime import date, timedelta
 
@@ -90,12 +91,14 @@ def ticket_figures(ctx, start: str, end: str, agents: list[str] | None, *, detai
 def _resolved_in(ctx, start: str, end: str, agents) -> tuple[int, int]:
     """Tickets resolved in the window and still resolved at its end, and how many of them at first contact:
     those resolved then by their stored time, and those reopened since by their history."""
-    ids = {row[0] for row in ctx.db.all("SELECT id FROM tickets WHERE resolved_at >= ? AND resolved_at < ?",
-                                        (start, end))}
-    ids |= {row[0] for row in ctx.db.all("SELECT ticket_id FROM ticket_events WHERE kind = 'resolved'"
-                                         " AND at >= ? AND at < ?", (start, end))}
+    now_resolved = ctx.db.execute(f"{_TICKET} WHERE resolved_at >= ? AND resolved_at < ?", (start, end))
+    reopened = [row[0] for row in ctx.db.execute(
+        "SELECT DISTINCT e.ticket_id FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
+        " WHERE e.kind = 'resolved' AND e.at >= ? AND e.at < ?"
+        " AND (t.resolved_at IS NULL OR t.resolved_at < ? OR t.resolved_at >= ?)",
+        (start, end, start, end))]
     resolved = fcr = 0
-    for row in as_of_end(ctx, "ticket", _by_ids(ctx, _TICKET, sorted(ids)), end):
+    for row in as_of_end(ctx, "ticket", itertools.chain(now_resolved, _by_ids(ctx, _TICKET, reopened)), end):
         if row["resolved_at"] is not None and start <= row["resolved_at"] < end and (
                 agents is None or row["agent"] in agents):
             resolved += 1
@@ -113,27 +116,30 @@ def as_of_end(ctx, kind: str, rows, end: str):
     """Tickets or callbacks as they stood at `end`: each change recorded at or after `end` undone (its event
     keeps the fields it replaced). Only records updated since `end` are looked up, in batches."""
     table = {"ticket": "ticket_events", "callback": "callback_events"}[kind]
-    pending: list[dict] = []
+    pending: list = []
     for row in rows:
-        pending.append(dict(row))
+        if row["updated_at"] < end:
+            yield row  # nothing recorded on it since: as it stands is as it stood
+            continue
+        pending.append(row)
         if len(pending) >= _BATCH:
             yield from _undo_later(ctx, table, kind, pending, end)
             pending = []
     yield from _undo_later(ctx, table, kind, pending, end)
 
 
-def _undo_later(ctx, table: str, kind: str, records: list[dict], end: str):
+def _undo_later(ctx, table: str, kind: str, records: list, end: str):
     import json
 
-    changed = [r["id"] for r in records if r["updated_at"] >= end]
     befores: dict[int, list[str]] = {}
-    if changed:
+    if records:
         key = f"{kind}_id"
-        for event in ctx.db.all(f"SELECT {key} AS record, before FROM {table} WHERE {key} IN"
-                                f" ({', '.join('?' * len(changed))}) AND at >= ? AND before IS NOT NULL"
-                                f" ORDER BY at DESC, id DESC", (*changed, end)):
-            befores.setdefault(event["record"], []).append(event["before"])
-    for record in records:
+        for event in ctx.db.execute(f"SELECT {key}, before FROM {table} WHERE {key} IN"
+                                    f" ({', '.join('?' * len(records))}) AND at >= ? AND before IS NOT NULL"
+                                    f" ORDER BY at DESC, id DESC", (*(r["id"] for r in records), end)):
+            befores.setdefault(event[0], []).append(event[1])
+    for row in records:
+        record = dict(row)
         for before in befores.get(record["id"], ()):
             record.update(json.loads(before))
         yield _times_before(record, end) if kind == "ticket" else _callback_before(record, end)
