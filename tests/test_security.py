@@ -328,7 +328,6 @@ SQL_WHITELIST = {
                                               "id",
     ("cs/reports/figures.py", "callback_figures"): "agent filter from _agent_filter: a fixed column and one ? per "
                                                    "agent",
-    ("cs/reports/figures.py", "ticket_figures"): "agent filter from _agent_filter: a fixed column and one ? per agent",
     ("cs/scoring/deductions.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders; ORDER BY "
                                            "checked; LIMIT bound",
     ("cs/scoring/violations.py", "list_violations"): "query.listing: fixed WHERE clauses with :named placeholders; "

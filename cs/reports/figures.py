@@ -55,7 +55,7 @@ def ticket_figures(ctx, start: str, end: str, agents: list[str] | None, *, detai
     judged_at = min(end, ctx.now_db)  # as of the window's end (or now, if earlier)
     received = open_at_end = breached = 0
     waits, by_channel, by_category, opened, bucketed = [], {}, {}, [], []
-    rows = ctx.db.execute(f"{_TICKET} WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, id", (start, end))
+    rows = ctx.db.execute(_TICKET + " WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, id", (start, end))
     for row in as_of_end(ctx, "ticket", rows, end):
         if agents is not None and row["agent"] not in agents:
             continue
@@ -91,7 +91,7 @@ def ticket_figures(ctx, start: str, end: str, agents: list[str] | None, *, detai
 def _resolved_in(ctx, start: str, end: str, agents) -> tuple[int, int]:
     """Tickets resolved in the window and still resolved at its end, and how many of them at first contact:
     those resolved then by their stored time, and those reopened since by their history."""
-    now_resolved = ctx.db.execute(f"{_TICKET} WHERE resolved_at >= ? AND resolved_at < ?", (start, end))
+    now_resolved = ctx.db.execute(_TICKET + " WHERE resolved_at >= ? AND resolved_at < ?", (start, end))
     reopened = [row[0] for row in ctx.db.execute(
         "SELECT DISTINCT e.ticket_id FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
         " WHERE e.kind = 'resolved' AND e.at >= ? AND e.at < ?"
