@@ -81,10 +81,11 @@ def _exit_error(message: str, code: int) -> click.ClickException:
 class App:
     """Global options, resolved lazily: `cs --help` never opens the database."""
 
-    def __init__(self, db_path, now_spec, actor, tz_name, lang, fmt):
+    def __init__(self, db_path, now_spec, claimed, tz_name, lang, fmt):
         self.db_path = db_path
         self.now_spec = now_spec
-        self.actor = actor
+        self.claimed = claimed  # --as / CS_AGENT: who the user says is acting (the login decides in enforced mode)
+        self.identity = None
         self.tz_name = tz_name
         self.lang = lang
         self.format = fmt
@@ -118,12 +119,45 @@ class App:
             if self.created and zone == "UTC" and not self.tz_name and not stored_config.get("timezone"):
                 warn("this new desk runs on UTC, the system's time zone, so days, shifts and deadlines are UTC's;"
                      " if the centre is elsewhere, set its zone now: cs config set timezone Asia/Shanghai")
-            ctx = Context(db=self.db, now=datetime.now(timezone.utc), config=stored_config,
-                          actor=self.actor, tz_name=zone, warn=warn, inform=inform)
+            real_now = datetime.now(timezone.utc).replace(microsecond=0)
+            self.identity = self._identify(stored_config)
+            ctx = Context(db=self.db, now=real_now, config=stored_config,
+                          actor=self.identity.actor, tz_name=zone, warn=warn, inform=inform)
             if self.now_spec is not None:
                 ctx.now = ctx.resolve_time(self.now_spec)  # relative to the real clock, read above
             ctx.now = ctx.now.replace(microsecond=0)
+            self.db.session = self._session(stored_config, ctx, real_now)
             self._ctx = ctx
+        return self._ctx
+
+    def _identify(self, stored_config):
+        from cs.cli.environment import os_login, sudo_caller
+        from cs.desk import identity
+
+        return identity.resolve(self.db, login=os_login(), sudo_user=sudo_caller(), claimed=self.claimed,
+                                service_user=stored_config["security"].get("service_user"))
+
+    def _session(self, stored_config, ctx, real_now):
+        from cs.core import clock
+        from cs.store.db import Session
+
+        limit = clock.parse_duration(stored_config["security"]["backdate_limit"])
+        session = Session(self.identity.os_user, clock.to_db(real_now), backdate_limit_s=limit.seconds(),
+                          may_backdate=self.identity.mode == "open" or self.identity.may_backdate,
+                          refusal=self.identity.refusal,
+                          backdate_refusal=f"{ctx.actor} may not record changes dated more than"
+                                           f" {limit.text} back; a team leader or supervisor can")
+        session.note(ctx.now_db)
+        return session
+
+    def business_time(self, spec):
+        """A TIME given as when a change happened (--at): noted, so a back-dated write is caught and flagged."""
+        from cs.core import clock
+
+        moment = None if spec is None else self.ctx.resolve_time(spec)
+        if moment is not None:
+            self.db.session.note(clock.to_db(moment))
+        return moment
         return self._ctx
 
 
@@ -194,7 +228,8 @@ class ChoiceParam(click.ParamType):
 @click.option("--db", "db_path", envvar="CS_DB", metavar="PATH",
               help="Database file [env CS_DB; default $XDG_DATA_HOME/cs/cs.db].")
 @click.option("--now", "now_spec", envvar="CS_NOW", type=TimeParam(), help="The clock for this run [env CS_NOW].")
-@click.option("--as", "actor", envvar="CS_AGENT", metavar="NAME", help="Who is acting [env CS_AGENT; default login name].")
+@click.option("--as", "actor", envvar="CS_AGENT", metavar="NAME",
+              help="Who is acting [env CS_AGENT; default the login; a desk that maps logins to agents decides itself].")
 @click.option("--tz", "tz_name", envvar="CS_TZ", type=ZoneParam(), help="Centre time zone, IANA name [env CS_TZ].")
 @click.option("--lang", type=click.Choice(["zh", "en"]), envvar="CS_LANG", help="Labels in tables and reports [env CS_LANG].")
 @click.pass_context
@@ -205,9 +240,9 @@ def cli(ctx, db_path, now_spec, actor, tz_name, lang):
     Read commands take --format table|json|jsonl|csv|tsv (or --json).
     """
     fmt = os.environ.get("CS_FORMAT") or "table"
-    from cs.cli.environment import default_actor, default_lang
+    from cs.cli.environment import default_lang
 
-    ctx.obj = App(db_path, now_spec, actor or default_actor(), tz_name, lang or default_lang(), fmt)
+    ctx.obj = App(db_path, now_spec, actor, tz_name, lang or default_lang(), fmt)
     ctx.call_on_close(lambda: ctx.obj._db.close() if ctx.obj._db else None)
 
 

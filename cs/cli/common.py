@@ -206,5 +206,5 @@ def change_record(func, record_id: int, at, as_json: bool, **values) -> None:
     app, ctx = app_and_ctx()
     values = {key: resolve(app, value) if isinstance(value, TimeSpec) else value for key, value in values.items()}
     with ctx.db.transaction():
-        record = func(ctx, record_id, at=resolve(app, at), **values)
+        record = func(ctx, record_id, at=app.business_time(at), **values)
     emit_written(record, as_json)

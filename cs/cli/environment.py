@@ -45,10 +45,16 @@ def default_lang() -> str:
     return "en"
 
 
-def default_actor() -> str:
-    import getpass
+def os_login() -> str:
+    """The effective user's login, from the OS (not from LOGNAME or USER, which anyone can set)."""
+    import pwd
 
     try:
-        return getpass.getuser()
-    except Exception:  # no login name (containers): still record something
-        return "unknown"
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # a uid with no passwd entry (containers): still record something
+        return f"uid{os.geteuid()}"
+
+
+def sudo_caller() -> str | None:
+    """Who ran this through sudo (sudo sets SUDO_USER and does not let the caller choose it)."""
+    return os.environ.get("SUDO_USER") or None

@@ -65,7 +65,7 @@ def violation_add(agent, rule, at, note, as_json):
     """Record that AGENT broke the manual RULE (e.g. off_task, hygiene, report_error)."""
     app, ctx = app_and_ctx()
     with ctx.db.transaction():
-        record = violations.add_violation(ctx, agent, rule, at=resolve(app, at), note=note)
+        record = violations.add_violation(ctx, agent, rule, at=app.business_time(at), note=note)
     emit_written(record, as_json)
 
 

@@ -221,7 +221,7 @@ def verdict(ticket_id, verdict, at, as_json):
     """Record a complaint's verdict: upheld (投诉成立) or rejected (不成立)."""
     app, ctx = app_and_ctx()
     with ctx.db.transaction():
-        record, warnings = tickets.verdict(ctx, ticket_id, verdict, at=resolve(app, at))
+        record, warnings = tickets.verdict(ctx, ticket_id, verdict, at=app.business_time(at))
     for message in warnings:
         click.echo(f"Warning: {message}", err=True)
     emit_written(record, as_json)
@@ -247,7 +247,7 @@ def update(ticket_id, at, as_json, add_tags, remove_tags, **fields):
     """Change a ticket's fields."""
     app, ctx = app_and_ctx()
     with ctx.db.transaction():
-        record = tickets.update(ctx, ticket_id, at=resolve(app, at), add_tags=add_tags, remove_tags=remove_tags,
+        record = tickets.update(ctx, ticket_id, at=app.business_time(at), add_tags=add_tags, remove_tags=remove_tags,
                                 **fields)
     emit_written(record, as_json)
 

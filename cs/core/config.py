@@ -52,7 +52,7 @@ DEFAULTS: dict = {
         },
     ],
     "duty": [],
-    "scoring": {"base": 100, "grace": "30m", "recheck_days": 7},
+    "scoring": {"base": 100, "grace": "30m", "recheck_days": 7, "appeal_days": 3},
     "rule": [
         {"code": "callback_overdue", "label": "回访超时未完成", "source": "callback_overdue", "points": 1},
         {"code": "first_response_late", "label": "首次响应超时", "source": "first_response_late", "points": 1},
@@ -71,6 +71,9 @@ DEFAULTS: dict = {
             "window": "month",
         },
     ],
+    # Who may change what (SPEC section 13): the account cron and sudo run cs as, and how far back a
+    # change may be dated before it needs a leader or supervisor and is flagged.
+    "security": {"backdate_limit": "1h"},
     "alerts": {
         "channels": ["stdout"],
         "escalate_after": "2h",
@@ -241,6 +244,7 @@ def _check_semantics(config: dict) -> None:
     _check(lambda: clock.ServiceHours(service_windows(config), config["service"]["days"], clock.WorkCalendar()),
            "service.hours")
     _check(lambda: clock.parse_duration(config["scoring"]["grace"]), "scoring.grace")
+    _check(lambda: clock.parse_duration(config["security"]["backdate_limit"]), "security.backdate_limit")
     for priority, sla in config["sla"].items():
         for key, text in sla.items():
             _check(lambda: clock.parse_duration(text), f"sla.{priority}.{key}")

@@ -26,6 +26,7 @@ class Database:
     def __init__(self, conn: sqlite3.Connection, path: str):
         self.conn = conn
         self.path = path
+        self.session = None  # who is writing and when, set by the CLI once it knows (see Session)
 
     def execute(self, sql: str, params=()):
         return self.conn.execute(sql, params)
@@ -49,6 +50,8 @@ class Database:
         if self.conn.in_transaction:
             yield self
             return
+        if self.session is not None and self.session.refusal:
+            raise CSError(self.session.refusal)
         with translate_errors(self.path):
             self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -61,10 +64,18 @@ class Database:
                 self.conn.execute("COMMIT")
 
     def audit(self, at: str, actor: str, action: str, entity: str, entity_id, before=None, after=None):
+        """Record a change: the business actor and time, and the session's OS login and real clock. Every
+        write passes here, so a back-dated write is caught here too."""
+        session = self.session
+        backdated = session is not None and session.is_backdated(at)
+        if backdated and not session.may_backdate:
+            raise CSError(session.backdate_refusal)
         self.conn.execute(
-            "INSERT INTO audit (at, actor, action, entity, entity_id, before, after) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO audit (at, actor, action, entity, entity_id, before, after, os_user, recorded_at, backdated)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
             (at, actor, action, entity, None if entity_id is None else str(entity_id),
-             _json_or_none(before), _json_or_none(after)),
+             _json_or_none(before), _json_or_none(after), session and session.os_user,
+             session and session.recorded_at, int(backdated)),
         )
 
     def schema_version(self) -> int:
@@ -73,6 +84,32 @@ class Database:
 
     def close(self):
         self.conn.close()
+
+
+class Session:
+    """Who writes and when, beside the business actor and time: the OS login, the real clock, whether
+    writing is allowed at all (an unmapped login reads only), and the back-dating rule."""
+
+    def __init__(self, os_user: str, recorded_at: str, *, backdate_limit_s: int, may_backdate: bool,
+                 refusal: str | None = None, backdate_refusal: str = ""):
+        self.os_user = os_user
+        self.recorded_at = recorded_at
+        self.backdate_limit_s = backdate_limit_s
+        self.may_backdate = may_backdate
+        self.refusal = refusal
+        self.backdate_refusal = backdate_refusal
+        self.earliest: str | None = None  # the earliest business time (--now, --at) this command uses
+
+    def note(self, business_time: str) -> None:
+        if self.earliest is None or business_time < self.earliest:
+            self.earliest = business_time
+
+    def is_backdated(self, at: str) -> bool:
+        from datetime import datetime, timedelta
+
+        earliest = min(filter(None, (at, self.earliest)))
+        limit = datetime.fromisoformat(self.recorded_at.replace("Z", "+00:00")) - timedelta(seconds=self.backdate_limit_s)
+        return earliest < limit.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _json_or_none(value):

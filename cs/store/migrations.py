@@ -390,5 +390,46 @@ def m006_history_before(db) -> None:
     )
 
 
+def m007_identity_closing_appeals(db) -> None:
+    run_script(
+        db,
+        """
+        -- The OS login that identifies an agent: once any agent has one, the desk takes the actor from the
+        -- login (enforced mode) instead of trusting --as.
+        ALTER TABLE agents ADD COLUMN os_user TEXT;
+        CREATE UNIQUE INDEX agents_os_user ON agents (os_user) WHERE os_user IS NOT NULL;
+
+        -- Beside the business actor and time: the OS login that made the change and the real clock, and
+        -- whether the change was dated further back than [security] backdate_limit.
+        ALTER TABLE audit ADD COLUMN os_user TEXT;
+        ALTER TABLE audit ADD COLUMN recorded_at TEXT;
+        ALTER TABLE audit ADD COLUMN backdated INTEGER NOT NULL DEFAULT 0;
+
+        -- Months whose 考核 is final: runs change nothing, voids and appeal decisions wait for a reopen.
+        CREATE TABLE closed_months (
+            month TEXT PRIMARY KEY,
+            closed_at TEXT NOT NULL,
+            closed_by TEXT NOT NULL
+        );
+
+        -- 申诉: an agent contests a deduction entry; a supervisor (or the agent's leader) decides. Entries
+        -- may be recomputed away, so the entry is referred to by id without a foreign key.
+        CREATE TABLE appeals (
+            id INTEGER PRIMARY KEY,
+            entry_id INTEGER NOT NULL,
+            agent TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('open', 'accepted', 'rejected')),
+            filed_at TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT,
+            note TEXT
+        );
+        CREATE UNIQUE INDEX appeals_one_open ON appeals (entry_id) WHERE status = 'open';
+        CREATE INDEX appeals_entry ON appeals (entry_id);
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
-              m006_history_before]
+              m006_history_before, m007_identity_closing_appeals]
