@@ -13,7 +13,7 @@ def test_agent_add_list_update_deactivate(cs):
     assert cs("agent update li --team 二组 --json").json()["team"] == "二组"
     listed = cs("agent list --json").json()
     assert listed == [{"handle": "li", "name": "李娜", "team": "二组", "role": "agent",
-                       "email": "li@example.com", "mobile": "13900001111", "active": True}]
+                       "email": "li@example.com", "mobile": "13900001111", "os_user": None, "active": True}]
     assert cs("agent deactivate li").exit_code == 0
     assert cs("agent list --json").json() == []
     assert cs("agent list --all --json").json()[0]["active"] is False
@@ -46,12 +46,16 @@ def test_duplicate_agent_refused(cs):
     assert result.exit_code == 1 and "exists already" in result.stderr
 
 
-def test_bootstrap_then_only_supervisors_grant_roles(cs):
+def test_bootstrap_then_only_supervisors_manage_agents(cs):
+    """SPEC section 13: agent add|update|deactivate need a supervisor once one exists (before: bootstrap)."""
     assert cs("--as anyone agent add boss --name 周敏 --role supervisor").exit_code == 0
     refused = cs("--as li agent add wang --name 王芳 --role leader")
     assert refused.exit_code == 1 and "needs the role supervisor" in refused.stderr
+    assert "--as" not in refused.stderr  # a refusal never suggests claiming another name
     assert cs("--as boss agent add wang --name 王芳 --role leader").exit_code == 0
-    assert cs("--as li agent add li --name 李娜").exit_code == 0  # plain agents need no role
+    assert cs("--as li agent add li --name 李娜").exit_code == 1  # not even a plain agent, not even oneself
+    assert cs("--as boss agent add li --name 李娜").exit_code == 0
+    assert cs("--as li agent update li --team 二组").exit_code == 1
     assert cs("--as li agent update li --role leader").exit_code == 1
     assert cs("--as wang agent deactivate wang").exit_code == 1
     assert cs("--as boss agent update li --role leader").exit_code == 0

@@ -28,6 +28,9 @@ def agent():
 
 
 def _profile_options(func):
+    func = click.option("--os-user", "os_user",
+                        help="The OS login that identifies this agent ('' clears it); once any agent has one,"
+                             " the desk takes the actor from the login.")(func)
     func = click.option("--mobile", help="Mobile number (for alerts).")(func)
     func = click.option("--email", help="E-mail address (for alerts).")(func)
     func = click.option("--team", help="Team (班组).")(func)
@@ -40,12 +43,12 @@ def _profile_options(func):
 @click.option("--role", type=choice(ROLES, "role"), default="agent", show_default=True)
 @_profile_options
 @json_option
-def add(handle, name, role, team, email, mobile, as_json):
+def add(handle, name, role, team, email, mobile, os_user, as_json):
     """Register an agent by a short handle (工号)."""
     _, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = agents.add(ctx.db, handle, at=ctx.now_db, actor=ctx.actor, name=name, team=team, role=role,
-                            email=email, mobile=mobile)
+                            email=email, mobile=mobile, os_user=os_user)
     emit_written(record, as_json, key="handle")
 
 

@@ -10,10 +10,11 @@ from cs.core.vocabulary import ROLES, normalise
 from cs.desk.customers import normalise_phone
 from cs.store.query import Filters, listing, one_or_refuse
 
-FIELDS = ("handle", "name", "team", "role", "email", "mobile", "active")
+FIELDS = ("handle", "name", "team", "role", "email", "mobile", "os_user", "active")
 SORTABLE = {"handle", "name", "team", "role", "active"}
 _HANDLE = re.compile(r"[^\s,;]{1,64}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_LOGIN = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")  # a POSIX login name as useradd accepts it
 
 
 def to_json(row) -> dict:
@@ -24,6 +25,7 @@ def to_json(row) -> dict:
         "role": row["role"],
         "email": row["email"],
         "mobile": row["mobile"],
+        "os_user": row["os_user"],
         "active": bool(row["active"]),
     }
 
@@ -54,7 +56,17 @@ def require_role(db, actor: str, roles: set[str], doing: str) -> None:
     row = db.one("SELECT role FROM agents WHERE handle = ? AND active = 1", (actor,))
     if row is None or row["role"] not in roles:
         needed = " or ".join(sorted(roles))
-        raise CSError(f"{doing} needs the role {needed}; '{actor}' does not have it (act as one with --as HANDLE)")
+        raise CSError(f"{doing} needs the role {needed}; '{actor}' does not have it")
+
+
+def supervisor_exists(db) -> bool:
+    """Rights apply once a supervisor exists; before that a new desk is being set up (bootstrap)."""
+    return db.one("SELECT 1 FROM agents WHERE role = 'supervisor' AND active = 1") is not None
+
+
+def role_of(db, handle: str) -> str | None:
+    row = db.one("SELECT role FROM agents WHERE handle = ? AND active = 1", (handle,))
+    return row["role"] if row else None
 
 
 def _clean(fields: dict) -> dict:
@@ -74,22 +86,28 @@ def _clean(fields: dict) -> dict:
             value = normalise_phone(value) if value.strip() else ""
         elif key == "team":
             value = clean_text(value, "team", 200) or ""
-        clean[key] = value or None if key in ("team", "email", "mobile") else value
+        elif key == "os_user":
+            value = value.strip()
+            if value and not _LOGIN.fullmatch(value):
+                raise CSError(f"{value!r} is not a login name: lower-case letters, digits, '_', '.' and '-'")
+        clean[key] = value or None if key in ("team", "email", "mobile", "os_user") else value
     return clean
 
 
-def add(db, handle: str, *, at: str, actor: str, name: str, team=None, role="agent", email=None, mobile=None) -> dict:
+def add(db, handle: str, *, at: str, actor: str, name: str, team=None, role="agent", email=None, mobile=None,
+        os_user=None) -> dict:
+    require_role(db, actor, {"supervisor"}, "adding an agent")
     if not _HANDLE.fullmatch(handle):
         raise CSError(f"{handle!r} is not a usable handle: up to 64 characters, no spaces, commas or semicolons")
     if db.one("SELECT 1 FROM agents WHERE handle = ?", (handle,)):
         raise CSError(f"agent '{handle}' exists already; change it with 'cs agent update {handle}'")
-    fields = _clean({"name": name, "team": team, "role": role, "email": email, "mobile": mobile})
-    if fields["role"] != "agent":
-        require_role(db, actor, {"supervisor"}, f"making '{handle}' a {fields['role']}")
-    row = {"handle": handle, "team": None, "email": None, "mobile": None, **fields, "active": 1, "created_at": at}
+    fields = _clean({"name": name, "team": team, "role": role, "email": email, "mobile": mobile, "os_user": os_user})
+    _refuse_taken_login(db, fields.get("os_user"), handle)
+    row = {"handle": handle, "team": None, "email": None, "mobile": None, "os_user": None, **fields, "active": 1,
+           "created_at": at}
     db.execute(
-        "INSERT INTO agents (handle, name, team, role, email, mobile, active, created_at)"
-        " VALUES (:handle, :name, :team, :role, :email, :mobile, :active, :created_at)",
+        "INSERT INTO agents (handle, name, team, role, email, mobile, os_user, active, created_at)"
+        " VALUES (:handle, :name, :team, :role, :email, :mobile, :os_user, :active, :created_at)",
         row,
     )
     after = get(db, handle)
@@ -104,14 +122,19 @@ def update(db, handle: str, *, at: str, actor: str, **changes) -> dict:
         fields["active"] = 1 if changes["active"] else 0
     if not fields:
         raise CSError("nothing to change; give at least one option (see 'cs agent update --help')")
-    touches_roles = "role" in fields and (fields["role"] != "agent" or before["role"] != "agent")
-    if touches_roles or ("active" in fields and before["role"] != "agent"):
-        require_role(db, actor, {"supervisor"}, f"changing the role or status of '{handle}'")
+    require_role(db, actor, {"supervisor"}, f"changing agent '{handle}'")
+    _refuse_taken_login(db, fields.get("os_user"), handle)
     assignments = ", ".join(f"{key} = :{key}" for key in fields)
     db.execute(f"UPDATE agents SET {assignments} WHERE handle = :handle", {**fields, "handle": handle})
     after = get(db, handle)
     db.audit(at, actor, "agent.update", "agent", handle, before, after)
     return after
+
+
+def _refuse_taken_login(db, login: str | None, handle: str) -> None:
+    row = login and db.one("SELECT handle FROM agents WHERE os_user = ? AND handle <> ?", (login, handle))
+    if row:
+        raise CSError(f"the login {login} already identifies agent '{row['handle']}'; one login, one agent")
 
 
 def deactivate(db, handle: str, *, at: str, actor: str) -> dict:
