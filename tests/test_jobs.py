@@ -1188,8 +1188,8 @@ def test_daily_deductions_with_nothing_ever_happened(desk):
 
 def test_shift_reports_writes_every_ended_shift_once(desk, tmp_path):
     desk.staff()
-    ok(desk.cs(["roster", "set", "2026-11-19", "day", "alice", "bob"]))
-    ok(desk.cs(["roster", "set", "2026-11-19", "late", "carol"]))
+    ok(desk.cs(["--as", "sue", "roster", "set", "2026-11-19", "day", "alice", "bob"]))
+    ok(desk.cs(["--as", "sue", "roster", "set", "2026-11-19", "late", "carol"]))
     ok(desk.cs(["ticket", "add", "--channel", "phone", "--category", "inquiry", "--summary", "咨询营业时间",
                 "--agent", "alice", "--opened-at", "2026-11-19T10:00"], now="2026-11-19T10:00"))
     out = tmp_path / "reports"

@@ -101,8 +101,8 @@ def build_centre(cs) -> dict:
     for handle in ("li", "zhang", "zhao"):
         ok(cs(["agent", "add", handle, "--name", NAMES[handle]]))
     ok(cs(["agent", "add", "sup", "--name", NAMES["sup"], "--role", "supervisor"]))
-    ok(cs(["roster", "set", D, "day", "li", "zhang"]))
-    ok(cs(["roster", "set", D, "late", "zhao"]))
+    ok(cs(["--as", "sup", "roster", "set", D, "day", "li", "zhang"]))
+    ok(cs(["--as", "sup", "roster", "set", D, "late", "zhao"]))
 
     def ticket(name, opened, channel, category, agent, *extra):
         doc = ok(cs([*at(opened), "ticket", "add", "--channel", channel, "--category", category,
@@ -129,7 +129,7 @@ def build_centre(cs) -> dict:
     resolve("T3", t("11:00"))
     ticket("T4", t("10:30"), "phone", "complaint", "zhang", "--about", "li")
     respond("T4", t("11:30"))
-    ok(cs([*at(t("15:00")), "ticket", "verdict", str(ids["T4"]), "upheld"]))
+    ok(cs([*at(t("15:00")), "--as", "sup", "ticket", "verdict", str(ids["T4"]), "upheld"]))
     ticket("T5", t("11:00"), "visit", "complaint", "li")
     respond("T5", t("11:10"))
     resolve("T5", t("12:00"))
@@ -748,7 +748,7 @@ def hostile_centre(cs) -> dict:
     """li on 白班 of D; a ticket whose summary is HTML and template syntax (tagged demand, so it is listed),
     an overdue callback for a customer whose name is HTML, and a handover item with HTML in it."""
     ok(cs(["agent", "add", "li", "--name", NAMES["li"]]))
-    ok(cs(["roster", "set", D, "day", "li"]))
+    ok(cs(["--as", "sup", "roster", "set", D, "day", "li"]))
     ticket = ok(cs([*at(t("10:00")), "ticket", "add", "--channel", "phone", "--category", "complaint",
                     "--summary", HOSTILE_SUMMARY, "--agent", "li", "--tag", "demand", "--department", "<i>IT</i>",
                     "--json"])).json()

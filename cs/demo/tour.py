@@ -152,7 +152,7 @@ def _progress(ctx, rng, ticket, opened, category) -> None:
     flows.resolve_ticket(ctx, ticket_id, RESOLUTIONS[category], fcr=resolve_at - opened < timedelta(hours=1),
                     at=resolve_at)
     if category == "complaint":
-        tickets.verdict(ctx, ticket_id, rng.choice(["upheld", "rejected", "rejected"]),
+        tickets.verdict(replace_actor(ctx, AGENTS[0][0]), ticket_id, rng.choice(["upheld", "rejected", "rejected"]),
                         at=min(resolve_at + timedelta(hours=1), ctx.now))
     if age > timedelta(days=3) and rng.random() < 0.7:
         tickets.close(ctx, ticket_id, at=min(resolve_at + timedelta(days=1), ctx.now))
@@ -180,12 +180,14 @@ def _shift_day(ctx, rng, day) -> None:
     teams = [[a[0] for a in AGENTS if a[2] == team and a[3] != "supervisor"] for team in ("一组", "二组")]
     if day.toordinal() % 2:
         teams.reverse()
-    shifts.set_roster(ctx, day, "day", teams[0])
-    shifts.set_roster(ctx, day, "late", teams[1])
+    supervisor = replace_actor(ctx, AGENTS[0][0])  # the supervisor sets the roster
+    shifts.set_roster(supervisor, day, "day", teams[0])
+    shifts.set_roster(supervisor, day, "late", teams[1])
     day_over = clock.day_bounds(day, ctx.tz)[1] <= ctx.now
     for record in shifts.duty_status(ctx, day):
         if day_over and rng.random() < 0.9:
-            _on_day(ctx, day, "17:30", lambda c: shifts.duty_done(c, record["duty"], agent=record["agent"], day=day))
+            _on_day(ctx, day, "17:30", lambda c: shifts.duty_done(replace_actor(c, record["agent"]), record["duty"],
+                                                                  agent=record["agent"], day=day))
     for team, shift in zip(teams, ("day", "late")):
         end = "17:50" if shift == "day" else "22:50"
         if rng.random() < 0.7 and _local(ctx, day, end) < ctx.now:

@@ -82,7 +82,9 @@ def rostered(ctx, day: date, shift_code: str) -> list[str]:
 
 
 def set_roster(ctx, day: date, shift_code: str, handles: list[str]) -> dict:
-    """Replace who works `shift_code` on `day` with `handles` (none: clear it)."""
+    """Replace who works `shift_code` on `day` with `handles` (none: clear it). A leader or supervisor sets
+    the roster and approves swaps (seed 001: 调班必须先得到客服主管的批准)."""
+    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "setting the roster")
     shift = shift_config(ctx, shift_code)
     for handle in handles:
         agents_mod.require_active(ctx.db, handle)
@@ -239,6 +241,9 @@ def duty_done(ctx, code: str, *, agent: str | None = None, day: date | None = No
     agent = agent or ctx.actor
     agents_mod.require_active(ctx.db, agent)
     day = day or ctx.business_day()
+    if agent != ctx.actor or day < ctx.business_day():
+        agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"},
+                                "ticking off a duty for another agent or for an earlier day")
     if day > clock.local_date(ctx.now, ctx.tz):
         raise CSError(f"{day.isoformat()} is in the future; a duty is ticked off once it is done")
     if ctx.db.one("SELECT 1 FROM duty_records WHERE date = ? AND duty = ? AND agent = ?",

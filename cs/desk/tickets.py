@@ -471,6 +471,10 @@ def verdict(ctx, ticket_id: int, value: str, at: datetime | None = None) -> tupl
     at_db = _check_at(ctx, at or ctx.now, row)
     if row["category"] != "complaint":
         raise CSError(f"ticket {ticket_id} is a {row['category']}, not a complaint; only complaints take a verdict")
+    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "recording a complaint's verdict")
+    if row["about_agent"] and row["about_agent"] == ctx.actor and agents_mod.supervisor_exists(ctx.db):
+        raise CSError(f"ticket {ticket_id} is a complaint about {ctx.actor}; its verdict is for another leader or"
+                      " the supervisor")
     code = normalise(value, VERDICTS, "verdict")
     if row["verdict"] == code:
         raise CSError(f"ticket {ticket_id} already has the verdict {code}")

@@ -54,6 +54,8 @@ def manual_rule(ctx, code: str) -> dict:
 def add_violation(ctx, agent: str, rule_code: str, *, at=None, note: str | None = None) -> dict:
     agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "recording a violation")
     agents_mod.require_active(ctx.db, agent)
+    if agent == ctx.actor and agents_mod.supervisor_exists(ctx.db):
+        raise CSError(f"{agent} cannot record a violation against themselves; another leader or the supervisor can")
     rule = manual_rule(ctx, rule_code)
     at_db = clock.to_db(at or ctx.now)
     if at_db > ctx.now_db:
