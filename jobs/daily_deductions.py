@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cs.core import clock
-from cs.scoring import deductions, units
+from cs.scoring import closing, deductions, units
 
 
 def earliest_day(ctx):
@@ -47,7 +47,7 @@ def run(ctx, *, dry_run: bool = False) -> dict:
     days, rechecked = [], []
     day = first
     while last and day <= last:
-        if day.isoformat() not in computed:
+        if day.isoformat() not in computed and not closing.day_is_closed(ctx, day):
             with ctx.db.transaction():
                 summary = deductions.run(ctx, day, dry_run=dry_run)
             days.append({key: summary[key] for key in ("date", "entries", "added", "updated", "removed")})
@@ -67,7 +67,8 @@ def _recheck_days(ctx, first, last, computed) -> list:
         return []
     count = ctx.config["scoring"]["recheck_days"]
     recent = [last - timedelta(days=n) for n in range(count)]
-    return sorted(day for day in recent if day >= first and day.isoformat() in computed)
+    return sorted(day for day in recent if day >= first and day.isoformat() in computed
+                  and not closing.day_is_closed(ctx, day))
 
 
 def _summary(days, rechecked) -> str:

@@ -895,7 +895,7 @@ def expected_month(cs, centre) -> dict:
 
     def score(agent, points, fines, rank):
         return {"agent": agent, "name": NAMES[agent], "team": None, "base": 100, "points": points, "fines": fines,
-                "actions": [], "score": 100 - points, "rank": rank}
+                "actions": [], "score": 100 - points, "rank": rank, "closed": False}
 
     return {
         "kind": "month", "month": "2026-11", "start": "2026-11-01T00:00:00+08:00",

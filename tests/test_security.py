@@ -328,6 +328,8 @@ SQL_WHITELIST = {
                                               "id",
     ("cs/reports/figures.py", "callback_figures"): "agent filter from _agent_filter: a fixed column and one ? per "
                                                    "agent",
+    ("cs/scoring/appeals.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders; ORDER BY "
+                                        "checked; LIMIT bound",
     ("cs/scoring/deductions.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders; ORDER BY "
                                            "checked; LIMIT bound",
     ("cs/scoring/violations.py", "list_violations"): "query.listing: fixed WHERE clauses with :named placeholders; "
@@ -960,8 +962,11 @@ def test_audit_json_matches_its_schema(history):
     assert len(rows) == len(audit_rows())
     for row in rows:
         validator.validate(row)
-        assert set(row) == {"id", "at", "actor", "action", "entity", "entity_id", "before", "after"}
+        assert set(row) == {"id", "at", "actor", "action", "entity", "entity_id", "before", "after", "os_user",
+                            "recorded_at", "backdated"}
         assert row["at"].endswith("+08:00")
+        assert row["os_user"] == "root" or row["os_user"]  # the login the test runs as
+        assert row["backdated"] is True  # the tests' clock (2026-11) is far behind the real one
         assert row["before"] is None or isinstance(row["before"], dict)
         assert row["after"] is None or isinstance(row["after"], dict)
     assert [r["id"] for r in rows] == sorted((r["id"] for r in rows), reverse=True)  # newest first

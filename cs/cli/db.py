@@ -23,10 +23,16 @@ def info(fmt):
     """Path, size, schema version, row counts."""
     app = _app()
     record = dbtools.info(app.db)
+    app.ctx  # resolves who is acting
+    identity = app.identity
+    record["access"] = {"mode": identity.mode, "os_user": identity.os_user, "actor": identity.actor,
+                        "may_write": identity.refusal is None}
     for message in record["warnings"]:
         click.echo(f"Warning: {message}", err=True)
     if fmt == "table":
-        emit_object({k: v for k, v in record.items() if k not in ("tables", "warnings")}, fmt,
+        shown = {k: v for k, v in record.items() if k not in ("tables", "warnings", "access")}
+        shown.update({f"access_{k}": v for k, v in record["access"].items()})
+        emit_object(shown, fmt,
                     sections=[("Tables", [{"table": k, "rows": v} for k, v in record["tables"].items()],
                                ["table", "rows"])])
     else:

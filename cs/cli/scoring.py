@@ -84,7 +84,7 @@ def violation_list(month, agent, limit, sort, fmt):
 
 @click.group("deductions")
 def deductions_group():
-    """Daily deductions (考核扣分): run, list, explain, void."""
+    """Daily deductions (考核扣分): run, list, explain, void, close a month, appeals (申诉)."""
 
 
 @deductions_group.command("run")
@@ -98,7 +98,10 @@ def deductions_run(day, dry_run, fmt):
         summary = deductions.run(ctx, local_day(app, day), dry_run=dry_run)
     for message in summary["unattributed"]:
         click.echo(f"Warning: {message}", err=True)
-    if fmt == "table":
+    if summary["closed"] and fmt == "table":
+        click.echo(f"{summary['date']}: its month is closed; nothing was computed or changed"
+                   f" ({summary['entries']} entries stand)", err=True)
+    elif fmt == "table":
         verb = "would change" if dry_run else "changed"
         click.echo(f"{summary['date']}: {summary['entries']} entries; {verb}: +{summary['added']}"
                    f" ~{summary['updated']} -{summary['removed']}", err=True)
@@ -156,6 +159,80 @@ def deductions_void(entry_id, reason, as_json):
     _, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = deductions.void(ctx, entry_id, reason)
+    emit_written(record, as_json)
+
+
+@deductions_group.command("close")
+@click.option("--month", type=MONTH, required=True, help="YYYY-MM, a month that has ended.")
+@json_option
+def deductions_close(month, as_json):
+    """Close a month (supervisors): its 考核 is final until reopened."""
+    from cs.scoring import closing
+
+    _, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = closing.close(ctx, month)
+    emit_written(record, as_json, key="month")
+
+
+@deductions_group.command("reopen")
+@click.option("--month", type=MONTH, required=True, help="YYYY-MM, a closed month.")
+@click.option("--reason", required=True, help="Why the month's 考核 must change.")
+@json_option
+def deductions_reopen(month, reason, as_json):
+    """Reopen a closed month (supervisors), saying why."""
+    from cs.scoring import closing
+
+    _, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = closing.reopen(ctx, month, reason)
+    emit_written(record, as_json, key="month")
+
+
+APPEAL_COLUMNS = ["id", "entry_id", "agent", "status", "reason", "filed_at", "decided_by", "note"]
+
+
+@deductions_group.command("appeal")
+@click.argument("entry_id", type=RECORD_ID)
+@click.option("--reason", required=True, help="Why the entry is wrong (申诉理由).")
+@json_option
+def deductions_appeal(entry_id, reason, as_json):
+    """Appeal an entry that charges you (申诉), within [scoring] appeal_days of its date."""
+    from cs.scoring import appeals
+
+    _, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = appeals.file(ctx, entry_id, reason)
+    emit_written(record, as_json)
+
+
+@deductions_group.command("appeals")
+@click.option("--status", type=click.Choice(["open", "accepted", "rejected"]))
+@click.option("--month", type=MONTH, help="Appeals of this month's entries.")
+@click.option("--agent", shell_complete=completion.agents)
+@list_options("id", {"id", "entry_id", "agent", "status", "filed_at", "decided_at"})
+@output_options
+def deductions_appeals(status, month, agent, limit, sort, fmt):
+    """Appeals (申诉) and their decisions."""
+    from cs.scoring import appeals
+
+    _, ctx = app_and_ctx()
+    rows = appeals.query(ctx, status=status, month=month, agent=agent, limit=terminal_limit(limit), sort=sort)
+    emit_list(rows, fmt, APPEAL_COLUMNS, max_widths={"reason": 30, "note": 30})
+
+
+@deductions_group.command("decide")
+@click.argument("appeal_id", type=RECORD_ID)
+@click.argument("decision", type=click.Choice(["accept", "reject"]))
+@click.option("--note", required=True, help="The decision's reasons, for the agent and the record.")
+@json_option
+def deductions_decide(appeal_id, decision, note, as_json):
+    """Decide an appeal (the supervisor, or the agent's team leader); accepting voids the entry."""
+    from cs.scoring import appeals
+
+    _, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = appeals.decide(ctx, appeal_id, decision, note)
     emit_written(record, as_json)
 
 

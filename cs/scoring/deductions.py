@@ -15,6 +15,7 @@ from cs.core import clock
 from cs.core.errors import CSError
 from cs.core.text import clean_text
 from cs.desk import agents as agents_mod
+from cs.scoring import closing
 from cs.scoring.units import bounds, is_over, month_days, number
 from cs.scoring.violations import penalty
 from cs.store.query import Filters, listing, one_or_refuse
@@ -142,9 +143,14 @@ _COMPARED = ("label", "points", "fine", "action", "detail")
 
 
 def run(ctx, day: date, *, dry_run: bool = False) -> dict:
-    """Bring day `day`'s stored entries to what the facts give; return what changed."""
+    """Bring day `day`'s stored entries to what the facts give; return what changed. A closed month's
+    days change nothing."""
     if day > clock.local_date(ctx.now, ctx.tz):
         raise CSError(f"{day.isoformat()} has not happened yet; deductions are computed for past days")
+    if closing.day_is_closed(ctx, day):
+        count = ctx.db.value("SELECT COUNT(*) FROM deductions WHERE date = ?", (day.isoformat(),))
+        return {"date": day.isoformat(), "dry_run": dry_run, "provisional": False, "closed": True, "added": 0,
+                "updated": 0, "removed": 0, "unchanged": count, "entries": count, "unattributed": [], "changes": []}
     wanted, unattributed = expected(ctx, day)
     stored = {(row["rule"], row["agent"], row["ref_type"], row["ref_id"]): row
               for row in ctx.db.all("SELECT * FROM deductions WHERE date = ?", (day.isoformat(),))}
@@ -155,7 +161,7 @@ def run(ctx, day: date, *, dry_run: bool = False) -> dict:
     removed = [dict(row) for key, row in stored.items() if key not in wanted and not row["voided"]]
     if not dry_run:
         _write(ctx, day, added, updated, removed)
-    summary = {"date": day.isoformat(), "dry_run": dry_run, "provisional": not is_over(ctx, day),
+    summary = {"date": day.isoformat(), "dry_run": dry_run, "provisional": not is_over(ctx, day), "closed": False,
                "added": len(added), "updated": len(updated),
                "removed": len(removed), "unchanged": len(wanted) - len(added) - len(updated),
                "entries": len(wanted), "unattributed": unattributed}
@@ -273,6 +279,12 @@ def void(ctx, entry_id: int, reason: str) -> dict:
     row = ctx.db.one("SELECT * FROM deductions WHERE id = ?", (entry_id,)) or get(ctx, entry_id)  # get refuses
     if row["voided"]:
         raise CSError(f"deduction {entry_id} is already void ({row['void_reason']})")
+    closing.refuse_if_closed(ctx, row["date"], "voiding its entries")
+    return set_void(ctx, entry_id, reason)
+
+
+def set_void(ctx, entry_id: int, reason: str) -> dict:
+    """Take an entry out of the score for good (a supervisor's void, or an accepted appeal)."""
     ctx.db.execute("UPDATE deductions SET voided = 1, void_reason = ?, voided_by = ?, voided_at = ? WHERE id = ?",
                    (reason, ctx.actor, ctx.now_db, entry_id))
     ctx.db.audit(ctx.now_db, ctx.actor, "deductions.void", "deduction", entry_id, {"voided": False},

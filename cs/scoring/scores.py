@@ -8,8 +8,11 @@ from cs.scoring.units import month_days, number
 
 def scores(ctx, month: str) -> list[dict]:
     """A row for every active agent: base − points of the month's non-voided entries, ranked."""
+    from cs.scoring import closing
+
     first, after = month_days(month)
     base = ctx.config["scoring"]["base"]
+    closed = closing.is_closed(ctx, first.strftime("%Y-%m"))
     totals = {row["agent"]: row for row in ctx.db.all(
         "SELECT agent, SUM(points) AS points, SUM(fine) AS fines, GROUP_CONCAT(action, ';') AS actions"
         " FROM deductions WHERE date >= ? AND date < ? AND voided = 0 GROUP BY agent",
@@ -21,7 +24,7 @@ def scores(ctx, month: str) -> list[dict]:
         actions = sorted(set(filter(None, (total["actions"] or "").split(";")))) if total else []
         rows.append({"agent": agent["handle"], "name": agent["name"], "team": agent["team"], "base": base,
                      "points": points, "fines": number(total["fines"]) if total else 0, "actions": actions,
-                     "score": number(base - points)})
+                     "score": number(base - points), "closed": closed})
     rows.sort(key=lambda row: (-row["score"], row["agent"]))
     for position, row in enumerate(rows):
         # Competition ranking: equal scores share a rank, the next rank skips (1, 2, 2, 4).

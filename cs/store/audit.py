@@ -42,6 +42,9 @@ def to_json(ctx, row) -> dict:
         "entity_id": row["entity_id"],
         "before": _parsed(row["before"]),
         "after": _parsed(row["after"]),
+        "os_user": row["os_user"],
+        "recorded_at": ctx.display(row["recorded_at"]),
+        "backdated": bool(row["backdated"]),
     }
 
 
