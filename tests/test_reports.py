@@ -911,6 +911,7 @@ def expected_month(cs, centre) -> dict:
             row("satisfaction", 3, 3, 0, 3, 2),
         ],
         "callbacks_by_reason_base": "due",
+        "appeals": [],
     }
 
 

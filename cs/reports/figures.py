@@ -401,7 +401,7 @@ def day_report(ctx, *, day: date | None = None) -> dict:
 
 def month_report(ctx, *, month: str | None = None) -> dict:
     """Scores and ranks, KPIs, and callback effectiveness per reason (回访工作效果评估)."""
-    from cs.scoring import scores, units
+    from cs.scoring import appeals, scores, units
 
     month = month or clock.local_date(ctx.now, ctx.tz).strftime("%Y-%m")
     first, after = units.month_days(month)
@@ -426,6 +426,7 @@ def month_report(ctx, *, month: str | None = None) -> dict:
         },
         "callbacks_by_reason": callbacks_by_reason(ctx, start, end),
         "callbacks_by_reason_base": CALLBACKS_BY_REASON_BASE,
+        "appeals": appeals.query(ctx, month=month),
     }
 
 
@@ -479,6 +480,8 @@ TEXT = {
         "fines": "罚款", "actions": "处理", "score": "得分", "kpis": "关键指标", "by_reason": "回访工作效果评估",
         "completion": "完成率", "on_time_rate": "按时率", "failed": "无法联系", "void": "已作废",
         "minutes": "分钟", "month": "月份", "agent_only": "坐席", "cancelled": "已取消(不计到期)",
+        "appeals": "申诉", "entry": "扣分", "decision": "处理意见", "appeal_open": "待处理",
+        "appeal_accepted": "已采纳(扣分作废)", "appeal_rejected": "已驳回",
         "base_due": "基数：本月到期的回访（截止前取消的不计），与关键指标的“到期”相同；完成、按时、无法联系均指其中的回访",
     },
     "en": {
@@ -499,6 +502,8 @@ TEXT = {
         "score": "Score", "kpis": "Key figures", "by_reason": "Callback effectiveness by reason",
         "completion": "Completion", "on_time_rate": "On time", "failed": "Unreachable", "void": "void",
         "minutes": "min", "month": "Month", "agent_only": "Agent", "cancelled": "Cancelled (not due)",
+        "appeals": "Appeals", "entry": "entry", "decision": "Decision", "appeal_open": "open",
+        "appeal_accepted": "accepted (entry void)", "appeal_rejected": "rejected",
         "base_due": "Base: callbacks due in the month, less those cancelled before their deadline (the key figures'"
                     " Due); done, on time and unreachable count those of them",
     },
