@@ -260,12 +260,13 @@ def test_the_daily_job_leaves_a_closed_month_alone(team):
 # =========================================================================== appeals
 
 
-def _amys_entry(cs) -> dict:
-    """amy's callback due Thursday 11-19 and never made: Thursday's entry, judged at 00:30 Friday."""
-    ok(cs(["--now", "2026-11-18T10:00", "--as", "amy", "callback", "add", "--phone", "13800001111",
-           "--due", "2026-11-19T10:00", "--agent", "amy"]))
-    ok(cs(["--now", "2026-11-20T00:30", "deductions", "run", "--date", "2026-11-19"]))
-    (entry,) = ok(cs(["deductions", "list", "--date", "2026-11-19", "--json"])).json()
+def _amys_entry(cs, day: str = "2026-11-19") -> dict:
+    """amy's callback due at 10:00 on `day` (by default Thursday) and never made: that day's entry, judged at
+    00:30 Friday."""
+    ok(cs(["--now", f"{day}T08:00", "--as", "amy", "callback", "add", "--phone", "13800001111",
+           "--due", f"{day}T10:00", "--agent", "amy"]))
+    ok(cs(["--now", "2026-11-20T00:30", "deductions", "run", "--date", day]))
+    (entry,) = ok(cs(["deductions", "list", "--date", day, "--json"])).json()
     return entry
 
 
@@ -309,13 +310,6 @@ def test_a_rejected_appeal_leaves_the_entry_and_another_may_follow(team):
 def test_appeals_are_filed_within_appeal_days(team):
     entry = _amys_entry(team)  # dated 2026-11-19: appealable through 11-22
     ok(team(["--now", "2026-11-22T20:00", "--as", "amy", "deductions", "appeal", str(entry["id"]), "--reason", "x"]))
-    late = _amys_entry_on(team, "2026-11-12")
+    late = _amys_entry(team, "2026-11-12")
     result = refused(team(["--as", "amy", "deductions", "appeal", str(late["id"]), "--reason", "迟了"]))
     assert "could be appealed until 2026-11-15" in result.stderr
-
-
-def _amys_entry_on(cs, day: str) -> dict:
-    ok(cs(["--now", f"{day}T08:00", "--as", "amy", "callback", "add", "--phone", "13800003333",
-           "--due", f"{day}T10:00", "--agent", "amy"]))
-    ok(cs(["--now", "2026-11-20T00:30", "deductions", "run", "--date", day]))
-    return ok(cs(["deductions", "list", "--date", day, "--json"])).json()[0]

@@ -8,7 +8,7 @@ from cs.cli import TimeParam, completion
 from cs.cli.common import (
     RECORD_ID,
     app_and_ctx,
-    at_option,
+    change_options,
     change_record,
     choice,
     emit_list,
@@ -122,9 +122,7 @@ def show(callback_id, fmt):
 
 
 @callback.command("done")
-@click.argument("callback_id", type=RECORD_ID)
-@json_option
-@at_option
+@change_options("callback_id")
 @click.option("--outcome", required=True, type=choice(OUTCOMES, "outcome"))
 @click.option("--score", type=click.IntRange(1, 5), help="Satisfaction 1-5 [default from outcome].")
 @click.option("--note", help="What was said (内容).")
@@ -136,9 +134,7 @@ def done(callback_id, at, as_json, outcome, score, note):
 
 
 @callback.command("attempt")
-@click.argument("callback_id", type=RECORD_ID)
-@json_option
-@at_option
+@change_options("callback_id")
 @click.option("--result", required=True, type=choice(ATTEMPT_RESULTS, "result"))
 @click.option("--note")
 def attempt(callback_id, at, as_json, result, note):
@@ -147,9 +143,7 @@ def attempt(callback_id, at, as_json, result, note):
 
 
 @callback.command("reschedule")
-@click.argument("callback_id", type=RECORD_ID)
-@json_option
-@at_option
+@change_options("callback_id")
 @click.option("--to", required=True, type=TimeParam(), help="The new deadline.")
 @click.option("--note", required=True, help="Why the deadline moves.")
 def reschedule(callback_id, at, as_json, to, note):
@@ -158,9 +152,7 @@ def reschedule(callback_id, at, as_json, to, note):
 
 
 @callback.command("cancel")
-@click.argument("callback_id", type=RECORD_ID)
-@json_option
-@at_option
+@change_options("callback_id")
 @click.option("--reason", required=True, help="Why.")
 def cancel(callback_id, at, as_json, reason):
     """Cancel a pending callback."""
@@ -168,9 +160,7 @@ def cancel(callback_id, at, as_json, reason):
 
 
 @callback.command("assign")
-@click.argument("callback_id", type=RECORD_ID)
-@json_option
-@at_option
+@change_options("callback_id")
 @click.argument("agent", shell_complete=completion.agents)
 def assign(callback_id, at, as_json, agent):
     """Give a callback to another agent."""

@@ -198,6 +198,14 @@ def short_time(text):
     return text[5:16].replace("T", " ") if text else text
 
 
+def change_options(id_name: str):
+    """The record's id, --json and --at: the options every state change of one record takes (the command's
+    own options go below it)."""
+    def decorate(func):
+        return click.argument(id_name, type=RECORD_ID)(json_option(at_option(func)))
+    return decorate
+
+
 def change_record(func, record_id: int, at, as_json: bool, **values) -> None:
     """A state change of one record: `func(ctx, id, at=..., **values)` in one transaction, TIME values read
     against the clock first, then the record's id (or the record with --json) printed."""

@@ -14,7 +14,6 @@ from cs.cli.common import (
     json_option,
     list_options,
     output_options,
-    resolve,
     terminal_limit,
 )
 from cs.cli.shifts import local_day

@@ -9,6 +9,7 @@ from cs.cli.common import (
     RECORD_ID,
     app_and_ctx,
     at_option,
+    change_options,
     change_record,
     choice,
     emit_list,
@@ -133,18 +134,14 @@ def show(ticket_id, fmt):
 
 
 @ticket.command("respond")
-@click.argument("ticket_id", type=RECORD_ID)
-@json_option
-@at_option
+@change_options("ticket_id")
 def respond(ticket_id, at, as_json):
     """Record the first response (once)."""
     change_record(tickets.respond, ticket_id, at, as_json)
 
 
 @ticket.command("assign")
-@click.argument("ticket_id", type=RECORD_ID)
-@json_option
-@at_option
+@change_options("ticket_id")
 @click.argument("agent", shell_complete=completion.agents)
 def assign(ticket_id, at, as_json, agent):
     """Give a ticket to another agent."""
@@ -152,9 +149,7 @@ def assign(ticket_id, at, as_json, agent):
 
 
 @ticket.command("note")
-@click.argument("ticket_id", type=RECORD_ID)
-@json_option
-@at_option
+@change_options("ticket_id")
 @click.argument("text")
 def note(ticket_id, at, as_json, text):
     """Add a note to a ticket's history."""
@@ -162,9 +157,7 @@ def note(ticket_id, at, as_json, text):
 
 
 @ticket.command("pend")
-@click.argument("ticket_id", type=RECORD_ID)
-@json_option
-@at_option
+@change_options("ticket_id")
 @click.option("--reason", help="What the ticket waits for.")
 def pend(ticket_id, at, as_json, reason):
     """Wait on the customer or a department; pauses the resolution clock."""
@@ -172,18 +165,14 @@ def pend(ticket_id, at, as_json, reason):
 
 
 @ticket.command("resume")
-@click.argument("ticket_id", type=RECORD_ID)
-@json_option
-@at_option
+@change_options("ticket_id")
 def resume(ticket_id, at, as_json):
     """Take a pending ticket back into work."""
     change_record(tickets.resume, ticket_id, at, as_json)
 
 
 @ticket.command("resolve")
-@click.argument("ticket_id", type=RECORD_ID)
-@json_option
-@at_option
+@change_options("ticket_id")
 @click.option("--resolution", required=True, help="What was done.")
 @click.option("--fcr", is_flag=True, help="Resolved at first contact (首次解决).")
 def resolve_(ticket_id, at, as_json, resolution, fcr):
@@ -194,18 +183,14 @@ def resolve_(ticket_id, at, as_json, resolution, fcr):
 
 
 @ticket.command("close")
-@click.argument("ticket_id", type=RECORD_ID)
-@json_option
-@at_option
+@change_options("ticket_id")
 def close(ticket_id, at, as_json):
     """Close a resolved ticket."""
     change_record(tickets.close, ticket_id, at, as_json)
 
 
 @ticket.command("reopen")
-@click.argument("ticket_id", type=RECORD_ID)
-@json_option
-@at_option
+@change_options("ticket_id")
 @click.option("--reason", help="Why it is reopened.")
 def reopen(ticket_id, at, as_json, reason):
     """Reopen a resolved or closed ticket."""
