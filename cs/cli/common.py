@@ -149,13 +149,10 @@ def write_workbook(path, sheets) -> None:
 
 
 def private_text_file(path):
-    """A text file only its owner may read: listings hold customers' names and phones."""
+    """A text file only its owner may read (listings hold customers' names and phones), appearing whole."""
     from cs.core import files
 
-    try:
-        return files.open_private(path)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+    return files.replacing(path)
 
 
 def emit_object(obj, fmt, *, fields=None, sections=None):

@@ -53,10 +53,7 @@ def _deliver(text: str, output: str | None, standard_name: str) -> None:
     target = Path(output)
     if target.is_dir():
         target = target / standard_name
-    try:
-        files.write_private(target, text)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {target}: {exc.strerror}") from None
+    files.write_private(target, text)
     click.echo(str(target))
 
 

@@ -1,18 +1,62 @@
-"""Files the desk writes for people: listings, reports and workbooks hold customers' names and phones,
-so they are readable by their owner only, like the database."""
+"""Files the desk writes for people: listings, reports, workbooks and backups hold customers' names and
+phones, so they are readable by their owner only, like the database. Every such file appears whole or
+not at all (written beside its target and renamed into place), and never through a symbolic link: a link
+planted under a report's name must not make cron overwrite the database (SPEC section 16)."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import tempfile
+from pathlib import Path
+
+from cs.core.errors import CSError
 
 
-def open_private(path):
-    """A text file for writing that only its owner may read, also when it already existed with a wider mode."""
-    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    os.fchmod(fd, 0o600)  # the mode above only applies to a new file
-    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+def refuse_link(path) -> None:
+    if os.path.islink(path):
+        raise CSError(f"{path} is a symbolic link; cs does not write through links (it could overwrite another"
+                      " file): give the path of a plain file")
+
+
+def describe_os_error(exc: OSError, path, doing: str = "write") -> CSError:
+    """One line for the user: what could not be done to which file, and what to do about it."""
+    advice = {errno.ENOSPC: "the disk is full; free some space and run it again",
+              errno.EDQUOT: "the disk quota is used up; free some space and run it again",
+              errno.EROFS: "the file system is read-only",
+              errno.EACCES: "permission denied; check the directory's owner and mode",
+              errno.EPERM: "not permitted; check the directory's owner and mode"}.get(exc.errno, exc.strerror)
+    return CSError(f"cannot {doing} {path}: {advice}")
+
+
+@contextlib.contextmanager
+def replacing(path, *, binary: bool = False):
+    """A new owner-only file beside `path`, renamed onto it when the block ends without an error; on any
+    error (a full disk included) the target is left as it was and the temporary file is removed."""
+    target = Path(path)
+    refuse_link(target)
+    if target.is_dir():
+        raise CSError(f"{target} is a directory; give a file name")
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise describe_os_error(exc, target) from None
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        refuse_link(target)  # a link planted while the file was being written
+        os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise describe_os_error(exc, target) from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def write_private(path, text: str) -> None:
-    with open_private(path) as out:
+    with replacing(path) as out:
         out.write(text)

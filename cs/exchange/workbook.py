@@ -8,15 +8,11 @@ with '=' stays words, never a formula.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
-from pathlib import Path
 
-from cs.core.errors import CSError
 from cs.core.text import display_width
 
 MEASURED_ROWS = 500
@@ -44,22 +40,15 @@ def write(path, sheets: list[Sheet]) -> int:
     """
     from openpyxl import Workbook
 
-    target = Path(path)
+    from cs.core import files
+
+    files.refuse_link(path)  # before any sheet is built: a refused file leaves nothing half-made
     workbook = Workbook(write_only=True)
     written = 0
     for sheet in sheets:
         written += _write_sheet(workbook, sheet)
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=".cs-", suffix=".xlsx", dir=target.parent or ".")
-    except OSError as exc:
-        raise CSError(f"cannot write {path}: {exc.strerror}") from None
-    os.close(fd)  # mkstemp created it owner-only
-    try:
-        workbook.save(temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with files.replacing(path, binary=True) as out:
+        workbook.save(out)
     return written
 
 

@@ -40,30 +40,40 @@ def _permission_warnings(path: Path) -> list[str]:
 
 def backup(db, target: str, *, force: bool = False) -> int:
     """SQLite's online backup API: a consistent snapshot even while other processes write."""
+    import tempfile
+
+    from cs.core import files
+
     target_path = Path(target)
+    files.refuse_link(target_path)
     if target_path.resolve() == Path(db.path).resolve():
         raise CSError("the backup path is the database itself; choose another file")
-    if target_path.exists():
-        if not force:
-            raise CSError(f"{target} exists; choose a new file or pass --force to replace it")
-        target_path.unlink()
+    if target_path.exists() and not force:
+        raise CSError(f"{target} exists; choose a new file or pass --force to replace it")
     try:
         target_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        fd, temporary = tempfile.mkstemp(prefix=f".{target_path.name}.", suffix=".part", dir=target_path.parent)
     except OSError as exc:
-        raise CSError(f"cannot create the backup {target}: {exc.strerror}") from None
-    os.close(fd)
-    destination = sqlite3.connect(str(target_path))
+        raise files.describe_os_error(exc, target) from None
+    os.close(fd)  # owner-only, as mkstemp makes it
+    destination = sqlite3.connect(temporary)
     try:
         db.conn.backup(destination)
         pages = destination.execute("PRAGMA page_count").fetchone()[0]
         # The copy is a standalone file: no -wal beside it.
         destination.execute("PRAGMA journal_mode = DELETE")
-    except BaseException:
         destination.close()
-        target_path.unlink(missing_ok=True)
+        files.refuse_link(target_path)
+        os.replace(temporary, target_path)  # the backup appears whole, or the old one stays
+    except BaseException as exc:
+        destination.close()
+        for leftover in (temporary, f"{temporary}-journal", f"{temporary}-wal", f"{temporary}-shm"):
+            Path(leftover).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise files.describe_os_error(exc, target) from None
+        if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+            raise CSError(f"cannot write {target}: the disk is full; free some space and run it again") from None
         raise
-    destination.close()
     return pages
 
 
