@@ -30,6 +30,8 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("CS_LANG", "en")
     monkeypatch.delenv("CS_FORMAT", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    # An empty desk exists, as after `cs db init`: reads and jobs refuse a missing one (SPEC section 16).
+    db_mod.connect(tmp_path / "cs.db").close()
     return tmp_path
 
 

@@ -288,13 +288,17 @@ def test_config_show_always_prints_the_time_zone_in_force(cs):
 
 def test_a_new_desk_on_a_utc_system_zone_warns_once(cs, tmp_path):
     env = {"CS_TZ": None, "TZ": "UTC", "CS_DB": str(tmp_path / "utc.db")}
-    created = cs(["agent", "list"], env=env)
+    created = cs(["db", "init"], env=env)
     assert created.exit_code == 0
     assert "cs config set timezone Asia/Shanghai" in created.stderr and "UTC" in created.stderr
     assert "timezone" not in cs(["agent", "list"], env=env).stderr  # said once, when the desk was created
     assert ok(cs(["config", "show"], env=env)).stdout.startswith('timezone = "UTC"')
-    quiet = cs(["agent", "list"], env={"CS_TZ": None, "TZ": "Asia/Shanghai", "CS_DB": str(tmp_path / "sh.db")})
-    assert "timezone" not in quiet.stderr
+    for init in (["db", "init"], ["db", "init", "--timezone", "Asia/Shanghai"]):
+        quiet = cs(init, env={"CS_TZ": None, "TZ": "Asia/Shanghai" if len(init) == 2 else "UTC",
+                              "CS_DB": str(tmp_path / f"sh{len(init)}.db")})
+        assert quiet.exit_code == 0 and "timezone" not in quiet.stderr
+    assert ok(cs(["config", "show"], env={"CS_TZ": None, "TZ": "UTC", "CS_DB": str(tmp_path / "sh4.db")})
+              ).stdout.startswith('timezone = "Asia/Shanghai"')
 
 
 # =========================================================================== properties of service time

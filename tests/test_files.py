@@ -121,3 +121,26 @@ def test_a_backup_onto_a_full_disk_is_one_error_line(desk, small_disk):
     result = refused(desk(["db", "backup", str(small_disk / "cs-backup.db")]))
     assert "the disk is full" in result.stderr
     assert list(small_disk.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- a missing desk
+
+
+@pytest.mark.parametrize("argv", [["ticket", "list"], ["jobs", "run", "daily-deductions"], ["report", "month"],
+                                  ["db", "info"], ["deductions", "run"]])
+def test_reads_and_jobs_refuse_a_missing_desk_and_create_nothing(cs, tmp_path, argv):
+    """A mistyped CS_DB in cron must fail loudly, not succeed on a new empty desk."""
+    typo = tmp_path / "typo.bd"
+    result = refused(cs(["--db", str(typo)] + argv))
+    assert f"no desk at {typo}" in result.stderr and "cs db init" in result.stderr
+    assert not typo.exists()
+
+
+def test_a_write_or_db_init_creates_a_desk_and_says_so(cs, tmp_path):
+    created = cs(["--db", str(tmp_path / "new.db"), "ticket", "add", "--channel", "phone", "--category",
+                  "inquiry", "--summary", "第一张工单"])
+    assert created.exit_code == 0 and f"created a new desk at {tmp_path / 'new.db'}" in created.stderr
+    init = ok(cs(["--db", str(tmp_path / "init.db"), "db", "init", "--timezone", "Asia/Shanghai"]))
+    assert init.stdout.strip() == str(tmp_path / "init.db") and "created a new desk" in init.stderr
+    again = refused(cs(["--db", str(tmp_path / "init.db"), "db", "init"]))
+    assert "exists at" in again.stderr

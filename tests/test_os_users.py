@@ -29,11 +29,14 @@ DEPENDENCIES = ("click", "jinja2", "markupsafe", "chinese_calendar", "jsonschema
                 "referencing", "rpds", "attr", "attrs", "openpyxl", "et_xmlfile", "typing_extensions")
 
 
+SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/bin", "/bin"])
+
+
 def _missing() -> str | None:
     if os.geteuid() != 0:
         return "needs root to create OS users and a sudoers rule (CI runs as root)"
     for tool in ("useradd", "groupadd", "userdel", "groupdel", "runuser", "sudo"):
-        if shutil.which(tool) is None:
+        if shutil.which(tool, path=SBIN_PATH) is None:
             return f"{tool} is not installed (apt-get install sudo passwd util-linux)"
     if SYSTEM_PYTHON is None:
         return "no system Python 3.11+ in /usr/bin for the throwaway users to run"
@@ -60,6 +63,7 @@ def _copy_runtime(site: Path) -> None:
 
 def _run(*argv, user: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
     command = list(argv)
+    command[0] = shutil.which(command[0], path=SBIN_PATH) or command[0]
     if user:
         command = ["runuser", "-u", user, "--", "env", "-i", "PATH=/usr/bin:/bin", "LANG=C.UTF-8", *command]
     # From /, so that `python -m cs` finds the copy, not a checkout in the current directory.
@@ -123,9 +127,9 @@ def desk():
     finally:
         sudoers.unlink(missing_ok=True)
         for user in created_users:
-            subprocess.run(["userdel", user], capture_output=True)
+            subprocess.run([shutil.which("userdel", path=SBIN_PATH) or "userdel", user], capture_output=True)
         if created_group:
-            subprocess.run(["groupdel", group], capture_output=True)
+            subprocess.run([shutil.which("groupdel", path=SBIN_PATH) or "groupdel", group], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
 
 

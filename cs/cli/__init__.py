@@ -36,6 +36,12 @@ COMMANDS = {
 }
 
 
+# The commands that may create a missing desk: they record something new (or set one up).
+CREATING = {"db init", "demo", "agent add", "config load", "config set", "ticket add", "ticket import",
+            "callback add", "callback import", "customer set", "roster set", "handover add", "duty done",
+            "violation add"}
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return list(COMMANDS)
@@ -101,8 +107,19 @@ class App:
             path = self.db_path or str(db_mod.default_path(os.environ))
             self.db_path = path
             self.created = path != ":memory:" and not os.path.exists(path)
+            if self.created:
+                self._refuse_unless_creating(path)
             self._db = db_mod.connect(path)
+            if self.created:
+                inform(f"created a new desk at {path}")
         return self._db
+
+    def _refuse_unless_creating(self, path) -> None:
+        """A missing desk is created only by a command that records something new (SPEC section 16): a read or
+        a cron job on a mistyped path must fail loudly, not succeed on an empty desk."""
+        invoked = click.get_current_context().command_path.split()[1:]
+        if " ".join(invoked[:2]) not in CREATING:
+            raise CSError(f"no desk at {path}; check --db or CS_DB, or create one with 'cs db init --db {path}'")
 
     @property
     def ctx(self):

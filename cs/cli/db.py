@@ -17,6 +17,33 @@ def _app():
     return click.get_current_context().obj
 
 
+@db.command("init")
+@click.option("--timezone", "zone", help="The centre's time zone, an IANA name (e.g. Asia/Shanghai).")
+def init(zone):
+    """Create a new, empty desk at --db / CS_DB (refuses one that exists)."""
+    import os
+
+    from cs.cli import ZoneParam
+    from cs.core import config as config_mod
+    from cs.core.errors import CSError
+    from cs.store import db as db_mod
+
+    app = _app()
+    path = app.db_path or str(db_mod.default_path(os.environ))
+    if os.path.exists(path):
+        raise CSError(f"a desk exists at {path} already; cs db info shows it")
+    if zone:
+        app.tz_name = ZoneParam().convert(zone, None, click.get_current_context())
+    ctx = app.ctx
+    if zone:
+        with ctx.db.transaction():
+            stored = config_mod.load_stored(ctx.db)
+            document = config_mod.set_key(stored, ctx.config, "timezone", zone)
+            config_mod.validate(document)
+            config_mod.save(ctx.db, document, at=ctx.now_db, actor=ctx.actor, source="init")
+    click.echo(app.db_path)
+
+
 @db.command("info")
 @output_options
 def info(fmt):
