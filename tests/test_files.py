@@ -144,3 +144,12 @@ def test_a_write_or_db_init_creates_a_desk_and_says_so(cs, tmp_path):
     assert init.stdout.strip() == str(tmp_path / "init.db") and "created a new desk" in init.stderr
     again = refused(cs(["--db", str(tmp_path / "init.db"), "db", "init"]))
     assert "exists at" in again.stderr
+
+
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_nothing_is_written_over_the_desk_itself(desk, writer):
+    database = Path(os.environ["CS_DB"])
+    before = database.read_bytes()[:100]
+    result = refused(desk(WRITERS[writer](database)))
+    assert "the desk's own database file" in result.stderr or "the database itself" in result.stderr
+    assert database.read_bytes()[:100] == before and ok(desk(["ticket", "list", "--json"])).json()

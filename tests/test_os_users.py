@@ -171,6 +171,20 @@ def test_an_unmapped_login_reads_but_cannot_write(desk):
     assert result.returncode == 1 and f"the login {desk.users['eve']} is not an agent" in result.stderr
 
 
+def test_through_sudo_no_other_desk_and_no_file_can_be_written(desk):
+    """The review's attack: an agent (or an unmapped login) writing over the desk as the service account, or
+    pointing cs at a desk of their own making."""
+    info = json.loads(desk("amy", "db", "info", "--json", check=True).stdout)
+    for role in ("amy", "eve"):
+        result = desk(role, "ticket", "export", "-o", info["path"])
+        assert result.returncode == 1 and "writes no files" in result.stderr
+        result = desk(role, "db", "backup", "--force", info["path"])
+        assert result.returncode == 1 and "writes no files" in result.stderr
+        result = desk(role, "--db", "/tmp/their-own.db", "agent", "list")
+        assert result.returncode == 1 and "the desk is the one the wrapper names" in result.stderr
+    assert json.loads(desk("sue", "db", "info", "--json", check=True).stdout)["size_bytes"] == info["size_bytes"]
+
+
 def test_a_backdated_write_is_refused_to_an_agent_and_flagged_for_a_leader(desk):
     add = ("ticket", "add", "--channel", "phone", "--category", "inquiry", "--summary", "补录三小时前的来电")
     result = desk("amy", "--now", "-3h", *add)

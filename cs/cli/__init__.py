@@ -110,6 +110,9 @@ class App:
             if self.created:
                 self._refuse_unless_creating(path)
             self._db = db_mod.connect(path)
+            from cs.core import files
+
+            files.protect_desk(path)
             if self.created:
                 inform(f"created a new desk at {path}")
         return self._db
@@ -191,6 +194,23 @@ def inform(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _guard_sudo(argv) -> None:
+    """Through sudo (`sudo -u SERVICE cs --db DESK ...`, the team's wrapper) the desk is the one the wrapper
+    names, and cs writes no files: they would belong to the service account, on its desk's disk."""
+    from cs.cli.environment import sudo_caller
+
+    if sudo_caller() is None:
+        return
+    given = [arg for arg in argv if arg == "--db" or arg.startswith("--db=")]
+    if len(given) > 1:
+        click.echo("Error: through sudo the desk is the one the wrapper names; --db may not be given again", err=True)
+        sys.exit(1)
+    from cs.core import files
+
+    files.refuse_file_writes("through sudo cs writes no files (they would belong to the desk's service account);"
+                             " print to the terminal instead, or let cron write the reports")
+
+
 class TimeParam(click.ParamType):
     """A TIME argument: checked for syntax at parse time (exit 2), read against the clock later."""
 
@@ -264,6 +284,7 @@ def cli(ctx, db_path, now_spec, actor, tz_name, lang):
 
 
 def main(argv=None):
+    _guard_sudo(sys.argv[1:] if argv is None else argv)
     try:
         cli.main(args=argv, prog_name="cs")
     except KeyboardInterrupt:

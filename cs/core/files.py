@@ -14,6 +14,33 @@ from pathlib import Path
 from cs.core.errors import CSError
 
 
+# What this process may never write over, and whether it may write files at all: set once by the CLI.
+_PROTECTED: set[str] = set()
+_REFUSAL: list[str] = []
+
+
+def protect_desk(db_path) -> None:
+    """The desk's database and its companions are never a listing's, report's or backup's target."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        _PROTECTED.add(os.path.realpath(f"{db_path}{suffix}"))
+
+
+def refuse_file_writes(reason: str) -> None:
+    """No file may be written by this process (e.g. run through sudo as the desk's service account)."""
+    _REFUSAL[:] = [reason]
+
+
+def check_target(path) -> None:
+    """Refuse a target that is a link, the desk itself, or any file when this process may write none."""
+    if _REFUSAL:
+        raise CSError(_REFUSAL[0])
+    refuse_link(path)
+    real = os.path.realpath(path)
+    if real in _PROTECTED or (any(real.startswith(p + ".") and real.endswith(".lock") for p in _PROTECTED)):
+        raise CSError(f"{path} is the desk's own database file; cs never writes a listing, report or backup"
+                      " over it: give another file")
+
+
 def refuse_link(path) -> None:
     if os.path.islink(path):
         raise CSError(f"{path} is a symbolic link; cs does not write through links (it could overwrite another"
@@ -35,7 +62,7 @@ def replacing(path, *, binary: bool = False):
     """A new owner-only file beside `path`, renamed onto it when the block ends without an error; on any
     error (a full disk included) the target is left as it was and the temporary file is removed."""
     target = Path(path)
-    refuse_link(target)
+    check_target(target)
     if target.is_dir():
         raise CSError(f"{target} is a directory; give a file name")
     try:

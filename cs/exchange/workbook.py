@@ -42,7 +42,7 @@ def write(path, sheets: list[Sheet]) -> int:
 
     from cs.core import files
 
-    files.refuse_link(path)  # before any sheet is built: a refused file leaves nothing half-made
+    files.check_target(path)  # before any sheet is built: a refused file leaves nothing half-made
     workbook = Workbook(write_only=True)
     written = 0
     for sheet in sheets:

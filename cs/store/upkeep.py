@@ -45,7 +45,7 @@ def backup(db, target: str, *, force: bool = False) -> int:
     from cs.core import files
 
     target_path = Path(target)
-    files.refuse_link(target_path)
+    files.check_target(target_path)
     if target_path.resolve() == Path(db.path).resolve():
         raise CSError("the backup path is the database itself; choose another file")
     if target_path.exists() and not force:
