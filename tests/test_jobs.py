@@ -587,7 +587,7 @@ def test_no_alert_for_callbacks_done_or_cancelled_meanwhile(desk, robot):
     assert len(robot.delivered()) == 1  # one digest for alice
     assert callback_ids(message_text(robot.delivered()[0])) == [done_late, cancelled, left]
     ok(desk.cs(["callback", "done", str(done_late), "--outcome", "neutral"], now="2026-11-20T11:00"))
-    ok(desk.cs(["callback", "cancel", str(cancelled), "--reason", "客户已投诉撤销"], now="2026-11-20T11:00"))
+    ok(desk.cs(["--as", "sue", "callback", "cancel", str(cancelled), "--reason", "客户已投诉撤销"], now="2026-11-20T11:00"))
     doc = desk.alerts("2026-11-20T12:05")
     assert sent(doc) == [(left, 2, "lee", "webhook"), (left, 2, "lin", "webhook")]
     for request in robot.delivered()[1:]:

@@ -156,11 +156,18 @@ def test_a_backdated_write_by_an_agent_is_refused_and_by_a_leader_flagged(enforc
 
 def test_writes_at_the_real_time_are_not_backdated(enforced, login):
     login("amy")
-    ticket_id = add_ticket(enforced, "两小时前的来电", opened_at="-2h")["id"]  # when the call came is a fact
+    ticket_id = add_ticket(enforced, "半小时前的来电", opened_at="-40m")["id"]  # within the hour: hers to log
     row = last_audit(enforced)
     assert (row["actor"], row["backdated"]) == ("amy", False)
     refused(enforced(["ticket", "respond", str(ticket_id), "--at", "-90m"]))  # --at back-dates the change
     ok(enforced(["ticket", "respond", str(ticket_id), "--at", "-30m"]))
+    # A call logged long after, for a colleague (the review: it breaches at once and charges wang): a leader's.
+    result = refused(enforced(["ticket", "add", "--channel", "phone", "--category", "inquiry", "--summary", "补录",
+                               "--agent", "bob", "--opened-at", "-2d"]))
+    assert "dated more than 1h back" in result.stderr
+    result = refused(enforced(["--now", "+1d", "ticket", "add", "--channel", "phone", "--category", "inquiry",
+                               "--summary", "明天的事"]))  # like ticking off tomorrow's duty today
+    assert "dated after the real clock" in result.stderr
 
 
 # =========================================================================== rights, in every mode
@@ -188,6 +195,28 @@ def test_violations_never_against_oneself(team):
     result = refused(team(["--as", "lee", "violation", "add", "lee", "hygiene"]))
     assert "against themselves" in result.stderr
     ok(team(["--as", "lee", "violation", "add", "amy", "hygiene"]))
+
+
+def test_moving_a_charge_after_the_fact_is_a_leaders_decision(team):
+    """The review: an agent rescheduled her overdue callback, reassigned a breached ticket to a colleague, or
+    lowered its priority, and the next recheck moved or removed the charge."""
+    breached = add_ticket(team, "超时未响应", opened_at="2026-11-19T09:00", env={"CS_AGENT": "amy"})
+    callback = ok(team(["--now", "2026-11-18T09:00", "--as", "amy", "callback", "add", "--phone", "13800001111",
+                        "--due", "2026-11-19T10:00", "--agent", "amy", "--json"])).json()
+    for argv in (["callback", "reschedule", str(callback["id"]), "--to", "2026-11-25T10:00", "--note", "x"],
+                 ["callback", "assign", str(callback["id"]), "bob"],
+                 ["callback", "cancel", str(callback["id"]), "--reason", "x"],
+                 ["ticket", "assign", str(breached["id"]), "bob"],
+                 ["ticket", "update", str(breached["id"]), "--priority", "low"],
+                 ["ticket", "update", str(breached["id"]), "--about", "bob"],
+                 ["ticket", "import", "-"]):
+        result = refused(team(["--as", "amy"] + argv, input="[]"))
+        assert "needs the role leader or supervisor" in result.stderr, argv
+    ok(team(["--as", "lee", "callback", "reschedule", str(callback["id"]), "--to", "2026-11-25T10:00",
+             "--note", "客户出差，组长批准改期"]))
+    ok(team(["--as", "lee", "ticket", "assign", str(breached["id"]), "bob"]))
+    fresh = add_ticket(team, "刚来的电话", env={"CS_AGENT": "amy"})
+    ok(team(["--as", "amy", "ticket", "assign", str(fresh["id"]), "bob"]))  # nothing charged yet: hers to pass on
 
 
 @pytest.mark.parametrize("argv, needed", [

@@ -164,7 +164,7 @@ class App:
         limit = clock.parse_duration(stored_config["security"]["backdate_limit"])
         session = Session(self.identity.os_user, clock.to_db(real_now), backdate_limit_s=limit.seconds(),
                           may_backdate=self.identity.mode == "open" or self.identity.may_backdate,
-                          refusal=self.identity.refusal,
+                          refusal=self.identity.refusal, enforced=self.identity.mode == "enforced",
                           backdate_refusal=f"{ctx.actor} may not record changes dated more than"
                                            f" {limit.text} back; a team leader or supervisor can")
         session.note(ctx.now_db)

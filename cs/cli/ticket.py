@@ -78,7 +78,7 @@ def add(channel, category, summary, customer, phone, detail, priority, agent, de
     with ctx.db.transaction():
         record = tickets.add(ctx, channel=channel, category=category, summary=summary, customer=customer, phone=phone,
                              detail=detail, priority=priority, agent=agent, department=department, about=about,
-                             tags=tags, opened_at=resolve(app, opened_at))
+                             tags=tags, opened_at=app.business_time(opened_at))
     emit_written(record, as_json)
 
 

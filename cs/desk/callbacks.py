@@ -242,6 +242,9 @@ def _pending_row(ctx, callback_id: int, action: str, at: datetime | None):
     latest = ctx.db.value("SELECT MAX(at) FROM callback_events WHERE callback_id = ?", (callback_id,))
     if latest and at_db < latest:
         raise CSError(f"--at {ctx.display(at_db)} is before the callback's last change ({ctx.display(latest)})")
+    if action in ("rescheduling", "assigning", "cancelling") and row["due_at"] < ctx.now_db:
+        # Past its deadline the callback already counts against its agent: moving it is a leader's decision.
+        agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, f"{action} an overdue callback")
     return row, at_db
 
 
@@ -249,7 +252,7 @@ def _change(ctx, row, at_db: str, kind: str, changes: dict, result=None, note=No
     before = {key: row[key] for key in changes}
     assignments = ", ".join(f"{key} = :{key}" for key in changes)
     ctx.db.execute(f"UPDATE callbacks SET {assignments}, updated_at = :updated_at WHERE id = :id",
-                   {**changes, "updated_at": ctx.now_db, "id": row["id"]})
+                   {**changes, "updated_at": max(ctx.now_db, row["updated_at"]), "id": row["id"]})
     _event(ctx, row["id"], at_db, kind, result, note, {**before, "updated_at": row["updated_at"]})
     ctx.db.audit(ctx.now_db, ctx.actor, f"callback.{kind}", "callback", row["id"], before, changes)
     return get(ctx, row["id"])

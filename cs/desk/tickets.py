@@ -300,7 +300,7 @@ def _change(ctx, row, at_db: str, kind: str, changes: dict, text=None) -> dict:
     assignments = ", ".join(f"{key} = :{key}" for key in changes)
     ctx.db.execute(
         f"UPDATE tickets SET {assignments}, updated_at = :updated_at WHERE id = :id",
-        {**changes, "updated_at": ctx.now_db, "id": row["id"]},
+        {**changes, "updated_at": max(ctx.now_db, row["updated_at"]), "id": row["id"]},
     )
     to_status = changes.get("status")
     _event(ctx, row["id"], at_db, kind, row["status"] if to_status else None, to_status, text,
@@ -346,6 +346,7 @@ def assign(ctx, ticket_id: int, agent: str, at: datetime | None = None) -> dict:
     at_db = _check_at(ctx, at or ctx.now, row)
     agents_mod.require_active(ctx.db, agent)
     _refuse_state(row, "assigning", OPEN_STATUSES + ("resolved",))
+    _refuse_moving_a_charge(ctx, row, "reassigning")
     if row["agent"] == agent:
         raise CSError(f"ticket {ticket_id} is already assigned to {agent}")
     return _change(ctx, row, at_db, "assigned", {"agent": agent}, f"{row['agent'] or '-'} → {agent}")
@@ -366,6 +367,10 @@ def update(ctx, ticket_id: int, at: datetime | None = None, *, add_tags=(), remo
         raise CSError(f"ticket {ticket_id} is a complaint with the verdict {row['verdict']}; it stays a complaint")
     if not changes:
         raise CSError(f"nothing to change on ticket {ticket_id}; give an option with a new value")
+    if "about_agent" in changes:  # naming whom a complaint is about decides whose 考核 it may cost
+        agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "naming whom a complaint is about")
+    if {"priority", "category"} & set(changes):
+        _refuse_moving_a_charge(ctx, row, "changing the priority or category of")
     if "priority" in changes:
         # The pauses so far, measured again on the new priority's resolve clock (hours or working days).
         paused = paused_on(ctx, row, _resolve_duration(ctx, changes["priority"]))
@@ -391,6 +396,16 @@ def paused_on(ctx, row, resolve: clock.Duration) -> int:
             total += measure_clock(ctx, resolve, since, clock.from_db(event["at"]))
             since = None
     return total
+
+
+def _refuse_moving_a_charge(ctx, row, doing: str) -> None:
+    """Once a ticket's first-response deadline has passed unmet, or its complaint has a verdict, it may already
+    count in someone's 考核: changing whose it is or what its deadlines are is a leader's decision."""
+    missed = row["first_response_due_at"] < ctx.now_db and (
+        row["first_response_at"] is None or row["first_response_at"] > row["first_response_due_at"])
+    if missed or row["verdict"] is not None:
+        agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, f"{doing} a ticket that may already"
+                                " count in someone's 考核")
 
 
 def _field_changes(ctx, fields: dict) -> dict:

@@ -407,6 +407,10 @@ def run(ctx, binary, kind: SheetKind, *, source: str, fmt, dry_run: bool, option
     """
     import io
 
+    from cs.desk import agents as agents_mod
+
+    # Imported records carry their own agents, times and verdicts: bringing history in is a leader's task.
+    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "importing records")
     if not hasattr(binary, "peek"):
         binary = io.BufferedReader(binary)
     fmt = detect_format(source, binary, fmt)

@@ -70,6 +70,9 @@ class Database:
         backdated = session is not None and session.is_backdated(at)
         if backdated and not session.may_backdate:
             raise CSError(session.backdate_refusal)
+        if session is not None and session.enforced and session.is_postdated(at):
+            raise CSError(f"{actor} may not record changes dated after the real clock ({at}); record them when they"
+                          " happen")
         self.conn.execute(
             "INSERT INTO audit (at, actor, action, entity, entity_id, before, after, os_user, recorded_at, backdated)"
             " VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -91,7 +94,8 @@ class Session:
     writing is allowed at all (an unmapped login reads only), and the back-dating rule."""
 
     def __init__(self, os_user: str, recorded_at: str, *, backdate_limit_s: int, may_backdate: bool,
-                 refusal: str | None = None, backdate_refusal: str = ""):
+                 refusal: str | None = None, backdate_refusal: str = "", enforced: bool = False):
+        self.enforced = enforced
         self.os_user = os_user
         self.recorded_at = recorded_at
         self.backdate_limit_s = backdate_limit_s
@@ -103,6 +107,13 @@ class Session:
     def note(self, business_time: str) -> None:
         if self.earliest is None or business_time < self.earliest:
             self.earliest = business_time
+
+    def is_postdated(self, at: str) -> bool:
+        """Dated after the real clock by more than the limit: a record of what has not happened yet."""
+        from datetime import datetime, timedelta
+
+        limit = datetime.fromisoformat(self.recorded_at.replace("Z", "+00:00")) + timedelta(seconds=self.backdate_limit_s)
+        return at > limit.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def is_backdated(self, at: str) -> bool:
         from datetime import datetime, timedelta
