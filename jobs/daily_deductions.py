@@ -11,25 +11,7 @@ from datetime import timedelta
 
 from cs.core import clock
 from cs.scoring import closing, deductions, units
-
-
-def earliest_day(ctx):
-    """The first business day anything happened (a ticket opened, a callback due, a violation, a shift
-    rostered), but not before `scoring.start`: history imported from the centre's old sheets is not scored
-    again."""
-    from datetime import date
-
-    first = ctx.db.value(
-        "SELECT MIN(t) FROM (SELECT MIN(opened_at) AS t FROM tickets UNION ALL SELECT MIN(due_at) FROM callbacks"
-        " UNION ALL SELECT MIN(at) FROM violations)"
-    )
-    days = [ctx.business_day(clock.from_db(first))] if first else []
-    rostered = ctx.db.value("SELECT MIN(date) FROM roster")
-    days += [date.fromisoformat(rostered)] if rostered else []
-    if not days:
-        return None
-    start = ctx.config["scoring"].get("start")
-    return max(min(days), date.fromisoformat(start)) if start else min(days)
+from cs.scoring.units import earliest_day
 
 
 def last_day_over(ctx, first):

@@ -9,7 +9,7 @@ from cs.core import clock, files
 from cs.core.errors import CSError
 from cs.desk import shifts
 from cs.reports import figures as reports
-from jobs.daily_deductions import earliest_day
+from cs.scoring.units import earliest_day
 
 
 def ended_shifts(ctx, since_day):

@@ -249,8 +249,18 @@ def _october_entry(cs) -> dict:
     return entry
 
 
+def test_a_month_is_closed_only_once_every_day_of_it_is_judged(team):
+    """The review: closed at 00:10 on the 1st, before the job judged the 31st, the 31st's charge never came."""
+    _october_entry(team)  # 10-20 judged by hand; the rest of October not yet
+    result = refused(team(["--as", "sup", "deductions", "close", "--month", "2026-10"]))
+    assert "2026-10-21" in result.stderr and "cs jobs run daily-deductions" in result.stderr
+    ok(team(["jobs", "run", "daily-deductions"]))
+    ok(team(["--as", "sup", "deductions", "close", "--month", "2026-10"]))
+
+
 def test_close_and_reopen_a_month(team, validate):
     entry = _october_entry(team)
+    ok(team(["jobs", "run", "daily-deductions"]))
     refused(team(["--as", "sup", "deductions", "close", "--month", "2026-11"]))  # not over yet
     closed = ok(team(["--as", "sup", "deductions", "close", "--month", "2026-10", "--json"])).json()
     assert closed["month"] == "2026-10" and closed["closed"] is True
@@ -278,6 +288,7 @@ def test_close_and_reopen_a_month(team, validate):
 
 def test_the_daily_job_leaves_a_closed_month_alone(team):
     _october_entry(team)
+    ok(team(["jobs", "run", "daily-deductions"]))
     ok(team(["--as", "sup", "deductions", "close", "--month", "2026-10"]))
     ok(team(["--as", "amy", "--now", "2026-10-25T10:00", "callback", "add", "--phone", "13800002222",
              "--due", "2026-10-26T10:00"]))

@@ -407,7 +407,11 @@ def month_report(ctx, *, month: str | None = None) -> dict:
     first, after = units.month_days(month)
     start, end = clock.to_db(clock.day_bounds(first, ctx.tz)[0]), clock.to_db(clock.day_bounds(after, ctx.tz)[0])
     tickets, _ = ticket_figures(ctx, start, end, None, details=False)
-    callbacks = callback_figures(ctx, start, end, None)
+    # The callback figures and the per-reason table count one base: the callbacks due in the month (less
+    # those cancelled before their deadline), done or not, whenever done.
+    by_reason = callbacks_by_reason(ctx, start, end)
+    satisfied, surveyed = (sum(row["satisfaction_rate_parts"][key] for row in by_reason)
+                           for key in ("numerator", "denominator"))
     return {
         "kind": "month",
         "month": month,
@@ -420,11 +424,11 @@ def month_report(ctx, *, month: str | None = None) -> dict:
             "received": tickets["received"], "resolved": tickets["resolved"], "breached": tickets["breached"],
             "first_response_median_s": tickets["first_response_median_s"],
             "fcr_rate": tickets["fcr_rate"], "fcr_rate_parts": tickets["fcr_rate_parts"],
-            "callbacks_due": callbacks["due"], "callbacks_done": callbacks["done"],
-            "satisfaction_rate": callbacks["satisfaction_rate"],
-            "satisfaction_rate_parts": callbacks["satisfaction_rate_parts"],
+            "callbacks_due": sum(row["due"] for row in by_reason),
+            "callbacks_done": sum(row["done"] for row in by_reason),
+            "satisfaction_rate": rate(satisfied, surveyed), "satisfaction_rate_parts": parts(satisfied, surveyed),
         },
-        "callbacks_by_reason": callbacks_by_reason(ctx, start, end),
+        "callbacks_by_reason": by_reason,
         "callbacks_by_reason_base": CALLBACKS_BY_REASON_BASE,
         "appeals": appeals.query(ctx, month=month),
     }

@@ -4,12 +4,12 @@ until a supervisor reopens it, with a reason."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from cs.core.errors import CSError
 from cs.core.text import clean_text
 from cs.desk import agents as agents_mod
-from cs.scoring.units import month_days
+from cs.scoring.units import earliest_day, is_over, month_days
 
 
 def is_closed(ctx, month: str) -> bool:
@@ -33,8 +33,18 @@ def close(ctx, month: str) -> dict:
     month = first.strftime("%Y-%m")
     if is_closed(ctx, month):
         raise CSError(f"{month} is closed already")
-    if ctx.business_day() < after:
-        raise CSError(f"{month} has not ended yet; a month is closed once its last day is over")
+    last = after - timedelta(days=1)
+    if not is_over(ctx, last):
+        raise CSError(f"{month} is not over yet; a month is closed once its last day has been judged")
+    start = max(first, earliest_day(ctx) or after)
+    judged = {row[0] for row in ctx.db.all("SELECT date FROM deduction_days WHERE date >= ? AND date < ?",
+                                           (first.isoformat(), after.isoformat()))}
+    missing = [start + timedelta(days=n) for n in range((after - start).days)
+               if (start + timedelta(days=n)).isoformat() not in judged]
+    if missing:
+        raise CSError(f"{month} has days not judged yet ({missing[0].isoformat()}"
+                      f"{f' and {len(missing) - 1} more' if len(missing) > 1 else ''}); run"
+                      " 'cs jobs run daily-deductions' first, then close it")
     ctx.db.execute("INSERT INTO closed_months (month, closed_at, closed_by) VALUES (?, ?, ?)",
                    (month, ctx.now_db, ctx.actor))
     record = {"month": month, "closed": True, "closed_at": ctx.display(ctx.now_db), "closed_by": ctx.actor}

@@ -173,7 +173,8 @@ def run(ctx, day: date, *, dry_run: bool = False) -> dict:
 
 def _brief(entry) -> dict:
     brief = {key: entry[key] for key in ("agent", "rule", "points", "fine", "action", "ref_type", "ref_id", "detail")}
-    return {**brief, "ref_id": ref_id_json(entry["ref_type"], entry["ref_id"])}
+    return {**brief, "points": number(brief["points"]), "fine": number(brief["fine"]),
+            "ref_id": ref_id_json(entry["ref_type"], entry["ref_id"])}
 
 
 def ref_id_json(ref_type: str, ref_id: str):

@@ -40,3 +40,20 @@ def month_days(month: str) -> tuple[date, date]:
     except ValueError:
         raise CSError(f"'{month}' is not a month; use YYYY-MM, e.g. 2026-11") from None
     return first, first + timedelta(days=_stdcal.monthrange(year, number)[1])
+
+
+def earliest_day(ctx):
+    """The first business day anything happened (a ticket opened, a callback due, a violation, a shift
+    rostered), but not before `scoring.start`: history imported from the centre's old sheets is not scored
+    again."""
+    first = ctx.db.value(
+        "SELECT MIN(t) FROM (SELECT MIN(opened_at) AS t FROM tickets UNION ALL SELECT MIN(due_at) FROM callbacks"
+        " UNION ALL SELECT MIN(at) FROM violations)"
+    )
+    days = [ctx.business_day(clock.from_db(first))] if first else []
+    rostered = ctx.db.value("SELECT MIN(date) FROM roster")
+    days += [date.fromisoformat(rostered)] if rostered else []
+    if not days:
+        return None
+    start = ctx.config["scoring"].get("start")
+    return max(min(days), date.fromisoformat(start)) if start else min(days)
