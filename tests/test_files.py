@@ -70,7 +70,7 @@ def test_the_shift_reports_job_refuses_a_link_named_like_its_report(desk, tmp_pa
 
 def test_a_read_only_directory_is_one_error_line(desk, tmp_path):
     if os.geteuid() == 0:
-        pytest.skip("root writes through directory permissions; the read-only file system case covers it")
+        pytest.skip("root writes whatever the directory's mode (test_a_read_only_file_system_... covers root)")
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
     result = refused(desk(WRITERS["listing"](locked / "x.csv")))
@@ -93,6 +93,14 @@ def small_disk(tmp_path):
         yield mount
     finally:
         subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def test_a_read_only_file_system_is_one_error_line(desk, small_disk):
+    done = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot remount the tmpfs read-only here: {done.stderr.decode(errors='replace').strip()}")
+    result = refused(desk(WRITERS["listing"](small_disk / "x.csv")))
+    assert "the file system is read-only" in result.stderr
 
 
 def _fill(cs, tickets: int) -> None:
