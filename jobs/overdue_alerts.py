@@ -22,7 +22,18 @@ def _people(ctx) -> dict:
 
 def _escalation_recipients(people: dict, team: str | None) -> list[str]:
     leaders = [h for h, p in people.items() if p["role"] == "leader" and team and p["team"] == team]
-    return sorted(leaders) or sorted(h for h, p in people.items() if p["role"] == "supervisor")
+    return sorted(leaders) or _supervisors(people)
+
+
+def _supervisors(people: dict) -> list[str]:
+    return sorted(h for h, p in people.items() if p["role"] == "supervisor")
+
+
+def _past(owner: str | None, recipients: list[str], people: dict) -> list[str]:
+    """An escalation goes past the agent it is about: a leader's own overdue callback goes to the other
+    leaders of her team, else to the supervisors."""
+    others = [r for r in recipients if r != owner]
+    return others or [s for s in _supervisors(people) if s != owner]
 
 
 def _escalation_lookup(people: dict):
@@ -54,7 +65,7 @@ def due_alerts(ctx) -> list[dict]:
         team = owner["team"] if owner else None
         levels = [(1, [row["agent"]] if owner else escalation_recipients(team), overdue_s)]
         if overdue_s >= escalate_s:
-            levels.append((2, escalation_recipients(team), overdue_s - escalate_s))
+            levels.append((2, _past(row["agent"], escalation_recipients(team), people), overdue_s - escalate_s))
         for level, recipients, age_s in levels:
             round_number = int(age_s // repeat_s) if repeat_s else 0
             for recipient in recipients:

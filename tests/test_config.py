@@ -148,3 +148,15 @@ def test_timezone_from_config_is_used_when_no_tz_given(cs, monkeypatch):
     cs("config set timezone Europe/Berlin")
     added = cs("ticket add --channel phone --category inquiry --summary x --json").json()
     assert added["opened_at"] == "2026-11-20T02:30:00+01:00"
+
+
+@pytest.mark.parametrize("key", ["password_env", "user_env"])
+def test_an_env_setting_must_name_a_variable_and_a_secret_is_never_echoed(cs, tmp_path, key):
+    """Issue 16: `password_env = "Hunter2-P@ss"` was accepted, stored in every version and printed in errors."""
+    path = tmp_path / "mail.toml"
+    path.write_text(f'[channels.email]\nhost = "smtp.example.com"\nport = 465\nsender = "cs@example.com"\n'
+                    f'{key} = "Hunter2-P@ss"\n', encoding="utf-8")
+    result = cs(["config", "load", str(path)])
+    assert result.exit_code == 1 and f"channels.email.{key} must name an environment variable" in result.stderr
+    assert "Hunter2" not in result.stderr and "Hunter2" not in result.stdout
+    assert cs(["config", "versions", "--json"]).json() == []  # nothing stored

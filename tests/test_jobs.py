@@ -563,6 +563,20 @@ def test_level_2_goes_to_the_supervisors_when_the_team_has_no_leader(desk, robot
     assert sorted((r["body"]["recipient"], r["body"]["level"]) for r in robot.delivered()) == [("carol", 1), ("sue", 2)]
 
 
+def test_a_leaders_own_overdue_callback_escalates_past_her(desk, robot):
+    """Issue 16: a leader's own overdue callback escalated to herself and the supervisor was never told. Team
+    A has two leaders: lee's goes to lin; with lin gone, to the supervisor."""
+    desk.staff()
+    ok(desk.configure(channels=["webhook"], escalate_after="30m"))
+    mine = desk.callback("2026-11-20T10:00", agent="lee")
+    assert sent(desk.alerts("2026-11-20T10:45")) == [(mine, 1, "lee", "webhook"), (mine, 2, "lin", "webhook")]
+    ok(desk.cs(["--as", "sue", "agent", "deactivate", "lin"]))
+    again = desk.callback("2026-11-20T11:00", agent="lee")
+    # The supervisor now hears of both (lin, who had been told of the first, is gone).
+    assert sorted(sent(desk.alerts("2026-11-20T11:45"))) == sorted([
+        (mine, 2, "sue", "webhook"), (again, 1, "lee", "webhook"), (again, 2, "sue", "webhook")])
+
+
 def test_suppressed_counts_callback_level_pairs(desk, robot):
     """SPEC §10: `suppressed` counts (callback, level) pairs skipped because they were already sent."""
     desk.staff()

@@ -265,6 +265,13 @@ def _check_semantics(config: dict) -> None:
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:
             raise CSError(f"invalid configuration: {section} code {', '.join(duplicates)} is defined twice")
+    for name, channel in config["channels"].items():
+        for key, value in channel.items():
+            if key.endswith("_env") and not re.fullmatch(r"[A-Z][A-Z0-9_]*", str(value)):
+                # The value is not echoed: it may be the secret itself.
+                raise CSError(f"invalid configuration: channels.{name}.{key} must name an environment variable"
+                              " (capitals, digits and _, e.g. CS_SMTP_PASSWORD) that holds the secret, not the"
+                              " secret itself")
     for channel in config["alerts"]["channels"]:
         if channel != "stdout" and channel not in config["channels"]:
             raise CSError(
