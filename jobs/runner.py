@@ -25,8 +25,9 @@ def names() -> dict:
 
 @contextlib.contextmanager
 def exclusive(db_path: str, job: str):
-    """Yield True holding the job's lock, or False when another run holds it."""
-    path = f"{db_path}.{job}.lock"
+    """Yield True holding the job's lock, or False when another run holds it. The lock is keyed by the
+    database's real path: the same desk reached through a link or another spelling shares it."""
+    path = f"{os.path.realpath(db_path)}.{job}.lock"
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     try:
         try:

@@ -1322,3 +1322,17 @@ def test_scoring_start_keeps_imported_history_out_of_the_daily_job(cs, tmp_path,
     entries = cs(["deductions", "list", "--month", "2026-11", "--json"]).json()
     assert all(entry["date"] >= first_scored for entry in entries)
     assert bool(entries) == (start is None)  # the late first response was on 11-10
+
+
+def test_one_desk_reached_through_a_link_shares_one_lock(cs, tmp_path):
+    """Issue 16: the same desk through a symlink got two locks, so two runs of a job at once (every alert
+    twice)."""
+    from jobs import runner
+
+    real = Path(os.environ["CS_DB"])
+    link = tmp_path / "desk-link.db"
+    link.symlink_to(real)
+    with runner.exclusive(str(real), "overdue-alerts") as acquired:
+        assert acquired
+        result = cs(["--db", str(link), "jobs", "run", "overdue-alerts"])
+        assert result.exit_code == 0 and "already running" in result.stderr
