@@ -1336,3 +1336,16 @@ def test_one_desk_reached_through_a_link_shares_one_lock(cs, tmp_path):
         assert acquired
         result = cs(["--db", str(link), "jobs", "run", "overdue-alerts"])
         assert result.exit_code == 0 and "already running" in result.stderr
+
+
+@pytest.mark.parametrize("job, extra", [("overdue-alerts", []), ("daily-deductions", []),
+                                        ("shift-reports", ["--out", "REPORTS"])])
+def test_a_job_that_did_nothing_prints_nothing_unless_verbose(cs, tmp_path, job, extra):
+    """Issue 16: cron mailed every run (~170 mails a day of "0 sent ... N already sent"), burying real alerts."""
+    extra = [str(tmp_path) if arg == "REPORTS" else arg for arg in extra]
+    quiet = cs(["--now", "2026-11-20T03:00", "jobs", "run", job, *extra])
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
+    loud = cs(["--now", "2026-11-20T03:05", "jobs", "run", job, *extra, "--verbose"])
+    assert loud.exit_code == 0 and loud.stderr.startswith(f"{job}: ")
+    as_json = cs(["--now", "2026-11-20T03:10", "jobs", "run", job, *extra, "--json"])
+    assert as_json.exit_code == 0 and as_json.stdout.strip().startswith("{")  # --json always prints its document

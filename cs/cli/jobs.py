@@ -25,7 +25,8 @@ def jobs():
 @click.option("--out", help="shift-reports: the directory to write reports into.")
 @click.option("--format", "fmt", type=click.Choice(["html", "md", "text", "json"]), default="html",
               show_default=True, help="shift-reports: the report format.")
-def run(name, dry_run, as_json, channel_names, out, fmt):
+@click.option("--verbose", is_flag=True, help="Summarise the run even when it did nothing.")
+def run(name, dry_run, as_json, channel_names, out, fmt, verbose):
     """Run a job now (cron runs these). A second run while one is going exits 0 at once."""
     from jobs import runner
 
@@ -47,9 +48,16 @@ def run(name, dry_run, as_json, channel_names, out, fmt):
         shown = ({key: result[key] for key in ("alerts", "held", "suppressed")} if name == "overdue-alerts"
                  else {key: value for key, value in result.items() if key not in ("failed", "errors")})
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
-    click.echo(f"{name}{' (dry run)' if dry_run else ''}: {result['summary']}", err=True)
+    # Quiet when nothing happened, so cron mails only real events (SPEC section 16).
+    if verbose or not ok or _did_something(result):
+        click.echo(f"{name}{' (dry run)' if dry_run else ''}: {result['summary']}", err=True)
     if not ok:
         sys.exit(1)
+
+
+def _did_something(result: dict) -> bool:
+    """Alerts sent, failed or held, days judged or changed, reports written."""
+    return any(result.get(key) for key in ("alerts", "held", "days", "rechecked", "files", "errors"))
 
 
 def _channels(ctx, names, out) -> dict:
