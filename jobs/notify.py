@@ -16,8 +16,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-# Message size limits of the chat robots (bytes of UTF-8 text); a digest is split to fit.
-SIZE_LIMITS = {"dingtalk": 18000, "wecom": 2000, "feishu": 28000}
+# Message size limits of the chat robots (bytes of UTF-8 text); a digest is split to fit. The platforms
+# publish: DingTalk 20,000 bytes, WeCom text 2,048 bytes, Feishu a request body of 20 KB; the parts stay
+# under them with room for the JSON around the text (escapes, mentions, the signature).
+SIZE_LIMITS = {"dingtalk": 18000, "wecom": 2000, "feishu": 18000}
+BODY_LIMITS = {"dingtalk": 20000, "wecom": 2048 + 1024, "feishu": 20 * 1024}
 # Robots that refuse more than 20 messages a minute from one webhook.
 RATE_LIMITED = {"dingtalk", "wecom"}
 PER_MINUTE = 20
@@ -25,6 +28,31 @@ PER_MINUTE = 20
 
 class DeliveryError(Exception):
     pass
+
+
+def _post_within(request, timeout: float) -> bytes:
+    """POST and read the answer within `timeout` seconds in all: urllib's timeout bounds each read, so a server
+    answering a byte a second would hold the job for ever. The request runs in a thread the job stops waiting
+    for; the process's end takes it down."""
+    import threading
+
+    outcome: dict = {}
+
+    def send():
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                outcome["body"] = response.read()
+        except BaseException as exc:  # handed to the job's thread below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=send, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise DeliveryError(f"no complete answer within {timeout:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["body"]
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
@@ -106,6 +134,10 @@ class Channel:
     def _post(self, request: tuple[str, dict]) -> None:
         url, body = request
         data = json.dumps(body, ensure_ascii=False).encode()
+        if self.name in BODY_LIMITS and len(data) > BODY_LIMITS[self.name]:
+            # The platform would refuse it for good: not sent, not retried (max_bytes set too high?).
+            raise DeliveryError(f"{self.name}: a message of {len(data)} bytes is over the platform's limit of"
+                                f" {BODY_LIMITS[self.name]}; lower [channels.{self.name}] max_bytes")
         headers = {"Content-Type": "application/json; charset=utf-8"}
         token = self.secret("token_env") if self.name == "webhook" else None
         if token:
@@ -116,10 +148,10 @@ class Channel:
             if attempt:
                 self.sleep(min(2 ** attempt * 0.5, 10))
             try:
-                with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers, method="POST"),
-                                            timeout=float(self.settings.get("timeout", 10))) as response:
-                    self._check_answer(response.read())
-                    return
+                self._check_answer(_post_within(urllib.request.Request(url, data=data, headers=headers,
+                                                                       method="POST"),
+                                                float(self.settings.get("timeout", 10))))
+                return
             except urllib.error.HTTPError as exc:
                 last_error = f"HTTP {exc.code}"
                 if exc.code < 500 and exc.code != 429:
@@ -152,22 +184,36 @@ class Channel:
 
         if not recipient.get("email"):
             raise DeliveryError(f"email: {recipient['handle']} has no e-mail address (cs agent update --email)")
+        from email.utils import formatdate, make_msgid
+
         message = EmailMessage()
         message["From"] = self.settings["sender"]
         message["To"] = recipient["email"]
-        message["Subject"] = f"[cs] {'逾期回访' if level == 1 else '逾期回访升级'} ({recipient['handle']})"
+        message["Date"] = formatdate(self.clock(), localtime=True)  # RFC 5322 requires it
+        message["Message-ID"] = make_msgid(domain=self.settings["sender"].rpartition("@")[2] or None)
+        message["Subject"] = (f"[cs] {'逾期回访' if level == 1 else '逾期回访升级'}"
+                              f" ({recipient.get('name') or recipient['handle']})")
         message.set_content(text)
         user, password = self.secret("user_env"), self.secret("password_env")
+        implicit = self.settings.get("tls") == "implicit"  # port 465: TLS from the first byte
+        timeout = float(self.settings.get("timeout", 10))
         try:
-            with smtplib.SMTP(self.settings["host"], int(self.settings.get("port", 587)),
-                              timeout=float(self.settings.get("timeout", 10))) as smtp:
-                if self.settings.get("starttls", True):
-                    context = ssl.create_default_context(cafile=self.settings.get("ca_file"))
+            context = ssl.create_default_context(cafile=self.settings.get("ca_file"))
+            if implicit:
+                smtp = smtplib.SMTP_SSL(self.settings["host"], int(self.settings.get("port", 465)), timeout=timeout,
+                                        context=context)
+            else:
+                smtp = smtplib.SMTP(self.settings["host"], int(self.settings.get("port", 587)), timeout=timeout)
+            with smtp:
+                if not implicit and self.settings.get("starttls", True):
                     smtp.starttls(context=context)
-                elif user:
-                    raise DeliveryError("email: refusing to send the password without STARTTLS")
+                elif not implicit and user:
+                    raise DeliveryError("email: refusing to send the password without TLS")
                 if user:
                     smtp.login(user, password or "")
                 smtp.send_message(message)
+        except smtplib.SMTPResponseException as exc:
+            # The server's words are not repeated: a reply to AUTH may echo the credentials.
+            raise DeliveryError(f"email: the server refused ({exc.smtp_code})") from None
         except (smtplib.SMTPException, OSError, ValueError) as exc:
-            raise DeliveryError(f"email: {exc}") from None
+            raise DeliveryError(f"email: {type(exc).__name__}: {str(exc)[:200]}") from None

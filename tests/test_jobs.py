@@ -97,7 +97,7 @@ class Robot:
         return f"http://127.0.0.1:{self.port}{path}{query}"
 
     def fail(self, n: int, how: str = "http500", after: int = 0) -> None:
-        """Let `after` requests through, then fail the next `n` (how: http500 | errcode)."""
+        """Let `after` requests through, then fail the next `n` (how: http500 | http400 | errcode | trickle)."""
         with self.lock:
             self.plan = [None] * after + [how] * n
 
@@ -135,6 +135,20 @@ class Robot:
                          .get(vendor, {"errcode": 310000, "errmsg": "sign not match"}))
         elif mode == "http500":
             self._answer(handler, 500, {"error": "internal"})
+        elif mode == "http400":
+            self._answer(handler, 400, {"error": "bad request"})
+        elif mode == "trickle":  # one byte a second, for ever (until the client gives up)
+            try:
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/json")
+                handler.send_header("Content-Length", "1000")
+                handler.end_headers()
+                for _ in range(60):
+                    handler.wfile.write(b" ")
+                    handler.wfile.flush()
+                    time.sleep(1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
         elif mode == "errcode":
             self._answer(handler, 200, {"code": 9499, "msg": "Bad Request"} if vendor == "feishu"
                          else {"errcode": 310000, "errmsg": "keywords not in content"})
@@ -1349,3 +1363,84 @@ def test_a_job_that_did_nothing_prints_nothing_unless_verbose(cs, tmp_path, job,
     assert loud.exit_code == 0 and loud.stderr.startswith(f"{job}: ")
     as_json = cs(["--now", "2026-11-20T03:10", "jobs", "run", job, *extra, "--json"])
     assert as_json.exit_code == 0 and as_json.stdout.strip().startswith("{")  # --json always prints its document
+
+
+# =========================================================================== delivery faults (issue 16)
+
+
+def test_a_server_answering_a_byte_a_second_cannot_hold_the_job(desk, robot):
+    """`timeout` bounds the whole request: the job gives up after it, records nothing sent, exits 1, and the
+    next run is not told "already running"."""
+    desk.staff()
+    ok(desk.configure(channels=["webhook"], extra=""))
+    path = Path(os.environ["CS_DB"])
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE config_versions SET config = json_set(config, '$.channels.webhook.timeout', 2)"
+                     " WHERE id = (SELECT MAX(id) FROM config_versions)")
+    conn.close()
+    desk.callback("2026-11-20T10:00")
+    robot.fail(1, "trickle")
+    began = time.monotonic()
+    doc = desk.alerts("2026-11-20T10:05", expect=1)
+    assert time.monotonic() - began < 15
+    assert [a["status"] for a in doc["alerts"]] == ["failed"]
+    assert alerts_table(os.environ["CS_DB"]) == []
+    again = desk.alerts("2026-11-20T10:10")
+    assert [a["status"] for a in again["alerts"]] == ["sent"]
+
+
+def test_a_permanent_refusal_is_not_retried(desk, robot):
+    desk.staff()
+    ok(desk.configure(channels=["webhook"], retries=2))
+    desk.callback("2026-11-20T10:00")
+    robot.fail(3, "http400")
+    doc = desk.alerts("2026-11-20T10:05", expect=1)
+    assert [a["status"] for a in doc["alerts"]] == ["failed"] and len(robot.requests) == 1  # one try, no retry
+
+
+def test_feishu_parts_fit_the_platforms_20_kb_body(desk, robot):
+    """Issue 16: parts of 28 KB were refused by Feishu for good, every run."""
+    desk.staff()
+    ok(desk.configure(channels=["feishu"]))
+    for n in range(400):
+        desk.callback("2026-11-20T10:00", phone=f"1390000{n:04d}")
+    desk.alerts("2026-11-20T10:05")
+    feishu = robot.delivered("feishu")
+    assert len(feishu) > 1 and all(len(r["raw"]) <= 20 * 1024 for r in feishu)
+
+
+def test_email_carries_date_message_id_and_the_persons_name(desk, robot, smtp_server):
+    box, port = smtp_server()
+    desk.staff()
+    ok(desk.configure(channels=["email"], email={"host": "127.0.0.1", "port": port, "starttls": False,
+                                                 "sender": "cs-alerts@example.com"}))
+    desk.callback("2026-11-20T10:00", agent="carol")
+    desk.alerts("2026-11-20T10:05")
+    message = _mail(box)
+    assert message["Date"] and message["Message-ID"].endswith("@example.com>")
+    assert "Carol" in message["Subject"] and "(carol)" not in message["Subject"]
+
+
+def test_email_over_implicit_tls_on_port_465_style(desk, robot, tls_ca):
+    """tls = "implicit": TLS from the first byte, as most Chinese mail providers offer on port 465."""
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port(), ssl_context=tls_ca["context"],
+                            authenticator=box.authenticate, auth_require_tls=False, ready_timeout=10)
+    controller.start()
+    try:
+        desk.staff()
+        ok(desk.configure(channels=["email"], email={**_tls_email_config(controller.port, ca_file=tls_ca["ca_file"]),
+                                                     "tls": "implicit", "starttls": False}))
+        cb = desk.callback("2026-11-20T10:00", agent="carol")
+        assert sent(desk_alerts_with_user(desk, "2026-11-20T10:05")) == [(cb, 1, "carol", "email")]
+        assert [login[:2] for login in box.logins] == [(SMTP_USER.encode(), SECRET["CS_SMTP_PASSWORD"].encode())]
+        # The server speaks TLS from the first byte: the same settings without it cannot reach it.
+        ok(desk.configure(channels=["email"], email={"host": "127.0.0.1", "port": controller.port, "starttls": False,
+                                                     "sender": "cs-alerts@example.com", "timeout": 5}))
+        desk.callback("2026-11-20T11:00", agent="carol")
+        failed = desk.alerts("2026-11-20T11:05", expect=1)
+        assert [a["status"] for a in failed["alerts"]] == ["failed"] and len(box.messages) == 1
+    finally:
+        controller.stop()
