@@ -368,7 +368,7 @@ rules = st.fixed_dictionaries(
                                                                 "duty_missed", "manual"])},
     optional={"points": st.one_of(st.integers(0, 100), st.floats(0, 100)), "fine": st.integers(0, 1000),
               "escalation": escalation_steps, "window": st.sampled_from(["day", "week", "month", "year"])})
-env_names = st.from_regex(r"[A-Z_][A-Z0-9_]{0,15}", fullmatch=True)
+env_names = st.from_regex(r"[A-Z][A-Z0-9_]{0,15}", fullmatch=True)
 urls = st.builds(lambda host, path: f"https://{host}.example.com/{path}", st.from_regex(r"[a-z]{1,8}", fullmatch=True),
                  st.text(string.ascii_letters + string.digits + "?=&/", max_size=20))
 channel_tables = st.fixed_dictionaries({}, optional={

@@ -202,6 +202,9 @@ def validate(stored: dict) -> dict:
 
 def _describe(error) -> str:
     where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    if where.endswith("_env"):  # the value is not echoed: it may be the secret itself
+        return (f"{where} must name an environment variable (capitals, digits and _, e.g. CS_SMTP_PASSWORD)"
+                " that holds the secret, not the secret itself")
     return f"{where}: {error.message}"
 
 
