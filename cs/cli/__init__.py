@@ -178,7 +178,6 @@ class App:
         if moment is not None:
             self.db.session.note(clock.to_db(moment))
         return moment
-        return self._ctx
 
 
 _warned: set[str] = set()

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 
-from cs.core.clock import get_zone
-from cs.core.errors import CSError
-
-
 def system_zone_name() -> str:
+    # Imported here: `cs --help` and `cs --version` need no clock.
+    from cs.core.clock import get_zone
+    from cs.core.errors import CSError
+
     for name in _system_zone_candidates():
         if name:
             try:
