@@ -12,6 +12,7 @@ from datetime import timedelta
 from cs.core import clock
 from cs.scoring import closing, deductions, units
 from cs.scoring.units import earliest_day
+from jobs.runner import stop_requested
 
 
 def last_day_over(ctx, first):
@@ -28,13 +29,15 @@ def run(ctx, *, dry_run: bool = False) -> dict:
     computed = {row["date"] for row in ctx.db.all("SELECT date FROM deduction_days")}
     days, rechecked = [], []
     day = first
-    while last and day <= last:
+    while last and day <= last and not stop_requested():
         if day.isoformat() not in computed and not closing.day_is_closed(ctx, day):
             with ctx.db.transaction():
                 summary = deductions.run(ctx, day, dry_run=dry_run)
             days.append({key: summary[key] for key in ("date", "entries", "added", "updated", "removed")})
         day += timedelta(days=1)
     for day in _recheck_days(ctx, first, last, computed):
+        if stop_requested():
+            break
         with ctx.db.transaction():
             summary = deductions.run(ctx, day, dry_run=dry_run)
         if summary["added"] or summary["updated"] or summary["removed"]:

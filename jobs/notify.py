@@ -92,15 +92,17 @@ class Channel:
             raise DeliveryError(f"{self.name}: the environment variable {variable} is not set")
         return value
 
-    def deliver(self, recipient: dict, level: int, text: str, alerts: list[dict]) -> None:
+    def deliver(self, recipient: dict, level: int, text: str, alerts: list[dict], alert_key: str) -> None:
+        """Send one message. `alert_key` is its idempotency key: the same when the message is sent again after a
+        run was killed in flight (the X-CS-Alert-Key header, the webhook's `alert_key`, the e-mail's Message-ID)."""
         if self.name == "stdout":
             self.out.write(text + "\n\n")
             return
         if self.name == "email":
-            self._email(recipient, level, text)
+            self._email(recipient, level, text, alert_key)
             return
         self._respect_rate_limit()
-        self._post(self._request(recipient, level, text, alerts))
+        self._post(self._request(recipient, level, text, alerts, alert_key), alert_key)
         self.sent_times.append(self.clock())
 
     def _respect_rate_limit(self) -> None:
@@ -110,7 +112,7 @@ class Channel:
         if len(recent) >= PER_MINUTE:
             self.sleep(60 - (self.clock() - recent[0]) + 0.1)
 
-    def _request(self, recipient, level, text, alerts) -> tuple[str, dict]:
+    def _request(self, recipient, level, text, alerts, alert_key) -> tuple[str, dict]:
         url = self.settings["url"]
         mobiles = [recipient["mobile"]] if recipient.get("mobile") else []
         if self.name == "dingtalk":
@@ -129,16 +131,17 @@ class Channel:
                 stamp = int(self.clock())
                 body.update(timestamp=str(stamp), sign=feishu_sign(secret, stamp))
             return url, body
-        return url, {"recipient": recipient["handle"], "level": level, "text": text, "alerts": alerts}
+        return url, {"alert_key": alert_key, "recipient": recipient["handle"], "level": level, "text": text,
+                     "alerts": alerts}
 
-    def _post(self, request: tuple[str, dict]) -> None:
+    def _post(self, request: tuple[str, dict], alert_key: str) -> None:
         url, body = request
         data = json.dumps(body, ensure_ascii=False).encode()
         if self.name in BODY_LIMITS and len(data) > BODY_LIMITS[self.name]:
             # The platform would refuse it for good: not sent, not retried (max_bytes set too high?).
             raise DeliveryError(f"{self.name}: a message of {len(data)} bytes is over the platform's limit of"
                                 f" {BODY_LIMITS[self.name]}; lower [channels.{self.name}] max_bytes")
-        headers = {"Content-Type": "application/json; charset=utf-8"}
+        headers = {"Content-Type": "application/json; charset=utf-8", "X-CS-Alert-Key": alert_key}
         token = self.secret("token_env") if self.name == "webhook" else None
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -177,20 +180,22 @@ class Channel:
         if code not in (0, "0", None):
             raise DeliveryError(f"{self.name}: refused ({code} {answer.get('errmsg') or answer.get('msg') or ''})")
 
-    def _email(self, recipient: dict, level: int, text: str) -> None:
+    def _email(self, recipient: dict, level: int, text: str, alert_key: str) -> None:
         import smtplib
         import ssl
         from email.message import EmailMessage
 
         if not recipient.get("email"):
             raise DeliveryError(f"email: {recipient['handle']} has no e-mail address (cs agent update --email)")
-        from email.utils import formatdate, make_msgid
+        from email.utils import formatdate
 
         message = EmailMessage()
         message["From"] = self.settings["sender"]
         message["To"] = recipient["email"]
         message["Date"] = formatdate(self.clock(), localtime=True)  # RFC 5322 requires it
-        message["Message-ID"] = make_msgid(domain=self.settings["sender"].rpartition("@")[2] or None)
+        # The key in the Message-ID: a message sent again after a kill is the same message to mail clients.
+        message["Message-ID"] = f"<{alert_key}@{self.settings['sender'].rpartition('@')[2] or 'cs.invalid'}>"
+        message["X-CS-Alert-Key"] = alert_key
         message["Subject"] = (f"[cs] {'逾期回访' if level == 1 else '逾期回访升级'}"
                               f" ({recipient.get('name') or recipient['handle']})")
         message.set_content(text)

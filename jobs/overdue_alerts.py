@@ -4,16 +4,24 @@ Level 1 goes to the callback's agent as soon as it is overdue; level 2 to the te
 the supervisors) once it has been overdue for `escalate_after`. With `repeat_every`, an alert is
 sent again each time that much more has passed. Outside `alert_hours` alerts are held, not
 dropped: nothing is recorded, so the next run inside the hours sends them. Each recipient gets one
-digest per channel per run, split to the channel's size limit; phones are masked. An alert is
-recorded as sent only after its delivery succeeded.
+digest per channel per run, split to the channel's size limit; phones are masked.
+
+Each part is a message with an `alert_key`, recorded (table deliveries) before it is sent and its
+outcome right after; an alert counts as sent only once its message was delivered. A message whose
+outcome is unknown (the run was killed in flight) or that failed is sent again by the next run under
+the same key, with those of its alerts still owed: receivers that deduplicate see it once.
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
 
 from cs.core import clock
 from cs.core.vocabulary import REASONS
 from cs.desk import customers
 from jobs.notify import DeliveryError
+from jobs.runner import stop_requested
 
 
 def _people(ctx) -> dict:
@@ -94,65 +102,135 @@ def _line(ctx, alert: dict) -> str:
             f" 回访人 {row['agent'] or '-'}{escalated}")
 
 
+def _identity(alert: dict, channel: str) -> tuple:
+    """What makes an alert the same alert: the alerts table's unique key."""
+    return (alert["row"]["id"], alert["level"], alert["recipient"], channel, alert["round"], alert["row"]["due_at"])
+
+
+def _open_deliveries(ctx, channels) -> dict:
+    """Alert identity -> the key of the message it was last sent in whose outcome is unknown or failed."""
+    marks = ",".join("?" * len(channels))
+    rows = ctx.db.all(f"SELECT alert_key, channel, recipient, alerts FROM deliveries"
+                      f" WHERE state IN ('sending', 'failed') AND channel IN ({marks})", tuple(channels))
+    return {(callback_id, level, row["recipient"], row["channel"], round_number, due_at): row["alert_key"]
+            for row in rows for callback_id, level, round_number, due_at in json.loads(row["alerts"])}
+
+
 def run(ctx, *, channels: dict, dry_run: bool = False) -> dict:
     """`channels`: name -> cs.notify.Channel, built by the CLI from the configuration."""
     config = ctx.config["alerts"]
     inside_hours = clock.ContactHours([config.get("alert_hours", "08:00-22:00")]).contains(ctx.now, ctx.tz)
     people = _people(ctx)
     result = {"alerts": [], "held": 0, "suppressed": 0, "failed": False, "errors": []}
+    again: dict = {}  # alert_key -> the alerts still owed of a message whose outcome is unknown or failed
     digests: dict = {}
     sent = _already_sent(ctx)
+    in_flight = _open_deliveries(ctx, list(channels))
     suppressed = set()
     for alert in due_alerts(ctx):
         for name in channels:
-            if (alert["row"]["id"], alert["level"], alert["recipient"], name, alert["round"],
-                    alert["row"]["due_at"]) in sent:
+            identity = _identity(alert, name)
+            if identity in sent:
                 suppressed.add((alert["row"]["id"], alert["level"]))
                 continue
             if not inside_hours:
                 result["held"] += 1
                 result["alerts"].append(_item(ctx, alert, name, "held"))
                 continue
-            digests.setdefault((alert["recipient"], name), []).append(alert)
+            if identity in in_flight:
+                again.setdefault((in_flight[identity], alert["recipient"], name), []).append(alert)
+            else:
+                digests.setdefault((alert["recipient"], name), []).append(alert)
     result["suppressed"] = len(suppressed)  # (callback, level) pairs skipped as already sent
-    for (recipient, name), alerts in digests.items():
-        statuses = _send(ctx, channels[name], people.get(recipient, {"handle": recipient}), alerts, dry_run, result)
-        result["alerts"].extend(_item(ctx, alert, name, status) for alert, status in zip(alerts, statuses))
+    # Messages of unknown outcome first, each as it was (under its key), then the new digests.
+    messages = [(recipient, name, alerts, key) for (key, recipient, name), alerts in again.items()]
+    messages += [(recipient, name, alerts, None) for (recipient, name), alerts in digests.items()]
+    for recipient, name, alerts, key in messages:
+        person = people.get(recipient, {"handle": recipient})
+        outcomes = _send(ctx, channels[name], person, alerts, key, dry_run, result)
+        result["alerts"].extend(_item(ctx, alert, name, status, sent_in) for alert, (status, sent_in) in zip(alerts, outcomes))
+    if inside_hours and not dry_run:
+        _drop_unowed(ctx, list(channels), {key for key, _, _ in again})
     sent = sum(1 for a in result["alerts"] if a["status"] == "sent")
     result["summary"] = (f"{sent} sent, {sum(1 for a in result['alerts'] if a['status'] == 'failed')} failed, "
                          f"{result['held']} held, {result['suppressed']} already sent")
+    if stop_requested():
+        result["summary"] += f", {sum(1 for a in result['alerts'] if a['status'] == 'stopped')} left for the next run"
     return result
 
 
-def _send(ctx, channel, recipient: dict, alerts: list[dict], dry_run: bool, result: dict) -> list[str]:
-    """Deliver the recipient's digest part by part, recording each part's alerts once it is delivered:
-    a failure half-way leaves the rest for the next run. (A run killed between a delivery and its
-    record sends that part again: at least once, never lost.)"""
+def _drop_unowed(ctx, channels: list[str], resent: set) -> None:
+    """Messages of unknown outcome none of whose alerts is owed any more (done, rescheduled, a later round)."""
+    open_keys = set(_open_deliveries(ctx, channels).values())
+    stale = sorted(open_keys - resent)
+    if stale:
+        with ctx.db.transaction():
+            ctx.db.executemany("UPDATE deliveries SET state = 'dropped', ended_at = ? WHERE alert_key = ?"
+                               " AND state IN ('sending', 'failed')", [(ctx.now_db, key) for key in stale])
+
+
+def alert_key(channel: str, recipient: str, part: list[dict]) -> str:
+    """The message's idempotency key: the same alerts to the same person on the same channel give the same key."""
+    identities = sorted(_identity(alert, channel) for alert in part)
+    return hashlib.sha256(json.dumps([recipient, identities], ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def _send(ctx, channel, recipient: dict, alerts: list[dict], key, dry_run: bool, result: dict) -> list[tuple]:
+    """Deliver the recipient's digest part by part (`key` given: one message sent again under its key). Each
+    message is recorded before it is sent and its outcome right after; a failure half-way leaves the rest for
+    the next run, and so does a request to stop. Returns (status, alert_key) for each alert."""
     header = f"逾期回访提醒 ({recipient.get('name') or recipient['handle']}, {len(alerts)} 条)"
     if dry_run:
-        return ["would_send"] * len(alerts)
-    statuses = []
-    for part in _parts(ctx, header, alerts, channel.limit):
-        if statuses and statuses[-1] == "failed":
-            statuses.extend(["failed"] * len(part))
+        return [("would_send", None)] * len(alerts)
+    outcomes: list[tuple] = []
+    for part in [alerts] if key else _parts(ctx, header, alerts, channel.limit):
+        if stop_requested():
+            outcomes.extend([("stopped", None)] * len(part))
             continue
+        part_key = key or alert_key(channel.name, recipient["handle"], part)
+        if outcomes and outcomes[-1][0] == "failed":  # the channel is failing: not tried, tried next run
+            outcomes.extend([("failed", None)] * len(part))
+            continue
+        _record_intent(ctx, channel.name, recipient["handle"], part, part_key)
         try:
             channel.deliver(recipient, max(a["level"] for a in part), "\n".join([header] + [_line(ctx, a) for a in part]),
-                            [_item(ctx, alert, channel.name, "sent") for alert in part])
+                            [_item(ctx, alert, channel.name, "sent", part_key) for alert in part], alert_key=part_key)
         except DeliveryError as exc:
             result["failed"] = True
             result["errors"].append(f"{recipient['handle']} via {channel.name}: {exc}")
-            statuses.extend(["failed"] * len(part))
+            _record_failure(ctx, part_key, str(exc))
+            outcomes.extend([("failed", part_key)] * len(part))
             continue
-        with ctx.db.transaction():
-            ctx.db.executemany(
-                "INSERT OR IGNORE INTO alerts (callback_id, level, recipient, channel, round, due_at, sent_at)"
-                " VALUES (?,?,?,?,?,?,?)",
-                [(a["row"]["id"], a["level"], a["recipient"], channel.name, a["round"], a["row"]["due_at"],
-                  ctx.now_db) for a in part],
-            )
-        statuses.extend(["sent"] * len(part))
-    return statuses
+        _record_delivered(ctx, channel.name, part, part_key)
+        outcomes.extend([("sent", part_key)] * len(part))
+    return outcomes
+
+
+def _record_intent(ctx, channel: str, recipient: str, part: list[dict], key: str) -> None:
+    identities = sorted([a["row"]["id"], a["level"], a["round"], a["row"]["due_at"]] for a in part)
+    with ctx.db.transaction():
+        ctx.db.execute(
+            "INSERT INTO deliveries (alert_key, channel, recipient, alerts, state, intended_at) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (alert_key) DO UPDATE SET state = 'sending', attempts = attempts + 1, error = NULL",
+            (key, channel, recipient, json.dumps(identities, ensure_ascii=False), "sending", ctx.now_db))
+
+
+def _record_failure(ctx, key: str, error: str) -> None:
+    with ctx.db.transaction():
+        ctx.db.execute("UPDATE deliveries SET state = 'failed', ended_at = ?, error = ? WHERE alert_key = ?",
+                       (ctx.now_db, error[:500], key))
+
+
+def _record_delivered(ctx, channel: str, part: list[dict], key: str) -> None:
+    with ctx.db.transaction():
+        ctx.db.execute("UPDATE deliveries SET state = 'sent', ended_at = ?, error = NULL WHERE alert_key = ?",
+                       (ctx.now_db, key))
+        ctx.db.executemany(
+            "INSERT OR IGNORE INTO alerts (callback_id, level, recipient, channel, round, due_at, sent_at, alert_key)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            [(a["row"]["id"], a["level"], a["recipient"], channel, a["round"], a["row"]["due_at"], ctx.now_db, key)
+             for a in part],
+        )
 
 
 def _parts(ctx, header: str, alerts: list[dict], limit: int | None) -> list[list[dict]]:
@@ -170,7 +248,7 @@ def _parts(ctx, header: str, alerts: list[dict], limit: int | None) -> list[list
     return parts + [current] if current else parts
 
 
-def _item(ctx, alert: dict, channel: str, status: str) -> dict:
+def _item(ctx, alert: dict, channel: str, status: str, key: str | None = None) -> dict:
     return {"callback_id": alert["row"]["id"], "level": alert["level"], "recipient": alert["recipient"],
             "channel": channel, "status": status, "due_at": ctx.display(alert["row"]["due_at"]),
-            "overdue_minutes": alert["overdue_minutes"]}
+            "overdue_minutes": alert["overdue_minutes"], "alert_key": key}

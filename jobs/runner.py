@@ -1,7 +1,9 @@
 """Running a cron job: one at a time (a file lock), every run recorded, failures reported.
 
 A second run while one is going exits 0 at once, saying so: cron will simply try again at the
-next tick. A run that was killed leaves its record 'running'; the next run marks it failed.
+next tick. A run that was killed leaves its record 'running'; the next run marks it failed. SIGTERM
+or SIGINT asks a run to stop: the job finishes the unit in hand (the message in flight, the day being
+judged, the report being written), records it, and stops; a second signal stops it at once.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import time
 
 from cs.core.errors import CSError
@@ -21,6 +24,37 @@ JOB_NAMES = {"overdue-alerts": "jobs.overdue_alerts", "daily-deductions": "jobs.
 
 def names() -> dict:
     return JOB_NAMES
+
+
+_stop: dict = {"signal": None}
+
+
+def stop_requested() -> str | None:
+    """The name of the signal that asked this run to stop, or None. Jobs look between units of work."""
+    return _stop["signal"]
+
+
+def _ask_to_stop(signum, frame) -> None:
+    if _stop["signal"] is not None:
+        raise SystemExit(128 + signum)  # asked twice: stop now (the open transaction rolls back)
+    _stop["signal"] = signal.Signals(signum).name
+
+
+@contextlib.contextmanager
+def stoppable():
+    """SIGTERM and SIGINT ask the run to stop instead of killing it mid-message."""
+    import threading
+
+    _stop["signal"] = None
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.signal(number, _ask_to_stop) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @contextlib.contextmanager
@@ -92,14 +126,19 @@ def run(ctx, db_path: str, job: str, *, dry_run: bool, options: dict) -> tuple[d
             return None, True
         run_id = None if dry_run else start(ctx, job)
         began = time.monotonic()
-        try:
-            result = module.run(ctx, dry_run=dry_run, **options)
-        except Exception as exc:
-            if run_id is not None:
-                finish(ctx, run_id, "failed", f"{type(exc).__name__}: {exc}", time.monotonic() - began)
-            raise
-        ok = not result.get("failed")
+        with stoppable():
+            try:
+                result = module.run(ctx, dry_run=dry_run, **options)
+            except BaseException as exc:
+                if run_id is not None:
+                    finish(ctx, run_id, "failed", f"{type(exc).__name__}: {exc}", time.monotonic() - began)
+                raise
+            stopped = stop_requested()
+        summary = result.get("summary") or json.dumps(result)[:500]
+        if stopped:
+            result["stopped"] = stopped
+            summary = f"stopped by {stopped}: {summary}"
+        ok = not result.get("failed") and not stopped
         if run_id is not None:
-            finish(ctx, run_id, "ok" if ok else "failed", result.get("summary") or json.dumps(result)[:500],
-                   time.monotonic() - began)
+            finish(ctx, run_id, "ok" if ok else "failed", summary, time.monotonic() - began)
         return result, ok

@@ -10,6 +10,7 @@ from cs.core.errors import CSError
 from cs.desk import shifts
 from cs.reports import figures as reports
 from cs.scoring.units import earliest_day
+from jobs.runner import stop_requested
 
 
 def ended_shifts(ctx, since_day):
@@ -39,6 +40,8 @@ def run(ctx, *, dry_run: bool = False, out: str | None = None, fmt: str = "html"
     for window in (ended_shifts(ctx, first) if first else ()):
         if (window.date.isoformat(), window.code) in written:
             continue
+        if stop_requested():
+            break
         report = reports.shift_report(ctx, day=window.date, shift_code=window.code)
         path = directory / reports.file_name(report, report_render.EXTENSIONS[fmt])
         if not dry_run:

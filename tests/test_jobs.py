@@ -200,7 +200,7 @@ class Robot:
             if body.get("msgtype") != "text" or not isinstance(body.get("text", {}).get("content"), str):
                 problems.append(f"wecom: not a text message: {body}")
         elif vendor == "webhook":
-            if set(body) != {"recipient", "level", "text", "alerts"}:
+            if set(body) != {"alert_key", "recipient", "level", "text", "alerts"}:
                 problems.append(f"webhook: body keys {sorted(body)}")
         else:
             problems.append(f"unexpected path {vendor!r}")
@@ -425,7 +425,8 @@ def test_schema_house_style(name):
 
 
 GOOD_ALERTS = {"alerts": [{"callback_id": 1, "level": 1, "recipient": "alice", "channel": "dingtalk", "status": "sent",
-                           "due_at": "2026-11-20T10:00:00+08:00", "overdue_minutes": 5}], "held": 0, "suppressed": 2}
+                           "due_at": "2026-11-20T10:00:00+08:00", "overdue_minutes": 5,
+                           "alert_key": "0123456789abcdef0123456789abcdef"}], "held": 0, "suppressed": 2}
 GOOD_RUN = {"job": "overdue-alerts", "last_start": "2026-11-20T09:30:00+08:00",
             "last_end": "2026-11-20T09:30:00+08:00", "outcome": "ok", "summary": "1 sent"}
 
@@ -447,6 +448,9 @@ def _with(doc, path, value):
     ("alerts", {"alerts": [], "held": 0, "suppressed": 0}, True),
     ("alerts", _with(GOOD_ALERTS, ["alerts", 0, "status"], "would_send"), True),
     ("alerts", _with(GOOD_ALERTS, ["alerts", 0, "status"], "queued"), False),
+    ("alerts", _with(_with(GOOD_ALERTS, ["alerts", 0, "status"], "stopped"), ["alerts", 0, "alert_key"], None), True),
+    ("alerts", _with(GOOD_ALERTS, ["alerts", 0, "alert_key"], "x-1"), False),
+    ("alerts", _with(GOOD_ALERTS, ["alerts", 0, "alert_key"], KeyError), False),
     ("alerts", _with(GOOD_ALERTS, ["alerts", 0, "level"], 3), False),
     ("alerts", _with(GOOD_ALERTS, ["alerts", 0, "due_at"], "2026-11-20 10:00"), False),
     ("alerts", _with(GOOD_ALERTS, ["alerts", 0, "due_at"], "2026-11-20T02:00:00Z"), False),
@@ -840,6 +844,116 @@ def test_a_killed_run_is_marked_failed_by_the_next(desk, robot):
     assert "interrupted" in rows[0][1]
 
 
+def _key_header(record: dict) -> str | None:
+    return next((v for k, v in record["headers"].items() if k.lower() == "x-cs-alert-key"), None)
+
+
+def _wait_for_requests(robot, count: int) -> None:
+    deadline = time.monotonic() + ROBOT_TIMEOUT
+    while len(robot.requests) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(robot.requests) >= count, f"{len(robot.requests)} requests reached the robot, expected {count}"
+
+
+def _deliveries(db_path) -> list[tuple]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("SELECT recipient, state, attempts FROM deliveries ORDER BY recipient").fetchall()
+
+
+def test_a_message_interrupted_in_flight_by_kill_9_is_sent_again_with_the_same_alert_key(desk, robot):
+    """SPEC section 16: the intent is recorded before sending; after kill -9 the outcome is unknown, so the next
+    run sends the message again under the same alert_key (header and body), and a receiver deduplicating by
+    that key sees one message. A third run sends nothing."""
+    desk.staff()
+    ok(desk.configure(channels=["webhook"]))
+    cb = desk.callback("2026-11-20T10:00")
+    robot.delay = 3.0  # the robot takes the message, then answers slowly: the job is killed before the answer
+    proc = _start_alerts("2026-11-20T10:05")
+    try:
+        _wait_for_requests(robot, 1)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=10)
+    assert _deliveries(os.environ["CS_DB"]) == [("alice", "sending", 1)]
+    robot.delay = 0
+    doc = desk.alerts("2026-11-20T10:10")
+    assert sent(doc) == [(cb, 1, "alice", "webhook")]
+    first, second = robot.requests
+    key = first["body"]["alert_key"]
+    assert len(key) == 32 and second["body"]["alert_key"] == key
+    assert _key_header(first) == _key_header(second) == key
+    assert doc["alerts"][0]["alert_key"] == key
+    assert len({_key_header(r) for r in robot.delivered()}) == 1  # a deduplicating receiver: one message
+    assert _deliveries(os.environ["CS_DB"]) == [("alice", "sent", 2)]
+    assert desk.alerts("2026-11-20T10:15")["alerts"] == [] and len(robot.requests) == 2
+
+
+def test_a_message_in_flight_whose_alert_is_no_longer_owed_is_not_sent_again(desk, robot):
+    """Killed in flight, then the callback is done: nothing is owed, the message is recorded dropped."""
+    desk.staff()
+    ok(desk.configure(channels=["webhook"]))
+    cb = desk.callback("2026-11-20T10:00")
+    robot.delay = 3.0
+    proc = _start_alerts("2026-11-20T10:05")
+    try:
+        _wait_for_requests(robot, 1)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=10)
+    robot.delay = 0
+    ok(desk.cs(["--as", "alice", "callback", "done", str(cb), "--outcome", "satisfied"], now="2026-11-20T10:08"))
+    assert desk.alerts("2026-11-20T10:10")["alerts"] == []
+    assert len(robot.requests) == 1
+    assert _deliveries(os.environ["CS_DB"]) == [("alice", "dropped", 1)]
+
+
+def test_a_refused_message_is_sent_again_next_run_under_its_key(desk, robot):
+    """A 4xx is not retried within the run; the next run sends the same message with the same key."""
+    desk.staff()
+    ok(desk.configure(channels=["webhook"], retries=2))
+    desk.callback("2026-11-20T10:00")
+    robot.fail(1, "http400")
+    failed = desk.alerts("2026-11-20T10:05", expect=1)
+    assert [a["status"] for a in failed["alerts"]] == ["failed"] and len(robot.requests) == 1
+    again = desk.alerts("2026-11-20T10:10")
+    assert [a["status"] for a in again["alerts"]] == ["sent"]
+    assert again["alerts"][0]["alert_key"] == failed["alerts"][0]["alert_key"] == _key_header(robot.requests[1])
+    assert _deliveries(os.environ["CS_DB"]) == [("alice", "sent", 2)]
+
+
+@pytest.mark.parametrize("signame, code", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_ends_the_run_after_the_message_in_flight_is_recorded(desk, robot, signame, code):
+    """SPEC section 16: SIGTERM or SIGINT ends the run after the message in flight: it is delivered and recorded
+    sent, the others are not tried (status stopped) and go out next run, each exactly once; no traceback."""
+    import signal
+
+    desk.staff()
+    ok(desk.configure(channels=["webhook"]))
+    for agent in ("alice", "bob", "carol"):
+        desk.callback("2026-11-20T10:00", agent=agent)
+    robot.delay = 1.5
+    proc = _start_alerts("2026-11-20T10:05")
+    try:
+        _wait_for_requests(robot, 1)
+        proc.send_signal(getattr(signal, signame))
+    finally:
+        returncode, out, err = _finish(proc)
+    assert returncode == code, err
+    assert "Traceback" not in err and f"stopped by {signame}" in err
+    doc = json.loads(out)
+    schema_validator("alerts").validate(doc)
+    assert sorted(a["status"] for a in doc["alerts"]) == ["sent", "stopped", "stopped"]
+    assert len(robot.requests) == 1 and len(robot.delivered()) == 1
+    first = robot.delivered()[0]["body"]["recipient"]
+    assert [row for row in _deliveries(os.environ["CS_DB"])] == [(first, "sent", 1)]
+    status = desk.status()["overdue-alerts"]
+    assert status["outcome"] == "failed" and status["summary"].startswith(f"stopped by {signame}")
+    robot.delay = 0
+    rest = desk.alerts("2026-11-20T10:10")
+    assert sorted(a["recipient"] for a in rest["alerts"]) == sorted({"alice", "bob", "carol"} - {first})
+    assert sorted(r["body"]["recipient"] for r in robot.delivered()) == ["alice", "bob", "carol"]
+
+
 # =========================================================================== digests and size limits
 
 
@@ -1122,11 +1236,11 @@ def test_the_21st_dingtalk_message_within_a_minute_waits(robot):
                       sleep=fake_sleep, clock=lambda: now[0])
     recipient = {"handle": "alice", "mobile": "13900000001"}
     for i in range(20):
-        channel.deliver(recipient, 1, f"message {i}", [])
+        channel.deliver(recipient, 1, f"message {i}", [], alert_key=f"k{i}")
         now[0] += 1.0  # one message a second
     assert sleeps == []
     assert len(robot.delivered()) == 20
-    channel.deliver(recipient, 1, "message 20", [])  # at +20 s: must wait until the first is a minute old
+    channel.deliver(recipient, 1, "message 20", [], alert_key="k20")  # at +20 s: must wait until the first is a minute old
     assert len(sleeps) == 1
     assert 39.5 <= sleeps[0] <= 41.0, sleeps
     assert len(robot.delivered()) == 21
@@ -1141,7 +1255,7 @@ def test_feishu_and_webhook_are_not_rate_limited_by_the_dingtalk_rule(robot):
     channel = Channel("webhook", {"url": robot.url("webhook"), "retries": 0}, {},
                       sleep=sleeps.append, clock=lambda: now[0])
     for i in range(25):
-        channel.deliver({"handle": "alice"}, 1, f"m{i}", [])
+        channel.deliver({"handle": "alice"}, 1, f"m{i}", [], alert_key=f"k{i}")
     assert sleeps == [] and len(robot.delivered()) == 25
 
 
@@ -1415,9 +1529,12 @@ def test_email_carries_date_message_id_and_the_persons_name(desk, robot, smtp_se
     ok(desk.configure(channels=["email"], email={"host": "127.0.0.1", "port": port, "starttls": False,
                                                  "sender": "cs-alerts@example.com"}))
     desk.callback("2026-11-20T10:00", agent="carol")
-    desk.alerts("2026-11-20T10:05")
+    document = desk.alerts("2026-11-20T10:05")
     message = _mail(box)
-    assert message["Date"] and message["Message-ID"].endswith("@example.com>")
+    key = document["alerts"][0]["alert_key"]
+    # The alert_key in the Message-ID: a message sent again after a kill is the same message to a mail client.
+    assert message["Date"] and message["Message-ID"] == f"<{key}@example.com>"
+    assert message["X-CS-Alert-Key"] == key
     assert "Carol" in message["Subject"] and "(carol)" not in message["Subject"]
 
 

@@ -395,6 +395,24 @@ def _assert_days_all_or_nothing(path, all_days: list[str]) -> set:
     return computed
 
 
+def _a_history_of_unanswered_tickets(cs, tmp_path) -> list[str]:
+    """PER_DAY tickets a day from FIRST_DAY to LAST_DAY, never answered: one first_response_late entry each."""
+    ok_inproc(cs(["agent", "add", "alice", "--name", "Alice"]))
+    source = tmp_path / "history.jsonl"
+    all_days = []
+    with source.open("w", encoding="utf-8") as out:
+        day = FIRST_DAY
+        while day <= LAST_DAY:
+            all_days.append(day.isoformat())
+            for k in range(PER_DAY):
+                out.write(json.dumps({"opened_at": f"{day.isoformat()}T{10 + k}:00:00+08:00", "channel": "phone",
+                                      "category": "inquiry", "priority": "normal", "status": "open",
+                                      "summary": f"{day} #{k}", "agent": "alice"}) + "\n")
+            day += timedelta(days=1)
+    ok(run_cs("ticket", "import", source))
+    return all_days
+
+
 def _kill_daily_deductions_after(path, computed_days: int) -> None:
     proc = start_cs("jobs", "run", "daily-deductions")
     try:
@@ -413,19 +431,7 @@ def test_kill_9_during_daily_deductions_keeps_days_whole_and_the_next_run_comple
     at all, the database is healthy, the next run computes exactly the remaining days, and the killed
     runs are recorded as failed."""
     path = db_path()
-    ok_inproc(cs(["agent", "add", "alice", "--name", "Alice"]))
-    source = tmp_path / "history.jsonl"
-    all_days = []
-    with source.open("w", encoding="utf-8") as out:
-        day = FIRST_DAY
-        while day <= LAST_DAY:
-            all_days.append(day.isoformat())
-            for k in range(PER_DAY):  # never answered: one first_response_late entry each
-                out.write(json.dumps({"opened_at": f"{day.isoformat()}T{10 + k}:00:00+08:00", "channel": "phone",
-                                      "category": "inquiry", "priority": "normal", "status": "open",
-                                      "summary": f"{day} #{k}", "agent": "alice"}) + "\n")
-            day += timedelta(days=1)
-    ok(run_cs("ticket", "import", source))
+    all_days = _a_history_of_unanswered_tickets(cs, tmp_path)
 
     _kill_daily_deductions_after(path, len(all_days) // 10)
     db_check()
@@ -451,6 +457,36 @@ def test_kill_9_during_daily_deductions_keeps_days_whole_and_the_next_run_comple
     status = {row["job"]: row for row in json.loads(ok(run_cs("jobs", "status", "--json")).stdout)}
     assert status["daily-deductions"]["outcome"] == "ok"
     assert status["daily-deductions"]["last_end"] is not None
+
+
+def test_sigterm_during_daily_deductions_finishes_the_day_in_hand_and_stops(cs, tmp_path):
+    """SPEC section 16: SIGTERM ends the run after the unit in hand: the day being judged is completed, no later
+    day is begun, the run exits 143 with one Error line and is recorded 'stopped by SIGTERM'; the next run
+    judges exactly the rest."""
+    import signal
+
+    path = db_path()
+    all_days = _a_history_of_unanswered_tickets(cs, tmp_path)
+    proc = start_cs("jobs", "run", "daily-deductions")
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while value(path, "SELECT COUNT(*) FROM deduction_days") < len(all_days) // 10:
+            assert proc.poll() is None and time.monotonic() < deadline, "the job ended or made no progress"
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            kill9(proc)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and err.count("Error:") == 1 and "stopped by SIGTERM" in err
+    judged = _assert_days_all_or_nothing(path, all_days)
+    assert 0 < len(judged) < len(all_days), len(judged)
+    runs = rows(path, "SELECT outcome, summary FROM job_runs WHERE job = 'daily-deductions' ORDER BY id")
+    assert runs[-1][0] == "failed" and runs[-1][1].startswith("stopped by SIGTERM"), runs
+    done = ok(run_cs("jobs", "run", "daily-deductions", "--json"))
+    assert sorted(d["date"] for d in json.loads(done.stdout)["days"]) == sorted(set(all_days) - judged)
+    db_check()
 
 
 # =========================================================================== 4. backups

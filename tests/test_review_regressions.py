@@ -232,7 +232,7 @@ def test_plaintext_smtp_login_is_refused():
     channel = Channel("email", {"host": "127.0.0.1", "port": 9, "sender": "cs@example.com", "starttls": False,
                                 "user_env": "U", "password_env": "P"}, {"U": "user", "P": "secret"})
     with pytest.raises(DeliveryError):
-        channel.deliver({"handle": "li", "email": "li@example.com"}, 1, "text", [])
+        channel.deliver({"handle": "li", "email": "li@example.com"}, 1, "text", [], alert_key="k1")
 
 
 @pytest.mark.parametrize("template, message", [("{{ 1/0 }}", "ZeroDivisionError"), ('{{ "x"|pct }}', "failed")])

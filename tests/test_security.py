@@ -324,6 +324,7 @@ SQL_WHITELIST = {
     ("cs/desk/tickets.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders (search terms "
                                      "bound, never inlined); ORDER BY checked over SORT_SQL; LIMIT bound",
     ("cs/exchange/tickets.py", "_write_batch"): "query.insert_sql over the fixed tickets.COLUMNS tuple; values bound",
+    ("jobs/overdue_alerts.py", "_open_deliveries"): "one ? per channel name; the names are bound",
     ("cs/reports/figures.py", "_by_ids"): "the constant _TICKET or _CALLBACK select and one ? per id",
     ("cs/reports/figures.py", "_undo_later"): "table and key from a fixed dict keyed by 'ticket'/'callback'; one ? per "
                                               "id",

@@ -46,11 +46,17 @@ def run(name, dry_run, as_json, channel_names, out, fmt, verbose):
         click.echo(f"Error: {error}", err=True)
     if as_json:
         shown = ({key: result[key] for key in ("alerts", "held", "suppressed")} if name == "overdue-alerts"
-                 else {key: value for key, value in result.items() if key not in ("failed", "errors")})
+                 else {key: value for key, value in result.items() if key not in ("failed", "errors", "stopped")})
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     # Quiet when nothing happened, so cron mails only real events (SPEC section 16).
     if verbose or not ok or _did_something(result):
         click.echo(f"{name}{' (dry run)' if dry_run else ''}: {result['summary']}", err=True)
+    if result.get("stopped"):
+        import signal
+
+        click.echo(f"Error: stopped by {result['stopped']}; what was done is recorded, the rest is left for the next"
+                   " run", err=True)
+        sys.exit(128 + signal.Signals[result["stopped"]].value)
     if not ok:
         sys.exit(1)
 

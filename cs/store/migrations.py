@@ -431,5 +431,32 @@ def m007_identity_closing_appeals(db) -> None:
     )
 
 
+def m008_delivery_intents(db) -> None:
+    run_script(
+        db,
+        """
+        -- Each message an alert job sends (one part of one recipient's digest on one channel) is recorded
+        -- here before it is sent and its outcome right after. A run killed in flight leaves it 'sending';
+        -- the next run sends the alerts still owed again under the same alert_key, so a receiver that
+        -- deduplicates sees the message once. 'dropped': none of its alerts was owed any more.
+        CREATE TABLE deliveries (
+            alert_key TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            alerts TEXT NOT NULL, -- JSON [[callback_id, level, round, due_at], ...]
+            state TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'dropped')),
+            intended_at TEXT NOT NULL,
+            ended_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            error TEXT
+        );
+        CREATE INDEX deliveries_open ON deliveries (channel) WHERE state IN ('sending', 'failed');
+
+        -- The message an alert went out in.
+        ALTER TABLE alerts ADD COLUMN alert_key TEXT;
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
-              m006_history_before, m007_identity_closing_appeals]
+              m006_history_before, m007_identity_closing_appeals, m008_delivery_intents]
