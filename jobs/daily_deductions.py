@@ -12,6 +12,7 @@ from datetime import timedelta
 from cs.core import clock
 from cs.scoring import closing, deductions, units
 from cs.scoring.units import earliest_day
+from cs.store import upkeep
 from jobs.runner import stop_requested
 
 
@@ -21,6 +22,11 @@ def last_day_over(ctx, first):
     while day >= first and not units.is_over(ctx, day):
         day -= timedelta(days=1)
     return day if day >= first else None
+
+
+def before_start(ctx) -> None:
+    """Once a day the whole file is looked at before anything is written to it: a damaged one is refused."""
+    upkeep.refuse_if_damaged(ctx.db)
 
 
 def run(ctx, *, dry_run: bool = False) -> dict:

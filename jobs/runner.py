@@ -124,6 +124,8 @@ def run(ctx, db_path: str, job: str, *, dry_run: bool, options: dict) -> tuple[d
     with exclusive(db_path, job) as acquired:
         if not acquired:
             return None, True
+        if hasattr(module, "before_start"):
+            module.before_start(ctx)
         run_id = None if dry_run else start(ctx, job)
         began = time.monotonic()
         with stoppable():

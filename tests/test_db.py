@@ -192,3 +192,72 @@ def test_locked_database_exits_75(tmp_path):
 def test_a_short_lock_is_waited_out(tmp_path):
     result = add_agent_while_locked(tmp_path, 1)
     assert result.returncode == 0, result.stderr
+
+
+def _damage(path) -> None:
+    """Overwrite 8 KiB in the middle of the file: pages of tickets and their indexes."""
+    import random
+
+    size = os.path.getsize(path)
+    with open(path, "r+b") as handle:
+        handle.seek(size // 2)
+        handle.write(random.Random(16).randbytes(8192))
+
+
+def _digest(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def test_a_damaged_database_refuses_writes_until_a_sound_copy_is_restored(cs, tmp_path):
+    """SPEC section 16: a damaged database gives one Error line, refuses writes and says to restore a backup;
+    cs db check finds it, and lifts the refusal once a sound copy is back. No backup is taken of it."""
+    desk = str(tmp_path / "desk.db")
+    assert cs(["--db", desk, "demo"]).exit_code == 0
+    assert cs(["--db", desk, "db", "backup", str(tmp_path / "good.db")]).exit_code == 0
+    with sqlite3.connect(desk) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _damage(desk)
+    checked = cs(["--db", desk, "db", "check", "--json"])
+    assert checked.exit_code == 1 and checked.json()["ok"] is False
+    assert "copy a backup over it" in checked.stderr
+    assert os.path.exists(desk + ".damaged")
+    before = _digest(desk)
+    write = cs(["--db", desk, "--as", "zhang", "ticket", "add", "--channel", "phone", "--phone", "13800000000",
+                "--category", "inquiry", "--summary", "损坏后写入"])
+    assert write.exit_code == 1 and write.stderr.count("Error:") == 1 and "Traceback" not in write.stderr
+    assert "damaged" in write.stderr and "copy a backup over it" in write.stderr
+    assert _digest(desk) == before
+    refused = cs(["--db", desk, "db", "backup", str(tmp_path / "copy.db")])
+    assert refused.exit_code == 1 and "damaged" in refused.stderr
+    assert not os.path.exists(tmp_path / "copy.db") and os.listdir(tmp_path).count("copy.db") == 0
+
+    os.replace(tmp_path / "good.db", desk)
+    for leftover in (desk + "-wal", desk + "-shm"):
+        if os.path.exists(leftover):
+            os.unlink(leftover)
+    assert cs(["--db", desk, "db", "check", "--json"]).json()["ok"] is True
+    assert not os.path.exists(desk + ".damaged")
+    again = cs(["--db", desk, "--as", "zhang", "ticket", "add", "--channel", "phone", "--phone", "13800000000",
+                "--category", "inquiry", "--summary", "恢复后写入"])
+    assert again.exit_code == 0, again.stderr
+
+
+def test_the_nightly_job_finds_damage_before_it_writes(cs, tmp_path):
+    """A write that never touches the damaged pages would succeed: daily-deductions runs SQLite's quick_check
+    first, so damage is found within a day, and from then on every write is refused."""
+    desk = str(tmp_path / "desk.db")
+    assert cs(["--db", desk, "demo"]).exit_code == 0
+    with sqlite3.connect(desk) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _damage(desk)
+    before = _digest(desk)
+    job = cs(["--db", desk, "jobs", "run", "daily-deductions"])
+    assert job.exit_code == 1 and job.stderr.count("Error:") == 1 and "damaged" in job.stderr, job.stderr
+    assert os.path.exists(desk + ".damaged")
+    later = cs(["--db", desk, "--as", "zhang", "agent", "update", "zhang", "--mobile", "13900000000"])
+    assert later.exit_code == 1 and "damaged" in later.stderr
+    with sqlite3.connect(desk) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert _digest(desk) == before

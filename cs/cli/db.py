@@ -85,4 +85,5 @@ def check(fmt):
     record = dbtools.check(app.db)
     emit_object(record, fmt)
     if not record["ok"]:
-        raise click.ClickException("the database has problems (listed above); restore a backup or repair it")
+        raise click.ClickException("the database has problems (listed above); copy a backup over it (writes are"
+                                   " refused while the file is damaged) and run cs db check again")

@@ -52,6 +52,7 @@ class Database:
             return
         if self.session is not None and self.session.refusal:
             raise CSError(self.session.refusal)
+        refuse_writes_if_damaged(self.path)
         with translate_errors(self.path):
             self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -138,9 +139,42 @@ def describe_error(exc: Exception, path) -> CSError | None:
         if "unable to open" in text or "readonly" in text or "read-only" in text:
             return CSError(f"cannot open the database {path} ({text}); check the path and its permissions")
         return None
-    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
+    if isinstance(exc, sqlite3.DatabaseError) and "malformed" in text:
+        mark_damaged(path, text)
+        return CSError(f"the database {path} is damaged ({text}): writes are refused; copy a backup over it"
+                       " (cs db backup makes one) and run cs db check")
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
         return CSError(f"{path} is not a cs database ({text}); point --db or CS_DB at a cs database or a new file")
     return None
+
+
+def damage_marker(path) -> Path:
+    """The note beside a database found damaged: while it exists, writes are refused (cs db check clears it)."""
+    return Path(f"{path}.damaged")
+
+
+def mark_damaged(path, what: str) -> None:
+    """Leave the note, best effort (a read-only directory cannot take it; the error is still said)."""
+    if not os.path.isfile(str(path)):
+        return
+    from datetime import datetime, timezone
+
+    try:
+        with open(damage_marker(path), "w", encoding="utf-8") as note:
+            note.write(f"{datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')} {what}\n")
+    except OSError:
+        pass
+
+
+def refuse_writes_if_damaged(path) -> None:
+    marker = damage_marker(path)
+    if marker.exists():
+        try:
+            found = marker.read_text(encoding="utf-8").strip()[:200]
+        except OSError:
+            found = ""
+        raise CSError(f"the database {path} was found damaged ({found or 'see cs db check'}): writes are refused;"
+                      " copy a backup over it and run cs db check (it lifts the refusal once the file is sound)")
 
 
 @contextlib.contextmanager

@@ -60,6 +60,14 @@ def backup(db, target: str, *, force: bool = False) -> int:
     try:
         db.conn.backup(destination)
         pages = destination.execute("PRAGMA page_count").fetchone()[0]
+        # A copy of a damaged file would be restored one day as if it were sound.
+        problems = _quick_check(destination)
+        if problems:
+            from cs.store.db import mark_damaged
+
+            mark_damaged(db.path, problems)
+            raise CSError(f"the database {db.path} is damaged ({problems}); the backup was not written: keep the"
+                          " last good backup, and copy it over the database")
         # The copy is a standalone file: no -wal beside it.
         destination.execute("PRAGMA journal_mode = DELETE")
         destination.close()
@@ -77,11 +85,39 @@ def backup(db, target: str, *, force: bool = False) -> int:
     return pages
 
 
+def _quick_check(conn) -> str | None:
+    """SQLite's quick_check (about 0.5 s for a year of a 100-seat centre, 390 MB): None when sound."""
+    try:
+        found = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    return None if found == ["ok"] else "; ".join(found)[:200]
+
+
+def refuse_if_damaged(db) -> None:
+    """The nightly job's look at the file: a damaged one is noted (writes refused from now on) and refused."""
+    from cs.store.db import mark_damaged, refuse_writes_if_damaged
+
+    problems = _quick_check(db.conn)
+    if problems:
+        mark_damaged(db.path, problems)
+    refuse_writes_if_damaged(db.path)
+
+
 def check(db) -> dict:
-    integrity = [row[0] for row in db.all("PRAGMA integrity_check")]
-    foreign = [
-        {"table": row[0], "rowid": row[1], "parent": row[2]}
-        for row in db.all("PRAGMA foreign_key_check")
-    ]
+    """SQLite's integrity and foreign-key checks. A damaged file is a finding, not an error: it is noted beside
+    the database so that writes are refused until a check passes (a restored backup, say)."""
+    from cs.store.db import damage_marker, mark_damaged
+
+    try:
+        integrity = [row[0] for row in db.all("PRAGMA integrity_check")]
+        foreign = [{"table": row[0], "rowid": row[1], "parent": row[2]}
+                   for row in db.all("PRAGMA foreign_key_check")]
+    except sqlite3.DatabaseError as exc:
+        integrity, foreign = [str(exc)], []
     ok = integrity == ["ok"] and not foreign
+    if integrity == ["ok"]:
+        damage_marker(db.path).unlink(missing_ok=True)
+    else:  # foreign-key problems alone are reported, not a damaged file
+        mark_damaged(db.path, "; ".join(integrity)[:200])
     return {"ok": ok, "integrity": integrity, "foreign_key_problems": foreign}
