@@ -61,8 +61,13 @@ def stoppable():
 def exclusive(db_path: str, job: str):
     """Yield True holding the job's lock, or False when another run holds it. The lock is keyed by the
     database's real path: the same desk reached through a link or another spelling shares it."""
+    from cs.core import files
+
     path = f"{os.path.realpath(db_path)}.{job}.lock"
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fd = files.open_desk_file(path, os.O_RDWR)
+    except OSError as exc:
+        raise files.describe_os_error(exc, path, "open the lock file") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -192,3 +192,55 @@ def test_a_backdated_write_is_refused_to_an_agent_and_flagged_for_a_leader(desk)
     assert desk("lee", "--now", "-3h", *add, check=True).returncode == 0
     row = _last_audit(desk)
     assert (row["actor"], row["os_user"], row["backdated"]) == ("lee", desk.users["lee"], True)
+
+
+def test_a_group_shared_desk_is_used_by_the_whole_group_and_nobody_else():
+    """SPEC section 16: in a group-writable setgid directory the database, its -wal/-shm and the jobs' lock files
+    are made group-writable (whatever the umask), so any member writes and runs the jobs; others are refused with
+    one Error line; cs db info does not warn about the group's access."""
+    n = random.randrange(10_000, 99_999)
+    group, users = f"csgrp{n}", {role: f"csg{role}{n}" for role in ("ann", "ben", "out")}
+    base = Path(tempfile.mkdtemp(prefix="cs-group-desk-", dir="/tmp"))
+    created = []
+    try:
+        base.chmod(0o755)
+        _copy_runtime(base / "site")
+        _run("chmod", "-R", "a+rX", str(base / "site"))
+        cs_bin = base / "cs"
+        # umask 077: the tightest a member may have; the desk's files must still be the group's.
+        cs_bin.write_text(f"#!/bin/sh\numask 077\nPYTHONPATH={base / 'site'} exec {SYSTEM_PYTHON} -m cs"
+                          f" --db {base / 'team' / 'cs.db'} --tz Asia/Shanghai \"$@\"\n", encoding="utf-8")
+        cs_bin.chmod(0o755)
+        _run("groupadd", group)
+        for role in ("ann", "ben", "out"):
+            _run("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                 *(["-G", group] if role != "out" else []), users[role])
+            created.append(users[role])
+        team = base / "team"
+        team.mkdir()
+        shutil.chown(team, "root", group)
+        team.chmod(0o2770)
+
+        _run(str(cs_bin), "db", "init", user=users["ann"])
+        _run(str(cs_bin), "--as", "sue", "agent", "add", "sue", "--name", "王主管", "--role", "supervisor",
+             user=users["ann"])
+        _run(str(cs_bin), "jobs", "run", "overdue-alerts", user=users["ann"])
+        _run(str(cs_bin), "--as", "sue", "ticket", "add", "--channel", "phone", "--phone", "13800000000",
+             "--category", "inquiry", "--summary", "组内同事写入", user=users["ben"])
+        _run(str(cs_bin), "jobs", "run", "overdue-alerts", user=users["ben"])  # the lock file ann made
+        for name in ("cs.db", "cs.db.overdue-alerts.lock") + tuple(
+                p.name for p in team.iterdir() if p.name.endswith(("-wal", "-shm"))):
+            info = (team / name).stat()
+            assert stat.S_IMODE(info.st_mode) == 0o660, (name, oct(info.st_mode))
+            assert info.st_gid == os.stat(team).st_gid, name
+        info = json.loads(_run(str(cs_bin), "db", "info", "--json", user=users["ben"]).stdout)
+        assert info["warnings"] == [] and info["mode"] == "0o660"
+
+        outsider = _run(str(cs_bin), "ticket", "list", user=users["out"], check=False)
+        assert outsider.returncode == 1 and outsider.stderr.count("Error:") == 1, outsider.stderr
+        assert "Traceback" not in outsider.stderr and "permission" in outsider.stderr.lower(), outsider.stderr
+    finally:
+        for user in created:
+            subprocess.run([shutil.which("userdel", path=SBIN_PATH) or "userdel", user], capture_output=True)
+        subprocess.run([shutil.which("groupdel", path=SBIN_PATH) or "groupdel", group], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)

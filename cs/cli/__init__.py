@@ -78,6 +78,21 @@ class LazyGroup(click.Group):
             raise _exit_error(str(described), described.exit_code) from None
 
 
+def _exists(path: str) -> bool:
+    """Whether the desk's file exists; a directory on the way that this user may not enter is said, not taken
+    for a missing desk (which would suggest creating one)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return False
+    except PermissionError:
+        raise CSError(f"cannot reach the database {path}: permission denied on a directory on its path; ask the"
+                      " desk's owner to add you to its group") from None
+    except OSError:
+        return False
+    return True
+
+
 def _exit_error(message: str, code: int) -> click.ClickException:
     error = click.ClickException(message)
     error.exit_code = code
@@ -106,7 +121,7 @@ class App:
 
             path = self.db_path or str(db_mod.default_path(os.environ))
             self.db_path = path
-            self.created = path != ":memory:" and not os.path.exists(path)
+            self.created = path != ":memory:" and not _exists(path)
             if self.created:
                 self._refuse_unless_creating(path)
             self._db = db_mod.connect(path)

@@ -19,6 +19,35 @@ _PROTECTED: set[str] = set()
 _REFUSAL: list[str] = []
 
 
+def group_shared(directory) -> bool:
+    """A directory set up for a team: group-writable with the setgid bit, so files made in it take its group."""
+    import stat
+
+    try:
+        mode = os.stat(directory).st_mode
+    except OSError:
+        return False
+    return bool(mode & stat.S_ISGID and mode & stat.S_IWGRP)
+
+
+def desk_file_mode(path) -> int:
+    """The mode of the desk's own files (database, lock files, notes): the owner's only, or the group's too
+    when the database's directory is group-shared."""
+    return 0o660 if group_shared(os.path.dirname(os.path.abspath(path))) else 0o600
+
+
+def open_desk_file(path, flags: int) -> int:
+    """os.open of one of the desk's own files, creating it with desk_file_mode whatever the umask."""
+    mode = desk_file_mode(path)
+    fd = os.open(path, flags | os.O_CREAT, mode)
+    try:
+        if os.fstat(fd).st_uid == os.geteuid() and (os.fstat(fd).st_mode & 0o777) != mode:
+            os.fchmod(fd, mode)  # the umask took bits away (or a group desk's file was made owner-only)
+    except OSError:
+        pass
+    return fd
+
+
 def protect_desk(db_path) -> None:
     """The desk's database and its companions are never a listing's, report's or backup's target."""
     for suffix in ("", "-wal", "-shm", "-journal"):

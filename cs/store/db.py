@@ -159,8 +159,10 @@ def mark_damaged(path, what: str) -> None:
         return
     from datetime import datetime, timezone
 
+    from cs.core import files
+
     try:
-        with open(damage_marker(path), "w", encoding="utf-8") as note:
+        with os.fdopen(files.open_desk_file(damage_marker(path), os.O_WRONLY | os.O_TRUNC), "w", encoding="utf-8") as note:
             note.write(f"{datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')} {what}\n")
     except OSError:
         pass
@@ -189,10 +191,13 @@ def translate_errors(path):
 
 
 def _create_private_file(path: Path) -> None:
-    """Create the database owner-only before SQLite opens it (its -wal/-shm files copy the mode)."""
+    """Create the database owner-only (or the group's too in a group-shared directory) before SQLite opens it:
+    its -wal and -shm files copy the mode."""
+    from cs.core import files
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        fd = files.open_desk_file(path, os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
         return
     except OSError as exc:

@@ -32,7 +32,13 @@ def info(db) -> dict:
 
 
 def _permission_warnings(path: Path) -> list[str]:
+    from cs.core import files
+
     mode = stat.S_IMODE(path.stat().st_mode)
+    if files.group_shared(path.parent):  # a team's desk: the group may, others may not
+        if mode & stat.S_IRWXO:
+            return [f"{path} can be read by users outside its group (mode {oct(mode)}); run: chmod 660 {path}"]
+        return []
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         return [f"{path} can be read by other users (mode {oct(mode)}); run: chmod 600 {path}"]
     return []
