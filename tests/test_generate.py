@@ -305,3 +305,31 @@ def test_the_two_process_pipeline_writes_what_one_process_does(tmp_path):
         dumps.append([[tuple(row) for row in database.all(f"SELECT * FROM {table} ORDER BY 1")] for table in tables])
         database.close()
     assert dumps[0] == dumps[1] and all(dumps[0][:3])
+
+
+def test_ctrl_c_during_a_bulk_build_removes_the_half_built_desk_without_a_traceback(tmp_path):
+    """Issue 16: Ctrl-C reaches the whole process group, the generator's second process included; it printed a
+    traceback. Now: one Error line, exit 1, the half-built file gone, no process left behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "big.db"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.Popen([sys.executable, "-m", "cs", "--db", str(target), "demo", "--agents", "300", "--days",
+                             "365"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)  # its own process group, as a terminal's foreground job
+    deadline = time.monotonic() + 60
+    while not target.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # well into the build: the second process is generating days
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert proc.returncode == 1 and err.count("Error:") == 1 and "interrupted" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("big.db")) == []
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # nobody of its group is left

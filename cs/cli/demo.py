@@ -96,12 +96,17 @@ def _build_large(app, target: str, is_new: bool, *, agents: int, days: int, seed
     progress = _progress if sys.stderr.isatty() else None
     try:
         counts = generate.build(ctx, agents=agents, days=days, seed=seed, per_agent=per_agent, progress=progress)
-    except BaseException:
+    except BaseException as exc:
         if is_new:  # half a bulk build is of no use to anybody
             app.db.close()
             app._db = None
             for suffix in ("", "-wal", "-shm"):
                 Path(target + suffix).unlink(missing_ok=True)
+        if isinstance(exc, KeyboardInterrupt):
+            from cs.core.errors import CSError
+
+            raise CSError(f"interrupted; the half-built demo desk {target} was removed" if is_new else
+                          f"interrupted; {target} now holds part of a demo: remove it and build again") from None
         raise
     if progress:
         click.echo("\r\033[K", nl=False, err=True)

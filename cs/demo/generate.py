@@ -867,7 +867,7 @@ def _from_child(centre: Centre, dates: list[date]):
 
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_generate_into, args=(centre, dates, sender), daemon=True)
+    child = context.Process(target=_generate_into, args=(centre, dates, sender, receiver), daemon=True)
     child.start()
     sender.close()
     try:
@@ -884,13 +884,21 @@ def _from_child(centre: Centre, dates: list[date]):
             child.terminate()
 
 
-def _generate_into(centre: Centre, dates: list[date], sender) -> None:
-    """The child's side. It inherited this process's database connection and never touches it."""
+def _generate_into(centre: Centre, dates: list[date], sender, receiver) -> None:
+    """The child's side. It inherited this process's database connection and never touches it. Ctrl-C reaches the
+    whole process group: the parent decides (it removes the half-built desk), so the child ignores it, and ends
+    quietly when the parent stops listening."""
     import marshal
+    import signal
 
-    for day in dates:
-        sender.send_bytes(marshal.dumps(centre.day(day).as_tuple()))
-    sender.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    receiver.close()  # the parent's end: once the parent closes it, sending fails and this process ends
+    try:
+        for day in dates:
+            sender.send_bytes(marshal.dumps(centre.day(day).as_tuple()))
+        sender.close()
+    except OSError:  # the parent closed the pipe: it was interrupted or failed, and says so itself
+        pass
 
 
 
