@@ -109,6 +109,8 @@ def _identity(alert: dict, channel: str) -> tuple:
 
 def _open_deliveries(ctx, channels) -> dict:
     """Alert identity -> the key of the message it was last sent in whose outcome is unknown or failed."""
+    if not channels:
+        return {}
     marks = ",".join("?" * len(channels))
     rows = ctx.db.all(f"SELECT alert_key, channel, recipient, alerts FROM deliveries"
                       f" WHERE state IN ('sending', 'failed') AND channel IN ({marks})", tuple(channels))

@@ -363,6 +363,28 @@ def test_unacceptable_text_or_name_is_refused(cs, desk, argv):
     refused_writing_nothing(cs, desk, argv, codes=(1,))
 
 
+LONG = "长" * 2500 + "x" * 2500
+LONG_CASES = [
+    ("an unknown agent", TICKET_ADD + ["--agent", LONG]),
+    ("an unknown status", ["ticket", "list", "--status", LONG]),
+    ("an unknown duty", ["duty", "done", LONG]),
+    ("an unknown configuration key", ["config", "set", LONG, "1"]),
+    ("a bad TIME", ["ticket", "list", "--since", LONG]),
+    ("a bad global --now", ["--now", LONG, "ticket", "list"]),
+    ("a bad id", ["ticket", "show", "9" * 5000]),
+    ("a bad phone", ["customer", "show", "1" * 5000]),
+]
+
+
+@pytest.mark.parametrize("argv", [argv for _, argv in LONG_CASES], ids=[name for name, _ in LONG_CASES])
+def test_a_value_echoed_in_an_error_is_cut_to_200_characters(cs, desk, argv):
+    """SPEC section 16: values echoed in errors are cut to 200 characters (and say how long they were)."""
+    result = refused_writing_nothing(cs, desk, argv, codes=(1, 2))
+    error = next(line for line in result.stderr.splitlines() if line.startswith("Error"))
+    assert len(error) < 600, error
+    assert "(5000 characters)" in error or LONG not in error, error
+
+
 def test_the_limits_are_where_the_code_puts_them(cs, desk):
     """The refusals above are limits, not blanket bans: 1000 characters of summary and 100 000 of
     detail are accepted (cs.tickets.MAX_SUMMARY / MAX_TEXT)."""

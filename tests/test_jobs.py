@@ -1561,3 +1561,58 @@ def test_email_over_implicit_tls_on_port_465_style(desk, robot, tls_ca):
         assert [a["status"] for a in failed["alerts"]] == ["failed"] and len(box.messages) == 1
     finally:
         controller.stop()
+
+
+class EchoingSmtp:
+    """A mail server over implicit TLS that refuses AUTH with a reply repeating the client's AUTH line (some
+    servers do): the base64 it repeats holds the user name and password."""
+
+    def __init__(self, context):
+        self.context = context
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        try:
+            raw, _ = self.sock.accept()
+        except OSError:
+            return
+        with self.context.wrap_socket(raw, server_side=True) as conn:
+            conn.settimeout(10)
+            stream = conn.makefile("rwb")
+            stream.write(b"220 mail.example.com ESMTP\r\n")
+            stream.flush()
+            for line in stream:
+                command = line.decode("ascii", "replace").strip()
+                if command.upper().startswith("EHLO"):
+                    stream.write(b"250-mail.example.com\r\n250 AUTH PLAIN LOGIN\r\n")
+                elif command.upper().startswith("AUTH"):
+                    stream.write(f"535 5.7.8 rejected: {command}\r\n".encode())
+                else:
+                    stream.write(b"221 bye\r\n")
+                    stream.flush()
+                    return
+                stream.flush()
+
+    def close(self):
+        self.sock.close()
+        self.thread.join(timeout=10)
+
+
+def test_a_server_reply_that_repeats_the_auth_line_is_never_shown(desk, robot, tls_ca):
+    """Issue 16: a server reply echoing the AUTH line was printed on stderr. Now only its code is said."""
+    server = EchoingSmtp(tls_ca["context"])
+    try:
+        desk.staff()
+        ok(desk.configure(channels=["email"], email={**_tls_email_config(server.port, ca_file=tls_ca["ca_file"]),
+                                                     "tls": "implicit", "starttls": False}))
+        desk.callback("2026-11-20T10:00", agent="carol")
+        result = desk.cs(["jobs", "run", "overdue-alerts"], now="2026-11-20T10:05", env={"CS_SMTP_USER": SMTP_USER})
+    finally:
+        server.close()
+    assert result.exit_code == 1 and "the server refused (535)" in result.stderr, result
+    auth_plain = base64.b64encode(f"\0{SMTP_USER}\0{SECRET['CS_SMTP_PASSWORD']}".encode()).decode()
+    for leaked in (auth_plain, "AUTH PLAIN", "rejected:", SECRET["CS_SMTP_PASSWORD"]):
+        assert leaked not in result.stdout + result.stderr, leaked

@@ -43,6 +43,13 @@ CREATING = {"db init", "demo", "agent add", "config load", "config set", "ticket
 
 
 class LazyGroup(click.Group):
+    def make_context(self, info_name, args, parent=None, **extra):
+        """The global options are read here: a refusal of one of them cuts the value it repeats too."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.ClickException as exc:
+            raise _cut(exc) from None
+
     def list_commands(self, ctx):
         return list(COMMANDS)
 
@@ -63,7 +70,9 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CSError as exc:
-            raise _exit_error(str(exc), exc.exit_code) from None
+            raise _cut(_exit_error(str(exc), exc.exit_code)) from None
+        except click.ClickException as exc:  # a command's options, read when it is invoked
+            raise _cut(exc) from None
         except UnicodeEncodeError:
             # A value the terminal passed as undecodable bytes reached the database (the transaction is undone).
             raise _exit_error("a value on the command line is not valid UTF-8 text (is the terminal set to UTF-8?);"
@@ -75,7 +84,14 @@ class LazyGroup(click.Group):
             described = describe_error(exc, path or "the database")
             if described is None:
                 raise
-            raise _exit_error(str(described), described.exit_code) from None
+            raise _cut(_exit_error(str(described), described.exit_code)) from None
+
+
+def _cut(exc: click.ClickException) -> click.ClickException:
+    from cs.core.text import cut_echoed_values
+
+    exc.message = cut_echoed_values(exc.message)
+    return exc
 
 
 def _exists(path: str) -> bool:

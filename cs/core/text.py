@@ -63,3 +63,20 @@ def display_width(text: str) -> int:
             return len(text)
         return sum(1 for ch in text if " " <= ch < "\x7f")
     return sum(char_width(ch) for ch in text)
+
+
+ECHO_LIMIT = 200  # characters of a value an error message repeats (SPEC section 16)
+
+
+def cut_echoed_values(message: str) -> str:
+    """An error repeats what it refuses; a value of 5,000 characters (a pasted file, a stray shell expansion) is cut
+    to its first 200, so the error stays one readable line. Values are the quoted spans and the long unbroken runs."""
+    import re
+
+    def cut(match) -> str:
+        value = match.group(0)
+        quote = value[0] if value[0] in "'\"" and value[-1] == value[0] else ""
+        inner = value[1:-1] if quote else value
+        return f"{quote}{inner[:ECHO_LIMIT]}…{quote} ({len(inner)} characters)"
+
+    return re.sub(r"'[^'\n]{%d,}'|\"[^\"\n]{%d,}\"|[^\s'\"]{%d,}" % ((ECHO_LIMIT + 1,) * 3), cut, message)
