@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+
 def system_zone_name() -> str:
     # Imported here: `cs --help` and `cs --version` need no clock.
     from cs.core.clock import get_zone

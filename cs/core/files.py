@@ -13,7 +13,6 @@ from pathlib import Path
 
 from cs.core.errors import CSError
 
-
 # What this process may never write over, and whether it may write files at all: set once by the CLI.
 _PROTECTED: set[str] = set()
 _REFUSAL: list[str] = []
