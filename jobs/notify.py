@@ -178,7 +178,9 @@ class Channel:
             raise DeliveryError(f"{self.name}: unreadable answer") from None
         code = answer.get("errcode", answer.get("code", answer.get("StatusCode", 0)))
         if code not in (0, "0", None):
-            raise DeliveryError(f"{self.name}: refused ({code} {answer.get('errmsg') or answer.get('msg') or ''})")
+            # The platform's own words, briefly: the error code says what a person must look up.
+            words = str(answer.get("errmsg") or answer.get("msg") or "")[:100]
+            raise DeliveryError(f"{self.name}: refused ({str(code)[:20]} {words})")
 
     def _email(self, recipient: dict, level: int, text: str, alert_key: str) -> None:
         import smtplib

@@ -150,9 +150,11 @@ def run(ctx, *, channels: dict, dry_run: bool = False) -> dict:
     for recipient, name, alerts, key in messages:
         person = people.get(recipient, {"handle": recipient})
         outcomes = _send(ctx, channels[name], person, alerts, key, dry_run, result)
-        result["alerts"].extend(_item(ctx, alert, name, status, sent_in) for alert, (status, sent_in) in zip(alerts, outcomes))
+        result["alerts"].extend(_item(ctx, alert, name, status, sent_in)
+                                for alert, (status, sent_in) in zip(alerts, outcomes))
     if inside_hours and not dry_run:
-        _drop_unowed(ctx, list(channels), {key for key, _, _ in again})
+        # From the snapshot taken before sending: a message this run attempted and that failed stays open.
+        _drop_unowed(ctx, set(in_flight.values()) - {key for key, _, _ in again})
     sent = sum(1 for a in result["alerts"] if a["status"] == "sent")
     result["summary"] = (f"{sent} sent, {sum(1 for a in result['alerts'] if a['status'] == 'failed')} failed, "
                          f"{result['held']} held, {result['suppressed']} already sent")
@@ -161,10 +163,9 @@ def run(ctx, *, channels: dict, dry_run: bool = False) -> dict:
     return result
 
 
-def _drop_unowed(ctx, channels: list[str], resent: set) -> None:
+def _drop_unowed(ctx, stale_keys: set) -> None:
     """Messages of unknown outcome none of whose alerts is owed any more (done, rescheduled, a later round)."""
-    open_keys = set(_open_deliveries(ctx, channels).values())
-    stale = sorted(open_keys - resent)
+    stale = sorted(stale_keys)
     if stale:
         with ctx.db.transaction():
             ctx.db.executemany("UPDATE deliveries SET state = 'dropped', ended_at = ? WHERE alert_key = ?"
@@ -195,7 +196,8 @@ def _send(ctx, channel, recipient: dict, alerts: list[dict], key, dry_run: bool,
             continue
         _record_intent(ctx, channel.name, recipient["handle"], part, part_key)
         try:
-            channel.deliver(recipient, max(a["level"] for a in part), "\n".join([header] + [_line(ctx, a) for a in part]),
+            text = "\n".join([header] + [_line(ctx, a) for a in part])
+            channel.deliver(recipient, max(a["level"] for a in part), text,
                             [_item(ctx, alert, channel.name, "sent", part_key) for alert in part], alert_key=part_key)
         except DeliveryError as exc:
             result["failed"] = True

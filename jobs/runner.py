@@ -34,9 +34,18 @@ def stop_requested() -> str | None:
     return _stop["signal"]
 
 
+class StoppedAtOnce(BaseException):
+    """A second SIGTERM or SIGINT: the run stops where it is (its open transaction rolls back; a message in
+    flight is sent again next run under its key)."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"stopped at once by a second {signal.Signals(signum).name}")
+        self.exit_code = 128 + signum
+
+
 def _ask_to_stop(signum, frame) -> None:
     if _stop["signal"] is not None:
-        raise SystemExit(128 + signum)  # asked twice: stop now (the open transaction rolls back)
+        raise StoppedAtOnce(signum)
     _stop["signal"] = signal.Signals(signum).name
 
 
@@ -136,6 +145,12 @@ def run(ctx, db_path: str, job: str, *, dry_run: bool, options: dict) -> tuple[d
         with stoppable():
             try:
                 result = module.run(ctx, dry_run=dry_run, **options)
+            except StoppedAtOnce as exc:
+                if run_id is not None:
+                    finish(ctx, run_id, "failed", f"{exc}; what was done is recorded", time.monotonic() - began)
+                error = CSError(f"{exc}; what was done is recorded, the rest is left for the next run")
+                error.exit_code = exc.exit_code
+                raise error from None
             except BaseException as exc:
                 if run_id is not None:
                     finish(ctx, run_id, "failed", f"{type(exc).__name__}: {exc}", time.monotonic() - began)

@@ -385,6 +385,28 @@ def test_a_value_echoed_in_an_error_is_cut_to_200_characters(cs, desk, argv):
     assert "(5000 characters)" in error or LONG not in error, error
 
 
+def test_an_apostrophe_in_a_path_is_not_taken_for_a_quote(cs, tmp_path):
+    """Review of issue 16: a path with an apostrophe (O'Reilly) paired with the quote of the suggested command, and
+    the cut mangled the message's own text. A value of normal length is shown whole."""
+    folder = tmp_path / "O'Reilly 物业管理有限公司" / ("深圳分公司客服部" * 4)
+    missing = folder / "typo.bd"
+    result = cs(["--db", str(missing), "ticket", "list"])
+    assert result.exit_code == 1
+    assert f"create one with 'cs db init --db {missing}'" in result.stderr, result.stderr
+    assert "characters)" not in result.stderr
+
+
+def test_an_import_error_cuts_the_value_it_repeats(cs, desk, tmp_path):
+    """An import row's error repeats the cell: a category of 600 characters is cut to 200."""
+    source = tmp_path / "calls.csv"
+    source.write_text("opened_at,channel,category,summary,customer_phone\n"
+                      f"2026-11-19 10:00,phone,{'x' * 600},来电,13800000000\n", "utf-8")
+    result = refused_writing_nothing(cs, desk, ["ticket", "import", str(source)], codes=(1,), quiet_stdout=False)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert errors and all(len(line) < 600 for line in errors), errors
+    assert "(600 characters)" in errors[0]
+
+
 def test_the_limits_are_where_the_code_puts_them(cs, desk):
     """The refusals above are limits, not blanket bans: 1000 characters of summary and 100 000 of
     detail are accepted (cs.tickets.MAX_SUMMARY / MAX_TEXT)."""

@@ -76,6 +76,7 @@ class Robot:
         self.secrets: dict[str, str] = {}  # vendor -> secret it checks signatures with
         self.plan: list[str | None] = []  # what to do with the next requests: None = answer OK
         self.delay = 0.0  # seconds to wait before answering (to make runs overlap)
+        self.long_refusal = ""  # when set, every request is refused with this errmsg
         robot = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -152,6 +153,8 @@ class Robot:
         elif mode == "errcode":
             self._answer(handler, 200, {"code": 9499, "msg": "Bad Request"} if vendor == "feishu"
                          else {"errcode": 310000, "errmsg": "keywords not in content"})
+        elif self.long_refusal:
+            self._answer(handler, 200, {"errcode": 310000, "errmsg": self.long_refusal})
         else:
             record["delivered"] = True
             self._answer(handler, 200, {"code": 0, "msg": "success"} if vendor == "feishu"
@@ -1616,3 +1619,63 @@ def test_a_server_reply_that_repeats_the_auth_line_is_never_shown(desk, robot, t
     auth_plain = base64.b64encode(f"\0{SMTP_USER}\0{SECRET['CS_SMTP_PASSWORD']}".encode()).decode()
     for leaked in (auth_plain, "AUTH PLAIN", "rejected:", SECRET["CS_SMTP_PASSWORD"]):
         assert leaked not in result.stdout + result.stderr, leaked
+
+
+def test_a_message_that_failed_keeps_its_key_when_new_alerts_arrive(desk, robot):
+    """Review of issue 16: a message that failed (its outcome unknown: a timeout may have been delivered) was
+    dropped in the same run and its alerts sent next run in a new digest under a new key. Now it goes again as it
+    was, under its key, and the new alert in a message of its own."""
+    desk.staff()
+    ok(desk.configure(channels=["webhook"], retries=0))
+    first = desk.callback("2026-11-20T10:00")
+    robot.fail(1, "http500")
+    failed = desk.alerts("2026-11-20T10:05", expect=1)
+    key = failed["alerts"][0]["alert_key"]
+    assert _deliveries(os.environ["CS_DB"]) == [("alice", "failed", 1)]
+    second = desk.callback("2026-11-20T10:06", created="2026-11-20T09:00")
+    again = desk.alerts("2026-11-20T10:10")
+    by_callback = {a["callback_id"]: a["alert_key"] for a in again["alerts"] if a["status"] == "sent"}
+    assert by_callback[first] == key and by_callback[second] != key
+    bodies = {r["body"]["alert_key"]: [a["callback_id"] for a in r["body"]["alerts"]] for r in robot.delivered()}
+    assert bodies == {key: [first], by_callback[second]: [second]}
+
+
+def test_a_long_refusal_from_a_robot_is_cut(desk, robot):
+    """The platform's words are shown briefly: a 5,000-character errmsg does not become a 5,000-character line."""
+    desk.staff()
+    ok(desk.configure(channels=["dingtalk"]))
+    desk.callback("2026-11-20T10:00")
+    robot.long_refusal = "坏" * 5000
+    result = desk.cs(["jobs", "run", "overdue-alerts"], now="2026-11-20T10:05")
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert errors and all(len(line) < 400 for line in errors), errors
+
+
+def test_a_second_signal_stops_the_run_at_once_and_the_message_goes_again_under_its_key(desk, robot):
+    """SIGTERM twice (an impatient operator, a service manager's stop timeout): the run stops in the middle of the
+    message, exits 143 with one Error line, is recorded as stopped; the message, its outcome unknown, is sent again
+    next run under the same key."""
+    import signal
+
+    desk.staff()
+    ok(desk.configure(channels=["webhook"]))
+    desk.callback("2026-11-20T10:00")
+    robot.delay = 5.0
+    proc = _start_alerts("2026-11-20T10:05")
+    try:
+        _wait_for_requests(robot, 1)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+    finally:
+        returncode, out, err = _finish(proc)
+    assert time.monotonic() - started < 4  # it did not wait for the answer
+    assert returncode == 143 and err.count("Error:") == 1 and "stopped at once by a second SIGTERM" in err, err
+    assert "Traceback" not in err
+    status = desk.status()["overdue-alerts"]
+    assert status["outcome"] == "failed" and status["summary"].startswith("stopped at once by a second SIGTERM")
+    robot.delay = 0
+    again = desk.alerts("2026-11-20T10:10")
+    assert _key_header(robot.requests[0]) == _key_header(robot.requests[-1]) == again["alerts"][0]["alert_key"]

@@ -129,6 +129,7 @@ class App:
         self._db = None
         self._ctx = None
         self.created = False  # whether this run created the database file
+        self.migrate = True  # `cs db check` looks at the file as it is (a damaged one must not be migrated)
 
     @property
     def db(self):
@@ -140,7 +141,7 @@ class App:
             self.created = path != ":memory:" and not _exists(path)
             if self.created:
                 self._refuse_unless_creating(path)
-            self._db = db_mod.connect(path)
+            self._db = db_mod.connect(path, migrate=self.migrate)
             from cs.core import files
 
             files.protect_desk(path)

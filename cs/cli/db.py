@@ -48,12 +48,14 @@ def init(zone):
 @output_options
 def info(fmt):
     """Path, size, schema version, row counts."""
+    from cs.store import db as db_mod
+
     app = _app()
     record = dbtools.info(app.db)
     app.ctx  # resolves who is acting
     identity = app.identity
     record["access"] = {"mode": identity.mode, "os_user": identity.os_user, "actor": identity.actor,
-                        "may_write": identity.refusal is None}
+                        "may_write": identity.refusal is None and not db_mod.damage_marker(app.db.path).exists()}
     for message in record["warnings"]:
         click.echo(f"Warning: {message}", err=True)
     if fmt == "table":
@@ -82,6 +84,7 @@ def backup(path, force):
 def check(fmt):
     """Integrity and foreign keys; exits 1 when a problem is found."""
     app = _app()
+    app.migrate = False  # checked as it is: a restored older backup is migrated by the next command
     record = dbtools.check(app.db)
     emit_object(record, fmt)
     if not record["ok"]:

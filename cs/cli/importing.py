@@ -8,6 +8,7 @@ import sys
 import click
 
 from cs import output
+from cs.core.text import cut_echoed_values
 
 
 def import_options(func):
@@ -59,7 +60,8 @@ def report_import(result: dict, as_json: bool, noun: str, show_rows) -> None:
     where = "row" if result.get("table", {}).get("sheet") else "line"
     for error in result["errors"]:
         column = f" (column {error['column']})" if error.get("column") else ""
-        click.echo(f"Error: {where} {error['line']}: {error['field']}{column}: {error['message']}", err=True)
+        click.echo(cut_echoed_values(f"Error: {where} {error['line']}: {error['field']}{column}: {error['message']}"),
+                   err=True)
     if result["errors"]:
         shown = len(result["errors"])
         more = result["error_count"] - shown

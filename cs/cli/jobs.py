@@ -42,8 +42,10 @@ def run(name, dry_run, as_json, channel_names, out, fmt, verbose):
     if result is None:
         click.echo(f"{name} is already running; this run did nothing", err=True)
         return
+    from cs.core.text import cut_echoed_values
+
     for error in result.get("errors", []):
-        click.echo(f"Error: {error}", err=True)
+        click.echo(cut_echoed_values(f"Error: {error}"), err=True)
     if as_json:
         shown = ({key: result[key] for key in ("alerts", "held", "suppressed")} if name == "overdue-alerts"
                  else {key: value for key, value in result.items() if key not in ("failed", "errors", "stopped")})

@@ -36,14 +36,37 @@ def desk_file_mode(path) -> int:
 
 
 def open_desk_file(path, flags: int) -> int:
-    """os.open of one of the desk's own files, creating it with desk_file_mode whatever the umask."""
+    """os.open of one of the desk's own files (a lock file, the damage note, a new database), created with
+    desk_file_mode whatever the umask. Never through a symbolic link, and never anything but a plain file
+    with one name: in a group-shared directory a colleague could plant a link named like a lock file to have
+    another file rewritten or its mode changed."""
+    import stat
+
     mode = desk_file_mode(path)
-    fd = os.open(path, flags | os.O_CREAT, mode)
     try:
-        if os.fstat(fd).st_uid == os.geteuid() and (os.fstat(fd).st_mode & 0o777) != mode:
+        fd = os.open(path, flags | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    except FileExistsError:
+        fd = None
+    if fd is None:
+        if flags & os.O_EXCL:
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path))
+        try:
+            fd = os.open(path, (flags & ~os.O_EXCL) | os.O_NOFOLLOW)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise CSError(f"{path} is a symbolic link; cs does not open its own files through links (it"
+                              " could change another file): remove it") from None
+            raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(fd)
+        raise CSError(f"{path} is not a plain file of its own (a device, or a hard link to another file);"
+                      " cs will not use it: remove it")
+    if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) != mode:
+        try:
             os.fchmod(fd, mode)  # the umask took bits away (or a group desk's file was made owner-only)
-    except OSError:
-        pass
+        except OSError:
+            pass
     return fd
 
 

@@ -68,15 +68,28 @@ def display_width(text: str) -> int:
 ECHO_LIMIT = 200  # characters of a value an error message repeats (SPEC section 16)
 
 
+_ECHOED = None
+
+
 def cut_echoed_values(message: str) -> str:
     """An error repeats what it refuses; a value of 5,000 characters (a pasted file, a stray shell expansion) is cut
-    to its first 200, so the error stays one readable line. Values are the quoted spans and the long unbroken runs."""
+    to its first 200, so the error stays one readable line. Values are the quoted spans (a quote that opens after a
+    space or bracket and closes before one: the apostrophe in O'Reilly or desk's opens nothing) and the long
+    unbroken runs (over 200 characters without Chinese, or over 400 with: the message's own prose is shorter)."""
     import re
+
+    global _ECHOED
+    if _ECHOED is None:
+        more = ECHO_LIMIT + 1
+        _ECHOED = re.compile(
+            rf"(?<![^\s(\[{{:=,])'[^'\n]{{{more},}}'(?![^\s)\]}};:,.])"
+            rf"|(?<![^\s(\[{{:=,])\"[^\"\n]{{{more},}}\"(?![^\s)\]}};:,.])"
+            rf"|[^\s'\"\u3000-\u9fff\uff00-\uffef]{{{more},}}|[^\s'\"]{{{2 * ECHO_LIMIT + 1},}}")
 
     def cut(match) -> str:
         value = match.group(0)
-        quote = value[0] if value[0] in "'\"" and value[-1] == value[0] else ""
+        quote = value[0] if value[0] in "'\"" and value[-1] == value[0] and len(value) > 1 else ""
         inner = value[1:-1] if quote else value
         return f"{quote}{inner[:ECHO_LIMIT]}…{quote} ({len(inner)} characters)"
 
-    return re.sub(r"'[^'\n]{%d,}'|\"[^\"\n]{%d,}\"|[^\s'\"]{%d,}" % ((ECHO_LIMIT + 1,) * 3), cut, message)
+    return _ECHOED.sub(cut, message)

@@ -141,16 +141,17 @@ def describe_error(exc: Exception, path) -> CSError | None:
         return None
     if isinstance(exc, sqlite3.DatabaseError) and "malformed" in text:
         mark_damaged(path, text)
-        return CSError(f"the database {path} is damaged ({text}): writes are refused; copy a backup over it"
-                       " (cs db backup makes one) and run cs db check")
+        return CSError(f"the database {path} is damaged ({text}): writes are refused; copy your last good backup"
+                       " over it and run cs db check")
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
         return CSError(f"{path} is not a cs database ({text}); point --db or CS_DB at a cs database or a new file")
     return None
 
 
 def damage_marker(path) -> Path:
-    """The note beside a database found damaged: while it exists, writes are refused (cs db check clears it)."""
-    return Path(f"{path}.damaged")
+    """The note beside a database found damaged: while it exists, writes are refused (cs db check clears it).
+    Beside the real file, so that every spelling of the path (a link, a relative path) finds the same note."""
+    return Path(f"{os.path.realpath(path)}.damaged")
 
 
 def mark_damaged(path, what: str) -> None:
@@ -162,9 +163,10 @@ def mark_damaged(path, what: str) -> None:
     from cs.core import files
 
     try:
-        with os.fdopen(files.open_desk_file(damage_marker(path), os.O_WRONLY | os.O_TRUNC), "w", encoding="utf-8") as note:
-            note.write(f"{datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')} {what}\n")
-    except OSError:
+        fd = files.open_desk_file(damage_marker(path), os.O_WRONLY | os.O_TRUNC)
+        with os.fdopen(fd, "w", encoding="utf-8") as note:
+            note.write(f"{datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')} {' '.join(what.split())}\n")
+    except (OSError, CSError):
         pass
 
 
@@ -172,11 +174,12 @@ def refuse_writes_if_damaged(path) -> None:
     marker = damage_marker(path)
     if marker.exists():
         try:
-            found = marker.read_text(encoding="utf-8").strip()[:200]
+            found = " ".join(marker.read_text(encoding="utf-8").split())[:200]
         except OSError:
             found = ""
         raise CSError(f"the database {path} was found damaged ({found or 'see cs db check'}): writes are refused;"
-                      " copy a backup over it and run cs db check (it lifts the refusal once the file is sound)")
+                      " copy your last good backup over it and run cs db check (it lifts the refusal once the file"
+                      " is sound)")
 
 
 @contextlib.contextmanager
@@ -203,6 +206,7 @@ def _create_private_file(path: Path) -> None:
     except OSError as exc:
         raise CSError(f"cannot create the database {path}: {exc.strerror}; check --db or CS_DB") from None
     os.close(fd)
+    damage_marker(path).unlink(missing_ok=True)  # a note left from a file that is no longer there
 
 
 def connect(path, migrate: bool = True) -> Database:
@@ -221,8 +225,10 @@ def connect(path, migrate: bool = True) -> Database:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         db = Database(conn, str(path))
-        if migrate:
-            from cs.store import migrations
+        from cs.store import migrations
 
+        if migrate:
             migrations.migrate(db)
+        else:
+            migrations.refuse_newer(db)
     return db

@@ -36,6 +36,13 @@ def migrate(db) -> None:
             )
 
 
+def refuse_newer(db) -> None:
+    """Refuse a database from a newer cs without changing anything (for commands that do not migrate)."""
+    if db.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'") is None:
+        return
+    _refuse_unknown(db, {row["name"]: row["version"] for row in db.all("SELECT version, name FROM _migrations")})
+
+
 def _applied(db, name: str) -> bool:
     return db.one("SELECT 1 FROM _migrations WHERE name = ?", (name,)) is not None
 

@@ -27,8 +27,18 @@ def info(db) -> dict:
         "journal_mode": db.value("PRAGMA journal_mode"),
         "mode": oct(stat.S_IMODE(path.stat().st_mode)),
         "tables": {name: db.value(f"SELECT COUNT(*) FROM {name}") for name in TABLES if name in existing},
-        "warnings": _permission_warnings(path),
+        "warnings": _permission_warnings(path) + _damage_warnings(path),
     }
+
+
+def _damage_warnings(path: Path) -> list[str]:
+    from cs.store.db import damage_marker
+
+    marker = damage_marker(path)
+    if not marker.exists():
+        return []
+    return [f"the database was found damaged ({' '.join(marker.read_text('utf-8', 'replace').split())[:200]}); writes are"
+            " refused until a good backup is copied over it and cs db check passes"]
 
 
 def _permission_warnings(path: Path) -> list[str]:
