@@ -155,7 +155,8 @@ def test_the_0030_job_leaves_a_night_shifts_day_alone_until_it_ends(night_desk):
     judged = daily_job(night_desk, f"{FRI}T09:00")
     assert THU in [d["date"] for d in judged["days"]]
     missed = [(e["agent"], e["rule"]) for e in entries(night_desk, THU, f"{FRI}T09:00")]
-    assert missed == [("wang", "duty_missed")]
+    # The night shift filed no memo either: that is judged with the day, not before (seed 001: 都必须填写备忘录).
+    assert sorted(missed) == [("wang", "duty_missed"), ("wang", "handover_missing")]
     after = ok(night_desk([*at(f"{FRI}T09:00"), "deductions", "run", "--date", THU, "--json"])).json()
     assert after["provisional"] is False
 
@@ -178,6 +179,7 @@ def test_the_daily_job_rechecks_recent_days_and_lists_what_changed(cs, tmp_path)
     load_config(cs, tmp_path, '[[duty]]\ncode = "report"\nlabel = "昨日报表"\nevery = "day"\n')
     register(cs, "li", "李娜")
     ok(cs(["roster", "set", THU, "day", "li"]))
+    ok(cs([*at(f"{THU}T17:50"), "--as", "li", "handover", "none"]))  # her shift's memo: nothing left
     first = daily_job(cs, f"{FRI}T00:30")
     assert [d["date"] for d in first["days"]] == [THU] and first["rechecked"] == []
     assert [e["rule"] for e in entries(cs, THU, f"{FRI}T00:30")] == ["duty_missed"]
@@ -194,6 +196,7 @@ def test_days_older_than_recheck_days_are_left_as_judged(cs, tmp_path):
                               'every = "day"\n')
     register(cs, "li", "李娜")
     ok(cs(["roster", "set", THU, "day", "li"]))
+    ok(cs([*at(f"{THU}T17:50"), "--as", "li", "handover", "none"]))
     daily_job(cs, f"{FRI}T00:30")
     ok(cs([*at(f"{SAT}T10:00"), "duty", "done", "report", "--agent", "li", "--date", THU]))
     again = daily_job(cs, "2026-11-22T00:30")  # only Saturday is rechecked now

@@ -39,7 +39,7 @@ def test_shift_duty_rule_and_job_names_complete(centre):
     assert complete("report shift --shift") == ["day", "late"]
     assert complete("duty done") == []  # the default configuration has no duties
     # Only manual rules can be recorded as violations.
-    assert complete("violation add zhou") == ["report_error", "hygiene", "rude_service", "off_task"]
+    assert complete("violation add zhou") == ["report_error", "hygiene", "rude_service", "off_task", "negative_talk"]
     assert complete("jobs run") == ["overdue-alerts", "daily-deductions", "shift-reports"]
 
 

@@ -17,11 +17,11 @@ def test_defaults_come_from_the_seeds():
         ("day", "白班", "09:00", "18:00"), ("late", "晚班", "14:00", "23:00")]
     points = {r["code"]: r.get("points", 0) for r in d["rule"]}
     assert points == {"callback_overdue": 1, "first_response_late": 1, "complaint_upheld": 5,
-                      "handover_unfinished": 2, "duty_missed": 1, "report_error": 3, "hygiene": 1,
-                      "rude_service": 5, "off_task": 0}
+                      "handover_unfinished": 2, "handover_missing": 1, "duty_missed": 1, "report_error": 3,
+                      "hygiene": 1, "rude_service": 5, "off_task": 0, "negative_talk": 0}
     off_task = next(r for r in d["rule"] if r["code"] == "off_task")
     assert off_task["escalation"] == [{"fine": 10}, {"fine": 30}, {"action": "dismissal"}]
-    assert off_task["window"] == "month"
+    assert off_task["window"] == "ever"  # the seed sets no window (test_seed_rules.py)
     policies = {p["code"]: p for p in d["callback_policy"]}
     assert policies["complaint"]["within"] == "3d" and policies["complaint"]["sample"] == 1.0
     assert policies["repair"]["within"] == "14d" and policies["repair"]["sample"] == 0.5

@@ -123,3 +123,22 @@ def test_demo_has_a_roster_duties_handovers_and_scores(tmp_path):
     scores = json.loads(run("score", "--json", env=env).stdout)
     assert len(scores) == 9 and any(row["points"] > 0 for row in scores)
     assert any(row["fines"] == 40 for row in scores)  # off task twice: 10 + 30 yuan
+
+
+def test_the_tour_shows_a_days_kaohe_with_its_seed_lines(tmp_path):
+    """Issue 17: a newcomer sees the duty rota, the memo rule and a second offence at once, each with its seed."""
+    env = {"CS_NOW": "2026-11-21T09:00+08:00", "CS_TZ": "Asia/Shanghai"}
+    result = run("demo", "--db", str(tmp_path / "demo.db"), env=env)
+    assert result.returncode == 0, result.stderr
+    tour = result.stdout
+    assert "A day's 考核, with the seed line behind each rule (cs deductions explain zhang --date 2026-11-16)" in tour
+    for line in ("duty clean_store (打扫门店卫生区域) not done on 2026-11-16 (值日表: their turn)",
+                 "依据 000: 打扫门店卫生区域(按值日表双方协调)未打扫一次扣1分",
+                 "day shift of 2026-11-16 (09:00–18:00) ended with no memo",
+                 "依据 001: 客服值班人员在当班期间无论是否有事情未来得及处理,都必须填写备忘录",
+                 "上班做与工作无关的事 (off_task): 0 points, fine 30"):
+        assert line in tour, line
+    env["CS_DB"] = str(tmp_path / "demo.db")
+    assert json.loads(run("roster", "check", "--month", "2026-11", "--json", env=env).stdout) == []
+    memos = json.loads(run("handover", "list", "--date", "2026-11-15", "--json", env=env).stdout)
+    assert memos and all(m["nothing_left"] or m["party"] for m in memos)

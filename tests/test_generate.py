@@ -287,9 +287,11 @@ def test_a_week_and_a_year_share_their_last_days(tmp_path):
 
 def test_every_configured_shift_and_duty_is_used(rows, domain):
     assert {row["shift"] for row in rows("SELECT DISTINCT shift FROM roster")} == {"day", "late"}
-    assert {row["duty"] for row in rows("SELECT DISTINCT duty FROM duty_records")} == {"clean", "daily_report"}
+    assert {row["duty"] for row in rows("SELECT DISTINCT duty FROM duty_records")} == {"pressure_cards",
+                                                                                      "cash_table"}
     handovers = rows("SELECT * FROM handovers")
     assert handovers and {h["status"] for h in handovers} <= {"open", "acked", "done"}
+    assert any(h["text"] == "无" and h["status"] == "done" for h in handovers)  # seed 001's "nothing left" memo
 
 
 def test_the_two_process_pipeline_writes_what_one_process_does(tmp_path):

@@ -324,7 +324,8 @@ def bucket_item(ids, name, department=None):
 
 def handover_item(ids, name, day, shift, agent, status, created, ticket=None):
     return {"id": ids[name], "date": day, "shift": shift, "agent": agent, "text": HANDOVER_TEXT[name],
-            "ticket_id": ids[ticket] if ticket else None, "status": status, "created_at": created}
+            "ticket_id": ids[ticket] if ticket else None, "status": status, "created_at": created,
+            "occurred_at": None, "party": None}
 
 
 def expected_shift_report(cs, ids) -> dict:
@@ -773,7 +774,7 @@ def test_html_shows_ticket_text_literally(cs, validate):
     assert "&lt;i&gt;IT&lt;/i&gt;" in html and "<i>IT</i>" not in html
     page = HTMLDoc(html)  # read back as text, every piece is there verbatim
     assert f"#{ids['ticket']} {HOSTILE_SUMMARY}" in page.row_starting(BUCKET_LABELS["en"]["demand"])[2]
-    assert [str(ids["handover"]), "li", "open", HOSTILE_HANDOVER, ""] in page.rows
+    assert [str(ids["handover"]), "li", "open", "", "", HOSTILE_HANDOVER, ""] in page.rows
     assert any(row[:3] == [str(ids["callback"]), HOSTILE_CUSTOMER, "138****5678"] for row in page.rows)
 
 
@@ -872,8 +873,9 @@ def test_day_report_defaults_to_yesterday(cs, validate, centre):
 def expected_month(cs, centre) -> dict:
     """November 2026, made at 2026-11-21 00:40 (so not complete).
 
-    scores (base 100 − the month's points, every active agent, competition ranking):
-        sup 100 (rank 1), zhao 100 with 10 yuan fines (rank 1), zhang 100 − 5 = 95 (rank 3), li 100 − 9 = 91 (rank 4).
+    scores (base 100 − the month's points, every active agent, competition ranking of agents and leaders):
+        zhao 100 with 10 yuan fines (rank 1), zhang 100 − 5 = 95 (rank 2), li 100 − 9 = 91 (rank 3); the
+        supervisor sup 100 listed last, unranked.
     kpis: received T0 … T10 = 11; resolved 6; breached T6, T7 = 2 (T0's deadlines are next week);
         median: the day's nine waits plus T0 1200 → 300 300 600 600 [600 900] 1200 1200 3600 10800 → 750 s;
         fcr 3/6 = 0.5; callbacks due C1 … C10 but C8 (cancelled before its deadline) = 9; done C1 C2 C4 C6 C9 = 5;
@@ -893,14 +895,15 @@ def expected_month(cs, centre) -> dict:
                 **rate_pair("completion_rate", done, due), **rate_pair("on_time_rate", on_time, due),
                 **rate_pair("satisfaction_rate", satisfied, done)}
 
-    def score(agent, points, fines, rank):
-        return {"agent": agent, "name": NAMES[agent], "team": None, "base": 100, "points": points, "fines": fines,
-                "actions": [], "score": 100 - points, "rank": rank, "closed": False}
+    def score(agent, points, fines, rank, role="agent"):
+        return {"agent": agent, "name": NAMES[agent], "team": None, "role": role, "base": 100, "points": points,
+                "fines": fines, "actions": [], "score": 100 - points, "rank": rank, "closed": False}
 
     return {
         "kind": "month", "month": "2026-11", "start": "2026-11-01T00:00:00+08:00",
         "end": "2026-12-01T00:00:00+08:00", "generated_at": "2026-11-21T00:40:00+08:00", "complete": False,
-        "scores": [score("sup", 0, 0, 1), score("zhao", 0, 10, 1), score("zhang", 5, 0, 3), score("li", 9, 0, 4)],
+        "scores": [score("zhao", 0, 10, 1), score("zhang", 5, 0, 2), score("li", 9, 0, 3),
+                   score("sup", 0, 0, None, "supervisor")],
         "kpis": {"received": 11, "resolved": 6, "breached": 2, "first_response_median_s": 750, "fcr_rate": 0.5,
                  "fcr_rate_parts": {"numerator": 3, "denominator": 6}, "callbacks_due": 9, "callbacks_done": 5,
                  "satisfaction_rate": 0.6, "satisfaction_rate_parts": {"numerator": 3, "denominator": 5}},

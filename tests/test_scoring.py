@@ -100,6 +100,18 @@ def load_config(cs, tmp_path, text: str, actor: str | None = None, name="centre.
     ok(cs((["--as", actor] if actor else []) + ["config", "load", str(path)]))
 
 
+def memo_none(cs, agent: str, day: str = D, at_time: str = "17:50") -> None:
+    """The agent's shift files its "无" memo (else handover_missing charges it: test_seed_rules.py)."""
+    ok(cs(["--now", f"{day}T{at_time}", "--as", agent, "handover", "none"]))
+
+
+def month_window(cs) -> None:
+    """off_task counted within the calendar month (the seed's default is `ever`: test_seed_rules.py)."""
+    index = next(i for i, rule in enumerate(json.loads(ok(cs("config get rule --json")).stdout))
+                 if rule["code"] == "off_task")
+    ok(cs(["config", "set", f"rule.{index}.window", "month"]))
+
+
 def roster(cs, validate, day: str, shift: str, *agents) -> dict:
     doc = ok(cs(["roster", "set", day, shift, *agents, "--json"])).json()
     validate(doc, "roster")
@@ -198,6 +210,8 @@ def test_missed_duty_goes_to_the_rostered_agent(cs, validate, tmp_path):
     register(cs, "alice", "bob", "carol")
     roster(cs, validate, D, "day", "alice")
     roster(cs, validate, D, "late", "bob")
+    memo_none(cs, "alice")
+    memo_none(cs, "bob", at_time="22:50")
     run(cs, validate)
     assert day_entries(cs, validate) == []  # no duties defined yet: the rule does not act
 
@@ -223,6 +237,7 @@ def test_manual_rules_deduct_their_points(cs, validate, rule, points):
 
 def test_off_task_escalates_within_a_month_and_starts_again_next_month(cs, validate):
     register(cs, "alice", "bob")
+    month_window(cs)
     days = ["2026-11-02", "2026-11-05", "2026-11-10", "2026-11-16"]
     records = [violation(cs, validate, "alice", "off_task", f"{day}T10:00") for day in days]
     assert [(r["occurrence"], r["points"], r["fine"], r["action"]) for r in records] == [
@@ -273,7 +288,7 @@ def test_each_source_is_attributed_to_the_right_agent(cs, validate, tmp_path):
     # erin's handover item, written by somebody else.
     item = ok(cs([*at(f"{D_MINUS_1}T17:50"), "--as", "frank", "handover", "add", "交接: 退款单未处理",
                   "--agent", "erin", "--json"])).json()
-    # frank is rostered and misses the duty.
+    # frank is rostered, misses the duty, and his shift files no memo.
     roster(cs, validate, D, "day", "frank")
 
     run(cs, validate)
@@ -285,6 +300,7 @@ def test_each_source_is_attributed_to_the_right_agent(cs, validate, tmp_path):
         ("first_response_late", slow["id"]): "dave",
         ("handover_unfinished", item["id"]): "erin",
         ("duty_missed", "duty"): "frank",
+        ("handover_missing", f"{D}/day"): "frank",
     }
 
 
@@ -310,6 +326,7 @@ def test_reruns_are_idempotent_and_follow_changed_facts(cs, validate, tmp_path):
     register(cs, "alice", "bob")
     load_config(cs, tmp_path, DUTY_TOML)
     roster(cs, validate, D, "day", "alice")
+    memo_none(cs, "alice")
     first = add_callback(cs, validate, f"{D}T12:00", "alice", now=f"{D}T09:00")
     second = add_callback(cs, validate, f"{D}T15:00", "bob", now=f"{D}T09:00")
     hygiene = violation(cs, validate, "bob", "hygiene", f"{D}T10:00")
@@ -510,6 +527,7 @@ def test_explain_names_the_record_behind_each_entry(cs, validate, tmp_path):
     register(cs, "alice", "bob")
     load_config(cs, tmp_path, DUTY_TOML)
     roster(cs, validate, D, "day", "alice")
+    memo_none(cs, "alice")
     callback = add_callback(cs, validate, f"{D}T12:00", "alice", now=f"{D}T09:00")
     slow = add_ticket(cs, "咨询", agent="alice", opened_at=f"{D}T09:00", env={"CS_NOW": f"{D}T09:00"})
     complaint = add_ticket(cs, "态度差", "phone", "complaint", agent="bob", about="alice",
@@ -633,6 +651,7 @@ def test_a_changed_rule_updates_entries_but_not_voided_ones(cs, validate):
 def test_the_escalation_month_is_the_centres_calendar_month(cs, validate):
     """23:30 on 30 November and 00:30 on 1 December (Shanghai) are the same UTC day but different months."""
     register(cs, "alice")
+    month_window(cs)
     now = "2026-12-01T09:00"
     first = violation(cs, validate, "alice", "off_task", "2026-11-30T23:30", now=now)
     second = violation(cs, validate, "alice", "off_task", "2026-12-01T00:30", now=now)

@@ -213,3 +213,22 @@ def change_record(func, record_id: int, at, as_json: bool, **values) -> None:
     with ctx.db.transaction():
         record = func(ctx, record_id, at=app.business_time(at), **values)
     emit_written(record, as_json)
+
+
+class MonthParam(click.ParamType):
+    """YYYY-MM, checked when the command line is read (a malformed month is a usage error)."""
+
+    name = "YYYY-MM"
+
+    def convert(self, value, param, ctx):
+        from cs.core.errors import CSError
+        from cs.scoring.units import month_days
+
+        try:
+            month_days(value)
+        except CSError as exc:
+            self.fail(str(exc), param, ctx)
+        return value
+
+
+MONTH = MonthParam()

@@ -77,7 +77,22 @@ def demo(db_path, days, agents, tickets_per_agent, seed):
     click.echo("\nOverdue callbacks (cs callback list --overdue):")
     overdue = (callback_row(row, app.lang) for row in callbacks.query(ctx, overdue=True, limit=10))
     emit_list(overdue, "table", COLUMNS, max_widths={"customer_name": 10})
+    _show_example_day(ctx, counts["example_day"])
     _try_it(target)
+
+
+def _show_example_day(ctx, day) -> None:
+    """The 考核 of one agent's day: a rota duty missed, a shift without its memo, a second offence."""
+    if day is None:
+        return
+    from cs.cli.scoring import print_explained
+    from cs.demo.tour import EXAMPLE_AGENT as agent
+    from cs.scoring import deductions
+
+    click.echo(f"\nA day's 考核, with the seed line behind each rule (cs deductions explain {agent} --date {day}):")
+    print_explained(deductions.explain(ctx, agent, day))
+    click.echo(f"Who had which duty that day: cs duty list --date {day}; the month's scores: cs score --month"
+               f" {day.strftime('%Y-%m')}")
 
 
 def _build_large(app, target: str, is_new: bool, *, agents: int, days: int, seed: int, per_agent: float) -> None:
@@ -90,7 +105,7 @@ def _build_large(app, target: str, is_new: bool, *, agents: int, days: int, seed
 
     ctx = app.ctx
     with ctx.db.transaction():
-        config.save(ctx.db, demo_mod.DEMO_CONFIG, at=ctx.now_db, actor=ctx.actor, source="demo")
+        config.save(ctx.db, demo_mod.BULK_CONFIG, at=ctx.now_db, actor=ctx.actor, source="demo")
     ctx = replace(ctx, config=config.load(ctx.db), tz_name=app.tz_name or demo_mod.DEMO_CONFIG["timezone"])
     app._ctx = ctx
     progress = _progress if sys.stderr.isatty() else None

@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from cs.cli import TimeParam, completion
-from cs.cli.common import app_and_ctx
-from cs.cli.scoring import MONTH
+from cs.cli.common import MONTH, app_and_ctx
 from cs.cli.shifts import local_day
 from cs.core import files
 from cs.reports import figures as reports

@@ -6,6 +6,7 @@ import click
 
 from cs.cli import TimeParam, completion
 from cs.cli.common import (
+    MONTH,
     RECORD_ID,
     app_and_ctx,
     emit_list,
@@ -18,25 +19,8 @@ from cs.cli.common import (
 )
 from cs.cli.shifts import local_day
 from cs.core import clock
-from cs.scoring import deductions, scores, units, violations
+from cs.scoring import deductions, scores, violations
 
-
-class MonthParam(click.ParamType):
-    """YYYY-MM, checked when the command line is read (a malformed month is a usage error)."""
-
-    name = "YYYY-MM"
-
-    def convert(self, value, param, ctx):
-        from cs.core.errors import CSError
-
-        try:
-            units.month_days(value)
-        except CSError as exc:
-            self.fail(str(exc), param, ctx)
-        return value
-
-
-MONTH = MonthParam()
 # In 考核 tables "detail" explains an entry and "score" is the month's result.
 LABELS = {"detail": ("说明", "Detail"), "score": ("得分", "Score"), "agent": ("坐席", "Agent")}
 
@@ -59,12 +43,15 @@ def violation():
 @click.argument("rule", shell_complete=completion.manual_rules)
 @click.option("--at", type=TimeParam(), help="When it happened [default now].")
 @click.option("--note")
+@click.option("--ticket", "ticket_id", type=RECORD_ID,
+              help="The ticket the incident is about: naming an upheld complaint makes it one incident, one deduction.")
 @json_option
-def violation_add(agent, rule, at, note, as_json):
+def violation_add(agent, rule, at, note, ticket_id, as_json):
     """Record that AGENT broke the manual RULE (e.g. off_task, hygiene, report_error)."""
     app, ctx = app_and_ctx()
     with ctx.db.transaction():
-        record = violations.add_violation(ctx, agent, rule, at=app.business_time(at), note=note)
+        record = violations.add_violation(ctx, agent, rule, at=app.business_time(at), note=note, ticket_id=ticket_id)
+        deductions.judge_the_complaint_again(ctx, record)
     emit_written(record, as_json)
 
 
@@ -139,14 +126,21 @@ def deductions_explain(agent, day, fmt):
     if fmt == "table":
         if not entries:
             click.echo("No matches.", err=True)
-        for entry in entries:
-            click.echo(f"#{entry['id']} {entry['label']} ({entry['rule']}): {-entry['points']:g} points"
-                       + (f", fine {entry['fine']:g}" if entry["fine"] else "")
-                       + (f", {entry['action']}" if entry["action"] else "")
-                       + (" [void: " + entry["void_reason"] + "]" if entry["voided"] else ""))
-            click.echo(f"    {entry['detail']}")
+        print_explained(entries)
     else:
         emit_list(entries, fmt, None)
+
+
+def print_explained(entries: list[dict]) -> None:
+    """Each entry, what it is about, and the seed line it rests on."""
+    for entry in entries:
+        click.echo(f"#{entry['id']} {entry['label']} ({entry['rule']}): {-entry['points']:g} points"
+                   + (f", fine {entry['fine']:g}" if entry["fine"] else "")
+                   + (f", {entry['action']}" if entry["action"] else "")
+                   + (" [void: " + entry["void_reason"] + "]" if entry["voided"] else ""))
+        click.echo(f"    {entry['detail']}")
+        if entry["seed"]:
+            click.echo(f"    依据 {entry['seed']}")
 
 
 @deductions_group.command("void")

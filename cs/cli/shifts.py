@@ -8,6 +8,7 @@ import click
 
 from cs.cli import TimeParam, completion
 from cs.cli.common import (
+    MONTH,
     RECORD_ID,
     app_and_ctx,
     emit_list,
@@ -23,9 +24,9 @@ from cs.cli.common import (
 from cs.core import clock
 from cs.desk import shifts
 
-HANDOVER_COLUMNS = ["id", "date", "shift", "agent", "status", "text", "ticket_id", "created_at"]
+HANDOVER_COLUMNS = ["id", "date", "shift", "agent", "status", "text", "occurred_at", "party", "ticket_id", "created_at"]
 ROSTER_COLUMNS = ["date", "shift", "label", "start", "end", "agents"]
-DUTY_COLUMNS = ["date", "agent", "duty", "label", "done", "done_at", "note"]
+DUTY_COLUMNS = ["date", "agent", "duty", "label", "points", "assign", "done", "done_by", "done_at", "note"]
 
 
 def local_day(app, spec):
@@ -49,10 +50,29 @@ def roster():
 @output_options
 def roster_set(day, shift, agents, fmt):
     """Put AGENTS on SHIFT on DATE (replacing who was there; none clears it)."""
+    from cs.desk import roster_rules
+
     app, ctx = app_and_ctx()
+    target = local_day(app, day)
     with ctx.db.transaction():
-        record = shifts.set_roster(ctx, local_day(app, day), shift, list(agents))
+        record = shifts.set_roster(ctx, target, shift, list(agents))
+    for item in roster_rules.breaks_touching(ctx, target, record["agents"]):
+        click.echo(f"Warning: {item['agent']} on {item['date']}: {item['detail']}", err=True)
     emit_object(record, fmt)
+
+
+@roster.command("check")
+@click.option("--month", type=MONTH, help="YYYY-MM [default this month].")
+@output_options
+def roster_check(month, fmt):
+    """The month's breaks of the roster rules ([roster]: days in a row, days off a month, a day shift after a
+    late one), one row each; exit 0 either way (they are warnings: the roster is the supervisor's to set)."""
+    from cs.desk import roster_rules
+    from cs.scoring.units import month_days
+
+    app, ctx = app_and_ctx()
+    first, after = month_days(month or clock.local_date(ctx.now, ctx.tz).strftime("%Y-%m"))
+    emit_list(roster_rules.breaks(ctx, first, after - timedelta(days=1)), fmt, ["agent", "date", "rule", "detail"])
 
 
 @roster.command("show")
@@ -93,12 +113,29 @@ def handover():
 @click.argument("text")
 @click.option("--ticket", "ticket_id", type=RECORD_ID, help="The ticket it concerns.")
 @click.option("--agent", "owner", help="Whose item it is [default: the actor].", shell_complete=completion.agents)
+@click.option("--occurred-at", "occurred_at", type=TimeParam(), help="When it happened (事发时间).")
+@click.option("--party", help="Who it concerns (涉案当事人): a customer's or colleague's name.")
 @json_option
-def handover_add(text, ticket_id, owner, as_json):
-    """Leave an item for the next shift, on the owner's current shift."""
-    _, ctx = app_and_ctx()
+def handover_add(text, ticket_id, owner, occurred_at, party, as_json):
+    """Leave an item for the next shift, on the owner's current shift. TEXT 无 files the shift's "nothing left"
+    memo (as `cs handover none`)."""
+    app, ctx = app_and_ctx()
     with ctx.db.transaction():
-        record = shifts.add_handover(ctx, text, ticket_id=ticket_id, owner=owner)
+        record = shifts.add_handover(ctx, text, ticket_id=ticket_id, owner=owner,
+                                     occurred_at=resolve(app, occurred_at), party=party)
+    emit_written(record, as_json)
+
+
+@handover.command("none")
+@click.option("--shift", "shift_code", help="The shift [default: the actor's current shift].",
+              shell_complete=completion.shifts)
+@click.option("--date", "day", type=TimeParam(), help="The shift's day [default: the current shift's].")
+@json_option
+def handover_none(shift_code, day, as_json):
+    """File the shift's memo saying nothing is left (若无遗留事情,问题详情处填写"无"): done at once, never charged."""
+    app, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        record = shifts.add_nothing_left(ctx, shift_code=shift_code, day=local_day(app, day) if day else None)
     emit_written(record, as_json)
 
 
@@ -158,12 +195,30 @@ def duty_done(code, agent, day, note, fmt):
     emit_object(record, fmt)
 
 
+@duty.command("assign")
+@click.argument("code", shell_complete=completion.duties)
+@click.argument("day", metavar="DATE", type=TimeParam())
+@click.argument("agent", shell_complete=completion.agents)
+@output_options
+def duty_assign(code, day, agent, fmt):
+    """Give one day's duty to AGENT, over the rota and the roster (a leader's decision: a swap, a sick day)."""
+    from cs.scoring import closing
+
+    app, ctx = app_and_ctx()
+    target = local_day(app, day)
+    with ctx.db.transaction():
+        closing.refuse_if_closed(ctx, target.isoformat(), "assigning its duties")  # the 考核 of that day is final
+        record = shifts.assign_duty(ctx, code, target, agent)
+    emit_object(record, fmt)
+
+
 @duty.command("list")
 @click.option("--date", "day", type=TimeParam(), help="The day [default today].")
 @list_options("agent", set(DUTY_COLUMNS))  # within an agent, the checklist's own order
 @output_options
 def duty_list(day, limit, sort, fmt):
-    """Each rostered agent's duties of the day, done or missing."""
+    """Each duty of the day, whom it is given to (every rostered agent, the rota's turn, or a leader's
+    assignment), done or missing, and what missing it costs."""
     app, ctx = app_and_ctx()
     rows = sort_rows(shifts.duty_status(ctx, local_day(app, day)), sort)
     emit_list(rows[:terminal_limit(limit)] if terminal_limit(limit) else rows, fmt, DUTY_COLUMNS)

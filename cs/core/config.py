@@ -40,6 +40,7 @@ DEFAULTS: dict = {
             "sample": 1.0,
             "method": "phone",
             "reason": "complaint_followup",
+            "seed": "000: 三周以上不上课学员回访,旷课学员回访,投诉和建议回访等这些都需要我们主动去做",
         },
         {
             "code": "repair",
@@ -49,28 +50,54 @@ DEFAULTS: dict = {
             "sample": 0.5,
             "method": "phone",
             "reason": "post_repair",
+            "seed": "000: 试压服务回访并登记 未完成一张扣1分",
         },
     ],
     "duty": [],
     "scoring": {"base": 100, "grace": "30m", "recheck_days": 7, "appeal_days": 3},
+    # Every default rule quotes the seed line it comes from (`cs config show` prints it).
     "rule": [
-        {"code": "callback_overdue", "label": "回访超时未完成", "source": "callback_overdue", "points": 1},
-        {"code": "first_response_late", "label": "首次响应超时", "source": "first_response_late", "points": 1},
-        {"code": "complaint_upheld", "label": "服务态度恶劣遭投诉(投诉成立)", "source": "complaint_upheld", "points": 5},
-        {"code": "handover_unfinished", "label": "交接事项未完成", "source": "handover_unfinished", "points": 2},
-        {"code": "duty_missed", "label": "每日工作未完成", "source": "duty_missed", "points": 1},
-        {"code": "report_error", "label": "报表出错", "source": "manual", "points": 3},
-        {"code": "hygiene", "label": "卫生未打扫", "source": "manual", "points": 1},
-        {"code": "rude_service", "label": "服务态度恶劣", "source": "manual", "points": 5},
+        {"code": "callback_overdue", "label": "回访超时未完成", "source": "callback_overdue", "points": 1,
+         "seed": "000: 试压服务回访并登记 未完成一张扣1分"},
+        {"code": "first_response_late", "label": "首次响应超时", "source": "first_response_late", "points": 1,
+         "seed": "001: 遇到客户咨询,应及时快速回复,不允许出现“踢皮球”现象"},
+        {"code": "complaint_upheld", "label": "服务态度恶劣遭投诉(投诉成立)", "source": "complaint_upheld", "points": 5,
+         "seed": "000: 服务顾客态度恶劣遭投诉 一次5分"},
+        {"code": "handover_unfinished", "label": "交接事项未完成", "source": "handover_unfinished", "points": 2,
+         "seed": "000: 完成昨天未完成工作任务,未完成一项扣2分"},
+        {"code": "handover_missing", "label": "未填写交接班备忘录", "source": "handover_missing", "points": 1,
+         "seed": "001: 客服值班人员在当班期间无论是否有事情未来得及处理,都必须填写备忘录"},
+        # The points are each duty's own ([[duty]] points); the rule names and labels the charge.
+        {"code": "duty_missed", "label": "每日工作未完成", "source": "duty_missed", "points": 1,
+         "seed": "000: 每天发送电子管路图 未完成一份扣1分; 每天昨天统计试压卡 未完成扣2分"},
+        {"code": "report_error", "label": "报表出错", "source": "manual", "points": 3,
+         "seed": "000: 统计各类报表出错、延时一次 扣3分"},
+        {"code": "hygiene", "label": "卫生未打扫", "source": "manual", "points": 1,
+         "seed": "000: 打扫门店卫生区域(按值日表双方协调)未打扫一次扣1分"},
+        {"code": "rude_service", "label": "服务态度恶劣", "source": "manual", "points": 5,
+         "replaces": "complaint_upheld", "seed": "000: 服务顾客态度恶劣遭投诉 一次5分"},
         {
             "code": "off_task",
             "label": "上班做与工作无关的事",
             "source": "manual",
             "points": 0,
             "escalation": [{"fine": 10}, {"fine": 30}, {"action": "dismissal"}],
-            "window": "month",
+            # The seed sets no window: the third offence ever is the third.
+            "window": "ever",
+            "seed": "001: 上班时间不得做与工作无关的事情 ... 发现第一次违规,罚款10元,第二次30元,第三次开除。",
+        },
+        {
+            "code": "negative_talk",
+            "label": "在办公室散播负面言语和情绪",
+            "source": "manual",
+            "points": 0,
+            "escalation": [{"fine": 200}, {"action": "advise_to_leave"}],
+            "window": "ever",
+            "seed": "001: 严禁在办公室散播负面言语和情绪,影响其他同事的工作。第一次罚款200元。第二次劝退。",
         },
     ],
+    # Roster rules (seed 001: 每月四天休息; 值晚班客服第二天不适合上全白班; 做六休一): broken ones are warned of.
+    "roster": {"max_consecutive_days": 6, "min_rest_days_per_month": 4, "no_day_after_late": True},
     # Who may change what (SPEC section 13): the account cron and sudo run cs as, and how far back a
     # change may be dated before it needs a leader or supervisor and is flagged.
     "security": {"backdate_limit": "1h"},
@@ -222,6 +249,20 @@ def _refuse_non_finite(value, where: str) -> None:
             _refuse_non_finite(item, f"{where}.{index}")
 
 
+def _check_duties(config: dict) -> None:
+    shifts = {shift["code"] for shift in config["shift"]}
+    for duty in config["duty"]:
+        where = f"invalid configuration: duty {duty['code']}"
+        if duty.get("shift") and duty["shift"] not in shifts:
+            raise CSError(f"{where}: shift '{duty['shift']}' is not a configured shift ({', '.join(sorted(shifts))})")
+        if duty.get("assign") == "rota" and not duty.get("rota"):
+            raise CSError(f"{where}: assign = \"rota\" needs rota = [\"handle\", ...], the 值日表 in turn")
+        if duty.get("rota") and duty.get("assign", "all") != "rota":
+            raise CSError(f"{where}: a rota is only used with assign = \"rota\"")
+        if "rota_start" in duty:
+            _check(lambda: _iso_date(duty["rota_start"]), f"duty {duty['code']}.rota_start: not a date YYYY-MM-DD")
+
+
 def _check_semantics(config: dict) -> None:
     from cs.core import clock
 
@@ -263,6 +304,7 @@ def _check_semantics(config: dict) -> None:
             if config["alerts"][key].endswith("wd"):
                 raise CSError(f"invalid configuration: alerts.{key}: use clock time (m, h, d, w), not working days")
     _check(lambda: clock.ContactHours([config["alerts"]["alert_hours"]]), "alerts.alert_hours")
+    _check_duties(config)
     for section in ("shift", "callback_policy", "duty", "rule", "team"):
         codes = [item["code"] for item in config[section]]
         duplicates = sorted({c for c in codes if codes.count(c) > 1})

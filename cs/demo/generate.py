@@ -689,22 +689,34 @@ class Centre:
         timeline, stamp, now = self.timeline, self.timeline.stamp, self.now
         start = timeline.start(k)
         next_morning = timeline.start(k + 1) + 10 * 3600
-        duties = [duty["code"] for duty in self.ctx.config["duty"]
-                  if duty.get("every", "day") == "day" or timeline.is_workday(k)]
+        # Duties given to everyone at work (on the duty's shift when it names one); the bulk centre has no rota.
+        duties = [duty for duty in self.ctx.config["duty"] if duty.get("assign", "all") == "all"
+                  and (duty.get("every", "day") == "day" or timeline.is_workday(k))]
         teams_on = {}
         for handle, code in working:
             teams_on.setdefault((self.team_of[handle].label, code), []).append(handle)
             shift_end = start + self._shift_end_s(code)
             for duty in duties:
+                if duty.get("shift", code) != code:
+                    continue
                 done = shift_end - 600 - int(rng.random() * 3000)
                 if rng.random() < 0.96 and done <= now:
-                    records.duties.append((day.isoformat(), duty, handle, stamp(done), None, handle))
+                    records.duties.append((day.isoformat(), duty["code"], handle, stamp(done), None, handle))
             if rng.random() < VIOLATION_CHANCE:
                 self._violation(rng, day, handle, start + self.shifts[code][1] * 60, shift_end, records)
         for (team_label, code), members in teams_on.items():
+            # Each team's shift files its memo (seed 001): an item for the next shift, else "无"; a few forget.
             created = start + self._shift_end_s(code) - 300 - int(rng.random() * 900)
-            if rng.random() < 0.35 and created <= now:
+            memo = rng.random()
+            if created > now or memo >= 0.97:
+                continue
+            if memo < 0.35:
                 self._handover(rng, day, code, created, next_morning, members, last_ticket, records)
+            else:
+                owner = rng.choice(members)
+                records.handovers.append((self.next_handover, stamp(created), day.isoformat(), code, owner, "无",
+                                          None, "done", owner, stamp(created), stamp(created), None, owner))
+                self.next_handover += 1
 
     def _handover(self, rng, day, code, created, next_morning, members, last_ticket, records) -> None:
         """An item for the next shift: read the next morning and mostly done then; some take days (a

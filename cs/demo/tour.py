@@ -50,11 +50,21 @@ CATEGORY_WEIGHTS = {"inquiry": 40, "complaint": 12, "repair": 22, "return": 8, "
 CHANNEL_WEIGHTS = {"phone": 55, "visit": 12, "online": 18, "email": 5, "sms": 4, "letter": 1, "social": 5}
 DEMO_CONFIG = {
     "timezone": "Asia/Shanghai",
+    # Seed 000's duties, each with its own points: the store's cleaning by the 值日表 (one agent a day, in turn),
+    # yesterday's pressure-test cards by the day shift, and the cash table by everyone at work on a working day.
     "duty": [
-        {"code": "clean", "label": "打扫卫生", "every": "day"},
-        {"code": "daily_report", "label": "填写工作日报", "every": "workday"},
+        {"code": "clean_store", "label": "打扫门店卫生区域", "every": "day", "points": 1, "assign": "rota",
+         "rota": ["wang", "li", "zhang", "liu"], "seed": "000: 打扫门店卫生区域(按值日表双方协调)未打扫一次扣1分"},
+        {"code": "pressure_cards", "label": "统计昨天试压卡", "every": "workday", "points": 2, "shift": "day",
+         "assign": "all", "seed": "000: 每天昨天统计试压卡 未完成扣2分"},
+        {"code": "cash_table", "label": "上缴金额表", "every": "workday", "points": 1,
+         "seed": "000: 上缴金额表延时、错误一项扣1分"},
     ],
 }
+# The bulk centre (cs demo --agents N) has generated staff: no 值日表 of the tour's names.
+BULK_CONFIG = {**DEMO_CONFIG, "duty": [duty for duty in DEMO_CONFIG["duty"] if duty.get("assign") != "rota"]}
+# The day the tour's 考核 shows: zhang's turn on the 值日表, missed; his shift leaves no memo; his second off-task.
+EXAMPLE_AGENT = "zhang"
 HANDOVER_TEXTS = ["客户明早来电询问维修进度,请回复", "退款申请已提交财务,等待审批", "投诉客户要求主管回电",
                   "系统故障已报IT,待修复后通知客户"]
 
@@ -72,13 +82,15 @@ def build(ctx, *, days: int = 7, seed: int = 2026) -> dict:
     _work_callbacks(ctx, rng)
     today = clock.local_date(ctx.now, ctx.tz)
     past_days = [today - timedelta(days=back) for back in range(days, 0, -1)]
+    example = example_day(ctx, past_days)
     for day in past_days + [today]:
-        _shift_day(ctx, rng, day)
-    _violations(ctx, past_days)
+        _shift_day(ctx, rng, day, example)
+    _violations(ctx, past_days, example)
     for day in past_days:
         deductions.run(ctx, day)
     count = ctx.db.value("SELECT COUNT(*) FROM callbacks")
-    return {"agents": len(AGENTS), "customers": len(people), "tickets": len(made), "callbacks": count}
+    return {"agents": len(AGENTS), "customers": len(people), "tickets": len(made), "callbacks": count,
+            "example_day": example}
 
 
 def _customers(ctx, rng) -> list[tuple[str, str]]:
@@ -175,26 +187,52 @@ def _work_callbacks(ctx, rng) -> None:
             callbacks.attempt(ctx, row["id"], rng.choice(["no_answer", "busy"]), at=call_at)
 
 
-def _shift_day(ctx, rng, day) -> None:
-    """Team 一组 on the day shift and 二组 on the late one, swapping each day; duties and handovers."""
-    teams = [[a[0] for a in AGENTS if a[2] == team and a[3] != "supervisor"] for team in ("一组", "二组")]
-    if day.toordinal() % 2:
-        teams.reverse()
+def _teams() -> list[list[str]]:
+    return [[a[0] for a in AGENTS if a[2] == team and a[3] != "supervisor"] for team in ("一组", "二组")]
+
+
+def _at_work(day) -> list[list[str]]:
+    """The roster follows its own rules (seed 001: 做六休一; 每月四天休息; 值晚班客服第二天不适合上全白班): 一组 on
+    the day shift, 二组 on the late one, and each agent off one day a week, on a different weekday from the rest
+    of the team."""
+    return [[handle for index, handle in enumerate(team) if (day.toordinal() + index) % 7 != 0] for team in _teams()]
+
+
+def example_day(ctx, past_days):
+    """The latest past day (not the first) that is EXAMPLE_AGENT's turn to clean the store, or None."""
+    rota = next(duty for duty in ctx.config["duty"] if duty["code"] == "clean_store")
+    turns = [day for day in past_days[1:]
+             if shifts.rota_turn(rota, day, {h for team in _at_work(day) for h in team}) == EXAMPLE_AGENT]
+    return turns[-1] if turns else None
+
+
+def _shift_day(ctx, rng, day, example=None) -> None:
+    """Team 一组 on the day shift and 二组 on the late one (see _at_work); duties, and a memo at each shift's
+    end: items left (with 事发时间 and 当事人) or "无". On the example day the example agent misses his 值日 and
+    his shift files no memo."""
+    teams = _at_work(day)
     supervisor = replace_actor(ctx, AGENTS[0][0])  # the supervisor sets the roster
     shifts.set_roster(supervisor, day, "day", teams[0])
     shifts.set_roster(supervisor, day, "late", teams[1])
     day_over = clock.day_bounds(day, ctx.tz)[1] <= ctx.now
     for record in shifts.duty_status(ctx, day):
-        if day_over and rng.random() < 0.9:
+        missed = day == example and record["agent"] == EXAMPLE_AGENT and record["duty"] == "clean_store"
+        if record["agent"] and day_over and not missed and rng.random() < 0.9:
             _on_day(ctx, day, "17:30", lambda c: shifts.duty_done(replace_actor(c, record["agent"]), record["duty"],
                                                                   agent=record["agent"], day=day))
     for team, shift in zip(teams, ("day", "late")):
         end = "17:50" if shift == "day" else "22:50"
-        if rng.random() < 0.7 and _local(ctx, day, end) < ctx.now:
-            owner = rng.choice(team)
-            item = _on_day(ctx, day, end, lambda c: shifts.add_handover(c, rng.choice(HANDOVER_TEXTS), owner=owner))
-            if day_over and rng.random() < 0.75:
-                _on_day(ctx, day + timedelta(days=1), "10:00", lambda c: shifts.done_handover(c, item["id"], "已处理"))
+        if _local(ctx, day, end) >= ctx.now or (day == example and EXAMPLE_AGENT in team):
+            continue  # not over yet, or the example's forgotten memo (handover_missing)
+        owner = rng.choice(team)
+        if rng.random() < 0.35:
+            _on_day(ctx, day, end, lambda c: shifts.add_nothing_left(replace_actor(c, owner)))
+            continue
+        party = rng.choice(SURNAMES) + rng.choice(TITLES)
+        item = _on_day(ctx, day, end, lambda c: shifts.add_handover(
+            c, rng.choice(HANDOVER_TEXTS), owner=owner, party=party, occurred_at=_local(ctx, day, "15:40")))
+        if day_over and rng.random() < 0.75:
+            _on_day(ctx, day + timedelta(days=1), "10:00", lambda c: shifts.done_handover(c, item["id"], "已处理"))
 
 
 def _local(ctx, day, hhmm):
@@ -214,10 +252,15 @@ def _on_day(ctx, day, hhmm, action):
     return action(replace(ctx, now=moment.astimezone(clock.UTC)))
 
 
-def _violations(ctx, past_days) -> None:
-    """A supervisor's records: one agent twice off task (10 then 30 yuan), one untidy desk."""
+def _violations(ctx, past_days, example) -> None:
+    """A supervisor's records: the example agent twice off task (10 then 30 yuan: the second offence on the example
+    day), one untidy desk."""
+    if len(past_days) < 3:
+        return
     supervisor = replace_actor(ctx, AGENTS[0][0])
-    for day, agent, rule in ((past_days[1], "zhang", "off_task"), (past_days[-2], "zhang", "off_task"),
+    second = example or past_days[-2]
+    first = next(day for day in past_days if day < second)
+    for day, agent, rule in ((first, EXAMPLE_AGENT, "off_task"), (second, EXAMPLE_AGENT, "off_task"),
                              (past_days[-3], "zhao", "hygiene")):
         violations.add_violation(supervisor, agent, rule, at=_local(ctx, day, "15:20"),
                                  note="上班玩手机" if rule == "off_task" else "工位不整洁")

@@ -135,6 +135,9 @@ def handover_to_json(ctx, row) -> dict:
         "acked_by": row["acked_by"],
         "acked_at": ctx.display(row["acked_at"]),
         "done_at": ctx.display(row["done_at"]),
+        "occurred_at": ctx.display(row["occurred_at"]),
+        "party": row["party"],
+        "nothing_left": row["text"] == NOTHING_LEFT,
     }
 
 
@@ -154,23 +157,82 @@ def shift_for_handover(ctx, owner: str | None) -> ShiftWindow:
     return ended
 
 
-def add_handover(ctx, text: str, *, ticket_id: int | None = None, owner: str | None = None) -> dict:
+NOTHING_LEFT = "无"  # seed 001: 若无遗留事情,问题详情处填写"无"
+
+
+def add_handover(ctx, text: str, *, ticket_id: int | None = None, owner: str | None = None, occurred_at=None,
+                 party: str | None = None) -> dict:
+    """An item left for the next shift: 日期+事发时间+涉案当事人姓名+问题详细描述 (seed 001). The text 无 alone is
+    the shift's "nothing left" memo."""
     text = clean_text(text, "handover text", 2000, required=True)
-    if owner:
-        agents_mod.require_active(ctx.db, owner)
-    else:
-        owner = ctx.actor if agents_mod.is_active_agent(ctx.db, ctx.actor) else None
+    owner = _memo_owner(ctx, owner)
+    if text == NOTHING_LEFT and ticket_id is None and occurred_at is None and party is None:
+        return _file_nothing_left(ctx, shift_for_handover(ctx, owner), owner)
     if ticket_id is not None and ctx.db.one("SELECT 1 FROM tickets WHERE id = ?", (ticket_id,)) is None:
         raise CSError(f"ticket {ticket_id} not found; see 'cs ticket list'")
+    if occurred_at is not None and occurred_at > ctx.now:
+        raise CSError(f"--occurred-at {ctx.display(clock.to_db(occurred_at))} is in the future; a memo records what"
+                      " has happened")
+    party = clean_text(party, "party", 100)
     shift = shift_for_handover(ctx, owner)
+    return _insert_memo(ctx, shift, owner, text, "open", ticket_id=ticket_id,
+                        occurred_at=clock.to_db(occurred_at) if occurred_at else None, party=party)
+
+
+def _memo_owner(ctx, owner: str | None) -> str | None:
+    if owner:
+        agents_mod.require_active(ctx.db, owner)
+        return owner
+    return ctx.actor if agents_mod.is_active_agent(ctx.db, ctx.actor) else None
+
+
+def _insert_memo(ctx, shift: ShiftWindow, owner, text: str, status: str, **extra) -> dict:
     cur = ctx.db.execute(
-        "INSERT INTO handovers (created_at, date, shift, agent, text, ticket_id, status, created_by)"
-        " VALUES (?, ?, ?, ?, ?, ?, 'open', ?)",
-        (ctx.now_db, shift.date.isoformat(), shift.code, owner, text, ticket_id, ctx.actor),
+        "INSERT INTO handovers (created_at, date, shift, agent, text, ticket_id, status, created_by, occurred_at,"
+        " party, done_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ctx.now_db, shift.date.isoformat(), shift.code, owner, text, extra.get("ticket_id"), status, ctx.actor,
+         extra.get("occurred_at"), extra.get("party"), ctx.now_db if status == "done" else None),
     )
+    if status == "done":  # done at once: nothing for the next shift to read (acked by its writer)
+        ctx.db.execute("UPDATE handovers SET acked_by = ?, acked_at = ? WHERE id = ?", (ctx.actor, ctx.now_db,
+                                                                                        cur.lastrowid))
     record = get_handover(ctx, cur.lastrowid)
     ctx.db.audit(ctx.now_db, ctx.actor, "handover.add", "handover", cur.lastrowid, None, record)
     return record
+
+
+def add_nothing_left(ctx, *, shift_code: str | None = None, day: date | None = None) -> dict:
+    """`cs handover none`: the shift's memo saying nothing is left, done at once and never charged."""
+    owner = _memo_owner(ctx, None)
+    if shift_code is None and day is None:
+        return _file_nothing_left(ctx, shift_for_handover(ctx, owner), owner)
+    if shift_code is None:
+        mine = [code for code in (s["code"] for s in ctx.config["shift"]) if owner in rostered(ctx, day, code)]
+        if len(mine) != 1:
+            raise CSError(f"name the shift with --shift ({', '.join(s['code'] for s in ctx.config['shift'])}):"
+                          f" {owner or ctx.actor} is rostered on {len(mine)} shifts of {day.isoformat()}")
+        shift_code = mine[0]
+    shift = shift_config(ctx, shift_code)
+    if day is None:
+        started = [w for w in windows_around(ctx, ctx.now, days_back=1)
+                   if w.code == shift["code"] and w.start <= ctx.now]
+        day = max(started, key=lambda w: w.start).date
+    target = window(ctx, shift, day)
+    if target.start > ctx.now:
+        raise CSError(f"the {shift['code']} shift of {day.isoformat()} has not begun; file its memo during it")
+    return _file_nothing_left(ctx, target, owner)
+
+
+def _file_nothing_left(ctx, shift: ShiftWindow, owner) -> dict:
+    left = ctx.db.value("SELECT COUNT(*) FROM handovers WHERE date = ? AND shift = ? AND status <> 'done'"
+                        " AND text <> ?", (shift.date.isoformat(), shift.code, NOTHING_LEFT))
+    if left:
+        raise CSError(f"the {shift.code} shift of {shift.date.isoformat()} has {left} item(s) left open; \"无\" is for a"
+                      " shift that leaves nothing (see 'cs handover list --open')")
+    if ctx.db.one("SELECT 1 FROM handovers WHERE date = ? AND shift = ? AND text = ?",
+                  (shift.date.isoformat(), shift.code, NOTHING_LEFT)):
+        raise CSError(f"the {shift.code} shift of {shift.date.isoformat()} has its \"无\" memo already")
+    return _insert_memo(ctx, shift, owner, NOTHING_LEFT, "done")
 
 
 def _handover_row(ctx, handover_id: int):
@@ -226,6 +288,13 @@ def list_handovers(ctx, *, open_only=False, day: date | None = None, shift_code:
 # --- duties -------------------------------------------------------------------------------
 
 
+# Duties (seed 000: 每天昨天统计试压卡 未完成扣2分; 打扫门店卫生区域(按值日表双方协调)): each has its own points;
+# `assign = "all"` gives it to every agent rostered that day (on its shift when set), `"rota"` to one agent a day
+# from the 值日表 in turn, and a leader's `cs duty assign` overrides either for one day.
+
+ROTA_START = "2024-01-01"  # the rota's first handle's day, unless the duty says otherwise
+
+
 def duties_for(ctx, day: date) -> list[dict]:
     """The duties that apply on `day`: every day, or working days only."""
     return [duty for duty in ctx.config["duty"]
@@ -234,6 +303,52 @@ def duties_for(ctx, day: date) -> list[dict]:
 
 def duty_config(ctx, code: str) -> dict:
     return configured(ctx, "duty", code)
+
+
+def rota_turn(duty: dict, day: date, available: set[str]) -> str | None:
+    """Whose turn it is: the rota in order by date from rota_start; one who is not rostered that day is skipped
+    (the next in the rota takes it). The turn depends on the date and that day's roster only, so a day judged
+    again later gives the same person."""
+    rota = duty["rota"]
+    first = (day - date.fromisoformat(duty.get("rota_start", ROTA_START))).days % len(rota)
+    return next((rota[(first + step) % len(rota)] for step in range(len(rota))
+                 if rota[(first + step) % len(rota)] in available), None)
+
+
+def duty_assignees(ctx, duty: dict, day: date, overrides: dict | None = None) -> tuple[list[str], str]:
+    """Who does `duty` on `day`, and how they came to: 'assigned' (a leader's cs duty assign), 'all' or 'rota'."""
+    if overrides is None:
+        overrides = _duty_overrides(ctx, day)
+    if duty["code"] in overrides:
+        return [overrides[duty["code"]]], "assigned"
+    on = rostered(ctx, day, duty["shift"]) if duty.get("shift") else agents_on(ctx, day)
+    if duty.get("assign", "all") == "all":
+        return on, "all"
+    turn = rota_turn(duty, day, set(on))
+    return ([turn] if turn else []), "rota"
+
+
+def _duty_overrides(ctx, day: date) -> dict:
+    return {row["duty"]: row["agent"] for row in ctx.db.all(
+        "SELECT duty, agent FROM duty_assignments WHERE date = ?", (day.isoformat(),))}
+
+
+def assign_duty(ctx, code: str, day: date, agent: str) -> dict:
+    """A leader gives one day's duty to `agent` (a swap, 双方协调; someone off sick), over the rota and roster."""
+    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "assigning a duty")
+    duty = duty_config(ctx, code)
+    agents_mod.require_active(ctx.db, agent)
+    if duty not in duties_for(ctx, day):
+        raise CSError(f"duty '{duty['code']}' does not apply on {day.isoformat()} (every = {duty.get('every')})")
+    before = ctx.db.one("SELECT agent FROM duty_assignments WHERE date = ? AND duty = ?",
+                        (day.isoformat(), duty["code"]))
+    ctx.db.execute(
+        "INSERT INTO duty_assignments (date, duty, agent, assigned_at, assigned_by) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (date, duty) DO UPDATE SET agent = excluded.agent, assigned_at = excluded.assigned_at,"
+        " assigned_by = excluded.assigned_by", (day.isoformat(), duty["code"], agent, ctx.now_db, ctx.actor))
+    ctx.db.audit(ctx.now_db, ctx.actor, "duty.assign", "duty", f"{day.isoformat()}/{duty['code']}",
+                 {"agent": before["agent"]} if before else None, {"agent": agent})
+    return next(row for row in duty_status(ctx, day) if row["duty"] == duty["code"])
 
 
 def duty_done(ctx, code: str, *, agent: str | None = None, day: date | None = None, note: str | None = None) -> dict:
@@ -246,9 +361,10 @@ def duty_done(ctx, code: str, *, agent: str | None = None, day: date | None = No
                                 "ticking off a duty for another agent or for an earlier day")
     if day > clock.local_date(ctx.now, ctx.tz):
         raise CSError(f"{day.isoformat()} is in the future; a duty is ticked off once it is done")
-    if ctx.db.one("SELECT 1 FROM duty_records WHERE date = ? AND duty = ? AND agent = ?",
-                  (day.isoformat(), duty["code"], agent)):
-        raise CSError(f"{agent} already did '{duty['code']}' on {day.isoformat()}")
+    done_by = ctx.db.one("SELECT agent FROM duty_records WHERE date = ? AND duty = ? AND (agent = ? OR ?)",
+                         (day.isoformat(), duty["code"], agent, duty.get("assign", "all") == "rota"))
+    if done_by:
+        raise CSError(f"{done_by['agent']} already did '{duty['code']}' on {day.isoformat()}")
     note = clean_text(note, "note", 2000)
     cur = ctx.db.execute(
         "INSERT INTO duty_records (date, duty, agent, done_at, note, created_by) VALUES (?, ?, ?, ?, ?, ?)",
@@ -256,19 +372,33 @@ def duty_done(ctx, code: str, *, agent: str | None = None, day: date | None = No
     )
     ctx.db.audit(ctx.now_db, ctx.actor, "duty.done", "duty", cur.lastrowid, None,
                  {"date": day.isoformat(), "duty": duty["code"], "agent": agent})
-    return {"date": day.isoformat(), "agent": agent, "duty": duty["code"], "label": duty["label"], "done": True,
-            "done_at": ctx.display(ctx.now_db), "note": note}
+    rows = [row for row in duty_status(ctx, day) if row["duty"] == duty["code"]]
+    return next((row for row in rows if row["agent"] == agent), None) or next(
+        (row for row in rows if row["done_by"] == agent), None) or {
+        **_duty_row(day, duty, agent, "all"), "done": True, "done_by": agent, "done_at": ctx.display(ctx.now_db),
+        "note": note}  # done by someone it was not given to: shown as theirs
+
+
+def _duty_row(day: date, duty: dict, agent: str | None, how: str) -> dict:
+    return {"date": day.isoformat(), "agent": agent, "duty": duty["code"], "label": duty["label"],
+            "points": duty.get("points", 1), "assign": how}
 
 
 def duty_status(ctx, day: date) -> list[dict]:
-    """Each rostered agent's duties on `day`, done or missing."""
-    done = {(row["agent"], row["duty"]): row for row in ctx.db.all(
-        "SELECT agent, duty, done_at, note FROM duty_records WHERE date = ?", (day.isoformat(),))}
+    """Each duty of `day` with whom it is given to, done or missing. A rota duty (or one a leader assigned) is
+    done when anybody did it that day: the 值日表's swaps (双方协调) are the agents' to arrange. A rota duty with
+    nobody of the rota rostered has no agent."""
+    records = ctx.db.all("SELECT agent, duty, done_at, note FROM duty_records WHERE date = ? ORDER BY done_at, id",
+                         (day.isoformat(),))
+    overrides = _duty_overrides(ctx, day)
     rows = []
-    for agent in agents_on(ctx, day):
-        for duty in duties_for(ctx, day):
-            record = done.get((agent, duty["code"]))
-            rows.append({"date": day.isoformat(), "agent": agent, "duty": duty["code"], "label": duty["label"],
-                         "done": record is not None, "done_at": ctx.display(record["done_at"]) if record else None,
+    for duty in duties_for(ctx, day):
+        agents, how = duty_assignees(ctx, duty, day, overrides)
+        mine = [r for r in records if r["duty"] == duty["code"]]
+        for agent in agents or [None]:
+            record = next((r for r in mine if r["agent"] == agent), None) if how == "all" else (mine or [None])[0]
+            rows.append({**_duty_row(day, duty, agent, how), "done": record is not None,
+                         "done_by": record["agent"] if record else None,
+                         "done_at": ctx.display(record["done_at"]) if record else None,
                          "note": record["note"] if record else None})
     return rows

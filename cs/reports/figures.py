@@ -320,7 +320,8 @@ def open_handover(ctx, end: str) -> list[dict]:
                    ctx.db.all("SELECT * FROM handovers WHERE done_at >= ? AND +created_at < ?", (end, end)),
                    key=lambda row: (row["created_at"], row["id"]))
     return [{"id": r["id"], "date": r["date"], "shift": r["shift"], "agent": r["agent"], "text": r["text"],
-             "ticket_id": r["ticket_id"], "status": _status_at(r, end), "created_at": ctx.display(r["created_at"])}
+             "ticket_id": r["ticket_id"], "status": _status_at(r, end), "created_at": ctx.display(r["created_at"]),
+             "occurred_at": ctx.display(r["occurred_at"]), "party": r["party"]}
             for r in rows]
 
 
@@ -477,10 +478,11 @@ TEXT = {
         "done": "完成", "on_time": "按时完成", "overdue": "逾期", "satisfaction": "满意度",
         "satisfied": "满意", "neutral": "一般", "dissatisfied": "不满意", "satisfaction_rate": "满意率",
         "overdue_list": "逾期回访", "buckets": "问题分类", "deductions": "当日考核扣分",
-        "handover": "交接事项（待下一班处理）", "none": "无", "customer": "客户", "phone": "电话",
+        "handover": "交接事项（待下一班处理）", "occurred": "事发时间", "party": "当事人", "none": "无", "customer": "客户", "phone": "电话",
         "agent": "坐席", "reason": "原因", "due_at": "期限", "hours_over": "逾期(小时)", "rule": "规则",
         "points": "扣分", "fine": "罚款", "detail": "说明", "text": "内容", "status": "状态", "ticket": "工单",
-        "scores": "考核得分", "rank": "排名", "name": "姓名", "team": "班组", "base": "基础分",
+        "scores": "考核得分", "rank": "排名", "unranked": "主管,不排名", "name": "姓名", "team": "班组",
+        "base": "基础分",
         "fines": "罚款", "actions": "处理", "score": "得分", "kpis": "关键指标", "by_reason": "回访工作效果评估",
         "completion": "完成率", "on_time_rate": "按时率", "failed": "无法联系", "void": "已作废",
         "minutes": "分钟", "month": "月份", "agent_only": "坐席", "cancelled": "已取消(不计到期)",
@@ -499,10 +501,12 @@ TEXT = {
         "satisfaction": "Satisfaction", "satisfied": "Satisfied", "neutral": "Neutral",
         "dissatisfied": "Dissatisfied", "satisfaction_rate": "Satisfaction rate", "overdue_list": "Overdue callbacks",
         "buckets": "Issue buckets", "deductions": "Deductions of the day", "handover": "Handover for the next shift",
+        "occurred": "Occurred", "party": "Party",
         "none": "None", "customer": "Customer", "phone": "Phone", "agent": "Agent", "reason": "Reason",
         "due_at": "Due", "hours_over": "Hours over", "rule": "Rule", "points": "Points", "fine": "Fine",
         "detail": "Detail", "text": "Item", "status": "Status", "ticket": "Ticket", "scores": "Scores",
-        "rank": "Rank", "name": "Name", "team": "Team", "base": "Base", "fines": "Fines", "actions": "Actions",
+        "rank": "Rank", "unranked": "supervisor, unranked", "name": "Name", "team": "Team", "base": "Base",
+        "fines": "Fines", "actions": "Actions",
         "score": "Score", "kpis": "Key figures", "by_reason": "Callback effectiveness by reason",
         "completion": "Completion", "on_time_rate": "On time", "failed": "Unreachable", "void": "void",
         "minutes": "min", "month": "Month", "agent_only": "Agent", "cancelled": "Cancelled (not due)",

@@ -96,8 +96,37 @@ def _duty_missed(ctx, day, start, end):
         return  # the day is not over: a duty can still be done
     for record in shifts.duty_status(ctx, day):
         if not record["done"]:
+            given = {"rota": " (值日表: their turn)",
+                     "assigned": " (assigned to them for the day)"}.get(record["assign"], "")
+            # Each duty costs its own points (seed 000: 每天昨天统计试压卡 未完成扣2分).
             yield record["agent"], "duty", f"{day.isoformat()}/{record['duty']}/{record['agent']}", (
-                f"duty {record['duty']} ({record['label']}) not done on {day.isoformat()}")
+                f"duty {record['duty']} ({record['label']}) not done on {day.isoformat()}{given}"), {
+                "points": record["points"]}
+
+
+def _handover_missing(ctx, day, start, end):
+    """Each shift of D that ended with neither an item nor "无" in its memo (seed 001: 无论是否有事情未来得及处理,
+    都必须填写备忘录) charges its rostered agents. The memo counts when filed by the shift's end plus [scoring]
+    grace (the wrap-up after the last call); one filed later does not save the shift."""
+    from cs.desk import shifts
+
+    grace = clock.parse_duration(ctx.config["scoring"]["grace"]).seconds()
+    for shift in ctx.config["shift"]:
+        window = shifts.window(ctx, shift, day)
+        closes = clock.to_db(window.end + timedelta(seconds=grace))
+        if closes > ctx.now_db:
+            continue  # the memo may still come
+        agents = shifts.rostered(ctx, day, shift["code"])
+        if not agents or ctx.db.one("SELECT 1 FROM handovers WHERE date = ? AND shift = ? AND created_at <= ?",
+                                    (day.isoformat(), shift["code"], closes)):
+            continue
+        late = ctx.db.value("SELECT MIN(created_at) FROM handovers WHERE date = ? AND shift = ? AND created_at <= ?",
+                            (day.isoformat(), shift["code"], ctx.now_db))
+        detail = (f"{shift['code']} shift of {day.isoformat()} ({ctx.display(clock.to_db(window.start))[11:16]}–"
+                  f"{ctx.display(clock.to_db(window.end))[11:16]}) ended with no memo, not even \"无\""
+                  + (f" (one was filed late, at {ctx.display(late)})" if late else ""))
+        for agent in agents:
+            yield agent, "shift", f"{day.isoformat()}/{shift['code']}", detail
 
 
 def _manual(ctx, day, start, end, rule):
@@ -114,6 +143,7 @@ SOURCES = {
     "complaint_upheld": _complaint_upheld,
     "handover_unfinished": _handover_unfinished,
     "duty_missed": _duty_missed,
+    "handover_missing": _handover_missing,
 }
 
 
@@ -128,15 +158,61 @@ def expected(ctx, day: date) -> tuple[dict, list[str]]:
     for rule in ctx.config["rule"]:
         source = rule["source"]
         found = _manual(ctx, day, start, end, rule) if source == "manual" else SOURCES[source](ctx, day, start, end)
-        for agent, ref_type, ref_id, detail in found:
+        for agent, ref_type, ref_id, detail, *own in found:
             if not agent:
                 unattributed.append(f"{rule['code']}: {detail} (no agent to attribute it to)")
                 continue
             key = (rule["code"], agent, ref_type, str(ref_id))
             entries[key] = {"date": day.isoformat(), "agent": agent, "rule": rule["code"], "label": rule["label"],
                             "ref_type": ref_type, "ref_id": str(ref_id), "detail": detail,
-                            **penalty(ctx, rule, ref_type, ref_id)}
-    return entries, unattributed
+                            **penalty(ctx, {**rule, **(own[0] if own else {})}, ref_type, ref_id)}
+    return _one_incident_one_deduction(ctx, entries), unattributed
+
+
+def judge_the_complaint_again(ctx, violation: dict) -> None:
+    """After `violation add --ticket`: the complaint the violation replaces may sit on a day judged long ago, past
+    the daily job's recheck, so its day is computed again now (unless its month is closed: there the complaint
+    stands and the violation yields)."""
+    from cs.scoring.violations import manual_rule_of, same_incident
+
+    rule = manual_rule_of(ctx, violation["rule"])
+    if violation["ticket_id"] is None or rule is None or not rule.get("replaces"):
+        return
+    complaint = same_incident(ctx, rule, violation["id"])
+    if complaint is None or complaint["closed"]:
+        return
+    if ctx.db.one("SELECT 1 FROM deduction_days WHERE date = ?", (complaint["day"].isoformat(),)):
+        run(ctx, complaint["day"])
+
+
+def _weight(entry: dict) -> tuple:
+    return (entry["points"] or 0, entry["fine"] or 0)
+
+
+def _one_incident_one_deduction(ctx, entries: dict) -> dict:
+    """An upheld complaint and a violation naming it (violation add --ticket, a rule that `replaces`
+    complaint_upheld) are one incident: the larger entry stands, never both; on a tie the violation, the
+    supervisor's own judgement, stands. The two may fall on different days, so each side is decided from the
+    facts alone, the same way on either day; a side whose day is closed is final and the other yields to it."""
+    from cs.scoring.violations import replacing_violations, same_incident
+
+    rules = {rule["code"]: rule for rule in ctx.config["rule"]}
+    kept = {}
+    for key, entry in entries.items():
+        rule = rules[entry["rule"]]
+        if rule["source"] == "complaint_upheld":
+            rivals = replacing_violations(ctx, int(entry["ref_id"]), entry["agent"])
+            if any(v["closed"] or _weight(v) >= _weight(entry) for v in rivals):
+                continue
+        elif rule["source"] == "manual" and rule.get("replaces"):
+            complaint = same_incident(ctx, rule, int(entry["ref_id"]))
+            if complaint is not None:
+                if complaint["closed"] or _weight(complaint) > _weight(entry):
+                    continue
+                entry = {**entry, "detail": f"{entry['detail']} (one incident with complaint {complaint['ticket_id']},"
+                                            f" whose {number(complaint['points'])}-point entry this replaces)"}
+        kept[key] = entry
+    return kept
 
 
 _COMPARED = ("label", "points", "fine", "action", "detail")
@@ -180,7 +256,7 @@ def _brief(entry) -> dict:
 def ref_id_json(ref_type: str, ref_id: str):
     """The source record's id as its own JSON gives it: an integer, but for duties, which have no record id
     and are named DATE/DUTY/AGENT. (Stored as text, so one unique key covers every source.)"""
-    return ref_id if ref_type == "duty" else int(ref_id)
+    return ref_id if ref_type in ("duty", "shift") else int(ref_id)
 
 
 def _write(ctx, day: date, added, updated, removed) -> None:
@@ -246,9 +322,21 @@ def explain(ctx, agent: str, day: date) -> list[dict]:
     """Every entry of the agent's day with the record behind it."""
     agents_mod.get(ctx.db, agent)
     entries = query(ctx, day=day, agent=agent)
+    rules = {rule["code"]: rule for rule in ctx.config["rule"]}
+    duties = {duty["code"]: duty for duty in ctx.config["duty"]}
     for entry in entries:
         entry["record"] = source_record(ctx, entry["ref_type"], entry["ref_id"])
+        entry["seed"] = _seed_of(entry, rules, duties)
     return entries
+
+
+def _seed_of(entry: dict, rules: dict, duties: dict) -> str | None:
+    """The seed line the entry rests on: a duty's own, else its rule's (what a supervisor cites for the charge)."""
+    if entry["ref_type"] == "duty":
+        duty = duties.get(entry["ref_id"].split("/")[1], {})
+        if duty.get("seed"):
+            return duty["seed"]
+    return rules.get(entry["rule"], {}).get("seed")
 
 
 def source_record(ctx, ref_type: str, ref_id: str) -> dict | None:
@@ -270,7 +358,19 @@ def source_record(ctx, ref_type: str, ref_id: str) -> dict | None:
                                          "created_at": ctx.display(row["created_at"])}
     if ref_type == "duty":
         day, duty, agent = ref_id.split("/", 2)
-        return {"date": day, "duty": duty, "agent": agent, "done": False}
+        points = next((d.get("points", 1) for d in ctx.config["duty"] if d["code"] == duty), None)
+        return {"date": day, "duty": duty, "agent": agent, "done": False, "points": points}
+    if ref_type == "shift":
+        from cs.desk import shifts
+
+        day, code = ref_id.split("/", 1)
+        shift = next((s for s in ctx.config["shift"] if s["code"] == code), None)
+        if shift is None:
+            return None
+        window = shifts.window(ctx, shift, date.fromisoformat(day))
+        return {"date": day, "shift": code, "start": ctx.display(clock.to_db(window.start)),
+                "end": ctx.display(clock.to_db(window.end)), "agents": shifts.rostered(ctx, window.date, code),
+                "memo": False}
     return None
 
 

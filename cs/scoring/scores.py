@@ -7,7 +7,8 @@ from cs.scoring.units import month_days, number
 
 
 def scores(ctx, month: str) -> list[dict]:
-    """A row for every active agent: base − points of the month's non-voided entries, ranked."""
+    """A row for every active person: base − points of the month's non-voided entries. Agents and leaders are
+    ranked together; supervisors, who judge the others, are listed after them unranked (rank null)."""
     from cs.scoring import closing
 
     first, after = month_days(month)
@@ -22,11 +23,14 @@ def scores(ctx, month: str) -> list[dict]:
         total = totals.get(agent["handle"])
         points = number(total["points"]) if total else 0
         actions = sorted(set(filter(None, (total["actions"] or "").split(";")))) if total else []
-        rows.append({"agent": agent["handle"], "name": agent["name"], "team": agent["team"], "base": base,
-                     "points": points, "fines": number(total["fines"]) if total else 0, "actions": actions,
-                     "score": number(base - points), "closed": closed})
-    rows.sort(key=lambda row: (-row["score"], row["agent"]))
-    for position, row in enumerate(rows):
+        rows.append({"agent": agent["handle"], "name": agent["name"], "team": agent["team"], "role": agent["role"],
+                     "base": base, "points": points, "fines": number(total["fines"]) if total else 0,
+                     "actions": actions, "score": number(base - points), "closed": closed})
+    ranked = sorted((row for row in rows if row["role"] != "supervisor"), key=lambda row: (-row["score"], row["agent"]))
+    for position, row in enumerate(ranked):
         # Competition ranking: equal scores share a rank, the next rank skips (1, 2, 2, 4).
-        row["rank"] = rows[position - 1]["rank"] if position and row["score"] == rows[position - 1]["score"] else position + 1
-    return rows
+        row["rank"] = ranked[position - 1]["rank"] if position and row["score"] == ranked[position - 1]["score"] else position + 1
+    apart = sorted((row for row in rows if row["role"] == "supervisor"), key=lambda row: row["agent"])
+    for row in apart:
+        row["rank"] = None
+    return ranked + apart

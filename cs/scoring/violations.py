@@ -17,8 +17,13 @@ VIOLATION_SORTABLE = {"id", "at", "agent", "rule"}
 
 
 def window_start(ctx, moment_db: str, window: str) -> str:
+    """Where the count of offences starts for one at `moment_db`: its day, week, month, quarter or year, or the
+    beginning of time ('ever': the seeds' 第一次…第二次…第三次开除 sets no window, so none is assumed)."""
+    if window == "ever":
+        return ""
     day = ctx.business_day(clock.from_db(moment_db))
     first = {"day": day, "week": day - timedelta(days=day.weekday()), "month": day.replace(day=1),
+             "quarter": day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1),
              "year": day.replace(month=1, day=1)}[window]
     return bounds(ctx, first)[0]
 
@@ -51,7 +56,8 @@ def manual_rule(ctx, code: str) -> dict:
     raise CSError(f"'{code}' is not a manual rule; manual rules are: {manual}")
 
 
-def add_violation(ctx, agent: str, rule_code: str, *, at=None, note: str | None = None) -> dict:
+def add_violation(ctx, agent: str, rule_code: str, *, at=None, note: str | None = None,
+                  ticket_id: int | None = None) -> dict:
     agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "recording a violation")
     agents_mod.require_active(ctx.db, agent)
     if agent == ctx.actor and agents_mod.supervisor_exists(ctx.db):
@@ -61,20 +67,68 @@ def add_violation(ctx, agent: str, rule_code: str, *, at=None, note: str | None 
     if at_db > ctx.now_db:
         raise CSError(f"--at {ctx.display(at_db)} is in the future; violations record what has happened")
     note = clean_text(note, "note", 2000)
+    if ticket_id is not None and ctx.db.one("SELECT 1 FROM tickets WHERE id = ?", (ticket_id,)) is None:
+        raise CSError(f"ticket {ticket_id} not found; see 'cs ticket list'")
+    if ticket_id is not None and rule.get("replaces"):
+        twice = [v["id"] for v in replacing_violations(ctx, ticket_id, agent)]
+        if twice:
+            raise CSError(f"violation {twice[0]} already charges {agent} for ticket {ticket_id}: one incident, one"
+                          " deduction")
     cur = ctx.db.execute(
-        "INSERT INTO violations (agent, rule, at, note, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
-        (agent, rule["code"], at_db, note, ctx.now_db, ctx.actor),
+        "INSERT INTO violations (agent, rule, at, note, created_at, created_by, ticket_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (agent, rule["code"], at_db, note, ctx.now_db, ctx.actor, ticket_id),
     )
     record = violation_json(ctx, ctx.db.one("SELECT * FROM violations WHERE id = ?", (cur.lastrowid,)), rule)
     ctx.db.audit(ctx.now_db, ctx.actor, "violation.add", "violation", cur.lastrowid, None, record)
     return record
 
 
+def manual_rule_of(ctx, code: str) -> dict | None:
+    return next((rule for rule in ctx.config["rule"] if rule["code"] == code and rule["source"] == "manual"), None)
+
+
+def same_incident(ctx, rule: dict, violation_id: int) -> dict | None:
+    """For a violation of a rule that `replaces` complaint_upheld: the upheld complaint against the same agent that
+    its ticket names, as {ticket_id, day, points, fine, closed}; None when there is none (as of ctx.now)."""
+    target = rule.get("replaces")
+    complaint_rule = next((r for r in ctx.config["rule"] if r["code"] == target or r["source"] == target), None)
+    if complaint_rule is None:
+        return None
+    row = ctx.db.one(
+        "SELECT t.id, t.verdict_at FROM violations v JOIN tickets t ON t.id = v.ticket_id"
+        " WHERE v.id = ? AND t.verdict = 'upheld' AND t.verdict_at <= ? AND t.about_agent = v.agent",
+        (violation_id, ctx.now_db))
+    if row is None:
+        return None
+    from cs.scoring import closing
+
+    day = ctx.business_day(clock.from_db(row["verdict_at"]))
+    return {"ticket_id": row["id"], "day": day, "rule": complaint_rule, "closed": closing.day_is_closed(ctx, day),
+            **penalty(ctx, complaint_rule, "ticket", row["id"])}
+
+
 def violation_json(ctx, row, rule: dict) -> dict:
     return {"id": row["id"], "agent": row["agent"], "rule": row["rule"], "label": rule["label"],
-            "at": ctx.display(row["at"]), "note": row["note"], "occurrence": occurrence(ctx, rule, row["id"]),
+            "at": ctx.display(row["at"]), "note": row["note"], "ticket_id": row["ticket_id"],
+            "occurrence": occurrence(ctx, rule, row["id"]),
             **{key: value for key, value in penalty(ctx, rule, "violation", row["id"]).items()},
             "created_by": row["created_by"]}
+
+
+def replacing_violations(ctx, ticket_id: int, agent: str) -> list[dict]:
+    """Violations of rules that replace complaint_upheld naming this complaint, against its agent (as of ctx.now),
+    each with its penalty and whether its day is closed."""
+    from cs.scoring import closing
+
+    rules = {r["code"]: r for r in ctx.config["rule"] if r["source"] == "manual" and r.get("replaces")}
+    found = []
+    for row in ctx.db.all("SELECT id, rule, at FROM violations WHERE ticket_id = ? AND agent = ? AND at <= ?",
+                          (ticket_id, agent, ctx.now_db)):
+        if row["rule"] in rules:
+            found.append({"id": row["id"], **penalty(ctx, rules[row["rule"]], "violation", row["id"]),
+                          "closed": closing.day_is_closed(ctx, ctx.business_day(clock.from_db(row["at"])))})
+    return found
 
 
 def list_violations(ctx, *, month: str | None = None, agent: str | None = None, limit=None,

@@ -465,5 +465,31 @@ def m008_delivery_intents(db) -> None:
     )
 
 
+def m009_seed_rules(db) -> None:
+    run_script(
+        db,
+        """
+        -- The memo as seed 001 asks for it: 日期+事发时间+涉案当事人姓名+问题详细描述.
+        ALTER TABLE handovers ADD COLUMN occurred_at TEXT;
+        ALTER TABLE handovers ADD COLUMN party TEXT;
+
+        -- The incident a violation is about: a rude-service violation naming an upheld complaint replaces the
+        -- complaint's entry (one incident, one deduction).
+        ALTER TABLE violations ADD COLUMN ticket_id INTEGER REFERENCES tickets (id);
+        CREATE INDEX violations_ticket ON violations (ticket_id) WHERE ticket_id IS NOT NULL;
+
+        -- A leader's override of who does a duty on one day (cs duty assign), over the roster and the rota.
+        CREATE TABLE duty_assignments (
+            date TEXT NOT NULL,
+            duty TEXT NOT NULL,
+            agent TEXT NOT NULL REFERENCES agents (handle),
+            assigned_at TEXT NOT NULL,
+            assigned_by TEXT NOT NULL,
+            PRIMARY KEY (date, duty)
+        );
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
-              m006_history_before, m007_identity_closing_appeals, m008_delivery_intents]
+              m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules]
