@@ -221,8 +221,8 @@ def test_parse_duration_bad(text):
 def test_parse_duration_bad_message():
     with pytest.raises(ValueError) as info:
         parse_duration("2x")
-    assert str(info.value) == ("bad duration '2x': use a number and a unit m, h, d, w or wd "
-                               "(e.g. 30m, 2h, 3d, 2wd)")
+    assert str(info.value) == ("bad duration '2x': use a number and a unit m, h, d, w, wd or mo "
+                               "(e.g. 30m, 2h, 3d, 2wd, 1mo)")
 
 
 def test_duration_seconds():

@@ -359,3 +359,169 @@ def test_every_default_rule_policy_and_duty_cites_its_seed(cs):
         for item in cited:
             for quote in item["seed"][5:].replace(" ... ", ";").split(";"):
                 assert quote.strip() in text, quote
+
+
+# =========================================================================== the review of this work
+
+
+def _pay(cs, agent: str, month: str, now: str) -> tuple:
+    row = next(r for r in ok(cs([*at(now), "score", "--month", month, "--json"])).json() if r["agent"] == agent)
+    return row["points"], row["fines"]
+
+
+def test_closing_the_complaints_month_keeps_the_violation_that_replaced_it(cs, validate):
+    """The complaint (Oct 30) yielded to the violation (Nov 2); closing October must not erase both."""
+    register(cs, "ann", "bob")
+    complaint = add_ticket(cs, "投诉", "phone", "complaint", agent="bob", about="ann", opened_at="2026-10-30T09:00",
+                           env={"CS_NOW": "2026-10-30T09:00"})
+    ok(cs([*at("2026-10-30T09:05"), "ticket", "respond", str(complaint["id"])]))
+    ok(cs([*at("2026-10-30T16:00"), "ticket", "verdict", str(complaint["id"]), "upheld"]))
+    violation(cs, validate, "ann", "rude_service", "2026-11-02T10:00", "--ticket", str(complaint["id"]),
+              now="2026-11-02T11:00")
+    ok(cs([*at("2026-11-03T09:00"), "jobs", "run", "daily-deductions"]))
+    assert _pay(cs, "ann", "2026-10", "2026-11-03T09:00")[0] + _pay(cs, "ann", "2026-11", "2026-11-03T09:00")[0] == 5
+    ok(cs([*at("2026-11-03T10:00"), "deductions", "close", "--month", "2026-10"]))
+    ok(cs([*at("2026-11-04T09:00"), "jobs", "run", "daily-deductions"]))
+    assert _pay(cs, "ann", "2026-11", "2026-11-04T09:00")[0] == 5  # the violation still stands
+
+
+def test_a_backdated_violation_is_judged_on_its_own_day_and_not_into_a_closed_month(cs, validate):
+    """Recorded on the 20th for the 2nd (past the 7-day recheck): the 2nd is judged again at once; the complaint it
+    replaces yields; one charge of 5. A violation dated into a closed month is refused."""
+    register(cs, "ann", "bob")
+    complaint = add_ticket(cs, "投诉", "phone", "complaint", agent="bob", about="ann", opened_at="2026-11-03T09:00",
+                           env={"CS_NOW": "2026-11-03T09:00"})
+    ok(cs([*at("2026-11-03T09:05"), "ticket", "respond", str(complaint["id"])]))
+    ok(cs([*at("2026-11-03T16:00"), "ticket", "verdict", str(complaint["id"]), "upheld"]))
+    ok(cs([*at("2026-11-04T09:00"), "jobs", "run", "daily-deductions"]))
+    violation(cs, validate, "ann", "rude_service", "2026-11-02T10:00", "--ticket", str(complaint["id"]),
+              now="2026-11-20T09:00")
+    rows = ok(cs([*at("2026-11-20T09:00"), "deductions", "list", "--month", "2026-11", "--json"])).json()
+    assert charged(rows) == [("ann", "rude_service", 5)]
+    ok(cs([*at("2026-11-20T09:05"), "deductions", "close", "--month", "2026-10"]))
+    late = refused(cs([*at("2026-11-20T09:10"), "violation", "add", "ann", "hygiene", "--at", "2026-10-20T10:00"]))
+    assert "2026-10 is closed" in late.stderr
+
+
+def test_a_voided_offence_does_not_count_and_a_voided_replacement_frees_the_complaint(cs, validate):
+    """A voided off_task is no offence: the next is the first (10 yuan), not the second. A voided rude_service
+    violation no longer takes the complaint's place: the complaint is charged."""
+    register(cs, "ann", "bob")
+    first = violation(cs, validate, "ann", "off_task", f"{D}T10:00")
+    judge(cs, validate)
+    entry = next(r for r in ok(cs([*at(AFTER), "deductions", "list", "--date", D, "--json"])).json())
+    ok(cs([*at(AFTER), "deductions", "void", str(entry["id"]), "--reason", "看错了人"]))
+    second = violation(cs, validate, "ann", "off_task", f"{NEXT}T08:00", now=f"{NEXT}T08:30")
+    assert (first["occurrence"], second["occurrence"], second["fine"]) == (1, 1, 10)
+
+    complaint = _upheld_complaint(cs, "ann")
+    replacing = violation(cs, validate, "ann", "rude_service", f"{D}T11:00", "--ticket", str(complaint["id"]),
+                          now=AFTER)
+    rows = judge(cs, validate)
+    rude = next(r for r in rows if r["rule"] == "rude_service" and r["ref_id"] == replacing["id"])
+    ok(cs([*at(AFTER), "deductions", "void", str(rude["id"]), "--reason", "申诉成立"]))
+    assert ("ann", "complaint_upheld", 5) in charged(judge(cs, validate))
+
+
+def test_a_verdict_after_the_violation_judges_the_violations_day_again(cs, validate, tmp_path):
+    """With the complaint worth 8, a violation of the 3rd and a verdict of the 20th (past the recheck): the
+    violation's day is judged again and yields; the incident costs 8, not 5 + 8."""
+    register(cs, "ann", "bob")
+    rules = json.loads(ok(cs("config get rule --json")).stdout)
+    index = next(i for i, r in enumerate(rules) if r["code"] == "complaint_upheld")
+    ok(cs(["config", "set", f"rule.{index}.points", "8"]))
+    complaint = add_ticket(cs, "投诉", "phone", "complaint", agent="bob", about="ann", opened_at="2026-11-03T09:00",
+                           env={"CS_NOW": "2026-11-03T09:00"})
+    ok(cs([*at("2026-11-03T09:05"), "ticket", "respond", str(complaint["id"])]))
+    violation(cs, validate, "ann", "rude_service", "2026-11-03T10:00", "--ticket", str(complaint["id"]),
+              now="2026-11-03T10:05")
+    ok(cs([*at("2026-11-04T09:00"), "jobs", "run", "daily-deductions"]))
+    ok(cs([*at("2026-11-20T16:00"), "ticket", "verdict", str(complaint["id"]), "upheld"]))
+    ok(cs([*at("2026-11-21T09:00"), "jobs", "run", "daily-deductions"]))
+    rows = ok(cs([*at("2026-11-21T09:00"), "deductions", "list", "--month", "2026-11", "--json"])).json()
+    assert charged(rows) == [("ann", "complaint_upheld", 8)]
+
+
+def test_a_rota_changed_later_does_not_deal_past_days_again(cs, validate, tmp_path):
+    """The 值日表 in force on a day gives that day's turn: loading a new rota does not move past charges."""
+    register(cs, "ann", "bob", "cat")
+    load(cs, tmp_path, ROTA)
+    for day in (D, NEXT, "2026-11-21"):
+        roster(cs, day, "day", "ann", "bob", "cat")
+    before = [r["agent"] for r in duty_list(cs, validate, D)]
+    ok(cs([*at("2026-11-20T12:00"), "config", "set", "duty.0.rota", '["cat", "bob", "ann"]']))
+    assert [r["agent"] for r in duty_list(cs, validate, D)] == before == ["ann"]
+    # The 21st, after the change: the new rota's third (from rota_start, the 19th) is ann; the old one's, cat.
+    assert [r["agent"] for r in duty_list(cs, validate, "2026-11-21")] == ["ann"]
+
+
+def test_a_memo_filed_in_the_wrap_up_goes_on_the_owners_shift(cs, validate):
+    """18:10, the day shift over ten minutes, the late shift running: ann's memo is the day shift's (the grace is for
+    this), so the day shift is not charged."""
+    register(cs, "ann", "bob")
+    roster(cs, D, "day", "ann")
+    roster(cs, D, "late", "bob")
+    memo = validate(ok(cs([*at(f"{D}T18:10"), "--as", "ann", "handover", "add", "退款单待财务审批", "--json"])).json(),
+                    "handover")
+    assert memo["shift"] == "day"
+    memo_none(cs, "bob", hhmm="22:50")
+    assert charged(judge(cs, validate), "handover_missing") == []
+
+
+def test_nothing_left_in_the_seeds_own_format_is_a_nothing_left_memo(cs, validate):
+    """001: 需要记录的内容包括日期+事发时间+涉案当事人姓名+问题详细描述,若无遗留事情,问题详情处填写"无" — 无。 or 无
+    with a party is still the nothing-left memo, never an open item charged 2 points."""
+    register(cs, "ann", "bob")
+    roster(cs, D, "day", "ann")
+    roster(cs, D, "late", "bob")
+    first = validate(ok(cs([*at(f"{D}T17:50"), "--as", "ann", "handover", "add", "无。", "--json"])).json(), "handover")
+    second = validate(ok(cs([*at(f"{D}T22:50"), "--as", "bob", "handover", "add", "无", "--party", "无",
+                             "--json"])).json(), "handover")
+    assert [(m["nothing_left"], m["status"]) for m in (first, second)] == [(True, "done"), (True, "done")]
+    assert charged(judge(cs, validate, NEXT, "2026-11-21T00:30")) == []
+
+
+def test_duty_assign_gives_only_rota_duties_and_a_day_off_gives_no_duty(cs, validate, tmp_path):
+    register(cs, "ann", "bob")
+    load(cs, tmp_path, DUTIES)
+    refused(cs(["duty", "assign", "pressure_cards", D, "ann"]))
+    assert duty_list(cs, validate, D) == []  # nobody at work that day: no duty, no warning
+    summary = ok(cs([*at(AFTER), "deductions", "run", "--date", D, "--json"])).json()
+    assert summary["unattributed"] == []
+
+
+def test_roster_check_survives_a_rest_rule_longer_than_the_month(cs):
+    register(cs, "ann")
+    ok(cs(["config", "set", "roster.min_rest_days_per_month", "29"]))
+    ok(cs(["roster", "set", "2027-01-31", "day", "ann"]))
+    assert ok(cs(["roster", "check", "--month", "2027-02", "--json"])).json() == []  # February: all days off
+    ok(cs(["roster", "set", "2027-02-01", "day", "ann"]))
+    rows = ok(cs(["roster", "check", "--month", "2027-02", "--json"])).json()
+    assert [(row["rule"], row["date"]) for row in rows] == [("min_rest_days_per_month", "2027-02-01")]
+
+
+def test_an_upgrade_does_not_charge_the_days_judged_before_it(cs, validate, tmp_path):
+    """A desk that judged days under the cs before this one: those days keep the rules they were judged by (no
+    handover_missing for a shift before the memo rule existed); the first day not yet judged has the new rules."""
+    import pytest
+
+    from cs.store import db as db_mod
+    from cs.store import migrations
+
+    desk = str(tmp_path / "older.db")
+    with pytest.MonkeyPatch.context() as patch:  # the cs before this one
+        patch.setattr(migrations, "MIGRATIONS", [m for m in migrations.MIGRATIONS
+                                                 if m.__name__ != "m010_rule_starts_and_quotas"])
+        older = db_mod.connect(desk)
+        older.execute("INSERT INTO agents (handle, name, role, active, created_at) VALUES ('ann', 'Ann', 'agent', 1,"
+                      " '2026-11-01T00:00:00Z')")
+        for day in ("2026-11-18", D):
+            older.execute("INSERT INTO roster (date, shift, agent, created_at, created_by) VALUES (?, 'day', 'ann',"
+                          " '2026-11-01T00:00:00Z', 'x')", (day,))
+        older.execute("INSERT INTO deduction_days (date, computed_at, computed_by) VALUES ('2026-11-18',"
+                      " '2026-11-19T01:00:00Z', 'cron')")
+        older.close()
+    before = ok(cs(["--db", desk, *at(AFTER), "deductions", "run", "--date", "2026-11-18", "--json"])).json()
+    assert before["changes"] == []
+    after = ok(cs(["--db", desk, *at(AFTER), "deductions", "run", "--date", D, "--json"])).json()
+    assert [(c["agent"], c["rule"]) for c in after["changes"]] == [("ann", "handover_missing")]

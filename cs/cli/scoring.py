@@ -51,7 +51,7 @@ def violation_add(agent, rule, at, note, ticket_id, as_json):
     app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = violations.add_violation(ctx, agent, rule, at=app.business_time(at), note=note, ticket_id=ticket_id)
-        deductions.judge_the_complaint_again(ctx, record)
+        deductions.after_violation(ctx, record)
     emit_written(record, as_json)
 
 

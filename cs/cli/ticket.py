@@ -207,6 +207,9 @@ def verdict(ticket_id, verdict, at, as_json):
     app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record, warnings = tickets.verdict(ctx, ticket_id, verdict, at=app.business_time(at))
+        from cs.scoring import deductions
+
+        deductions.after_verdict(ctx, ticket_id)  # one incident: the violations naming it are judged again
     for message in warnings:
         click.echo(f"Warning: {message}", err=True)
     emit_written(record, as_json)

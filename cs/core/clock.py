@@ -86,14 +86,14 @@ def _local_instant(d: date, t: datetime.time, tz) -> datetime.datetime:
 
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _MAX_AMOUNT = 99999  # keeps day-by-day working-day walks and date arithmetic in range
-_DURATION_RE = re.compile(r"([+-]?)([0-9]{1,9})(wd|m|h|d|w)", re.IGNORECASE)
-_DURATION_HELP = "use a number and a unit m, h, d, w or wd (e.g. 30m, 2h, 3d, 2wd)"
+_DURATION_RE = re.compile(r"([+-]?)([0-9]{1,9})(wd|mo|m|h|d|w)", re.IGNORECASE)
+_DURATION_HELP = "use a number and a unit m, h, d, w, wd or mo (e.g. 30m, 2h, 3d, 2wd, 1mo)"
 
 
 @dataclass(frozen=True)
 class Duration:
     amount: int
-    unit: str  # 'm' | 'h' | 'd' | 'w' | 'wd'
+    unit: str  # 'm' | 'h' | 'd' | 'w' | 'wd' | 'mo' (calendar months)
 
     @property
     def text(self) -> str:
@@ -101,7 +101,8 @@ class Duration:
 
     def seconds(self) -> int:
         if self.unit not in _UNIT_SECONDS:
-            raise ValueError(f"{self.text} counts working days and has no fixed length in seconds")
+            raise ValueError(f"{self.text} counts {'calendar months' if self.unit == 'mo' else 'working days'} and"
+                             " has no fixed length in seconds")
         return self.amount * _UNIT_SECONDS[self.unit]
 
 
@@ -195,6 +196,11 @@ def add_duration(start: datetime.datetime, dur: Duration | str, tz, cal: WorkCal
     local = start.astimezone(tz)
     if dur.unit == "d":
         day = local.date() + timedelta(days=dur.amount)
+    elif dur.unit == "mo":
+        from dateutil.relativedelta import relativedelta
+
+        # Calendar months: 31 January + 1mo is 28 (or 29) February, as relativedelta clips to the month's end.
+        day = local.date() + relativedelta(months=dur.amount)
     else:
         if cal is None:
             raise ValueError(f"{dur.text} counts working days: a working calendar is needed")

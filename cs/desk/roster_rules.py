@@ -94,8 +94,10 @@ def _too_few_days_off(agent: str, days: dict, first: date, last: date, minimum: 
     while month <= last:
         length = calendar.monthrange(month.year, month.month)[1]
         worked = sorted(day for day in days if day.year == month.year and day.month == month.month)
-        if length - len(worked) < minimum:
-            over = worked[length - minimum]  # the first day worked beyond what the month allows
+        if worked and length - len(worked) < minimum:
+            # The first day worked beyond what the month allows (its first day when the rule asks for more
+            # days off than the month has).
+            over = worked[max(0, length - minimum)]
             found.append({"agent": agent, "date": over, "rule": "min_rest_days_per_month",
                           "detail": f"{len(worked)} days worked in {month.strftime('%Y-%m')}: {length - len(worked)}"
                                     f" days off, at least {minimum} (每月四天休息)",

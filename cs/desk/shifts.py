@@ -142,13 +142,19 @@ def handover_to_json(ctx, row) -> dict:
 
 
 def shift_for_handover(ctx, owner: str | None) -> ShiftWindow:
-    """The owner's rostered shift running now; else the running shift that started last; else the one
-    that ended last. Never refused for want of a roster."""
+    """The owner's rostered shift running now; else the owner's rostered shift that ended within [scoring]
+    grace (the wrap-up after the last call: its memo still counts); else the running shift that started last;
+    else the one that ended last. Never refused for want of a roster."""
     now_running = running(ctx, ctx.now)
     if owner:
         mine = [w for w in now_running if owner in rostered(ctx, w.date, w.code)]
         if mine:
             return max(mine, key=lambda w: w.start)
+        grace = timedelta(seconds=clock.parse_duration(ctx.config["scoring"]["grace"]).seconds())
+        wrapping_up = [w for w in windows_around(ctx, ctx.now, days_back=1)
+                       if w.end <= ctx.now <= w.end + grace and owner in rostered(ctx, w.date, w.code)]
+        if wrapping_up:
+            return max(wrapping_up, key=lambda w: w.end)
     if now_running:
         return max(now_running, key=lambda w: w.start)
     ended = latest_ended(ctx, ctx.now)
@@ -166,7 +172,9 @@ def add_handover(ctx, text: str, *, ticket_id: int | None = None, owner: str | N
     the shift's "nothing left" memo."""
     text = clean_text(text, "handover text", 2000, required=True)
     owner = _memo_owner(ctx, owner)
-    if text == NOTHING_LEFT and ticket_id is None and occurred_at is None and party is None:
+    if says_nothing_left(text):
+        if ticket_id is not None:
+            raise CSError("a memo saying 无 (nothing left) names no ticket; leave the item with its text instead")
         return _file_nothing_left(ctx, shift_for_handover(ctx, owner), owner)
     if ticket_id is not None and ctx.db.one("SELECT 1 FROM tickets WHERE id = ?", (ticket_id,)) is None:
         raise CSError(f"ticket {ticket_id} not found; see 'cs ticket list'")
@@ -177,6 +185,13 @@ def add_handover(ctx, text: str, *, ticket_id: int | None = None, owner: str | N
     shift = shift_for_handover(ctx, owner)
     return _insert_memo(ctx, shift, owner, text, "open", ticket_id=ticket_id,
                         occurred_at=clock.to_db(occurred_at) if occurred_at else None, party=party)
+
+
+def says_nothing_left(text: str) -> bool:
+    """无, whatever the spaces and punctuation around it (无。, 「无」, 无!): the seed's nothing-left memo."""
+    import unicodedata
+
+    return "".join(ch for ch in text if not (ch.isspace() or unicodedata.category(ch).startswith("P"))) == NOTHING_LEFT
 
 
 def _memo_owner(ctx, owner: str | None) -> str | None:
@@ -324,8 +339,25 @@ def duty_assignees(ctx, duty: dict, day: date, overrides: dict | None = None) ->
     on = rostered(ctx, day, duty["shift"]) if duty.get("shift") else agents_on(ctx, day)
     if duty.get("assign", "all") == "all":
         return on, "all"
-    turn = rota_turn(duty, day, set(on))
+    turn = rota_turn(_rota_in_force(ctx, duty, day), day, set(on))
     return ([turn] if turn else []), "rota"
+
+
+def _rota_in_force(ctx, duty: dict, day: date) -> dict:
+    """The 值日表 as it stood at the end of `day`: a rota changed later does not deal past days again (a day judged
+    again gives the same person). A day before the duty was first configured takes its first rota."""
+    import json
+
+    end = clock.to_db(clock.day_bounds(day, ctx.tz)[1])
+    rotas = []  # (saved at, the duty as then configured), oldest first
+    for row in ctx.db.all("SELECT created_at, config FROM config_versions ORDER BY id"):
+        then = next((d for d in json.loads(row["config"]).get("duty", []) if d["code"] == duty["code"]), None)
+        if then and then.get("assign") == "rota" and then.get("rota"):
+            rotas.append((row["created_at"], then))
+    if not rotas:
+        return duty
+    then = next((then for saved, then in reversed(rotas) if saved <= end), rotas[0][1])
+    return {**duty, "rota": then["rota"], "rota_start": then.get("rota_start", ROTA_START)}
 
 
 def _duty_overrides(ctx, day: date) -> dict:
@@ -337,6 +369,9 @@ def assign_duty(ctx, code: str, day: date, agent: str) -> dict:
     """A leader gives one day's duty to `agent` (a swap, 双方协调; someone off sick), over the rota and roster."""
     agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "assigning a duty")
     duty = duty_config(ctx, code)
+    if duty.get("assign", "all") == "all":
+        raise CSError(f"duty '{duty['code']}' is everyone's at work that day (assign = \"all\"); cs duty assign gives"
+                      " a rota duty to another agent for one day")
     agents_mod.require_active(ctx.db, agent)
     if duty not in duties_for(ctx, day):
         raise CSError(f"duty '{duty['code']}' does not apply on {day.isoformat()} (every = {duty.get('every')})")
@@ -395,6 +430,8 @@ def duty_status(ctx, day: date) -> list[dict]:
     for duty in duties_for(ctx, day):
         agents, how = duty_assignees(ctx, duty, day, overrides)
         mine = [r for r in records if r["duty"] == duty["code"]]
+        if not agents and (how != "rota" or not agents_on(ctx, day)):
+            continue  # nobody at work (a day off for all): no duty is given
         for agent in agents or [None]:
             record = next((r for r in mine if r["agent"] == agent), None) if how == "all" else (mine or [None])[0]
             rows.append({**_duty_row(day, duty, agent, how), "done": record is not None,

@@ -155,7 +155,10 @@ def expected(ctx, day: date) -> tuple[dict, list[str]]:
     could not be attributed to anybody."""
     start, end = bounds(ctx, day)
     entries, unattributed = {}, []
+    starts = {row["rule"]: row["since"] for row in ctx.db.all("SELECT rule, since FROM rule_starts")}
     for rule in ctx.config["rule"]:
+        if starts.get(rule["code"], "") > day.isoformat():
+            continue  # came with an upgrade after this day was judged: the day keeps the rules it had
         source = rule["source"]
         found = _manual(ctx, day, start, end, rule) if source == "manual" else SOURCES[source](ctx, day, start, end)
         for agent, ref_type, ref_id, detail, *own in found:
@@ -169,24 +172,83 @@ def expected(ctx, day: date) -> tuple[dict, list[str]]:
     return _one_incident_one_deduction(ctx, entries), unattributed
 
 
-def judge_the_complaint_again(ctx, violation: dict) -> None:
-    """After `violation add --ticket`: the complaint the violation replaces may sit on a day judged long ago, past
-    the daily job's recheck, so its day is computed again now (unless its month is closed: there the complaint
-    stands and the violation yields)."""
+# --- judging again the days a new fact reaches ------------------------------------------------
+#
+# The daily job rechecks the last [scoring] recheck_days. A violation recorded late (or back-dated), a void, or a
+# verdict can change entries on days judged before that: those days are judged again at once, in the same
+# transaction (recent days and days not judged yet are the job's; days of a closed month stay as they are).
+
+
+def judge_again(ctx, days) -> None:
+    rechecked_from = clock.local_date(ctx.now, ctx.tz) - timedelta(days=ctx.config["scoring"]["recheck_days"])
+    for day in sorted(set(days)):
+        if day < rechecked_from and is_over(ctx, day) and not closing.day_is_closed(ctx, day):
+            run(ctx, day)
+
+
+def after_violation(ctx, violation: dict) -> None:
+    """`violation add`: its own day (it may be back-dated past the recheck), the days of the same agent's later
+    offences of the rule (their step in the escalation moved), and the complaint it names (one incident)."""
     from cs.scoring.violations import manual_rule_of, same_incident
 
+    row = ctx.db.one("SELECT agent, rule, at FROM violations WHERE id = ?", (violation["id"],))
+    days = [ctx.business_day(clock.from_db(row["at"]))] + _later_offence_days(ctx, row["agent"], row["rule"], row["at"])
     rule = manual_rule_of(ctx, violation["rule"])
-    if violation["ticket_id"] is None or rule is None or not rule.get("replaces"):
-        return
-    complaint = same_incident(ctx, rule, violation["id"])
-    if complaint is None or complaint["closed"]:
-        return
-    if ctx.db.one("SELECT 1 FROM deduction_days WHERE date = ?", (complaint["day"].isoformat(),)):
-        run(ctx, complaint["day"])
+    if violation["ticket_id"] is not None and rule is not None and rule.get("replaces"):
+        complaint = same_incident(ctx, rule, violation["id"])
+        if complaint is not None:
+            days.append(complaint["day"])
+    judge_again(ctx, days)
+
+
+def after_void(ctx, entry_row) -> None:
+    """A voided entry: a voided violation is no offence (later steps of the escalation move down) and no longer
+    takes a complaint's place; a voided complaint no longer takes a violation's."""
+    if entry_row["ref_type"] == "violation":
+        row = ctx.db.one("SELECT agent, rule, at, ticket_id FROM violations WHERE id = ?", (int(entry_row["ref_id"]),))
+        if row is None:
+            return
+        days = _later_offence_days(ctx, row["agent"], row["rule"], row["at"])
+        if row["ticket_id"] is not None:
+            days += _verdict_days(ctx, row["ticket_id"])
+        judge_again(ctx, days)
+    elif entry_row["ref_type"] == "ticket":
+        judge_again(ctx, _violation_days(ctx, int(entry_row["ref_id"])))
+
+
+def after_verdict(ctx, ticket_id: int) -> None:
+    """A verdict: the violations naming the complaint (one incident) are judged again with it."""
+    judge_again(ctx, _violation_days(ctx, ticket_id) + _verdict_days(ctx, ticket_id))
+
+
+def _later_offence_days(ctx, agent: str, rule: str, at: str) -> list:
+    return [ctx.business_day(clock.from_db(row["at"])) for row in ctx.db.all(
+        "SELECT at FROM violations WHERE agent = ? AND rule = ? AND at > ?", (agent, rule, at))]
+
+
+def _violation_days(ctx, ticket_id: int) -> list:
+    return [ctx.business_day(clock.from_db(row["at"]))
+            for row in ctx.db.all("SELECT at FROM violations WHERE ticket_id = ?", (ticket_id,))]
+
+
+def _verdict_days(ctx, ticket_id: int) -> list:
+    verdict = ctx.db.value("SELECT verdict_at FROM tickets WHERE id = ? AND verdict_at IS NOT NULL", (ticket_id,))
+    return [ctx.business_day(clock.from_db(verdict))] if verdict else []
 
 
 def _weight(entry: dict) -> tuple:
     return (entry["points"] or 0, entry["fine"] or 0)
+
+
+def _outweighs(rival: dict, entry: dict, *, or_equal: bool) -> bool:
+    """Whether the other side of the incident takes this entry's place. A voided side is no rival (the
+    supervisor's decision takes it out; the other stands on its own). A side whose day is closed is final:
+    it wins when it holds a standing entry, and is no rival when it yielded before the close."""
+    if rival["entry"] == "void":
+        return False
+    if rival["closed"]:
+        return rival["entry"] == "standing"
+    return _weight(rival) >= _weight(entry) if or_equal else _weight(rival) > _weight(entry)
 
 
 def _one_incident_one_deduction(ctx, entries: dict) -> dict:
@@ -202,12 +264,12 @@ def _one_incident_one_deduction(ctx, entries: dict) -> dict:
         rule = rules[entry["rule"]]
         if rule["source"] == "complaint_upheld":
             rivals = replacing_violations(ctx, int(entry["ref_id"]), entry["agent"])
-            if any(v["closed"] or _weight(v) >= _weight(entry) for v in rivals):
+            if any(_outweighs(v, entry, or_equal=True) for v in rivals):
                 continue
         elif rule["source"] == "manual" and rule.get("replaces"):
             complaint = same_incident(ctx, rule, int(entry["ref_id"]))
             if complaint is not None:
-                if complaint["closed"] or _weight(complaint) > _weight(entry):
+                if _outweighs(complaint, entry, or_equal=False):
                     continue
                 entry = {**entry, "detail": f"{entry['detail']} (one incident with complaint {complaint['ticket_id']},"
                                             f" whose {number(complaint['points'])}-point entry this replaces)"}
@@ -390,6 +452,7 @@ def set_void(ctx, entry_id: int, reason: str) -> dict:
                    (reason, ctx.actor, ctx.now_db, entry_id))
     ctx.db.audit(ctx.now_db, ctx.actor, "deductions.void", "deduction", entry_id, {"voided": False},
                  {"voided": True, "void_reason": reason})
+    after_void(ctx, ctx.db.one("SELECT * FROM deductions WHERE id = ?", (entry_id,)))
     return get(ctx, entry_id)
 
 

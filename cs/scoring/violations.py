@@ -4,7 +4,7 @@ escalation that makes the n-th violation of a rule within its window cost more (
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from cs.core import clock
 from cs.core.errors import CSError
@@ -28,13 +28,25 @@ def window_start(ctx, moment_db: str, window: str) -> str:
     return bounds(ctx, first)[0]
 
 
+def rule_start(ctx, code: str) -> str | None:
+    """The first business day `code` applies from (YYYY-MM-DD), when a cs upgrade brought it to a desk with
+    judged days; None: always."""
+    return ctx.db.value("SELECT since FROM rule_starts WHERE rule = ?", (code,))
+
+
 def occurrence(ctx, rule: dict, violation_id: int) -> int:
-    """This violation's place among the agent's violations of the rule within the rule's window."""
+    """This violation's place among the agent's violations of the rule within the rule's window. A violation whose
+    entry was voided (by a supervisor, or an appeal accepted) is no offence and is not counted."""
     row = ctx.db.one("SELECT agent, at FROM violations WHERE id = ?", (violation_id,))
     since = window_start(ctx, row["at"], rule.get("window", "month"))
+    started = rule_start(ctx, rule["code"])
+    if started:
+        since = max(since, bounds(ctx, date.fromisoformat(started))[0])
     return ctx.db.value(
-        "SELECT COUNT(*) FROM violations WHERE agent = ? AND rule = ? AND at >= ?"
-        " AND (at < ? OR (at = ? AND id <= ?))",
+        "SELECT COUNT(*) FROM violations v WHERE v.agent = ? AND v.rule = ? AND v.at >= ?"
+        " AND (v.at < ? OR (v.at = ? AND v.id <= ?))"
+        " AND NOT EXISTS (SELECT 1 FROM deductions d WHERE d.ref_type = 'violation' AND d.ref_id = CAST(v.id AS TEXT)"
+        " AND d.voided = 1)",
         (row["agent"], rule["code"], since, row["at"], row["at"], violation_id),
     )
 
@@ -66,6 +78,9 @@ def add_violation(ctx, agent: str, rule_code: str, *, at=None, note: str | None 
     at_db = clock.to_db(at or ctx.now)
     if at_db > ctx.now_db:
         raise CSError(f"--at {ctx.display(at_db)} is in the future; violations record what has happened")
+    from cs.scoring import closing
+
+    closing.refuse_if_closed(ctx, ctx.business_day(at or ctx.now).isoformat(), "recording a violation in it")
     note = clean_text(note, "note", 2000)
     if ticket_id is not None and ctx.db.one("SELECT 1 FROM tickets WHERE id = ?", (ticket_id,)) is None:
         raise CSError(f"ticket {ticket_id} not found; see 'cs ticket list'")
@@ -88,9 +103,17 @@ def manual_rule_of(ctx, code: str) -> dict | None:
     return next((rule for rule in ctx.config["rule"] if rule["code"] == code and rule["source"] == "manual"), None)
 
 
+def stored_entry(ctx, rule_code: str, agent: str, ref_type: str, ref_id) -> str | None:
+    """'void', 'standing', or None (no entry stored) for one source record's entry."""
+    voided = ctx.db.value("SELECT voided FROM deductions WHERE ref_type = ? AND ref_id = ? AND rule = ? AND agent = ?",
+                          (ref_type, str(ref_id), rule_code, agent))
+    return None if voided is None else ("void" if voided else "standing")
+
+
 def same_incident(ctx, rule: dict, violation_id: int) -> dict | None:
     """For a violation of a rule that `replaces` complaint_upheld: the upheld complaint against the same agent that
-    its ticket names, as {ticket_id, day, points, fine, closed}; None when there is none (as of ctx.now)."""
+    its ticket names, as {ticket_id, day, points, fine, closed, entry}; None when there is none (as of ctx.now).
+    `entry` is the complaint's stored entry: 'void', 'standing' or None."""
     target = rule.get("replaces")
     complaint_rule = next((r for r in ctx.config["rule"] if r["code"] == target or r["source"] == target), None)
     if complaint_rule is None:
@@ -104,7 +127,9 @@ def same_incident(ctx, rule: dict, violation_id: int) -> dict | None:
     from cs.scoring import closing
 
     day = ctx.business_day(clock.from_db(row["verdict_at"]))
+    agent = ctx.db.value("SELECT agent FROM violations WHERE id = ?", (violation_id,))
     return {"ticket_id": row["id"], "day": day, "rule": complaint_rule, "closed": closing.day_is_closed(ctx, day),
+            "entry": stored_entry(ctx, complaint_rule["code"], agent, "ticket", row["id"]),
             **penalty(ctx, complaint_rule, "ticket", row["id"])}
 
 
@@ -127,7 +152,8 @@ def replacing_violations(ctx, ticket_id: int, agent: str) -> list[dict]:
                           (ticket_id, agent, ctx.now_db)):
         if row["rule"] in rules:
             found.append({"id": row["id"], **penalty(ctx, rules[row["rule"]], "violation", row["id"]),
-                          "closed": closing.day_is_closed(ctx, ctx.business_day(clock.from_db(row["at"])))})
+                          "closed": closing.day_is_closed(ctx, ctx.business_day(clock.from_db(row["at"]))),
+                          "entry": stored_entry(ctx, row["rule"], agent, "violation", row["id"])})
     return found
 
 

@@ -491,5 +491,43 @@ def m009_seed_rules(db) -> None:
     )
 
 
+def m010_rule_starts_and_quotas(db) -> None:
+    run_script(
+        db,
+        """
+        -- The first business day a rule is applied from. A desk that had judged days when this cs came gets the
+        -- rules new in it (the memo's handover_missing, negative_talk) and the seed's `ever` window for off_task
+        -- from the first day it had not judged: days judged before keep the rules they were judged by.
+        CREATE TABLE rule_starts (
+            rule TEXT PRIMARY KEY,
+            since TEXT NOT NULL
+        );
+        INSERT INTO rule_starts (rule, since)
+            SELECT code, (SELECT date(MAX(date), '+1 day') FROM deduction_days)
+            FROM (SELECT 'handover_missing' AS code UNION ALL SELECT 'negative_talk' UNION ALL SELECT 'off_task')
+            WHERE EXISTS (SELECT 1 FROM deduction_days);
+
+        -- Entries by their source record: a violation's void, a complaint's standing entry.
+        CREATE INDEX deductions_ref ON deductions (ref_type, ref_id);
+
+        -- Quotas, not chances (seed 003): the customers (by phone) who became eligible for a policy in a month,
+        -- in order; the k-th is selected when ceil(k × sample) > ceil((k − 1) × sample).
+        CREATE TABLE quota_customers (
+            policy TEXT NOT NULL,
+            month TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            k INTEGER NOT NULL,
+            selected INTEGER NOT NULL,
+            ticket_id INTEGER,
+            at TEXT NOT NULL,
+            PRIMARY KEY (policy, month, phone)
+        );
+        CREATE UNIQUE INDEX quota_customers_k ON quota_customers (policy, month, k);
+        CREATE INDEX callbacks_policy ON callbacks (policy, created_at) WHERE policy IS NOT NULL;
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
-              m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules]
+              m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules,
+              m010_rule_starts_and_quotas]
