@@ -7,8 +7,6 @@ CLI behaviour (exit codes, JSON, filters, demo) is in test_callbacks_cli.py.
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 from helpers_tickets import D, T, ctx_at
 
@@ -43,39 +41,20 @@ def one_callback(ctx, ticket_id, at) -> dict:
     return made[0]
 
 
-# =========================================================================== sampling
+# =========================================================================== quotas (seed 003)
 
 
-def test_sampled_is_stable_and_a_pure_function_of_code_and_ticket():
-    first = [callbacks.sampled("repair", n, 0.5) for n in range(1, 401)]
-    again = [callbacks.sampled("repair", n, 0.5) for n in range(1, 401)]
-    assert first == again
-    # The documented rule: a hash of policy code and ticket id, nothing else (so any database agrees).
-    expected = [int.from_bytes(hashlib.sha256(f"repair:{n}".encode()).digest()[:8], "big") / 2**64 < 0.5
-                for n in range(1, 401)]
-    assert first == expected
-    assert 150 <= sum(first) <= 250  # roughly half
+@pytest.mark.parametrize("sample", ["0.5", "0.1", "0.3", "0.05", "0.25", "0.9", "0"])
+def test_the_quota_selects_exactly_ceil_of_the_share(sample):
+    """SPEC section 15: of n eligible customers, exactly ceil(sample × n) are selected, for every n (exact
+    arithmetic: 30 × 0.1 is 3)."""
+    import math
+    from fractions import Fraction
 
-
-def test_sampled_depends_on_the_policy_code():
-    repair = {n for n in range(1, 201) if callbacks.sampled("repair", n, 0.5)}
-    other = {n for n in range(1, 201) if callbacks.sampled("newcomer", n, 0.5)}
-    assert repair != other
-
-
-@pytest.mark.parametrize("ticket_id", [1, 2, 3, 17, 999, 2**62])
-def test_sample_edges_zero_never_one_always(ticket_id):
-    assert callbacks.sampled("repair", ticket_id, 0) is False
-    assert callbacks.sampled("repair", ticket_id, 0.0) is False
-    assert callbacks.sampled("repair", ticket_id, 1) is True
-    assert callbacks.sampled("repair", ticket_id, 1.0) is True
-
-
-def test_sample_zero_and_one_over_many_ids():
-    assert not any(callbacks.sampled("x", n, 0.0) for n in range(1, 2001))
-    assert all(callbacks.sampled("x", n, 1.0) for n in range(1, 2001))
-    share = sum(callbacks.sampled("x", n, 0.1) for n in range(1, 2001)) / 2000
-    assert 0.06 <= share <= 0.14
+    chosen = 0
+    for k in range(1, 1001):
+        chosen += callbacks.quota_selects(k, float(sample))
+        assert chosen == math.ceil(k * Fraction(sample)), (sample, k)
 
 
 # =========================================================================== deadlines
@@ -176,52 +155,77 @@ def test_no_phone_no_callback(ctx):
 
 
 def test_categories_without_a_policy_get_none(ctx):
+    """An inquiry of a customer who is not new and not a VIP: no policy applies."""
+    earlier = new_ticket(ctx, "2026-11-02T09:00", category="inquiry")
+    resolve(ctx, earlier["id"], "2026-11-02T09:30")  # the first ticket: the new-customer quota's to decide
     ticket = new_ticket(ctx, "2026-11-20T09:00", category="inquiry")
     assert resolve(ctx, ticket["id"], "2026-11-20T09:30") == []
 
 
-def _repair_ids(sampled: bool, count=1, start=1):
-    found, n = [], start
-    while len(found) < count:
-        if callbacks.sampled("repair", n, 0.5) == sampled:
-            found.append(n)
-        n += 1
-    return found
+def _repairs(ctx, phones: list[str], day: str = "2026-11-20") -> dict:
+    """A resolved repair ticket for each phone (in order); phone -> the callbacks it got."""
+    made = {}
+    for phone in phones:
+        ticket = new_ticket(ctx_at(ctx, f"{day}T09:00"), f"{day}T09:00", category="repair", phone=phone,
+                            summary="空调漏水")
+        made.setdefault(phone, []).extend(resolve(ctx, ticket["id"], f"{day}T09:30"))
+    return made
 
 
-def test_repair_sampling_follows_sampled(ctx):
+def test_thirty_repair_customers_in_a_month_give_exactly_fifteen_callbacks(ctx):
+    """003: 對維修用戶50%以上回訪(在維修后兩個星期內(nèi)完成) — 30 repair customers in a month: exactly 15 callbacks
+    (the 1st, 3rd, 5th … eligible), each due 14 days after; their repeat repairs that month: none."""
+    phones = [f"1390000{n:04d}" for n in range(1, 31)]
+    made = _repairs(ctx, phones)
+    called = [phone for phone in phones if made[phone]]
+    assert len(called) == 15 and called == phones[0::2]
+    for cbs in made.values():
+        for cb in cbs:
+            assert (cb["policy"], cb["reason"], cb["due_at"]) == ("repair", "post_repair", D("2026-12-04T09:30"))
+    again = _repairs(ctx, phones, "2026-11-24")
+    assert sum(len(cbs) for cbs in again.values()) == 0  # counted once a month: repeat customers get none
+    december = _repairs(ctx, phones[:2], "2026-12-01")
+    assert [len(december[p]) for p in phones[:2]] == [1, 0]  # a new month counts afresh
+
+
+def test_twenty_new_customers_give_exactly_two_callbacks_due_within_a_month(ctx):
+    """003: 對新用戶實現(xiàn)10%以上回訪(在購機(jī)后一個月內(nèi)完成) — 20 first-ever tickets (inquiries) in a month: exactly
+    2 callbacks, due a calendar month after the resolution."""
     made = {}
     for n in range(1, 21):
-        ticket = new_ticket(ctx, "2026-11-20T09:00", category="repair", phone=f"1390000{n:04d}", summary="空调漏水")
-        made[ticket["id"]] = resolve(ctx, ticket["id"], "2026-11-20T09:30")
-    for ticket_id, cbs in made.items():
-        assert len(cbs) == (1 if callbacks.sampled("repair", ticket_id, 0.5) else 0), ticket_id
-        for cb in cbs:
-            assert cb["policy"] == "repair" and cb["reason"] == "post_repair"
-            assert cb["due_at"] == D("2026-12-04T09:30")  # 14 days
+        ticket = new_ticket(ctx, "2026-11-20T09:00", category="inquiry", phone=f"1370000{n:04d}")
+        made[n] = resolve(ctx, ticket["id"], "2026-11-20T09:30")
+    got = [cb for cbs in made.values() for cb in cbs]
+    assert len(got) == 2 and [n for n, cbs in made.items() if cbs] == [1, 11]
+    assert {(cb["policy"], cb["reason"], cb["due_at"]) for cb in got} == {
+        ("new_customer", "new_customer", D("2026-12-20T09:30"))}
 
 
-def test_vip_always_gets_a_repair_callback(ctx):
-    unsampled = _repair_ids(False, 1)[0]
-    for n in range(1, unsampled + 1):
-        phone = "13811112222" if n == unsampled else f"1390000{n:04d}"
-        if n == unsampled:
-            customers.set_flags(ctx.db, phone, at=ctx.now_db, actor="tester", display=ctx.display, vip=True)
-        ticket = new_ticket(ctx, "2026-11-20T09:00", category="repair", phone=phone, summary="门禁卡失灵")
-    assert ticket["id"] == unsampled
-    assert not callbacks.sampled("repair", unsampled, 0.5)
-    cbs = resolve(ctx, unsampled, "2026-11-20T09:30")
-    assert [cb["policy"] for cb in cbs] == ["repair"]
+def test_the_first_policy_that_applies_decides(ctx):
+    """A new customer's complaint is the complaint policy's (every one), not the new-customer quota's; one callback
+    per resolved ticket."""
+    ticket = new_ticket(ctx, "2026-11-20T09:00", category="complaint", phone="13600001111")
+    cbs = resolve(ctx, ticket["id"], "2026-11-20T09:30")
+    assert [cb["policy"] for cb in cbs] == ["complaint"]
+
+
+def test_a_vip_always_gets_the_callback_the_quota_would_not_give(ctx):
+    """001/003: 必須保證重點客戶的100%的回訪 — the 2nd repair customer of the month is not selected by the 50% quota,
+    but as a VIP gets the callback; a VIP's inquiry (no earlier policy applies) goes to key_customer."""
+    customers.set_flags(ctx.db, "13811112222", at=ctx.now_db, actor="tester", display=ctx.display, vip=True)
+    made = _repairs(ctx, ["13900000001", "13811112222", "13900000003"])
+    assert [len(made[p]) for p in ("13900000001", "13811112222", "13900000003")] == [1, 1, 1]
+    assert made["13811112222"][0]["policy"] == "repair"
+    new_ticket(ctx, "2026-11-19T09:00", category="inquiry", phone="13811112222")  # not new any more
+    inquiry = new_ticket(ctx_at(ctx, "2026-11-20T10:00"), "2026-11-20T10:00", category="inquiry", phone="13811112222")
+    assert [cb["policy"] for cb in resolve(ctx, inquiry["id"], "2026-11-20T10:30")] == ["key_customer"]
 
 
 def test_vip_always_can_be_switched_off(ctx):
-    policy = dict(config_mod.DEFAULTS["callback_policy"][1], vip_always=False)
-    here = with_config(ctx, "2026-11-20T09:30", callback_policy=[policy])
-    unsampled = _repair_ids(False, 1)[0]
-    for n in range(1, unsampled + 1):
-        ticket = new_ticket(here, "2026-11-20T09:00", category="repair", phone="13811112222", summary="门禁卡失灵")
+    here = with_config(ctx, "2026-11-20T09:30", callback={"vip_always": False})
     customers.set_flags(ctx.db, "13811112222", at=ctx.now_db, actor="tester", display=ctx.display, vip=True)
-    assert resolve(here, ticket["id"], "2026-11-20T09:30") == []
+    made = _repairs(here, ["13900000001", "13811112222"])
+    assert [len(made[p]) for p in ("13900000001", "13811112222")] == [1, 0]
 
 
 def test_no_callback_customer_gets_no_policy_callback(ctx):

@@ -1,5 +1,6 @@
 """Centre configuration: defaults, TOML round trip, load all-or-nothing, get/set, versions, roles."""
 
+import json
 import tomllib
 
 import pytest
@@ -28,7 +29,9 @@ def test_defaults_come_from_the_seeds():
     assert d["scoring"]["base"] == 100
     assert d["alerts"]["channels"] == ["stdout"] and d["alerts"]["escalate_after"] == "2h"
     assert d["alerts"]["alert_hours"] == "08:00-22:00"
-    assert d["callback"] == {"retry_after": "2h", "max_attempts": 3}
+    assert d["callback"] == {"retry_after": "2h", "max_attempts": 3, "vip_always": True}
+    assert [p["code"] for p in d["callback_policy"]] == ["complaint", "repair", "new_customer", "key_customer"]
+    assert policies["new_customer"]["within"] == "1mo" and policies["new_customer"]["sample"] == 0.1
     assert d["duty"] == []
 
 
@@ -160,3 +163,41 @@ def test_an_env_setting_must_name_a_variable_and_a_secret_is_never_echoed(cs, tm
     assert result.exit_code == 1 and f"channels.email.{key} must name an environment variable" in result.stderr
     assert "Hunter2" not in result.stderr and "Hunter2" not in result.stdout
     assert cs(["config", "versions", "--json"]).json() == []  # nothing stored
+
+
+def test_a_partial_file_says_which_defaults_it_drops(cs, tmp_path):
+    """Issue 18: loading one extra policy silently dropped the default complaint and repair policies. A plain load
+    still makes the file's list the list in force, but says on stderr which entries it drops, by code."""
+    path = tmp_path / "extra.toml"
+    path.write_text('[[callback_policy]]\ncode = "vip_visit"\nvip_only = true\nwithin = "7d"\nmethod = "visit"\n',
+                    "utf-8")
+    result = cs(["config", "load", str(path)])
+    assert result.exit_code == 0
+    assert ("Warning: [[callback_policy]] in this file drops complaint, repair, new_customer, key_customer; to add to"
+            " the list instead, use cs config load --merge") in result.stderr
+    assert [p["code"] for p in json.loads(cs("config get callback_policy --json").stdout)] == ["vip_visit"]
+
+
+def test_merge_adds_replaces_and_drops_by_code(cs, tmp_path):
+    """`cs config load --merge`: a new code is added to the defaults, a known code replaced, `enabled = false`
+    drops one; tables are merged key by key."""
+    path = tmp_path / "merge.toml"
+    path.write_text('[[callback_policy]]\ncode = "vip_visit"\nvip_only = true\nwithin = "7d"\nmethod = "visit"\n\n'
+                    '[[callback_policy]]\ncode = "repair"\ncategories = ["repair"]\nwithin = "7d"\nsample = 0.6\n\n'
+                    '[[callback_policy]]\ncode = "new_customer"\nwithin = "1mo"\nenabled = false\n\n'
+                    '[callback]\nmax_attempts = 5\n', "utf-8")
+    result = cs(["config", "load", "--merge", str(path)])
+    assert result.exit_code == 0 and "Warning" not in result.stderr, result.stderr
+    policies = {p["code"]: p for p in json.loads(cs("config get callback_policy --json").stdout)}
+    assert list(policies) == ["complaint", "repair", "key_customer", "vip_visit"]
+    assert (policies["repair"]["within"], policies["repair"]["sample"]) == ("7d", 0.6)
+    assert json.loads(cs("config get callback --json").stdout) == {"retry_after": "2h", "max_attempts": 5,
+                                                                   "vip_always": True}
+
+
+def test_a_table_set_before_and_missing_from_the_file_is_named(cs, tmp_path):
+    assert cs(["config", "set", "security.backdate_limit", "2h"]).exit_code == 0
+    path = tmp_path / "plain.toml"
+    path.write_text('contact_hours = ["09:00-21:00"]\n', "utf-8")
+    result = cs(["config", "load", str(path)])
+    assert "Warning: [security] set before is not in this file and goes back to its default" in result.stderr

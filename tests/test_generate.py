@@ -175,7 +175,9 @@ def test_callbacks_follow_the_policies_and_end_as_recorded(rows, domain):
     assert len(callbacks_) == rows("SELECT COUNT(*) AS n FROM callbacks")[0]["n"] > 30
     statuses = Counter(c["status"] for c in callbacks_)
     assert statuses["done"] and statuses["pending"]
-    assert {c["category"] for c in callbacks_} <= {"complaint", "repair"}
+    # Complaints and repairs by their policies; any category for a new customer (10%) or a VIP (key_customer).
+    assert {c["category"] for c in callbacks_ if c["policy"] in ("complaint", "repair")} <= {"complaint", "repair"}
+    assert {c["policy"] for c in callbacks_} <= {"complaint", "repair", "new_customer", "key_customer"}
     for c in callbacks_:
         assert c["ticket_status"] in ("resolved", "closed")
         events = rows("SELECT * FROM callback_events WHERE callback_id = ? ORDER BY at, id", (c["id"],))

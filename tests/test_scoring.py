@@ -591,7 +591,7 @@ def test_a_callback_cancelled_or_failed_after_its_deadline_still_counts(cs, vali
     failed = add_callback(cs, validate, f"{D}T12:00", "alice", now=f"{D}T09:00")
     failed_early = add_callback(cs, validate, f"{D}T18:00", "alice", now=f"{D}T09:00")
     ok(cs([*at(f"{D}T13:00"), "callback", "cancel", str(cancelled["id"]), "--reason", "客户不需要了"]))
-    for hour in ("09:10", "11:20", "13:30"):  # three tries that do not reach the customer → failed
+    for hour in ("09:10", "11:20", "14:10"):  # three tries, each when the last allows (14:00 after lunch) → failed
         ok(cs([*at(f"{D}T{hour}"), "callback", "attempt", str(failed["id"]), "--result", "no_answer"]))
         ok(cs([*at(f"{D}T{hour}"), "callback", "attempt", str(failed_early["id"]), "--result", "busy"]))
     run(cs, validate)

@@ -59,14 +59,16 @@ def callback():
 @click.option("--agent", help="Who calls [default: the ticket's agent, else the actor].", shell_complete=completion.agents)
 @click.option("--not-before", type=TimeParam(), help="Not earlier than TIME [default now; moved into contact hours].")
 @click.option("--note", help="What to talk about.")
+@click.option("--customer-asked", is_flag=True,
+              help="The customer chose the time: --not-before (or --due) may fall outside contact hours.")
 @json_option
-def add(ticket_id, phone, customer, due, reason, method, agent, not_before, note, as_json):
+def add(ticket_id, phone, customer, due, reason, method, agent, not_before, note, customer_asked, as_json):
     """Promise a callback for a ticket or a phone number."""
     app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = callbacks.add(ctx, ticket_id=ticket_id, phone=phone, customer=customer, due=resolve(app, due),
                                reason=reason, method=method, agent=agent, not_before=resolve(app, not_before),
-                               note=note)
+                               note=note, customer_asked=customer_asked)
     emit_written(record, as_json)
 
 
@@ -137,9 +139,10 @@ def done(callback_id, at, as_json, outcome, score, note):
 @change_options("callback_id")
 @click.option("--result", required=True, type=choice(ATTEMPT_RESULTS, "result"))
 @click.option("--note")
-def attempt(callback_id, at, as_json, result, note):
-    """A try that did not reach the customer."""
-    change_record(callbacks.attempt, callback_id, at, as_json, result=result, note=note)
+@click.option("--force", is_flag=True, help="Record a try before the next try is due (the note should say why).")
+def attempt(callback_id, at, as_json, result, note, force):
+    """A try that did not reach the customer (not before the next try is due, unless --force)."""
+    change_record(callbacks.attempt, callback_id, at, as_json, result=result, note=note, force=force)
 
 
 @callback.command("reschedule")

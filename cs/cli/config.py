@@ -33,8 +33,11 @@ def show(as_json, stored):
 @config.command("load")
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 @click.option("--dry-run", is_flag=True, help="Validate only.")
-def load(file, dry_run):
-    """Replace the configuration with FILE (TOML), all or nothing; the old version is kept."""
+@click.option("--merge", is_flag=True,
+              help="Merge FILE into the configuration in force: lists by code (enabled = false drops one).")
+def load(file, dry_run, merge):
+    """Replace the configuration with FILE (TOML), all or nothing; the old version is kept. Says on stderr which
+    entries in force (defaults included) and which tables set before the file leaves out."""
     _, ctx = app_and_ctx()
     try:
         text = file.read()
@@ -42,6 +45,13 @@ def load(file, dry_run):
         raise click.ClickException(f"{file.name} is not UTF-8 text") from None
     document = config_mod.parse_toml(text, file.name)
     config_mod.validate(document)
+    stored = config_mod.load_stored(ctx.db)
+    if merge:
+        document = config_mod.merged(ctx.config, stored, document)
+        config_mod.validate(document)
+    else:
+        for note in config_mod.dropped(ctx.config, stored, document):
+            click.echo(f"Warning: {note}", err=True)
     if dry_run:
         click.echo(f"{file.name}: valid", err=True)
         return

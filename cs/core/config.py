@@ -30,7 +30,9 @@ DEFAULTS: dict = {
         {"code": "day", "label": "白班", "start": "09:00", "end": "18:00"},
         {"code": "late", "label": "晚班", "start": "14:00", "end": "23:00"},
     ],
-    "callback": {"retry_after": "2h", "max_attempts": 3},
+    # A VIP's resolved ticket always gets the callback of the first policy that applies (seed 003: 必须保证
+    # 重点客户的100%的回访), whatever its quota says.
+    "callback": {"retry_after": "2h", "max_attempts": 3, "vip_always": True},
     "callback_policy": [
         {
             "code": "complaint",
@@ -50,7 +52,27 @@ DEFAULTS: dict = {
             "sample": 0.5,
             "method": "phone",
             "reason": "post_repair",
-            "seed": "000: 试压服务回访并登记 未完成一张扣1分",
+            "seed": "003: 對維修用戶50%以上回訪(在維修后兩個星期內(nèi)完成)",
+        },
+        {
+            "code": "new_customer",
+            "new_customers_only": True,
+            "within": "1mo",
+            "delay": "1d",
+            "sample": 0.1,
+            "method": "phone",
+            "reason": "new_customer",
+            "seed": "003: 對新用戶實現(xiàn)10%以上回訪(在購機(jī)后一個月內(nèi)完成)",
+        },
+        {
+            "code": "key_customer",
+            "vip_only": True,
+            "within": "3d",
+            "delay": "1h",
+            "sample": 1.0,
+            "method": "phone",
+            "reason": "satisfaction",
+            "seed": "003: 必須保證重點客戶的100%的回訪",
         },
     ],
     "duty": [],
@@ -112,17 +134,61 @@ DEFAULTS: dict = {
 
 # Sections whose value replaces the default as a whole (lists, and tables keyed by user names).
 _WHOLE_SECTIONS = {"channels"}
+# Lists of entries with a code: a file's list is the list in force (cs config load says which defaults it drops),
+# or is merged with it by code (cs config load --merge); `enabled = false` leaves an entry out.
+CODED_LISTS = ("shift", "callback_policy", "duty", "rule", "visit_plan")
 
 
 def effective(stored: dict | None) -> dict:
-    """Defaults overlaid with the stored document, table by table."""
+    """Defaults overlaid with the stored document, table by table; entries with `enabled = false` left out."""
     result = copy.deepcopy(DEFAULTS)
     for key, value in (stored or {}).items():
         if isinstance(value, dict) and isinstance(result.get(key), dict) and key not in _WHOLE_SECTIONS:
             result[key] = _merge(result[key], value)
         else:
             result[key] = copy.deepcopy(value)
+    for key in CODED_LISTS:
+        if isinstance(result.get(key), list):
+            result[key] = [item for item in result[key] if not (isinstance(item, dict) and item.get("enabled") is False)]
     return result
+
+
+def merged(in_force: dict, stored: dict, document: dict) -> dict:
+    """`cs config load --merge`: the stored document with the file's tables merged key by key and its coded lists
+    merged with the lists in force by code (an entry replaces the one with its code, a new code is added,
+    `enabled = false` drops it)."""
+    result = copy.deepcopy(stored)
+    for key, value in document.items():
+        if key in CODED_LISTS:
+            entries = {item["code"]: item for item in in_force.get(key, [])}
+            for item in value:
+                if item.get("enabled") is False:
+                    entries.pop(item["code"], None)
+                else:
+                    entries[item["code"]] = item
+            result[key] = list(entries.values())
+        elif isinstance(value, dict) and isinstance(result.get(key), dict) and key not in _WHOLE_SECTIONS:
+            result[key] = _merge(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def dropped(in_force: dict, stored: dict, document: dict) -> list[str]:
+    """What a plain `cs config load` of `document` leaves out that was in force: entries of the coded lists it
+    names (by code, defaults included), and tables set before that the file does not have."""
+    notes = []
+    for key in CODED_LISTS:
+        if key in document:
+            kept = {item["code"] for item in document[key] if item.get("enabled") is not False}
+            gone = [item["code"] for item in in_force.get(key, []) if item["code"] not in kept]
+            if gone:
+                notes.append(f"[[{key}]] in this file drops {', '.join(gone)}; to add to the list instead,"
+                             " use cs config load --merge")
+    for key in stored:
+        if key not in document and key not in CODED_LISTS:
+            notes.append(f"[{key}] set before is not in this file and goes back to its default")
+    return notes
 
 
 def _merge(base: dict, over: dict) -> dict:

@@ -34,7 +34,7 @@ from functools import cached_property
 from cs.core import clock
 from cs.demo.tour import CATEGORY_WEIGHTS, CHANNEL_WEIGHTS, HANDOVER_TEXTS, RESOLUTIONS, SUMMARIES, SURNAMES, TITLES
 from cs.desk import tickets
-from cs.desk.callbacks import sampled
+from cs.desk.callbacks import quota_selects
 from cs.store.query import insert_sql
 
 # --- what a centre's days look like --------------------------------------------------------------
@@ -191,7 +191,12 @@ class Timeline:
         if duration.unit in ("m", "h", "w"):
             return t + duration.seconds()
         k = self.day_of(t)
-        target = k + duration.amount if duration.unit == "d" else self.workdays_after(k, duration.amount)
+        if duration.unit == "mo":
+            from dateutil.relativedelta import relativedelta
+
+            target = k + (self.date(k) + relativedelta(months=duration.amount) - self.date(k)).days
+        else:
+            target = k + duration.amount if duration.unit == "d" else self.workdays_after(k, duration.amount)
         return self.start(target) + (t - self.starts[k])
 
     # Service hours (cs.clock.ServiceHours): the SLA clocks in minutes and hours run only inside them.
@@ -355,6 +360,7 @@ class DayRecords:
     handovers: list = field(default_factory=list)
     duties: list = field(default_factory=list)
     violations: list = field(default_factory=list)
+    quota: list = field(default_factory=list)  # quota_customers rows: who each policy counted and selected
 
     def as_tuple(self) -> tuple:
         """The lists in field order, to send to another process (dataclasses.astuple deep-copies every row)."""
@@ -376,6 +382,9 @@ class Centre:
         self.next_handover = 1
         self._volumes: dict[int, int] = {}
         self._new_slots: dict[int, int] = {}  # day ordinal -> new customers that day so far
+        # Callback quotas, as cs.desk.callbacks keeps them: (policy, month) -> {phone: selected}; phones seen.
+        self._quota: dict[tuple, dict] = {}
+        self._phones_seen: set = set()
         self._sla = {priority: self._sla_of(priority) for priority in PRIORITY_WEIGHTS}
         self.contact = _spans(ctx.contact_hours.spans)
         self.timeline.set_service(ctx.service_hours.spans, ctx.service_hours.days == "workday")
@@ -414,7 +423,25 @@ class Centre:
 
     def _policy(self, policy: dict) -> dict:
         return {**policy, "delay_d": clock.parse_duration(policy.get("delay", "1h")),
-                "within_d": clock.parse_duration(policy["within"]), "categories": frozenset(policy["categories"])}
+                "within_d": clock.parse_duration(policy["within"]),
+                "categories": frozenset(policy.get("categories", CATEGORY_WEIGHTS))}
+
+    def _deciding_policy(self, category: str, vip: bool, first_ever: bool):
+        """cs.desk.callbacks: the first policy that applies decides."""
+        return next((p for p in self.policies if category in p["categories"] and (vip or not p.get("vip_only"))
+                     and (first_ever or not p.get("new_customers_only"))), None)
+
+    def _quota_selects(self, policy: dict, phone: str, ticket_id: int, resolved: int, records) -> bool:
+        month = self.timeline.date(self.timeline.day_of(resolved)).strftime("%Y-%m")
+        counted = self._quota.setdefault((policy["code"], month), {})
+        sample = policy.get("sample", 1.0)
+        if phone in counted:
+            return sample >= 1
+        selected = sample >= 1 or quota_selects(len(counted) + 1, sample)
+        counted[phone] = selected
+        records.quota.append((policy["code"], month, phone, len(counted), int(selected), ticket_id,
+                              self.timeline.stamp(resolved)))
+        return selected
 
     def _open_hours(self) -> tuple:
         """When somebody is on shift (seconds after midnight): responses and resolutions happen then."""
@@ -607,15 +634,17 @@ class Centre:
                 if closing <= now:
                     status, closed_at, updated = "closed", closing, max(updated, closing)
         satisfaction = None
-        if resolved_at is not None and phone is not None and not declines:
-            for policy in self.policies:
-                if category in policy["categories"]:
-                    done = self._callback(rng, policy, ticket_id, resolved, agent, phone, name, vip, records)
-                    if done is not None:
-                        satisfaction = OUTCOME_SCORES[done[1]]
-                        updated = max(updated, done[0])
-                        events.append((ticket_id, stamp(done[0]), SATISFACTION_SEQ, agent, "satisfaction", None,
-                                       None, str(satisfaction)))
+        first_ever = phone is not None and phone not in self._phones_seen
+        if phone is not None:
+            self._phones_seen.add(phone)
+        policy = self._deciding_policy(category, vip, first_ever) if phone is not None else None
+        if resolved_at is not None and policy is not None and not declines:
+            done = self._callback(rng, policy, ticket_id, resolved, agent, phone, name, vip, records)
+            if done is not None:
+                satisfaction = OUTCOME_SCORES[done[1]]
+                updated = max(updated, done[0])
+                events.append((ticket_id, stamp(done[0]), SATISFACTION_SEQ, agent, "satisfaction", None,
+                               None, str(satisfaction)))
         tags = TAG_CHOICES[int(random_() * len(TAG_CHOICES))] if category in ("suggestion", "inquiry") else "[]"
         department = DEPARTMENTS[int(random_() * len(DEPARTMENTS))] if category in ("repair", "return") else None
         summaries = self.summaries[category]
@@ -630,9 +659,8 @@ class Centre:
     def _callback(self, rng, policy, ticket_id, resolved, agent, phone, name, vip, records):
         """The policy's callback for a ticket resolved at `resolved`, worked as agents do; returns
         (done at, outcome) when the customer was reached."""
-        chosen = (vip and policy.get("vip_always", True)) or sampled(policy["code"], ticket_id,
-                                                                    policy.get("sample", 1.0))
-        if not chosen:
+        chosen = self._quota_selects(policy, phone, ticket_id, resolved, records)
+        if not chosen and not (vip and policy.get("vip_always", self.ctx.config["callback"].get("vip_always", True))):
             return None
         timeline, stamp, now, random_ = self.timeline, self.timeline.stamp, self.now, rng.random
         callback_id = self.next_callback
@@ -838,6 +866,8 @@ class BulkWriter:
                            " VALUES (?, ?, ?, ?, ?, ?)", records.duties)
             db.executemany("INSERT INTO violations (agent, rule, at, note, created_at, created_by)"
                            " VALUES (?, ?, ?, ?, ?, ?)", records.violations)
+            db.executemany("INSERT INTO quota_customers (policy, month, phone, k, selected, ticket_id, at)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?)", records.quota)
 
     def __exit__(self, *exc):
         db = self.db

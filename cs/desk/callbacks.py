@@ -8,7 +8,6 @@ is kept as an event with who did it, when, what was said and the result (执行�
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 
@@ -128,8 +127,10 @@ def add(
     agent: str | None = None,
     not_before: datetime | None = None,
     note: str | None = None,
+    customer_asked: bool = False,
 ) -> dict:
-    """A callback promised by hand, for a ticket or for a phone number."""
+    """A callback promised by hand, for a ticket or for a phone number. The first call waits for contact hours,
+    unless the customer chose the time (`customer_asked`: 客户要求 22:30 回电), which the record then says."""
     if (ticket_id is None) == (phone is None):
         raise CSError("give either --ticket ID or --phone PHONE (not both)")
     name, number, owner = customer, phone, None
@@ -158,7 +159,15 @@ def add(
     elif values["method"] in ("phone", "sms"):
         raise CSError(f"a {values['method']} callback needs a phone number; this ticket has none (use --method visit"
                       " or mail, or give the ticket a phone with 'cs ticket update ID --phone P')")
-    values["not_before"] = clock.to_db(callable_from(ctx, not_before or ctx.now))
+    if customer_asked:
+        chosen = not_before or due
+        values["not_before"] = clock.to_db(not_before or ctx.now)
+        asked = f"客户要求的回电时间 {ctx.display(clock.to_db(chosen))[:16].replace('T', ' ')}"
+        if not ctx.contact_hours.contains(chosen, ctx.tz):
+            asked += "(在联系时间以外)"
+        values["note"] = f"{asked}; {values['note']}" if values["note"] else asked
+    else:
+        values["not_before"] = clock.to_db(callable_from(ctx, not_before or ctx.now))
     values["due_at"] = clock.to_db(due)
     if values["due_at"] <= ctx.now_db:
         raise CSError(f"--due {ctx.display(values['due_at'])} has already passed; a callback promises a future call")
@@ -174,49 +183,90 @@ def _refuse_declined(ctx, phone: str) -> None:
                       f" 'cs customer set {phone} --allow-callback' first")
 
 
-def sampled(policy_code: str, ticket_id: int, sample: float) -> bool:
-    """A deterministic draw: the same policy and ticket always agree, in any database."""
-    if sample >= 1:
-        return True
-    digest = hashlib.sha256(f"{policy_code}:{ticket_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < sample
+# --- by quota (seed 003: 对维修用户50%以上回访; 对新用户实现10%以上回访; 必须保证重点客户的100%的回访) ------------
+
+
+def quota_selects(k: int, sample) -> bool:
+    """The k-th eligible customer of a month is selected when ceil(k × sample) > ceil((k − 1) × sample): of n
+    customers, exactly ceil(sample × n) are selected, spread evenly (the 1st, 3rd, 5th … at 50%). Exact
+    arithmetic: 30 × 0.1 is 3, not 3.0000000000000004."""
+    import math
+    from fractions import Fraction
+
+    share = Fraction(str(sample))
+    return math.ceil(k * share) > math.ceil((k - 1) * share)
+
+
+def _applies(ctx, policy: dict, ticket, vip: bool) -> bool:
+    if "categories" in policy and ticket["category"] not in policy["categories"]:
+        return False
+    if policy.get("vip_only") and not vip:
+        return False
+    if policy.get("new_customers_only") and _had_a_ticket_before(ctx, ticket):
+        return False
+    return True
+
+
+def _had_a_ticket_before(ctx, ticket) -> bool:
+    return ctx.db.one(
+        "SELECT 1 FROM tickets WHERE customer_phone = ? AND (opened_at < ? OR (opened_at = ? AND id < ?)) LIMIT 1",
+        (ticket["customer_phone"], ticket["opened_at"], ticket["opened_at"], ticket["id"])) is not None
+
+
+def _select(ctx, policy: dict, phone: str, ticket_id: int, at: datetime) -> bool:
+    """Count the customer for the policy's month and say whether the quota selects them. A customer counted before
+    in the month is not counted again (nor selected again); a policy for every one (sample 1) takes every ticket."""
+    month = clock.local_date(at, ctx.tz).strftime("%Y-%m")
+    sample = policy.get("sample", 1.0)
+    seen = ctx.db.one("SELECT selected FROM quota_customers WHERE policy = ? AND month = ? AND phone = ?",
+                      (policy["code"], month, phone))
+    if seen is not None:
+        return sample >= 1
+    k = (ctx.db.value("SELECT MAX(k) FROM quota_customers WHERE policy = ? AND month = ?",
+                      (policy["code"], month)) or 0) + 1
+    selected = sample >= 1 or quota_selects(k, sample)
+    ctx.db.execute("INSERT INTO quota_customers (policy, month, phone, k, selected, ticket_id, at)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?)", (policy["code"], month, phone, k, int(selected), ticket_id,
+                                                     clock.to_db(at)))
+    return selected
 
 
 def schedule_for_resolution(ctx, ticket, at: datetime) -> list[dict]:
-    """Callbacks the policies ask for when `ticket` (a tickets row) is resolved at `at`."""
-    created = []
+    """The callback the policies ask for when `ticket` (a tickets row) is resolved at `at`: policies are tried in
+    order and the first that applies decides (one callback per resolved ticket); its quota selects the customer,
+    and a VIP always (`[callback] vip_always`)."""
     phone = ticket["customer_phone"]
     if not phone:
-        return created
+        return []
     person = ctx.db.one("SELECT vip, no_callback FROM customers WHERE phone = ?", (phone,))
     if person is not None and person["no_callback"]:
-        return created
+        return []
     vip = person is not None and bool(person["vip"])
-    for policy in ctx.config["callback_policy"]:
-        if ticket["category"] not in policy["categories"]:
-            continue
-        chosen = (vip and policy.get("vip_always", True)) or sampled(policy["code"], ticket["id"], policy.get("sample", 1.0))
-        if not chosen or _pending_for(ctx, ticket["id"], policy["code"]):
-            continue
-        delay = clock.parse_duration(policy.get("delay", "1h"))
-        values = {
-            "ticket_id": ticket["id"],
-            "customer_name": ticket["customer_name"],
-            "customer_phone": phone,
-            "reason": policy.get("reason", "other"),
-            "method": policy.get("method", "phone"),
-            "agent": ticket["agent"],
-            "policy": policy["code"],
-            "not_before": clock.to_db(callable_from(ctx, clock.add_duration(at, delay, ctx.tz, ctx.calendar))),
-            "due_at": clock.to_db(deadline(ctx, at, clock.parse_duration(policy["within"]))),
-        }
-        created.append(_insert(ctx, values, clock.to_db(at), f"policy {policy['code']}"))
-    return created
+    policy = next((p for p in ctx.config["callback_policy"] if _applies(ctx, p, ticket, vip)), None)
+    if policy is None or _pending_for(ctx, ticket["id"]):
+        return []
+    selected = _select(ctx, policy, phone, ticket["id"], at)
+    if not selected and not (vip and policy.get("vip_always", ctx.config["callback"].get("vip_always", True))):
+        return []
+    delay = clock.parse_duration(policy.get("delay", "1h"))
+    values = {
+        "ticket_id": ticket["id"],
+        "customer_name": ticket["customer_name"],
+        "customer_phone": phone,
+        "reason": policy.get("reason", "other"),
+        "method": policy.get("method", "phone"),
+        "agent": ticket["agent"],
+        "policy": policy["code"],
+        "not_before": clock.to_db(callable_from(ctx, clock.add_duration(at, delay, ctx.tz, ctx.calendar))),
+        "due_at": clock.to_db(deadline(ctx, at, clock.parse_duration(policy["within"]))),
+    }
+    return [_insert(ctx, values, clock.to_db(at), f"policy {policy['code']}")]
 
 
-def _pending_for(ctx, ticket_id: int, policy_code: str) -> bool:
+def _pending_for(ctx, ticket_id: int) -> bool:
+    """A policy's callback for the ticket still pending (it was resolved, reopened and resolved again)."""
     return ctx.db.one(
-        "SELECT 1 FROM callbacks WHERE ticket_id = ? AND policy = ? AND status = 'pending'", (ticket_id, policy_code)
+        "SELECT 1 FROM callbacks WHERE ticket_id = ? AND policy IS NOT NULL AND status = 'pending'", (ticket_id,)
     ) is not None
 
 
@@ -258,11 +308,21 @@ def _change(ctx, row, at_db: str, kind: str, changes: dict, result=None, note=No
     return get(ctx, row["id"])
 
 
-def attempt(ctx, callback_id: int, result: str, note: str | None = None, at: datetime | None = None) -> dict:
-    """A try that did not reach the customer; after max_attempts the callback fails (客户无法联系)."""
+def attempt(ctx, callback_id: int, result: str, note: str | None = None, at: datetime | None = None,
+            force: bool = False) -> dict:
+    """A try that did not reach the customer; after max_attempts the callback fails (客户无法联系). Two tries in the
+    same minute would use up the attempts of a 3-day window in one go: a try before the next is due is refused,
+    unless forced (the customer rang back and hung up), which the record says."""
     row, at_db = _pending_row(ctx, callback_id, "an attempt", at)
     result = normalise(result, ATTEMPT_RESULTS, "result")
     note = clean_text(note, "note")
+    if row["next_try_at"] and at_db < row["next_try_at"]:
+        if not force:
+            why = (f"[callback] retry_after {ctx.config['callback']['retry_after']} after the last try"
+                   if row["attempts"] else "its not-before time, inside contact hours")
+            raise CSError(f"callback {callback_id}'s next try is due {ctx.display(row['next_try_at'])} ({why}); a try"
+                          " before then needs --force, and a note saying why")
+        note = f"提前尝试(--force); {note}" if note else "提前尝试(--force)"
     attempts = row["attempts"] + 1
     if attempts >= ctx.config["callback"]["max_attempts"]:
         changes = {"attempts": attempts, "status": "failed", "next_try_at": None, "ended_at": at_db}
