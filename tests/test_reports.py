@@ -340,7 +340,8 @@ def expected_shift_report(cs, ids) -> dict:
     tickets.open_at_end: received and not resolved at 18:00: T4, T6, T7, T9 = 4.
     tickets.first_response_median_s: waits of the received tickets that have a first response:
         T2 300, T3 1200, T4 3600, T5 600, T6 10800, T8 300, T9 900 (T7 none)
-        sorted 300 300 600 [900] 1200 3600 10800 → median 900 s (15.0 min).
+        sorted 300 300 600 [900] 1200 3600 10800 → median 900 s (15.0 min);
+        mean 17700 / 7 = 2528.6 s; reply rate: 7 of the 8 received answered = 0.875.
     tickets.breached: T6 (answered 16:00, due 15:00) and T7 (never answered, due 16:00) = 2;
         T8 (urgent) answered 16:35 ≤ 16:45 and resolved 17:50 ≤ 20:30; the others' deadlines are days away.
     tickets.fcr_rate: resolved with --fcr ÷ resolved = T1, T2, T8 / 5 = 3/5 = 0.6.
@@ -379,6 +380,9 @@ def expected_shift_report(cs, ids) -> dict:
             "resolved": 5,
             "open_at_end": 4,
             "first_response_median_s": 900,
+            "first_response_mean_s": 2528.6,
+            "reply_rate": 0.875,
+            "reply_rate_parts": {"numerator": 7, "denominator": 8},
             "breached": 2,
             "fcr_rate": 0.6,
             "fcr_rate_parts": {"numerator": 3, "denominator": 5},
@@ -817,7 +821,7 @@ def test_day_report_covers_the_whole_day(cs, validate, centre):
     tickets.resolved: T1 T2 T3 T5 T8 and T9 (18:30) = 6; fcr T1 T2 T8 → 3/6 = 0.5.
     tickets.open_at_end: T4, T6, T7, T10 = 4.
     median: T1 600, T2 300, T3 1200, T4 3600, T5 600, T6 10800, T8 300, T9 900, T10 600
-        sorted 300 300 600 600 [600] 900 1200 3600 10800 → 600 s.
+        sorted 300 300 600 600 [600] 900 1200 3600 10800 → 600 s; mean 18900 / 9 = 2100 s; replied 9 of 10 (T7).
     breached: T6, T7 = 2.  by_channel: phone T1 T2 T4 T7 T9 T10 = 6; by_category: inquiry T1 T2 T8 T9 T10 = 5.
     callbacks.due: C1 C2 C3 C4 C5 C6 C9 = 7 (C8 cancelled before its deadline); done on D: C1 C2 C4 C6 C9 = 5;
         on time C1 C4 C6 = 3;
@@ -834,7 +838,9 @@ def test_day_report_covers_the_whole_day(cs, validate, centre):
         "kind": "day", "shift": None, "start": t("00:00"), "end": "2026-11-21T00:00:00+08:00",
         "agents": ["li", "zhang", "zhao"],
         "tickets": {
-            "received": 10, "resolved": 6, "open_at_end": 4, "first_response_median_s": 600, "breached": 2,
+            "received": 10, "resolved": 6, "open_at_end": 4, "first_response_median_s": 600,
+            "first_response_mean_s": 2100.0, "reply_rate": 0.9, "reply_rate_parts": {"numerator": 9, "denominator": 10},
+            "breached": 2,
             "fcr_rate": 0.5, "fcr_rate_parts": {"numerator": 3, "denominator": 6},
             "by_channel": {"email": 1, "online": 1, "phone": 6, "social": 1, "visit": 1},
             "by_category": {"complaint": 2, "inquiry": 5, "other": 1, "repair": 1, "suggestion": 1},
@@ -881,6 +887,7 @@ def expected_month(cs, centre) -> dict:
         supervisor sup 100 listed last, unranked.
     kpis: received T0 … T10 = 11; resolved 6; breached T6, T7 = 2 (T0's deadlines are next week);
         median: the day's nine waits plus T0 1200 → 300 300 600 600 [600 900] 1200 1200 3600 10800 → 750 s;
+        mean (18900 + 1200) / 10 = 2010 s; replied 10 of 11 (T7) = 0.9091;
         fcr 3/6 = 0.5; callbacks due C1 … C10 but C8 (cancelled before its deadline) = 9; done C1 C2 C4 C6 C9 = 5;
         satisfaction 3/5 = 0.6.
     callbacks_by_reason, on the same base as callbacks_due (due in the month, less those cancelled before
@@ -907,7 +914,9 @@ def expected_month(cs, centre) -> dict:
         "end": "2026-12-01T00:00:00+08:00", "generated_at": "2026-11-21T00:40:00+08:00", "complete": False,
         "scores": [score("zhao", 0, 10, 1), score("zhang", 5, 0, 2), score("li", 9, 0, 3),
                    score("sup", 0, 0, None, "supervisor")],
-        "kpis": {"received": 11, "resolved": 6, "breached": 2, "first_response_median_s": 750, "fcr_rate": 0.5,
+        "kpis": {"received": 11, "resolved": 6, "breached": 2, "first_response_median_s": 750,
+                 "first_response_mean_s": 2010.0, "reply_rate": 0.9091,
+                 "reply_rate_parts": {"numerator": 10, "denominator": 11}, "fcr_rate": 0.5,
                  "fcr_rate_parts": {"numerator": 3, "denominator": 6}, "callbacks_due": 9, "callbacks_done": 5,
                  "satisfaction_rate": 0.6, "satisfaction_rate_parts": {"numerator": 3, "denominator": 5}},
         "callbacks_by_reason": [

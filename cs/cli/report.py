@@ -27,8 +27,9 @@ def report_options(func):
     def wrapper(*args, fmt, as_json, lang, template, output, **kwargs):
         app, ctx = app_and_ctx()
         fmt = "json" if as_json else fmt
-        if fmt == "xlsx" and (func.__name__ != "month_report" or not output):
-            raise click.UsageError("--format xlsx is for the month report, written with -o FILE.xlsx (or -o DIR)")
+        if fmt == "xlsx" and (func.__name__ not in ("month_report", "week_report") or not output):
+            raise click.UsageError("--format xlsx is for the month and week reports, written with -o FILE.xlsx"
+                                   " (or -o DIR)")
         report, agent_name = func(*args, app=app, ctx=ctx, **kwargs)
         if fmt == "xlsx":
             _deliver_workbook(ctx, report, lang or app.lang, output)
@@ -62,12 +63,14 @@ def _deliver_workbook(ctx, report: dict, lang: str, output: str) -> None:
     target = Path(output)
     if target.is_dir():
         target = target / reports.file_name(report, "xlsx")
-    write_workbook(target, reports.month_sheets(ctx, report, lang))
+    sheets = (reports.week_sheets(report, lang) if report["kind"] == "week"
+              else reports.month_sheets(ctx, report, lang))
+    write_workbook(target, sheets)
 
 
 @click.group()
 def report():
-    """Reports: the shift report (值班日志), the day report, the monthly 考核 report."""
+    """Reports: the shift report (值班日志), the day report, the week report, the monthly 考核 report."""
 
 
 @report.command("shift")
@@ -93,6 +96,15 @@ def shift_report(day, shift_code, agent, app, ctx):
 def day_report(day, app, ctx):
     """The whole day: every shift's tickets, callbacks, buckets, deductions and handover."""
     return reports.day_report(ctx, day=local_day(app, day) if day is not None else None), None
+
+
+@report.command("week")
+@click.option("--week", "week_of", type=TimeParam(), help="A day of the week (Monday to Sunday) [default: last week].")
+@click.option("--team", help="One team's agents [default: every agent and leader].")
+@report_options
+def week_report(week_of, team, app, ctx):
+    """The 组长's weekly check: per agent, reply rate, first-response mean and median, FCR, satisfaction, points."""
+    return reports.week_report(ctx, week_of=local_day(app, week_of) if week_of is not None else None, team=team), None
 
 
 @report.command("month")

@@ -16,6 +16,7 @@ from cs.core import clock
 from cs.core.errors import CSError
 from cs.core.vocabulary import CATEGORIES, CHANNELS, REASONS
 from cs.desk import customers, shifts
+from cs.scoring.units import number
 
 BUCKETS = ("demand", "system", "complaint", "transfer")
 BUCKET_LABELS = {"demand": "市场需求", "system": "系统问题", "complaint": "市场投诉", "transfer": "转交问题"}
@@ -77,6 +78,9 @@ def ticket_figures(ctx, start: str, end: str, agents: list[str] | None, *, detai
         "resolved": resolved,
         "open_at_end": open_at_end,
         "first_response_median_s": statistics.median(waits) if waits else None,
+        "first_response_mean_s": round(statistics.fmean(waits), 1) if waits else None,
+        "reply_rate": rate(len(waits), received),
+        "reply_rate_parts": parts(len(waits), received),
         "breached": breached,
         "fcr_rate": rate(fcr, resolved),
         "fcr_rate_parts": parts(fcr, resolved),
@@ -424,6 +428,8 @@ def month_report(ctx, *, month: str | None = None) -> dict:
         "kpis": {
             "received": tickets["received"], "resolved": tickets["resolved"], "breached": tickets["breached"],
             "first_response_median_s": tickets["first_response_median_s"],
+            "first_response_mean_s": tickets["first_response_mean_s"],
+            "reply_rate": tickets["reply_rate"], "reply_rate_parts": tickets["reply_rate_parts"],
             "fcr_rate": tickets["fcr_rate"], "fcr_rate_parts": tickets["fcr_rate_parts"],
             "callbacks_due": sum(row["due"] for row in by_reason),
             "callbacks_done": sum(row["done"] for row in by_reason),
@@ -433,6 +439,78 @@ def month_report(ctx, *, month: str | None = None) -> dict:
         "callbacks_by_reason_base": CALLBACKS_BY_REASON_BASE,
         "appeals": appeals.query(ctx, month=month),
     }
+
+
+def week_report(ctx, *, week_of: date | None = None, team: str | None = None) -> dict:
+    """The 组长's weekly check (seed 001: 回复率 / 平均响应时间 / 首次响应时间, 每周): Monday to Sunday of the week
+    holding `week_of` (default: the last whole week), per agent of the team (every agent and leader without one):
+    tickets received and answered, reply rate, first-response mean and median, FCR, callback satisfaction, and
+    the points of the week's entries. Every figure as of the week's end, as the other reports."""
+    from cs.desk import agents as agents_mod
+
+    today = clock.local_date(ctx.now, ctx.tz)
+    day = week_of or today - timedelta(days=7)
+    monday = day - timedelta(days=day.weekday())
+    start = clock.to_db(clock.day_bounds(monday, ctx.tz)[0])
+    end = clock.to_db(clock.day_bounds(monday + timedelta(days=7), ctx.tz)[0])
+    people = [a for a in agents_mod.list_agents(ctx.db, sort="handle") if a["role"] != "supervisor"
+              and (team is None or a["team"] == team)]
+    if team is not None and not people:
+        raise CSError(f"no agent is in team '{team}'; see 'cs agent list'")
+    handles = {a["handle"] for a in people}
+    waits: dict = {h: [] for h in handles}
+    received = dict.fromkeys(handles, 0)
+    for row in as_of_end(ctx, "ticket", ctx.db.execute(_TICKET + " WHERE opened_at >= ? AND opened_at < ?"
+                                                       " ORDER BY opened_at, id", (start, end)), end):
+        if row["agent"] in handles:
+            received[row["agent"]] += 1
+            if row["first_response_at"]:
+                waits[row["agent"]].append(
+                    (clock.from_db(row["first_response_at"]) - clock.from_db(row["opened_at"])).total_seconds())
+    resolved = {h: _resolved_in(ctx, start, end, [h]) for h in handles}
+    surveyed = {h: [0, 0] for h in handles}
+    for row in _due_in(ctx, start, end):
+        if row["agent"] in handles and row["status"] == "done":
+            surveyed[row["agent"]][1] += 1
+            surveyed[row["agent"]][0] += row["outcome"] == "satisfied"
+    first_day, after = monday.isoformat(), (monday + timedelta(days=7)).isoformat()
+    points = {row["agent"]: row["points"] for row in ctx.db.all(
+        "SELECT agent, SUM(points) AS points FROM deductions WHERE date >= ? AND date < ? AND voided = 0"
+        " GROUP BY agent", (first_day, after))}
+    rows = []
+    for person in people:
+        h = person["handle"]
+        answered, (done, fcr), (satisfied, reached) = len(waits[h]), resolved[h], surveyed[h]
+        rows.append({
+            "agent": h, "name": person["name"], "team": person["team"], "received": received[h],
+            "answered": answered, "reply_rate": rate(answered, received[h]),
+            "reply_rate_parts": parts(answered, received[h]),
+            "first_response_mean_s": round(statistics.fmean(waits[h]), 1) if waits[h] else None,
+            "first_response_median_s": statistics.median(waits[h]) if waits[h] else None,
+            "resolved": done, "fcr_rate": rate(fcr, done), "fcr_rate_parts": parts(fcr, done),
+            "satisfaction_rate": rate(satisfied, reached), "satisfaction_rate_parts": parts(satisfied, reached),
+            "points": number(points.get(h) or 0),
+        })
+    return {"kind": "week", "start": ctx.display(start), "end": ctx.display(end),
+            "generated_at": ctx.display(ctx.now_db), "complete": ctx.now_db >= end, "team": team, "agents": rows}
+
+
+WEEK_COLUMNS = ["agent", "name", "team", "received", "answered", "reply_rate", "first_response_mean_s",
+                "first_response_median_s", "resolved", "fcr_rate", "satisfaction_rate", "points"]
+
+
+def week_sheets(report: dict, lang: str) -> list:
+    """The week report as one sheet, a row per agent."""
+    from cs.exchange.workbook import Sheet
+
+    text = TEXT[lang]
+    headers = {column: text.get(WEEK_TEXT.get(column, column), column) for column in WEEK_COLUMNS}
+    return [Sheet(text["week"], WEEK_COLUMNS, headers, report["agents"])]
+
+
+# The week report's columns, by their label in TEXT.
+WEEK_TEXT = {"first_response_mean_s": "mean", "first_response_median_s": "median", "fcr_rate": "fcr",
+             "satisfaction_rate": "satisfaction_rate", "points": "points", "agent": "agent_only"}
 
 
 # The base of the month report's per-reason table: the same callbacks as kpis.callbacks_due.
@@ -473,7 +551,8 @@ TEXT = {
         "shift_title": "值班日志", "day_title": "客服日报", "month_title": "月度考核报告", "window": "时段",
         "agents": "值班人员", "generated": "生成时间", "incomplete": "（时段尚未结束，数据截至生成时间）",
         "tickets": "工单", "received": "受理", "resolved": "解决", "open_at_end": "结束时未结",
-        "median": "首次响应中位数", "breached": "超时", "fcr": "首次解决率", "by_channel": "按渠道",
+        "median": "首次响应中位数", "mean": "平均响应时间", "reply_rate": "回复率", "week": "周报",
+        "answered": "已回复", "received_n": "受理", "breached": "超时", "fcr": "首次解决率", "by_channel": "按渠道",
         "by_category": "按类别", "per_hour": "每小时受理量", "callbacks": "回访", "due": "到期",
         "done": "完成", "on_time": "按时完成", "overdue": "逾期", "satisfaction": "满意度",
         "satisfied": "满意", "neutral": "一般", "dissatisfied": "不满意", "satisfaction_rate": "满意率",
@@ -495,7 +574,8 @@ TEXT = {
         "window": "Window", "agents": "On duty", "generated": "Generated",
         "incomplete": "(the window has not ended; figures as of generation)",
         "tickets": "Tickets", "received": "Received", "resolved": "Resolved", "open_at_end": "Open at end",
-        "median": "First-response median", "breached": "SLA breaches", "fcr": "First-contact resolution",
+        "median": "First-response median", "mean": "First-response mean", "reply_rate": "Reply rate", "week": "Week",
+        "answered": "Answered", "received_n": "Received", "breached": "SLA breaches", "fcr": "First-contact resolution",
         "by_channel": "By channel", "by_category": "By category", "per_hour": "Tickets per hour",
         "callbacks": "Callbacks", "due": "Due", "done": "Done", "on_time": "Done on time", "overdue": "Overdue",
         "satisfaction": "Satisfaction", "satisfied": "Satisfied", "neutral": "Neutral",
@@ -542,11 +622,12 @@ def month_sheets(ctx, report: dict, lang: str) -> list:
     text, index = TEXT[lang], 0 if lang == "zh" else 1
     labels = {key: pair[index] for key, pair in LABELS.items()}
     kpis = report["kpis"]
-    unit = {"median": "（秒）" if lang == "zh" else " (s)"}
+    unit = {"median": "（秒）" if lang == "zh" else " (s)", "mean": "（秒）" if lang == "zh" else " (s)"}
     figures = [{"figure": text.get(name, name) + unit.get(name, ""), "value": kpis[key], "numerator": kpis.get(f"{key}_parts", {}).get(
         "numerator"), "denominator": kpis.get(f"{key}_parts", {}).get("denominator")}
         for key, name in (("received", "received"), ("resolved", "resolved"), ("breached", "breached"),
-                          ("first_response_median_s", "median"), ("fcr_rate", "fcr"), ("callbacks_due", "due"),
+                          ("first_response_median_s", "median"), ("first_response_mean_s", "mean"),
+                          ("reply_rate", "reply_rate"), ("fcr_rate", "fcr"), ("callbacks_due", "due"),
                           ("callbacks_done", "done"), ("satisfaction_rate", "satisfaction_rate"))]
     by_reason = [_flat_rates({**row, "reason": REASONS.get(row["reason"], (row["reason"],) * 2)[index]})
                  for row in report["callbacks_by_reason"]]
@@ -594,6 +675,9 @@ def file_name(report: dict, ext: str, agent_name: str | None = None) -> str:
     """DATE_SHIFTLABEL_值班日志.EXT, with _NAME for one agent's report."""
     if report["kind"] == "month":
         return f"{report['month']}_月度考核.{ext}"
+    if report["kind"] == "week":
+        team = f"_{_safe(report['team'])}" if report["team"] else ""
+        return f"{report['start'][:10]}_周报{team}.{ext}"
     if report["kind"] == "day":
         return f"{report['date']}_日报.{ext}"
     name = f"_{_safe(agent_name)}" if agent_name else ""

@@ -33,7 +33,7 @@ def render(report: dict, fmt: str, lang: str, template_text: str | None = None) 
 
     from cs.core.errors import CSError
 
-    family = "month" if report["kind"] == "month" else "window"
+    family = report["kind"] if report["kind"] in ("month", "week") else "window"
     try:
         template = (env.from_string(template_text) if template_text is not None
                     else env.get_template(f"{family}.{EXTENSIONS[fmt]}.j2"))
