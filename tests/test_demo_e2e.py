@@ -142,3 +142,16 @@ def test_the_tour_shows_a_days_kaohe_with_its_seed_lines(tmp_path):
     assert json.loads(run("roster", "check", "--month", "2026-11", "--json", env=env).stdout) == []
     memos = json.loads(run("handover", "list", "--date", "2026-11-15", "--json", env=env).stdout)
     assert memos and all(m["nothing_left"] or m["party"] for m in memos)
+
+
+def test_the_readmes_day_of_kaohe_is_what_the_demo_gives(tmp_path):
+    """The README's "A day's 考核" is this demo's output, word for word (explain and the month's scores)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    env = {"CS_NOW": "2026-11-21T09:00+08:00", "CS_TZ": "Asia/Shanghai", "CS_DB": str(tmp_path / "demo.db"),
+           "COLUMNS": "120"}
+    assert run("demo", env=env).returncode == 0
+    for argv in (("deductions", "explain", "zhang", "--date", "2026-11-16"), ("score", "--month", "2026-11")):
+        shown = run(*argv, env=env).stdout.rstrip("\n")
+        assert f"$ cs {' '.join(argv)}\n{shown}\n" in readme, shown

@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 SYSTEM_PYTHON = next((p for p in ("/usr/bin/python3.13", "/usr/bin/python3.12", "/usr/bin/python3.11")
                       if os.path.exists(p)), None)
 DEPENDENCIES = ("click", "jinja2", "markupsafe", "chinese_calendar", "jsonschema", "jsonschema_specifications",
-                "referencing", "rpds", "attr", "attrs", "openpyxl", "et_xmlfile", "typing_extensions")
+                "referencing", "rpds", "attr", "attrs", "openpyxl", "et_xmlfile", "typing_extensions", "dateutil",
+                "six")
 
 
 SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/bin", "/bin"])

@@ -926,6 +926,8 @@ def expected_month(cs, centre) -> dict:
             row("satisfaction", 3, 3, 0, 3, 2),
         ],
         "callbacks_by_reason_base": "due",
+        "callbacks_by_policy": [],  # the fixture's policies are switched off: its callbacks are made by hand
+        "visit_plans": [],
         "appeals": [],
     }
 

@@ -72,6 +72,20 @@ def add(ticket_id, phone, customer, due, reason, method, agent, not_before, note
     emit_written(record, as_json)
 
 
+@callback.command("plan")
+@click.option("--until", type=TimeParam(), help="Create the periods that have begun by TIME [default now].")
+@output_options
+def plan(until, fmt):
+    """Create the visit plans' callbacks ([[visit_plan]]): one per customer in scope and period, due at the period's
+    end. Idempotent: run it again (cron may), and nothing is created twice."""
+    from cs.desk import visits
+
+    app, ctx = app_and_ctx()
+    with ctx.db.transaction():
+        rows = visits.run(ctx, until=resolve(app, until))
+    emit_list(rows, fmt, ["plan", "period_start", "period_end", "in_scope", "created", "skipped"])
+
+
 @callback.command("list")
 @click.option("--status", multiple=True, type=choice(CALLBACK_STATUSES, "status"), help="Status (repeatable).")
 @click.option("--agent", help="Who calls.", shell_complete=completion.agents)

@@ -60,11 +60,13 @@ def show(phone, fmt):
 @click.option("--vip/--no-vip", default=None, help="Key customer (重点客户): always called back.")
 @click.option("--no-callback/--allow-callback", "no_callback", default=None,
               help="谢绝回访: the customer declines callbacks.")
+@click.option("--tag", multiple=True, help="Add a tag (e.g. a 小区 or 楼栋; a visit plan's scope tag:TAG).")
+@click.option("--untag", multiple=True, help="Remove a tag.")
 @json_option
-def set_(phone, name, vip, no_callback, as_json):
+def set_(phone, name, vip, no_callback, tag, untag, as_json):
     """Create or change a customer's record."""
     _, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = customers.set_flags(ctx.db, phone, at=ctx.now_db, actor=ctx.actor, display=ctx.display, name=name,
-                                     vip=vip, no_callback=no_callback)
+                                     vip=vip, no_callback=no_callback, tag=tag, untag=untag)
     emit_written(record, as_json, key="phone")

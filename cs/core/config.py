@@ -76,6 +76,8 @@ DEFAULTS: dict = {
         },
     ],
     "duty": [],
+    # Visit plans (走访计划): none by default; seed 004's half-yearly round is an example in the README.
+    "visit_plan": [],
     "scoring": {"base": 100, "grace": "30m", "recheck_days": 7, "appeal_days": 3},
     # Every default rule quotes the seed line it comes from (`cs config show` prints it).
     "rule": [
@@ -315,6 +317,27 @@ def _refuse_non_finite(value, where: str) -> None:
             _refuse_non_finite(item, f"{where}.{index}")
 
 
+def _check_visit_plans(config: dict) -> None:
+    if not config["visit_plan"]:
+        return
+    import datetime
+
+    from dateutil.rrule import rrulestr
+
+    for plan in config["visit_plan"]:
+        where = f"visit_plan {plan['code']}"
+        if "start" in plan:
+            _check(lambda: _iso_date(plan["start"]), f"{where}.start: not a date YYYY-MM-DD")
+        try:
+            rule = rrulestr(f"RRULE:{plan['rrule']}", dtstart=datetime.datetime(2026, 1, 1))
+            first_two = list(rule[:2])
+        except (ValueError, TypeError, IndexError) as exc:
+            raise CSError(f"invalid configuration: {where}.rrule: {exc} (an RFC 5545 rule such as"
+                          " \"FREQ=MONTHLY;INTERVAL=6\")") from None
+        if len(first_two) < 2:
+            raise CSError(f"invalid configuration: {where}.rrule opens no period (it needs two occurrences at least)")
+
+
 def _check_duties(config: dict) -> None:
     shifts = {shift["code"] for shift in config["shift"]}
     for duty in config["duty"]:
@@ -371,7 +394,8 @@ def _check_semantics(config: dict) -> None:
                 raise CSError(f"invalid configuration: alerts.{key}: use clock time (m, h, d, w), not working days")
     _check(lambda: clock.ContactHours([config["alerts"]["alert_hours"]]), "alerts.alert_hours")
     _check_duties(config)
-    for section in ("shift", "callback_policy", "duty", "rule", "team"):
+    _check_visit_plans(config)
+    for section in ("shift", "callback_policy", "duty", "rule", "team", "visit_plan"):
         codes = [item["code"] for item in config[section]]
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:

@@ -87,6 +87,7 @@ REASONS = {
     "dormant": ("沉睡客户回访", "dormant customer"),
     "no_show": ("到访未消费回访", "visited, did not buy"),
     "satisfaction": ("满意度调查", "satisfaction survey"),
+    "visit_plan": ("走访", "visit plan"),
     "other": ("其他", "other"),
 }
 METHODS = {

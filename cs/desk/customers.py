@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
 from cs.core.errors import CSError
+from cs.core.text import clean_tags as _clean_tags
 from cs.store.query import Filters, listing, one_or_refuse
 
 _COUNTRY_PREFIX = re.compile(r"^(\+86|0086)")
@@ -54,7 +56,7 @@ def upsert_many(db, contacts) -> None:
 SORTABLE = {"phone", "name", "tickets", "last_contact_at"}
 
 _SUMMARY_SQL = """
-    SELECT c.phone, c.name, c.vip, c.no_callback,
+    SELECT c.phone, c.name, c.vip, c.no_callback, c.tags,
            (SELECT COUNT(*) FROM tickets t WHERE t.customer_phone = c.phone) AS tickets,
            (SELECT MAX(opened_at) FROM tickets t WHERE t.customer_phone = c.phone) AS last_contact_at
     FROM customers c
@@ -67,6 +69,7 @@ def to_json(row, display) -> dict:
         "name": row["name"],
         "vip": bool(row["vip"]),
         "no_callback": bool(row["no_callback"]),
+        "tags": json.loads(row["tags"]),
         "tickets": row["tickets"],
         "last_contact_at": display(row["last_contact_at"]),
     }
@@ -89,7 +92,9 @@ def list_customers(db, display, *, search=None, vip=None, limit=None, sort="-las
     return [to_json(row, display) for row in db.all(sql, params)]
 
 
-def set_flags(db, phone: str, *, at: str, actor: str, display, name=None, vip=None, no_callback=None) -> dict:
+def set_flags(db, phone: str, *, at: str, actor: str, display, name=None, vip=None, no_callback=None,
+              tag=(), untag=()) -> dict:
+    """Create or change a customer's record; `tag`/`untag` add and remove tags (a visit plan's scope tag:TAG)."""
     normalised = normalise_phone(phone)
     if name is not None and not name.strip():
         raise CSError("a customer's name may not be empty")
@@ -101,6 +106,10 @@ def set_flags(db, phone: str, *, at: str, actor: str, display, name=None, vip=No
             (normalised, name, at, at),
         )
     changes = {"name": name.strip() if name else None, "vip": vip, "no_callback": no_callback}
+    if tag or untag:
+        current = json.loads((existing["tags"] if existing else None) or "[]")
+        wanted = [t for t in current if t not in untag] + [t for t in dict.fromkeys(_clean_tags(tag)) if t not in current]
+        changes["tags"] = json.dumps(wanted, ensure_ascii=False)
     changes = {k: (int(v) if isinstance(v, bool) else v) for k, v in changes.items() if v is not None}
     if changes:
         assignments = ", ".join(f"{key} = :{key}" for key in changes)

@@ -437,6 +437,8 @@ def month_report(ctx, *, month: str | None = None) -> dict:
         },
         "callbacks_by_reason": by_reason,
         "callbacks_by_reason_base": CALLBACKS_BY_REASON_BASE,
+        "callbacks_by_policy": callbacks_by_policy(ctx, month, start, end),
+        "visit_plans": visit_plan_figures(ctx, end),
         "appeals": appeals.query(ctx, month=month),
     }
 
@@ -513,6 +515,46 @@ WEEK_TEXT = {"first_response_mean_s": "mean", "first_response_median_s": "median
              "satisfaction_rate": "satisfaction_rate", "points": "points", "agent": "agent_only"}
 
 
+def visit_plan_figures(ctx, end: str) -> list[dict]:
+    from cs.desk import visits
+
+    return visits.figures(ctx, end)
+
+
+def callbacks_by_policy(ctx, month: str, start: str, end: str) -> list[dict]:
+    """Compliance with each policy's quota in the month (seed 003: 对维修用户50%以上回访 …): the distinct customers
+    that became eligible, the ceil(sample × eligible) the quota requires, the callbacks the policy made (VIPs and,
+    for a policy of every one, repeat tickets included), those done, those done by their deadline, and compliance
+    = done on time ÷ required; each callback as it stood at the month's end."""
+    import math
+    from fractions import Fraction
+
+    policies = {policy["code"]: policy for policy in ctx.config["callback_policy"]}
+    # The k-th eligible customer has k = n for the last: one index lookup a policy, whatever the month's size.
+    eligible = {code: ctx.db.value("SELECT MAX(k) FROM quota_customers WHERE policy = ? AND month = ?",
+                                   (code, month)) or 0 for code in policies}
+    made: dict = {}
+    rows = ctx.db.execute(_CALLBACK + " WHERE policy IS NOT NULL AND plan_period IS NULL AND created_at >= ?"
+                          " AND created_at < ?", (start, end))
+    for row in as_of_end(ctx, "callback", rows, end):
+        counts = made.setdefault(row["policy"], [0, 0, 0])
+        counts[0] += 1
+        counts[1] += row["status"] == "done"
+        counts[2] += row["status"] == "done" and row["done_at"] <= row["due_at"]
+    result = []
+    for code in list(policies) + sorted(set(made) - set(policies)):  # policies in force, and any removed since
+        if not eligible.get(code) and code not in made:
+            continue
+        n = eligible.get(code, 0)
+        sample = Fraction(str(policies.get(code, {}).get("sample", 1)))
+        required = n if sample >= 1 else math.ceil(sample * n)
+        selected, done, on_time = made.get(code, [0, 0, 0])
+        result.append({"policy": code, "eligible": n, "required": required, "selected": selected, "done": done,
+                       "done_on_time": on_time, "compliance": rate(on_time, required),
+                       "compliance_parts": parts(on_time, required)})
+    return result
+
+
 # The base of the month report's per-reason table: the same callbacks as kpis.callbacks_due.
 CALLBACKS_BY_REASON_BASE = "due"
 
@@ -552,6 +594,9 @@ TEXT = {
         "agents": "值班人员", "generated": "生成时间", "incomplete": "（时段尚未结束，数据截至生成时间）",
         "tickets": "工单", "received": "受理", "resolved": "解决", "open_at_end": "结束时未结",
         "median": "首次响应中位数", "mean": "平均响应时间", "reply_rate": "回复率", "week": "周报",
+        "by_policy": "回访配额执行情况", "policy": "回访策略", "eligible": "应纳入客户", "required": "配额要求",
+        "selected": "已安排", "compliance": "达标率", "visit_plans": "走访计划", "in_scope": "应走访",
+        "visited": "已走访", "visit_rate": "走访率", "target": "目标", "period": "周期",
         "answered": "已回复", "received_n": "受理", "breached": "超时", "fcr": "首次解决率", "by_channel": "按渠道",
         "by_category": "按类别", "per_hour": "每小时受理量", "callbacks": "回访", "due": "到期",
         "done": "完成", "on_time": "按时完成", "overdue": "逾期", "satisfaction": "满意度",
@@ -575,6 +620,9 @@ TEXT = {
         "incomplete": "(the window has not ended; figures as of generation)",
         "tickets": "Tickets", "received": "Received", "resolved": "Resolved", "open_at_end": "Open at end",
         "median": "First-response median", "mean": "First-response mean", "reply_rate": "Reply rate", "week": "Week",
+        "by_policy": "Callback quotas", "policy": "Policy", "eligible": "Eligible", "required": "Required",
+        "selected": "Selected", "compliance": "Compliance", "visit_plans": "Visit plans", "in_scope": "In scope",
+        "visited": "Visited", "visit_rate": "Visit rate", "target": "Target", "period": "Period",
         "answered": "Answered", "received_n": "Received", "breached": "SLA breaches", "fcr": "First-contact resolution",
         "by_channel": "By channel", "by_category": "By category", "per_hour": "Tickets per hour",
         "callbacks": "Callbacks", "due": "Due", "done": "Done", "on_time": "Done on time", "overdue": "Overdue",

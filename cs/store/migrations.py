@@ -528,6 +528,22 @@ def m010_rule_starts_and_quotas(db) -> None:
     )
 
 
+def m011_visit_plans(db) -> None:
+    run_script(
+        db,
+        """
+        -- A customer's tags (e.g. 小区, 楼栋): a visit plan's scope may be tag:TAG.
+        ALTER TABLE customers ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+
+        -- A visit plan's callback is for one period of the plan (the day the period began): one per customer and
+        -- period, so running the plan again creates nothing twice.
+        ALTER TABLE callbacks ADD COLUMN plan_period TEXT;
+        CREATE UNIQUE INDEX callbacks_plan ON callbacks (policy, plan_period, customer_phone)
+            WHERE plan_period IS NOT NULL;
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
               m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules,
-              m010_rule_starts_and_quotas]
+              m010_rule_starts_and_quotas, m011_visit_plans]
