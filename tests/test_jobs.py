@@ -803,10 +803,7 @@ def test_a_run_while_one_is_going_exits_0_at_once_and_status_shows_running(desk,
     robot.delay = 2.0
     first = _start_alerts("2026-11-20T10:05")
     try:
-        deadline = time.monotonic() + ROBOT_TIMEOUT
-        while not robot.requests and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert robot.requests, "the first run never reached the robot"
+        _wait_for_requests(robot, 1)
         running = desk.status()["overdue-alerts"]
         assert running["outcome"] == "running" and running["last_end"] is None
         assert running["last_start"] == "2026-11-20T10:05:00+08:00"
@@ -830,10 +827,7 @@ def test_a_killed_run_is_marked_failed_by_the_next(desk, robot):
     robot.delay = 5.0
     proc = _start_alerts("2026-11-20T10:05")
     try:
-        deadline = time.monotonic() + ROBOT_TIMEOUT
-        while not robot.requests and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert robot.requests
+        _wait_for_requests(robot, 1)
     finally:
         proc.kill()
         proc.communicate(timeout=10)
