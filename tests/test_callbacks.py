@@ -411,3 +411,31 @@ def test_overdue_is_pending_and_strictly_past_due(ctx):
     done_late = flows.complete_callback(ctx_at(ctx, "2026-11-24T10:00"), cb["id"], "neutral")
     assert done_late["overdue"] is False
     assert list(callbacks.query(ctx_at(ctx, "2026-11-24T10:00"), overdue=True)) == []
+
+
+def test_a_share_raised_mid_month_catches_up_at_once(ctx):
+    """Review of issue 18: 4 repair customers at 10% (1 selected), then the share raised to 50%: of 7 customers
+    ceil(0.5 × 7) = 4 must be selected by the end; the 5th, 6th and 7th all are (catching up)."""
+    low = [dict(p, sample=0.1) if p["code"] == "repair" else p for p in config_mod.DEFAULTS["callback_policy"]]
+    at_ten = with_config(ctx, "2026-11-20T09:30", callback_policy=low)
+    first = _repairs(at_ten, [f"1390000000{n}" for n in range(1, 5)])
+    assert [len(cbs) for cbs in first.values()] == [1, 0, 0, 0]
+    later = _repairs(ctx, [f"1390000000{n}" for n in range(5, 8)])
+    assert [len(cbs) for cbs in later.values()] == [1, 1, 1]
+
+
+def test_a_customer_is_new_once_even_with_a_backdated_ticket(ctx):
+    """A ticket back-dated before the customer's first does not count them as new a second time."""
+    phone = "13700009999"
+    first = new_ticket(ctx, "2026-11-10T09:00", category="inquiry", phone=phone)
+    assert [cb["policy"] for cb in resolve(ctx, first["id"], "2026-11-10T09:30")] == ["new_customer"]
+    backdated = new_ticket(ctx, "2026-11-01T09:00", category="inquiry", phone=phone)
+    assert resolve(ctx, backdated["id"], "2026-11-20T09:30") == []
+
+
+def test_a_month_duration_is_bounded():
+    from cs.core import clock
+
+    assert clock.parse_duration("1200mo").amount == 1200
+    with pytest.raises(ValueError, match="at most 1200 months"):
+        clock.parse_duration("99999mo")

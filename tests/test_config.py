@@ -201,3 +201,25 @@ def test_a_table_set_before_and_missing_from_the_file_is_named(cs, tmp_path):
     path.write_text('contact_hours = ["09:00-21:00"]\n', "utf-8")
     result = cs(["config", "load", str(path)])
     assert "Warning: [security] set before is not in this file and goes back to its default" in result.stderr
+
+
+def test_a_plain_load_names_the_lists_set_before_that_it_leaves_out(cs, tmp_path):
+    """Review of issue 18: a file with only [callback] silently dropped the duties and plans set before."""
+    first = tmp_path / "duty.toml"
+    first.write_text('[[duty]]\ncode = "cards"\nlabel = "统计试压卡"\npoints = 2\n', "utf-8")
+    assert cs(["config", "load", str(first)]).exit_code == 0
+    second = tmp_path / "callback.toml"
+    second.write_text("[callback]\nmax_attempts = 4\n", "utf-8")
+    result = cs(["config", "load", str(second)])
+    assert "Warning: [[duty]] set before (cards) is not in this file: the list goes back to its default" in result.stderr
+
+
+def test_merge_drops_by_code_alone_and_names_a_code_not_in_force(cs, tmp_path):
+    path = tmp_path / "drop.toml"
+    path.write_text('[[callback_policy]]\ncode = "new_customer"\nenabled = false\n\n'
+                    '[[callback_policy]]\ncode = "repiar"\nenabled = false\n', "utf-8")
+    result = cs(["config", "load", "--merge", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert "'repiar' with enabled = false names no entry in force" in result.stderr
+    codes = [p["code"] for p in json.loads(cs("config get callback_policy --json").stdout)]
+    assert codes == ["complaint", "repair", "key_customer"]

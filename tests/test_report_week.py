@@ -73,3 +73,9 @@ def test_the_week_report_for_one_team_and_in_every_format(week, tmp_path):
     out = ok(week([*at(NOW), "report", "week", "--week", "2026-11-18", "--format", "xlsx", "-o", str(tmp_path)]))
     assert out.stdout.strip().endswith("2026-11-16_周报.xlsx")
     refused(week([*at(NOW), "report", "week", "--team", "nosuch"]))
+
+
+def test_an_agent_deactivated_since_keeps_their_week(week):
+    ok(week(["--as", "sup", "agent", "deactivate", "zhang"]))
+    doc = ok(week([*at(NOW), "report", "week", "--week", "2026-11-18", "--json"])).json()
+    assert [a["agent"] for a in doc["agents"]] == ["li", "zhang"]

@@ -510,8 +510,8 @@ def test_an_upgrade_does_not_charge_the_days_judged_before_it(cs, validate, tmp_
 
     desk = str(tmp_path / "older.db")
     with pytest.MonkeyPatch.context() as patch:  # the cs before this one
-        patch.setattr(migrations, "MIGRATIONS", [m for m in migrations.MIGRATIONS
-                                                 if m.__name__ != "m010_rule_starts_and_quotas"])
+        names = [m.__name__ for m in migrations.MIGRATIONS]
+        patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:names.index("m010_rule_starts_and_quotas")])
         older = db_mod.connect(desk)
         older.execute("INSERT INTO agents (handle, name, role, active, created_at) VALUES ('ann', 'Ann', 'agent', 1,"
                       " '2026-11-01T00:00:00Z')")

@@ -83,7 +83,7 @@ def plan(until, fmt):
     app, ctx = app_and_ctx()
     with ctx.db.transaction():
         rows = visits.run(ctx, until=resolve(app, until))
-    emit_list(rows, fmt, ["plan", "period_start", "period_end", "in_scope", "created", "skipped"])
+    emit_list(rows, fmt, ["plan", "period_start", "period_end", "in_scope", "created", "superseded", "skipped"])
 
 
 @callback.command("list")

@@ -44,11 +44,13 @@ def load(file, dry_run, merge):
     except UnicodeDecodeError:
         raise click.ClickException(f"{file.name} is not UTF-8 text") from None
     document = config_mod.parse_toml(text, file.name)
-    config_mod.validate(document)
+    config_mod.validate(config_mod.without_disabled(document) if merge else document)
     stored = config_mod.load_stored(ctx.db)
     if merge:
-        document = config_mod.merged(ctx.config, stored, document)
+        document, notes = config_mod.merged(ctx.config, stored, document)
         config_mod.validate(document)
+        for note in notes:
+            click.echo(f"Warning: {note}", err=True)
     else:
         for note in config_mod.dropped(ctx.config, stored, document):
             click.echo(f"Warning: {note}", err=True)

@@ -69,4 +69,13 @@ def set_(phone, name, vip, no_callback, tag, untag, as_json):
     with ctx.db.transaction():
         record = customers.set_flags(ctx.db, phone, at=ctx.now_db, actor=ctx.actor, display=ctx.display, name=name,
                                      vip=vip, no_callback=no_callback, tag=tag, untag=untag)
+        if no_callback:
+            from cs.desk import flows
+
+            cancelled, overdue = flows.decline_callbacks(ctx, record["phone"])
+            if cancelled:
+                click.echo(f"{cancelled} pending callback(s) cancelled: the customer declines callbacks", err=True)
+            if overdue:
+                click.echo(f"Warning: {overdue} overdue callback(s) stay (they were owed); a leader may cancel them",
+                           err=True)
     emit_written(record, as_json, key="phone")

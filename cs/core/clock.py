@@ -113,6 +113,8 @@ def parse_duration(text: str) -> Duration:
     amount = int(m.group(2))
     if amount > _MAX_AMOUNT:
         raise ValueError(f"bad duration {text!r}: the number may be at most {_MAX_AMOUNT}")
+    if m.group(3).lower() == "mo" and amount > 1200:
+        raise ValueError(f"bad duration {text!r}: at most 1200 months (a hundred years)")
     return Duration(-amount if m.group(1) == "-" else amount, m.group(3).lower())
 
 

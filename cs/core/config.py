@@ -155,17 +155,25 @@ def effective(stored: dict | None) -> dict:
     return result
 
 
-def merged(in_force: dict, stored: dict, document: dict) -> dict:
+def without_disabled(document: dict) -> dict:
+    """The document with its `enabled = false` entries left out: a merge's "drop this code" names only the code."""
+    return {key: ([item for item in value if not (isinstance(item, dict) and item.get("enabled") is False)]
+                  if key in CODED_LISTS and isinstance(value, list) else value) for key, value in document.items()}
+
+
+def merged(in_force: dict, stored: dict, document: dict) -> tuple[dict, list[str]]:
     """`cs config load --merge`: the stored document with the file's tables merged key by key and its coded lists
     merged with the lists in force by code (an entry replaces the one with its code, a new code is added,
-    `enabled = false` drops it)."""
-    result = copy.deepcopy(stored)
+    `enabled = false` drops it); and notes on codes to drop that are not in force (a misspelt code?)."""
+    result, notes = copy.deepcopy(stored), []
     for key, value in document.items():
         if key in CODED_LISTS:
             entries = {item["code"]: item for item in in_force.get(key, [])}
             for item in value:
                 if item.get("enabled") is False:
-                    entries.pop(item["code"], None)
+                    if entries.pop(item.get("code"), None) is None:
+                        notes.append(f"[[{key}]] {item.get('code')!r} with enabled = false names no entry in force;"
+                                     " nothing was dropped")
                 else:
                     entries[item["code"]] = item
             result[key] = list(entries.values())
@@ -173,7 +181,7 @@ def merged(in_force: dict, stored: dict, document: dict) -> dict:
             result[key] = _merge(result[key], value)
         else:
             result[key] = copy.deepcopy(value)
-    return result
+    return result, notes
 
 
 def dropped(in_force: dict, stored: dict, document: dict) -> list[str]:
@@ -188,7 +196,11 @@ def dropped(in_force: dict, stored: dict, document: dict) -> list[str]:
                 notes.append(f"[[{key}]] in this file drops {', '.join(gone)}; to add to the list instead,"
                              " use cs config load --merge")
     for key in stored:
-        if key not in document and key not in CODED_LISTS:
+        if key not in document and key in CODED_LISTS:
+            codes = ", ".join(item.get("code", "?") for item in stored[key]) or "an empty list"
+            notes.append(f"[[{key}]] set before ({codes}) is not in this file: the list goes back to its default;"
+                         " to keep it, use cs config load --merge")
+        elif key not in document:
             notes.append(f"[{key}] set before is not in this file and goes back to its default")
     return notes
 
@@ -329,7 +341,8 @@ def _check_visit_plans(config: dict) -> None:
         if "start" in plan:
             _check(lambda: _iso_date(plan["start"]), f"{where}.start: not a date YYYY-MM-DD")
         try:
-            rule = rrulestr(f"RRULE:{plan['rrule']}", dtstart=datetime.datetime(2026, 1, 1))
+            start = datetime.datetime.fromisoformat(plan["start"]) if "start" in plan else datetime.datetime(2026, 1, 1)
+            rule = rrulestr(f"RRULE:{plan['rrule']}", dtstart=start)
             first_two = list(rule[:2])
         except (ValueError, TypeError, IndexError) as exc:
             raise CSError(f"invalid configuration: {where}.rrule: {exc} (an RFC 5545 rule such as"

@@ -384,6 +384,7 @@ class Centre:
         self._new_slots: dict[int, int] = {}  # day ordinal -> new customers that day so far
         # Callback quotas, as cs.desk.callbacks keeps them: (policy, month) -> {phone: selected}; phones seen.
         self._quota: dict[tuple, dict] = {}
+        self._quota_chosen: dict[tuple, int] = {}
         self._phones_seen: set = set()
         self._sla = {priority: self._sla_of(priority) for priority in PRIORITY_WEIGHTS}
         self.contact = _spans(ctx.contact_hours.spans)
@@ -437,10 +438,12 @@ class Centre:
         sample = policy.get("sample", 1.0)
         if phone in counted:
             return sample >= 1
-        selected = sample >= 1 or quota_selects(len(counted) + 1, sample)
+        chosen = self._quota_chosen.get((policy["code"], month), 0)
+        selected = sample >= 1 or quota_selects(len(counted) + 1, sample, chosen)
         counted[phone] = selected
+        self._quota_chosen[(policy["code"], month)] = chosen + selected
         records.quota.append((policy["code"], month, phone, len(counted), int(selected), ticket_id,
-                              self.timeline.stamp(resolved)))
+                              self.timeline.stamp(resolved), sample, chosen + selected))
         return selected
 
     def _open_hours(self) -> tuple:
@@ -866,8 +869,8 @@ class BulkWriter:
                            " VALUES (?, ?, ?, ?, ?, ?)", records.duties)
             db.executemany("INSERT INTO violations (agent, rule, at, note, created_at, created_by)"
                            " VALUES (?, ?, ?, ?, ?, ?)", records.violations)
-            db.executemany("INSERT INTO quota_customers (policy, month, phone, k, selected, ticket_id, at)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?)", records.quota)
+            db.executemany("INSERT INTO quota_customers (policy, month, phone, k, selected, ticket_id, at, sample,"
+                           " chosen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", records.quota)
 
     def __exit__(self, *exc):
         db = self.db

@@ -160,8 +160,13 @@ def add(
         raise CSError(f"a {values['method']} callback needs a phone number; this ticket has none (use --method visit"
                       " or mail, or give the ticket a phone with 'cs ticket update ID --phone P')")
     if customer_asked:
-        chosen = not_before or due
-        values["not_before"] = clock.to_db(not_before or ctx.now)
+        if not_before is None:
+            raise CSError("--customer-asked needs --not-before TIME: the time the customer chose")
+        if not_before < ctx.now:
+            raise CSError(f"--not-before {ctx.display(clock.to_db(not_before))} has passed; the customer chose a time"
+                          " still to come")
+        chosen = not_before
+        values["not_before"] = clock.to_db(not_before)
         asked = f"客户要求的回电时间 {ctx.display(clock.to_db(chosen))[:16].replace('T', ' ')}"
         if not ctx.contact_hours.contains(chosen, ctx.tz):
             asked += "(在联系时间以外)"
@@ -186,15 +191,17 @@ def _refuse_declined(ctx, phone: str) -> None:
 # --- by quota (seed 003: 对维修用户50%以上回访; 对新用户实现10%以上回访; 必须保证重点客户的100%的回访) ------------
 
 
-def quota_selects(k: int, sample) -> bool:
-    """The k-th eligible customer of a month is selected when ceil(k × sample) > ceil((k − 1) × sample): of n
-    customers, exactly ceil(sample × n) are selected, spread evenly (the 1st, 3rd, 5th … at 50%). Exact
-    arithmetic: 30 × 0.1 is 3, not 3.0000000000000004."""
+def quota_selects(k: int, sample, chosen_before: int | None = None) -> bool:
+    """The k-th eligible customer of a month is selected while fewer than ceil(k × sample) have been: of n
+    customers, exactly ceil(sample × n) are selected, spread evenly (the 1st, 3rd, 5th … at 50%), and a share
+    raised mid-month catches up at once. Exact arithmetic: 30 × 0.1 is 3, not 3.0000000000000004."""
     import math
     from fractions import Fraction
 
     share = Fraction(str(sample))
-    return math.ceil(k * share) > math.ceil((k - 1) * share)
+    if chosen_before is None:  # the share was the same all month
+        chosen_before = math.ceil((k - 1) * share)
+    return chosen_before < math.ceil(k * share)
 
 
 def _applies(ctx, policy: dict, ticket, vip: bool) -> bool:
@@ -208,9 +215,14 @@ def _applies(ctx, policy: dict, ticket, vip: bool) -> bool:
 
 
 def _had_a_ticket_before(ctx, ticket) -> bool:
-    return ctx.db.one(
+    """An earlier ticket of the customer, or one counted as a new customer's before (a ticket back-dated after
+    the customer was counted new does not make them new twice)."""
+    earlier = ctx.db.one(
         "SELECT 1 FROM tickets WHERE customer_phone = ? AND (opened_at < ? OR (opened_at = ? AND id < ?)) LIMIT 1",
         (ticket["customer_phone"], ticket["opened_at"], ticket["opened_at"], ticket["id"])) is not None
+    new_once = [p["code"] for p in ctx.config["callback_policy"] if p.get("new_customers_only")]
+    return earlier or any(ctx.db.one("SELECT 1 FROM quota_customers WHERE phone = ? AND policy = ? AND ticket_id <> ?",
+                                     (ticket["customer_phone"], code, ticket["id"])) for code in new_once)
 
 
 def _select(ctx, policy: dict, phone: str, ticket_id: int, at: datetime) -> bool:
@@ -222,12 +234,13 @@ def _select(ctx, policy: dict, phone: str, ticket_id: int, at: datetime) -> bool
                       (policy["code"], month, phone))
     if seen is not None:
         return sample >= 1
-    k = (ctx.db.value("SELECT MAX(k) FROM quota_customers WHERE policy = ? AND month = ?",
-                      (policy["code"], month)) or 0) + 1
-    selected = sample >= 1 or quota_selects(k, sample)
-    ctx.db.execute("INSERT INTO quota_customers (policy, month, phone, k, selected, ticket_id, at)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?)", (policy["code"], month, phone, k, int(selected), ticket_id,
-                                                     clock.to_db(at)))
+    last = ctx.db.one("SELECT k, chosen FROM quota_customers WHERE policy = ? AND month = ? ORDER BY k DESC LIMIT 1",
+                      (policy["code"], month))
+    k, chosen = (last["k"] + 1, last["chosen"] or 0) if last else (1, 0)
+    selected = sample >= 1 or quota_selects(k, sample, chosen)
+    ctx.db.execute("INSERT INTO quota_customers (policy, month, phone, k, selected, ticket_id, at, sample, chosen)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (policy["code"], month, phone, k, int(selected), ticket_id,
+                                                           clock.to_db(at), sample, chosen + selected))
     return selected
 
 

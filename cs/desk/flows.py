@@ -28,6 +28,19 @@ def complete_callback(ctx, callback_id: int, outcome: str, score: int | None = N
     return record
 
 
+def decline_callbacks(ctx, phone: str) -> tuple[int, int]:
+    """The customer declines callbacks (谢绝回访): their pending callbacks not yet due are cancelled, so nobody is
+    charged for calls they asked not to get. Overdue ones stay: they were owed before (a leader may cancel them).
+    Returns (cancelled, left overdue)."""
+    rows = ctx.db.all("SELECT id, due_at FROM callbacks WHERE customer_phone = ? AND status = 'pending'", (phone,))
+    cancelled = 0
+    for row in rows:
+        if row["due_at"] > ctx.now_db:
+            callbacks.cancel(ctx, row["id"], "客户谢绝回访")
+            cancelled += 1
+    return cancelled, len(rows) - cancelled
+
+
 def show_ticket(ctx, ticket_id: int) -> dict:
     """The ticket with its history and its callbacks."""
     ticket = tickets.get(ctx, ticket_id)

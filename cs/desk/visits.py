@@ -10,10 +10,9 @@ Customers are inserted in one statement per period, so a plan over a million cus
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from cs.core import clock
-from cs.core.errors import CSError
 from cs.desk import agents as agents_mod
 
 
@@ -25,26 +24,34 @@ def rule(plan: dict):
     return rrulestr(f"RRULE:{plan['rrule']}", dtstart=start)
 
 
-def periods(plan: dict, tz, until: datetime) -> list[tuple[datetime, datetime]]:
-    """The periods [start, end) that have begun by `until`: each occurrence of the rule to the next one."""
-    found, previous = [], None
-    for occurrence in rule(plan):
-        moment = occurrence.replace(tzinfo=tz)
-        if previous is not None:
-            found.append((previous, moment))
-        if moment > until:
+def periods(plan: dict, tz, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    """The periods [start, end) of the rule that are running at `since` or begin by `until`: each occurrence to
+    the next one. The rule is entered at `since` (however many periods lie before it: an hourly rule started
+    years ago costs nothing), and at most 1,000 periods are listed."""
+    recurrence = rule(plan)
+    local = since.astimezone(tz).replace(tzinfo=None)
+    first = recurrence.before(local, inc=True) or recurrence.after(local, inc=True)
+    found = []
+    while first is not None and len(found) < 1000:
+        following = recurrence.after(first)
+        if following is None or first.replace(tzinfo=tz) > until:
             break
-        previous = moment
-        if len(found) > 10_000:
-            raise CSError(f"visit plan {plan['code']}: its rule opens more than 10,000 periods by then; check rrule")
+        found.append((first.replace(tzinfo=tz), following.replace(tzinfo=tz)))
+        first = following
     return found
 
 
-def plan_start(plan: dict, loaded_at: str, tz) -> dict:
-    """`start` defaults to the first day of the month the plan was loaded."""
+def plan_start(ctx, plan: dict) -> dict:
+    """`start` defaults to the first day of the month the plan was first loaded (the first configuration version
+    that has its code)."""
     if plan.get("start"):
         return plan
-    return {**plan, "start": clock.local_date(clock.from_db(loaded_at), tz).replace(day=1).isoformat()}
+    import json
+
+    loaded = next((row["created_at"] for row in ctx.db.all("SELECT created_at, config FROM config_versions ORDER BY id")
+                   if any(p.get("code") == plan["code"] for p in json.loads(row["config"]).get("visit_plan", []))),
+                  ctx.now_db)
+    return {**plan, "start": clock.local_date(clock.from_db(loaded), ctx.tz).replace(day=1).isoformat()}
 
 
 def _scope_sql(scope: str) -> tuple[str, dict]:
@@ -58,19 +65,14 @@ def _scope_sql(scope: str) -> tuple[str, dict]:
 def run(ctx, *, until: datetime | None = None) -> list[dict]:
     """Create the callbacks of every period of every plan that has begun by `until` (default now)."""
     until = until or ctx.now
-    loaded_at = _loaded_at(ctx)
     results = []
     for plan in ctx.config.get("visit_plan", []):
-        plan = plan_start(plan, loaded_at, ctx.tz)
+        plan = plan_start(ctx, plan)
         if plan.get("agent"):
             agents_mod.require_active(ctx.db, plan["agent"])
-        for start, end in periods(plan, ctx.tz, until):
+        for start, end in periods(plan, ctx.tz, ctx.now, until):
             results.append(_run_period(ctx, plan, start, end))
     return results
-
-
-def _loaded_at(ctx) -> str:
-    return ctx.db.value("SELECT MIN(created_at) FROM config_versions") or ctx.now_db
 
 
 def _run_period(ctx, plan: dict, start: datetime, end: datetime) -> dict:
@@ -79,13 +81,14 @@ def _run_period(ctx, plan: dict, start: datetime, end: datetime) -> dict:
     base = {"plan": plan["code"], "period": period}
     existing = ctx.db.value("SELECT COUNT(*) FROM callbacks WHERE policy = :plan AND plan_period = :period", base)
     summary = {"plan": plan["code"], "period_start": ctx.display(clock.to_db(start)),
-               "period_end": ctx.display(clock.to_db(end)), "created": 0, "in_scope": existing, "skipped": None}
-    if end <= ctx.now:
-        if not existing:
-            summary["skipped"] = "the period had ended before the plan first ran for it"
+               "period_end": ctx.display(clock.to_db(end)), "created": 0, "in_scope": existing, "superseded": 0,
+               "skipped": None}
+    not_before = clock.to_db(ctx.contact_hours.next_open(max(start, ctx.now), ctx.tz))
+    if not existing and not_before >= clock.to_db(end):
+        # Born overdue, a visit would charge its agent for a period nobody could work in.
+        summary["skipped"] = "the period ends before the next contact hours open: no visit can be made in it"
         return summary
     before = ctx.db.value("SELECT COALESCE(MAX(id), 0) FROM callbacks")
-    not_before = clock.to_db(ctx.contact_hours.next_open(max(start, ctx.now), ctx.tz))
     note = f"走访计划 {plan.get('label', plan['code'])} {period}"
     ctx.db.execute(
         "INSERT OR IGNORE INTO callbacks (ticket_id, customer_name, customer_phone, reason, method, agent, status,"
@@ -100,24 +103,40 @@ def _run_period(ctx, plan: dict, start: datetime, end: datetime) -> dict:
         " SELECT id, :now, :actor, 'created', NULL, :note, NULL FROM callbacks WHERE id > :before",
         {"now": ctx.now_db, "actor": ctx.actor, "note": note, "before": before}).rowcount
     summary.update(created=created, in_scope=existing + created)
+    summary["superseded"] = _supersede_other_periods(ctx, plan["code"], period, before)
     if created:
         ctx.db.audit(ctx.now_db, ctx.actor, "callback.plan", "visit_plan", plan["code"], None,
                      {"period": period, "created": created})
     return summary
 
 
+def _supersede_other_periods(ctx, code: str, period: str, before: int) -> int:
+    """A customer given a visit in this period whose visit of another period of the plan is pending and not yet
+    due (the plan's start or rule changed): the older one is cancelled, so one customer is never owed two visits.
+    One already overdue stays: it was owed, and it counts."""
+    from cs.desk import callbacks
+
+    stale = [row[0] for row in ctx.db.all(
+        "SELECT old.id FROM callbacks new JOIN callbacks old ON old.customer_phone = new.customer_phone"
+        " AND old.policy = new.policy AND old.plan_period IS NOT NULL AND old.plan_period <> new.plan_period"
+        " AND old.status = 'pending' AND old.due_at > ? WHERE new.id > ? AND new.policy = ? AND new.plan_period = ?",
+        (ctx.now_db, before, code, period))]
+    for callback_id in stale:
+        callbacks.cancel(ctx, callback_id, f"superseded by the plan's period of {period}")
+    return len(stale)
+
+
 def figures(ctx, end: str) -> list[dict]:
     """For the month report: each plan's period running at `end` (the latest begun before it): customers in
     scope, visited (their callback done before `end`), 走访率 and the target."""
     results = []
-    moment = clock.from_db(end)
-    loaded_at = _loaded_at(ctx)
+    moment = clock.from_db(end) - timedelta(seconds=1)  # the last instant of the window
     for plan in ctx.config.get("visit_plan", []):
-        plan = plan_start(plan, loaded_at, ctx.tz)
-        began = [p for p in periods(plan, ctx.tz, moment) if p[0] < moment]
-        if not began:
+        plan = plan_start(ctx, plan)
+        running = [p for p in periods(plan, ctx.tz, moment, moment) if p[0] <= moment < p[1]]
+        if not running:
             continue
-        period = clock.local_date(began[-1][0], ctx.tz).isoformat()
+        period = clock.local_date(running[0][0], ctx.tz).isoformat()
         row = ctx.db.one(
             "SELECT COUNT(*) AS in_scope, SUM(status = 'done' AND done_at < :end) AS visited FROM callbacks"
             " WHERE policy = :plan AND plan_period = :period", {"plan": plan["code"], "period": period, "end": end})

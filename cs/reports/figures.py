@@ -448,14 +448,17 @@ def week_report(ctx, *, week_of: date | None = None, team: str | None = None) ->
     holding `week_of` (default: the last whole week), per agent of the team (every agent and leader without one):
     tickets received and answered, reply rate, first-response mean and median, FCR, callback satisfaction, and
     the points of the week's entries. Every figure as of the week's end, as the other reports."""
-    from cs.desk import agents as agents_mod
-
     today = clock.local_date(ctx.now, ctx.tz)
     day = week_of or today - timedelta(days=7)
     monday = day - timedelta(days=day.weekday())
     start = clock.to_db(clock.day_bounds(monday, ctx.tz)[0])
     end = clock.to_db(clock.day_bounds(monday + timedelta(days=7), ctx.tz)[0])
-    people = [a for a in agents_mod.list_agents(ctx.db, sort="handle") if a["role"] != "supervisor"
+    # Every agent and leader at work now, and anyone since deactivated who had tickets that week (teams are
+    # today's: the desk keeps no history of them).
+    worked = {row[0] for row in ctx.db.all("SELECT DISTINCT agent FROM tickets WHERE opened_at >= ? AND opened_at < ?"
+                                           " AND agent IS NOT NULL", (start, end))}
+    people = [dict(a) for a in ctx.db.all("SELECT handle, name, team, role, active FROM agents ORDER BY handle")
+              if a["role"] != "supervisor" and (a["active"] or a["handle"] in worked)
               and (team is None or a["team"] == team)]
     if team is not None and not people:
         raise CSError(f"no agent is in team '{team}'; see 'cs agent list'")
@@ -522,36 +525,47 @@ def visit_plan_figures(ctx, end: str) -> list[dict]:
 
 
 def callbacks_by_policy(ctx, month: str, start: str, end: str) -> list[dict]:
-    """Compliance with each policy's quota in the month (seed 003: 对维修用户50%以上回访 …): the distinct customers
-    that became eligible, the ceil(sample × eligible) the quota requires, the callbacks the policy made (VIPs and,
-    for a policy of every one, repeat tickets included), those done, those done by their deadline, and compliance
-    = done on time ÷ required; each callback as it stood at the month's end."""
+    """Compliance with each policy's quota in the month (seed 003: 对维修用户50%以上回访 …), counted in customers as
+    the quota is: those that became eligible, the ceil(sample × eligible) it requires (the share in force at the
+    month's last count), those it selected; of these, whose callback was done, done by its own deadline, or is not
+    due yet; compliance = done on time ÷ required, at most 1. `callbacks` is every callback the policy made (VIPs
+    and, for a policy of every one, repeat tickets included). A callback's deadline may fall after the month: the
+    figures are as of when the report is made, and settle once the last deadline has passed."""
     import math
     from fractions import Fraction
 
-    policies = {policy["code"]: policy for policy in ctx.config["callback_policy"]}
-    # The k-th eligible customer has k = n for the last: one index lookup a policy, whatever the month's size.
-    eligible = {code: ctx.db.value("SELECT MAX(k) FROM quota_customers WHERE policy = ? AND month = ?",
-                                   (code, month)) or 0 for code in policies}
+    counted: dict = {}
+    for row in ctx.db.all("SELECT policy, k, selected, ticket_id, sample FROM quota_customers WHERE month = ?"
+                          " ORDER BY policy, k", (month,)):
+        counted.setdefault(row["policy"], []).append(row)
     made: dict = {}
-    rows = ctx.db.execute(_CALLBACK + " WHERE policy IS NOT NULL AND plan_period IS NULL AND created_at >= ?"
-                          " AND created_at < ?", (start, end))
-    for row in as_of_end(ctx, "callback", rows, end):
-        counts = made.setdefault(row["policy"], [0, 0, 0])
-        counts[0] += 1
-        counts[1] += row["status"] == "done"
-        counts[2] += row["status"] == "done" and row["done_at"] <= row["due_at"]
+    for row in ctx.db.all("SELECT policy, COUNT(*) AS n FROM callbacks WHERE policy IS NOT NULL AND plan_period IS NULL"
+                          " AND created_at >= ? AND created_at < ? GROUP BY policy", (start, end)):
+        made[row["policy"]] = row["n"]
+    order = [p["code"] for p in ctx.config["callback_policy"]]
     result = []
-    for code in list(policies) + sorted(set(made) - set(policies)):  # policies in force, and any removed since
-        if not eligible.get(code) and code not in made:
+    for code in order + sorted((set(counted) | set(made)) - set(order)):
+        rows = counted.get(code, [])
+        if not rows and code not in made:
             continue
-        n = eligible.get(code, 0)
-        sample = Fraction(str(policies.get(code, {}).get("sample", 1)))
-        required = n if sample >= 1 else math.ceil(sample * n)
-        selected, done, on_time = made.get(code, [0, 0, 0])
-        result.append({"policy": code, "eligible": n, "required": required, "selected": selected, "done": done,
-                       "done_on_time": on_time, "compliance": rate(on_time, required),
-                       "compliance_parts": parts(on_time, required)})
+        last_sample = rows[-1]["sample"] if rows and rows[-1]["sample"] is not None else next(
+            (p.get("sample", 1) for p in ctx.config["callback_policy"] if p["code"] == code), 1)
+        required = math.ceil(Fraction(str(last_sample)) * len(rows))
+        chosen = [row for row in rows if row["selected"]]
+        done = on_time = not_due = 0
+        for row in chosen:
+            callback = ctx.db.one("SELECT status, done_at, due_at FROM callbacks WHERE ticket_id = ? AND policy = ?"
+                                  " ORDER BY id LIMIT 1", (row["ticket_id"], code))
+            if callback is None:
+                continue
+            done += callback["status"] == "done"
+            on_time += callback["status"] == "done" and callback["done_at"] <= callback["due_at"]
+            not_due += callback["status"] == "pending" and callback["due_at"] > ctx.now_db
+        counted_on_time = min(on_time, required)
+        result.append({"policy": code, "eligible": len(rows), "required": required, "selected": len(chosen),
+                       "callbacks": made.get(code, 0), "done": done, "done_on_time": on_time,
+                       "not_yet_due": not_due, "compliance": rate(counted_on_time, required),
+                       "compliance_parts": parts(counted_on_time, required)})
     return result
 
 
@@ -595,7 +609,7 @@ TEXT = {
         "tickets": "工单", "received": "受理", "resolved": "解决", "open_at_end": "结束时未结",
         "median": "首次响应中位数", "mean": "平均响应时间", "reply_rate": "回复率", "week": "周报",
         "by_policy": "回访配额执行情况", "policy": "回访策略", "eligible": "应纳入客户", "required": "配额要求",
-        "selected": "已安排", "compliance": "达标率", "visit_plans": "走访计划", "in_scope": "应走访",
+        "selected": "已选中", "compliance": "达标率", "not_yet_due": "未到期", "visit_plans": "走访计划", "in_scope": "应走访",
         "visited": "已走访", "visit_rate": "走访率", "target": "目标", "period": "周期",
         "answered": "已回复", "received_n": "受理", "breached": "超时", "fcr": "首次解决率", "by_channel": "按渠道",
         "by_category": "按类别", "per_hour": "每小时受理量", "callbacks": "回访", "due": "到期",
@@ -621,7 +635,7 @@ TEXT = {
         "tickets": "Tickets", "received": "Received", "resolved": "Resolved", "open_at_end": "Open at end",
         "median": "First-response median", "mean": "First-response mean", "reply_rate": "Reply rate", "week": "Week",
         "by_policy": "Callback quotas", "policy": "Policy", "eligible": "Eligible", "required": "Required",
-        "selected": "Selected", "compliance": "Compliance", "visit_plans": "Visit plans", "in_scope": "In scope",
+        "selected": "Selected", "compliance": "Compliance", "not_yet_due": "Not yet due", "visit_plans": "Visit plans", "in_scope": "In scope",
         "visited": "Visited", "visit_rate": "Visit rate", "target": "Target", "period": "Period",
         "answered": "Answered", "received_n": "Received", "breached": "SLA breaches", "fcr": "First-contact resolution",
         "by_channel": "By channel", "by_category": "By category", "per_hour": "Tickets per hour",
@@ -694,10 +708,18 @@ def month_sheets(ctx, report: dict, lang: str) -> list:
               {**labels, "agent": text["agent"], "score": text["score"]}, report["scores"]),
         Sheet(text["kpis"], list(figure_headers), figure_headers, figures),
         Sheet(text["by_reason"], list(by_reason[0]) if by_reason else ["reason"], reason_headers, by_reason),
+        Sheet(text["by_policy"], POLICY_COLUMNS, {c: text.get(c, c) for c in POLICY_COLUMNS},
+              [_flat_rates(row) for row in report["callbacks_by_policy"]]),
+        Sheet(text["visit_plans"], PLAN_COLUMNS, {c: text.get(c, c) for c in PLAN_COLUMNS},
+              [_flat_rates(row) for row in report["visit_plans"]]),
         Sheet("考核扣分" if lang == "zh" else "Deductions", ["id", "date", "agent", "rule", "label", "points", "fine",
                                                         "action", "detail", "voided"],
               {**labels, "agent": text["agent"], "detail": "说明" if lang == "zh" else "Detail"}, entries),
     ]
+
+
+POLICY_COLUMNS = ["policy", "eligible", "required", "selected", "done", "done_on_time", "not_yet_due", "compliance"]
+PLAN_COLUMNS = ["label", "period", "in_scope", "visited", "rate", "target"]
 
 
 def _flat_rates(row: dict) -> dict:

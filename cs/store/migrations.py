@@ -544,6 +544,23 @@ def m011_visit_plans(db) -> None:
     )
 
 
+def m012_quota_bookkeeping(db) -> None:
+    run_script(
+        db,
+        """
+        -- The share in force when each customer was counted, and how many of the month's customers the policy
+        -- had selected up to and including this one: a sample raised mid-month still meets ceil(k × sample).
+        ALTER TABLE quota_customers ADD COLUMN sample REAL;
+        ALTER TABLE quota_customers ADD COLUMN chosen INTEGER;
+        UPDATE quota_customers SET chosen = (SELECT COUNT(*) FROM quota_customers q WHERE q.policy = quota_customers.policy
+            AND q.month = quota_customers.month AND q.k <= quota_customers.k AND q.selected = 1);
+        -- The month report reads a month's rows for every policy; a new customer is new once, whatever the month.
+        CREATE INDEX quota_customers_month ON quota_customers (month, policy);
+        CREATE INDEX quota_customers_phone ON quota_customers (phone, policy);
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
               m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules,
-              m010_rule_starts_and_quotas, m011_visit_plans]
+              m010_rule_starts_and_quotas, m011_visit_plans, m012_quota_bookkeeping]
