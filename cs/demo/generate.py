@@ -874,6 +874,8 @@ class BulkWriter:
 
     def __exit__(self, *exc):
         db = self.db
+        if db.conn.in_transaction:  # interrupted half-way through a day's write
+            db.conn.execute("ROLLBACK")
         db.execute("DROP TABLE IF EXISTS temp.generated_events")
         if exc[0] is None:
             with db.transaction():

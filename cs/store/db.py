@@ -53,12 +53,14 @@ class Database:
         if self.session is not None and self.session.refusal:
             raise CSError(self.session.refusal)
         refuse_writes_if_damaged(self.path)
-        with translate_errors(self.path):
-            self.conn.execute("BEGIN IMMEDIATE")
         try:
+            # Inside the try: an interrupt (Ctrl-C, a second SIGTERM) landing just after BEGIN still rolls back.
+            with translate_errors(self.path):
+                self.conn.execute("BEGIN IMMEDIATE")
             yield self
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
         else:
             with translate_errors(self.path):
