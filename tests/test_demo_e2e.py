@@ -155,3 +155,16 @@ def test_the_readmes_day_of_kaohe_is_what_the_demo_gives(tmp_path):
     for argv in (("deductions", "explain", "zhang", "--date", "2026-11-16"), ("score", "--month", "2026-11")):
         shown = run(*argv, env=env).stdout.rstrip("\n")
         assert f"$ cs {' '.join(argv)}\n{shown}\n" in readme, shown
+
+
+def test_a_closed_pipe_ends_quietly_with_exit_0(tmp_path):
+    """Issue 19 (section 17): `cs ... | head -1` exited 1. The reader closing the pipe is success, and nothing is
+    said about it."""
+    env = {**os.environ, "CS_DB": str(tmp_path / "demo.db")}
+    assert run("demo", env=env).returncode == 0
+    command = ([CS] if CS else [sys.executable, "-m", "cs"]) + ["ticket", "list", "--limit", "500", "--json"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout.readline().strip() == b"["
+    proc.stdout.close()  # as `head -1` does
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == b""

@@ -69,6 +69,10 @@ class LazyGroup(click.Group):
 
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            # `cs ticket list | head -1`: the reader has what it wanted; the rest goes nowhere, and that is success.
+            _stdout_to_devnull()
+            return None
         except CSError as exc:
             raise _cut(_exit_error(str(exc), exc.exit_code)) from None
         except click.ClickException as exc:  # a command's options, read when it is invoked
@@ -92,6 +96,16 @@ def _cut(exc: click.ClickException) -> click.ClickException:
 
     exc.message = cut_echoed_values(exc.message)
     return exc
+
+
+def _stdout_to_devnull() -> None:
+    """After a closed pipe, what is still buffered (and Python's flush at exit) must not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _exists(path: str) -> bool:
