@@ -101,9 +101,28 @@ def test_bad_time_raises_value_error_naming_accepted_forms(text):
 
 
 def test_bad_time_message_lists_forms():
-    with pytest.raises(ValueError, match=r"cannot read 'tomorow' as a TIME: use ISO 8601 .*now, today, "
-                                         r"yesterday, tomorrow \[HH:MM\], eod, eow, eom, or an offset like \+30m"):
+    with pytest.raises(ValueError, match=r"cannot read 'tomorow' as a TIME: use ISO 8601 .*2026年11月20日 下午3点, now, "
+                                         r"today/今天, yesterday/昨天, tomorrow/明天 \[HH:MM\], 前天, 后天, eod, eow, eom,"
+                                         r" or an offset like \+30m"):
         parse_time("tomorow", NOW, SH)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("明天", "2026-11-21T00:00:00+08:00"), ("明天 15:00", "2026-11-21T15:00:00+08:00"),
+    ("后天下午3点", "2026-11-22T15:00:00+08:00"), ("昨天 上午9点半", "2026-11-19T09:30:00+08:00"),
+    ("2026年12月3日", "2026-12-03T00:00:00+08:00"), ("2026/12/03 15:00", "2026-12-03T15:00:00+08:00"),
+    ("2026.12.03", "2026-12-03T00:00:00+08:00"), ("2026年12月3日 下午3点30分", "2026-12-03T15:30:00+08:00"),
+    ("下午3点半", "2026-11-20T15:30:00+08:00"), ("15点", "2026-11-20T15:00:00+08:00"),
+])
+def test_chinese_time_words_and_formats(text, expected):
+    """Issue 19 (section 17): the command line reads 明天, 2026年12月3日 and 2026/12/03 15:00 as the importer does."""
+    assert parse_time(text, NOW, SH).isoformat() == expected
+
+
+@pytest.mark.parametrize("text", ["2026/13/03", "明天 25:00", "下午13点70分", "2026年2月30日"])
+def test_chinese_times_that_are_no_time_are_refused(text):
+    with pytest.raises(ValueError, match="as a TIME"):
+        parse_time(text, NOW, SH)
 
 
 def test_wd_offset_without_calendar_is_refused():

@@ -486,8 +486,49 @@ class BusinessDays:
 
 # ---------------------------------------------------------------- TIME arguments
 
-_TIME_HELP = ("use ISO 8601 (2026-11-20, 2026-11-20T09:30[+08:00]), now, today, yesterday, "
-              "tomorrow [HH:MM], eod, eow, eom, or an offset like +30m, +2h, -1d, +2wd")
+_TIME_HELP = ("use ISO 8601 (2026-11-20, 2026-11-20T09:30[+08:00]), 2026/11/20 15:00, 2026年11月20日 下午3点, now, "
+              "today/今天, yesterday/昨天, tomorrow/明天 [HH:MM], 前天, 后天, eod, eow, eom, or an offset like +30m, +2h, "
+              "-1d, +2wd")
+# What people write in China, on the command line and in sheets: 2026/11/20 15:00, 2026年11月20日 下午3点30分,
+# 2026.11.20; a time of day as 15:00, 15：00, 3点, 下午3点半.
+_CN_CLOCK = (r"(上午|中午|下午|晚上)?\s*([0-9]{1,2})\s*"
+             r"(?:[:：时点]\s*(?:([0-9]{1,2})\s*分?|(半))?\s*(?:[:：]?\s*([0-9]{1,2})\s*秒?)?)")
+_CN_DATE_RE = re.compile(r"\s*([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?"
+                         r"(?:\s*[T\s]?\s*" + _CN_CLOCK + r")?(?:\.[0-9]+)?\s*")
+_CN_DAY_WORDS = {"前天": -2, "昨天": -1, "今天": 0, "明天": 1, "后天": 2}
+_CN_DAY_RE = re.compile(r"(前天|昨天|今天|明天|后天)(?:\s*" + _CN_CLOCK + r")?")
+_CN_CLOCK_RE = re.compile(_CN_CLOCK)
+
+
+def _cn_clock(groups) -> datetime.time | None:
+    """(part of day, hour, minute, 半, second) → a time of day; None when there is no such time."""
+    part, hour, minute, half, second = groups
+    if hour is None:
+        return None
+    hour, minute = int(hour), 30 if half else int(minute or 0)
+    if part in ("下午", "晚上") and hour < 12:
+        hour += 12
+    if part == "中午" and hour < 11:
+        hour += 12
+    if hour > 23 or minute > 59 or int(second or 0) > 59:
+        return None
+    return datetime.time(hour, minute, int(second or 0))
+
+
+def chinese_local_time(text: str) -> tuple[datetime.datetime, bool] | None:
+    """A naive local datetime from `2026/11/18 9:05`, `2026年11月18日 下午3点`, `2026.11.18`, and whether it named
+    a day only; None when the text is none of these (or names no such day)."""
+    match = _CN_DATE_RE.fullmatch(text)
+    if not match:
+        return None
+    year, month, day = (int(g) for g in match.groups()[:3])
+    clock = _cn_clock(match.groups()[3:8]) if match.group(5) is not None else datetime.time(0)
+    if clock is None:
+        return None
+    try:
+        return datetime.datetime.combine(datetime.date(year, month, day), clock), match.group(5) is None
+    except ValueError:
+        return None
 # Gate what reaches fromisoformat: it also accepts week dates, basic formats and more.
 _ISO_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
                      r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
@@ -538,12 +579,37 @@ class TimeSpec:
         m = _CLOCK_RE.fullmatch(t)
         if m:  # a bare clock time means today
             return cls(text, "day", (0, _clock(m.groups(), text)), False)
+        chinese = cls._chinese(text, t)
+        if chinese is not None:
+            return chinese
         m = _DURATION_RE.fullmatch(t)
         if m and m.group(1):  # the sign is required, so '2h' alone is not a TIME
             if int(m.group(2)) > _MAX_AMOUNT:
                 raise ValueError(f"cannot read {text!r} as a TIME: an offset may be at most {_MAX_AMOUNT} units")
             return cls(text, "offset", parse_duration(t), False)
         raise ValueError(f"cannot read {text!r} as a TIME: {_TIME_HELP}")
+
+    @classmethod
+    def _chinese(cls, text: str, t: str) -> "TimeSpec | None":
+        local = chinese_local_time(t)
+        if local is not None:
+            value, day_only = local
+            if not 1970 <= value.year <= 9998:
+                raise ValueError(f"cannot read {text!r} as a TIME: out of range; use a time from 1970 to 9998")
+            return cls(text, "iso", value, day_only)
+        m = _CN_DAY_RE.fullmatch(t)
+        if m:
+            clock = _cn_clock(m.groups()[1:6]) if m.group(3) is not None else None
+            if m.group(3) is not None and clock is None:
+                raise ValueError(f"cannot read {text!r} as a TIME: no such time of day")
+            return cls(text, "day", (_CN_DAY_WORDS[m.group(1)], clock), clock is None)
+        m = _CN_CLOCK_RE.fullmatch(t)
+        if m and (m.group(1) or not _CLOCK_RE.fullmatch(t)):  # 下午3点, 15点: today
+            clock = _cn_clock(m.groups())
+            if clock is None:
+                raise ValueError(f"cannot read {text!r} as a TIME: no such time of day")
+            return cls(text, "day", (0, clock), False)
+        return None
 
     def resolve(self, now: datetime.datetime, tz, cal: WorkCalendar | None = None) -> datetime.datetime:
         _require_aware(now)

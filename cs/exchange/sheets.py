@@ -361,11 +361,6 @@ def translate_values(record: dict, value_maps: dict, defaults: dict) -> dict:
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 # Serial day numbers of 1970-01-01 .. 9998-12-31: what a date cell holds when it lost its format.
 _SERIAL_RANGE = (25569, 2958100)
-_CHINESE_TIME = re.compile(
-    r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:\s*[T\s]?\s*(上午|下午|晚上)?\s*(\d{1,2})\s*[:：时点]\s*(?:(\d{1,2})\s*分?)?\s*(?:[:：]?\s*(\d{1,2})\s*秒?)?)?"
-    r"(?:\.\d+)?\s*"
-)
 
 
 def sheet_time(value) -> datetime | None:
@@ -387,17 +382,10 @@ def sheet_time(value) -> datetime | None:
             return None
     if re.fullmatch(r"\d{5,7}(\.\d+)?", text):
         return _from_serial(float(text))
-    match = _CHINESE_TIME.fullmatch(text)
-    if not match:
-        return None
-    year, month, day, part, hour, minute, second = match.groups()
-    hour = int(hour or 0)
-    if part in ("下午", "晚上") and hour < 12:
-        hour += 12
-    try:
-        return datetime(int(year), int(month), int(day), hour, int(minute or 0), int(second or 0))
-    except ValueError:
-        return None
+    from cs.core.clock import chinese_local_time
+
+    found = chinese_local_time(text)  # the same reading as a TIME on the command line
+    return found[0] if found else None
 
 
 def date_only(value) -> date | None:
