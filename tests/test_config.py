@@ -223,3 +223,28 @@ def test_merge_drops_by_code_alone_and_names_a_code_not_in_force(cs, tmp_path):
     assert "'repiar' with enabled = false names no entry in force" in result.stderr
     codes = [p["code"] for p in json.loads(cs("config get callback_policy --json").stdout)]
     assert codes == ["complaint", "repair", "key_customer"]
+
+
+def test_a_configuration_error_says_what_is_wanted_in_words(cs):
+    """Issue 19 (section 17): config errors showed raw regular expressions. Every pattern of the schema has its
+    words, and the error uses them."""
+    schema = json.loads(config.schema_text("config"))
+    patterns = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                patterns.add(node["pattern"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    assert patterns - set(config._PATTERN_WORDS) == {"^[A-Z][A-Z0-9_]*$"}  # *_env: said apart, never echoed
+    result = cs(["config", "set", "alerts.escalate_after", "2x"])
+    assert result.exit_code == 1 and "'2x' is not a duration such as 30m, 2h" in result.stderr, result.stderr
+    assert "\\d" not in result.stderr and "^" not in result.stderr
+    window = cs(["config", "set", "contact_hours", '["08:30"]'])
+    assert "'08:30' is not a window of the day such as 09:00-12:00" in window.stderr, window.stderr

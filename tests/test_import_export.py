@@ -366,7 +366,8 @@ def test_import_duplicate_id_refused_naming_line(cs, tmp_path):
 def test_import_duplicate_id_names_only_the_clashing_line(cs, tmp_path):
     add_ticket(cs, "已有工单")  # id 1
     path = tmp_path / "in.jsonl"
-    path.write_text(jsonl(row(id=10), row(id=11), row(id=1, summary="撞号")), encoding="utf-8")
+    path.write_text(jsonl(row(id=10, summary="一"), row(id=11, summary="二"), row(id=1, summary="撞号")),
+                    encoding="utf-8")
     result = cs(["ticket", "import", str(path)])
     assert result.exit_code == 1
     assert "line 3: id" in result.stderr
@@ -375,7 +376,8 @@ def test_import_duplicate_id_names_only_the_clashing_line(cs, tmp_path):
 
 def test_import_duplicate_id_within_file(cs, tmp_path):
     path = tmp_path / "in.jsonl"
-    path.write_text(jsonl(row(id=7), row(id=8), row(id=7, summary="撞号")), encoding="utf-8")
+    path.write_text(jsonl(row(id=7, summary="甲"), row(id=8, summary="乙"), row(id=7, summary="撞号")),
+                    encoding="utf-8")
     result = refused_import(cs, path)
     assert "line 3: id" in result.stderr
     assert "line 1" not in result.stderr and "line 2" not in result.stderr, result.stderr
@@ -463,7 +465,7 @@ def test_import_stdin_bad_rows(cs):
 
 def test_import_audited_once(ctx, tmp_path):
     path = tmp_path / "in.jsonl"
-    path.write_text(jsonl(GOOD, GOOD), encoding="utf-8")
+    path.write_text(jsonl(GOOD, row(summary="另一通")), encoding="utf-8")
     result = tickets_io.import_file(ctx, str(path))
     assert result["imported"] == 2 and result["errors"] == []
     rows = ctx.db.all("SELECT * FROM audit WHERE action = 'ticket.import'")
@@ -472,7 +474,8 @@ def test_import_audited_once(ctx, tmp_path):
 
 def test_import_domain_failure_leaves_no_rows(ctx, tmp_path):
     path = tmp_path / "in.jsonl"
-    path.write_text(jsonl(*[GOOD] * 2500, row(channel="fax")), encoding="utf-8")  # fails after 2 full batches
+    path.write_text(jsonl(*[row(summary=f"第{n}通") for n in range(2500)], row(channel="fax")),
+                    encoding="utf-8")  # fails after 2 full batches
     result = tickets_io.import_file(ctx, str(path))
     assert result["imported"] == 0 and result["error_count"] == 1
     assert result["errors"][0]["line"] == 2501 and result["errors"][0]["field"] == "channel"
@@ -523,13 +526,13 @@ def test_import_memory_stays_flat(ctx, tmp_path):
     _write_rows(warm, 1200)
     _write_rows(small, 5_000)
     _write_rows(large, 20_000)
-    assert tickets_io.import_file(ctx, str(warm))["imported"] == 1200  # caches, calendar data, imports
+    assert tickets_io.import_file(ctx, str(warm), allow_duplicates=True)["imported"] == 1200  # caches, imports
 
     peaks = {}
     for name, path, n in (("small", small, 5_000), ("large", large, 20_000)):
         tracemalloc.start()
-        try:
-            result = tickets_io.import_file(ctx, str(path))
+        try:  # the files share their first rows: the same calls, on purpose
+            result = tickets_io.import_file(ctx, str(path), allow_duplicates=True)
             peaks[name] = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -563,3 +566,22 @@ def test_import_memory_stays_flat_json_array(ctx, tmp_path):
         assert result["errors"] == []
     assert peaks["large"] < 1.5 * peaks["small"] + 2_000_000, peaks
     assert ctx.db.value("SELECT COUNT(*) FROM tickets") == 0  # dry runs
+
+
+def test_importing_the_same_sheet_twice_is_refused(cs, tmp_path):
+    """Issue 19 (section 17): importing the same sheet twice doubled every ticket, silently. Now the second import
+    names the tickets each row already is and writes nothing; a row repeated in the file is refused too;
+    --allow-duplicates imports them anyway."""
+    path = tmp_path / "calls.jsonl"
+    path.write_text(jsonl(row(summary="一", customer_phone="13800000001"), row(summary="二")), encoding="utf-8")
+    assert cs(["ticket", "import", str(path)]).exit_code == 0
+    again = cs(["ticket", "import", str(path)])
+    assert again.exit_code == 1
+    assert "line 1: (row): ticket 1 is already this call" in again.stderr
+    assert "line 2: (row): ticket 2 is already this call" in again.stderr
+    assert len(listing(cs)) == 2
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text(jsonl(row(summary="三"), row(summary="三")), encoding="utf-8")
+    assert "line 2: (row): the same call as an earlier row of this file" in cs(["ticket", "import", str(twice)]).stderr
+    assert cs(["ticket", "import", str(path), "--allow-duplicates"]).exit_code == 0
+    assert len(listing(cs)) == 4

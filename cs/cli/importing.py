@@ -35,7 +35,7 @@ def import_options(func):
     return wrapper
 
 
-def run_import(importer, fields, source, fmt, sheet_args, dry_run):
+def run_import(importer, fields, source, fmt, sheet_args, dry_run, **extra):
     """`importer` is cs.tickets_io or cs.callbacks_io; SOURCE '-' is stdin."""
     from cs.cli.common import app_and_ctx
     from cs.exchange.importing import SheetOptions
@@ -43,8 +43,9 @@ def run_import(importer, fields, source, fmt, sheet_args, dry_run):
     _, ctx = app_and_ctx()
     options = SheetOptions.parse(fields, **sheet_args)
     if source == "-":
-        return importer.import_stream(ctx, sys.stdin.buffer, source="-", fmt=fmt, dry_run=dry_run, options=options)
-    return importer.import_file(ctx, source, fmt=fmt, dry_run=dry_run, options=options)
+        return importer.import_stream(ctx, sys.stdin.buffer, source="-", fmt=fmt, dry_run=dry_run, options=options,
+                                      **extra)
+    return importer.import_file(ctx, source, fmt=fmt, dry_run=dry_run, options=options, **extra)
 
 
 def report_import(result: dict, as_json: bool, noun: str, show_rows) -> None:

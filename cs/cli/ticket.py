@@ -242,7 +242,9 @@ def update(ticket_id, at, as_json, add_tags, remove_tags, **fields):
 
 @ticket.command("import")
 @import_options
-def import_(source, fmt, sheet_args, dry_run, as_json):
+@click.option("--allow-duplicates", is_flag=True,
+              help="Import rows that repeat a ticket already stored or a row of the file (the same call twice).")
+def import_(source, fmt, sheet_args, dry_run, as_json, allow_duplicates):
     """Import tickets from JSON, JSONL, CSV or an Excel .xlsx sheet. All or nothing.
 
     JSON records use the fields `export` writes. CSV (UTF-8 or GB18030) and .xlsx sheets may use the
@@ -252,7 +254,8 @@ def import_(source, fmt, sheet_args, dry_run, as_json):
     from cs.exchange import tickets as tickets_io
 
     app = click.get_current_context().obj
-    result = run_import(tickets_io, tickets.FIELDS, source, fmt, sheet_args, dry_run)
+    result = run_import(tickets_io, tickets.FIELDS, source, fmt, sheet_args, dry_run,
+                        allow_duplicates=allow_duplicates)
     report_import(result, as_json, "ticket", lambda rows: emit_list(
         (for_table(row, app.lang) for row in rows), "table", LIST_COLUMNS, max_widths={"summary": 30}))
 

@@ -307,11 +307,29 @@ def validate(stored: dict) -> dict:
     return config
 
 
+# What each pattern of the configuration's schema asks for, in words (a regular expression helps nobody).
+_PATTERN_WORDS = {
+    "^\\d+(m|h|d|w|wd)$": "a duration such as 30m, 2h, 3d, 1w or 2wd (working days)",
+    "^\\d+(mo|m|h|d|w|wd)$": "a duration such as 30m, 2h, 3d, 1w, 2wd (working days) or 1mo (calendar months)",
+    "^\\d{1,9}(m|h)$": "a duration in minutes or hours, such as 30m or 1h",
+    "^\\d{1,9}(m|h|d)$": "a duration such as 30m, 1h or 1d",
+    "^[A-Za-z0-9_-]{1,40}$": "a code of letters, digits, _ and - (at most 40), such as late_shift",
+    "^\\d{4}-\\d{2}-\\d{2}$": "a date such as 2026-11-20",
+    "^\\d{1,2}:\\d{2}-\\d{1,2}:\\d{2}$": "a window of the day such as 09:00-12:00",
+    "^([01]\\d|2[0-3]):[0-5]\\d$": "a time of day such as 09:00",
+    "^https?://": "a web address starting http:// or https://",
+    "^[a-z_][a-z0-9_.-]{0,31}$": "a login name such as csdesk",
+    "^(all|vip|tag:[^,; \\t\\n]+)$": "all, vip, or tag:TAG",
+}
+
+
 def _describe(error) -> str:
     where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
     if where.endswith("_env"):  # the value is not echoed: it may be the secret itself
         return (f"{where} must name an environment variable (capitals, digits and _, e.g. CS_SMTP_PASSWORD)"
                 " that holds the secret, not the secret itself")
+    if error.validator == "pattern" and error.validator_value in _PATTERN_WORDS:
+        return f"{where}: {error.instance!r} is not {_PATTERN_WORDS[error.validator_value]}"
     return f"{where}: {error.message}"
 
 

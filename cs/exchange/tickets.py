@@ -275,12 +275,17 @@ def _satisfaction(value):
 
 
 def import_stream(ctx, binary, *, source: str, fmt: str | None = None, dry_run: bool = False,
-                  options: SheetOptions | None = None) -> dict:
-    """Import tickets from an open binary stream (a file, or stdin when `source` is '-')."""
+                  options: SheetOptions | None = None, allow_duplicates: bool = False) -> dict:
+    """Import tickets from an open binary stream (a file, or stdin when `source` is '-'). A row that is a ticket
+    the desk has already (the same time, phone, channel and summary: the same sheet imported twice) or a row
+    repeated in the file is refused, unless `allow_duplicates`."""
     checker, ids = RowChecker(ctx), _IdAllocator(ctx.db)
+    duplicates = None if allow_duplicates else _DuplicateFinder(ctx.db)
 
     def check(row):
         checked = checker.check(row)
+        if duplicates is not None:
+            duplicates.refuse(checked)
         checked["id"] = ids.assign(checked["id"])
         return checked
 
@@ -293,6 +298,37 @@ def import_stream(ctx, binary, *, source: str, fmt: str | None = None, dry_run: 
 def import_file(ctx, path: str, **kwargs) -> dict:
     with importing.open_source(path) as binary:
         return import_stream(ctx, binary, source=path, **kwargs)
+
+
+class _DuplicateFinder:
+    """The same call recorded twice: a row whose opened_at, phone, channel and summary match a ticket already
+    stored (through the phone or opened_at index), or a row checked shortly before in this file (the rows not
+    written yet; those written are in the database by then, in the same transaction)."""
+
+    def __init__(self, db):
+        import collections
+
+        self.db = db
+        self.recent: collections.OrderedDict = collections.OrderedDict()
+
+    def refuse(self, row) -> None:
+        opened, phone, channel, summary = key = (row["opened_at"], row["customer_phone"], row["channel"],
+                                                 row["summary"])
+        if key in self.recent:
+            raise importing.RowError("(row)", "the same call as an earlier row of this file (time, phone, channel"
+                                              " and summary); --allow-duplicates imports it anyway")
+        if phone is not None:
+            found = self.db.value("SELECT id FROM tickets WHERE customer_phone = ? AND opened_at = ? AND channel = ?"
+                                  " AND summary = ? LIMIT 1", (phone, opened, channel, summary))
+        else:
+            found = self.db.value("SELECT id FROM tickets WHERE opened_at = ? AND customer_phone IS NULL"
+                                  " AND channel = ? AND summary = ? LIMIT 1", (opened, channel, summary))
+        if found is not None:
+            raise importing.RowError("(row)", f"ticket {found} is already this call (time, phone, channel and summary:"
+                                              " the sheet imported before?); --allow-duplicates imports it anyway")
+        self.recent[key] = True
+        if len(self.recent) > 2 * BATCH:
+            self.recent.popitem(last=False)
 
 
 class _IdAllocator:
