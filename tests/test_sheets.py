@@ -1200,3 +1200,20 @@ def test_whole_number_text():
     assert sheets.whole_number_text(13800138000) == "13800138000"
     assert sheets.whole_number_text(1.5) == 1.5
     assert sheets.whole_number_text(True) is True
+
+
+def test_an_encoding_can_be_named_and_csv_files_carry_a_bom_for_excel(cs, tmp_path):
+    """Issue 19 (section 17): a CSV opened in Excel in China showed mojibake (no BOM); an encoding could not be
+    named. -o FILE.csv starts with the UTF-8 BOM; --encoding gb18030 reads a GB18030 file as such."""
+    path = tmp_path / "gb.csv"
+    path.write_bytes("日期,内容,类型,方式\n2026/11/18 9:05,漏水,报修,来电\n".encode("gb18030"))
+    assert cs(["ticket", "import", str(path), "--encoding", "gb18030"]).exit_code == 0
+    wrong = cs(["ticket", "import", str(path), "--encoding", "utf-8", "--allow-duplicates"])
+    assert wrong.exit_code == 1 and wrong.stderr.count("Error:") >= 1 and "Traceback" not in wrong.stderr
+    out = tmp_path / "tickets.csv"
+    assert cs(["ticket", "list", "--format", "csv", "-o", str(out)]).exit_code == 0
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and "漏水".encode() in data
+    json_file = tmp_path / "t.jsonl"
+    json_file.write_text("", "utf-8")
+    assert "--encoding is for CSV files" in cs(["ticket", "import", str(json_file), "--encoding", "gb18030"]).stderr

@@ -115,6 +115,8 @@ def emit_list(rows, fmt, columns, *, max_widths=None, lang=None, labels=None, en
         return
     if path:
         with private_text_file(path) as out:
+            if fmt in ("csv", "tsv"):
+                out.write("\ufeff")  # the BOM by which Excel in China reads UTF-8 (else it guesses GB18030)
             output.render_list(rows, fmt, out, columns=columns, headers=shown, max_widths=max_widths)
         click.echo(path)
         return

@@ -24,13 +24,15 @@ def import_options(func):
                   help="Read a value as another, e.g. category:维修=repair or agent:小王=wang. Repeatable.")
     @click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE",
                   help="A value for rows that leave the field empty, e.g. channel=phone. Repeatable.")
+    @click.option("--encoding", type=click.Choice(["utf-8", "utf-8-sig", "gb18030"]),
+                  help="A CSV file's encoding [default: detected: UTF-8 when the whole file is, else GB18030].")
     @click.option("--dry-run", is_flag=True, help="Check every row and show the column mapping and the first rows"
                                                   " as they would be stored; write nothing.")
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
     @functools.wraps(func)
-    def wrapper(*args, sheet, maps, values, defaults, **kwargs):
-        return func(*args, sheet_args={"sheet": sheet, "maps": maps, "values": values, "defaults": defaults},
-                    **kwargs)
+    def wrapper(*args, sheet, maps, values, defaults, encoding, **kwargs):
+        return func(*args, sheet_args={"sheet": sheet, "maps": maps, "values": values, "defaults": defaults,
+                                       "encoding": encoding}, **kwargs)
 
     return wrapper
 

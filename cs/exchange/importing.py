@@ -95,6 +95,8 @@ def iter_rows(binary, fmt: str, kind: "SheetKind", options=None, info: dict | No
 
     For CSV and xlsx, `info` receives the table read (sheet, encoding, header row, column plan).
     """
+    if options is not None and options.encoding and fmt != "csv":
+        raise CSError(f"--encoding is for CSV files; this is {fmt} ({'UTF-8 always' if fmt != 'xlsx' else 'a workbook'})")
     if fmt == "json":
         yield from _iter_json_array(_ChunkReader(binary), kind.noun)
     elif fmt == "jsonl":
@@ -189,12 +191,13 @@ class SheetOptions:
     maps: dict = field(default_factory=dict)
     value_maps: dict = field(default_factory=dict)
     defaults: dict = field(default_factory=dict)
+    encoding: str | None = None  # a CSV file's, when detection is not wanted
 
     @classmethod
-    def parse(cls, fields, *, sheet=None, maps=(), values=(), defaults=()) -> "SheetOptions":
+    def parse(cls, fields, *, sheet=None, maps=(), values=(), defaults=(), encoding=None) -> "SheetOptions":
         return cls(sheet=sheet, maps=sheets.parse_pairs(maps, "--map", fields, allow_empty=True),
                    value_maps=sheets.parse_value_maps(values, fields),
-                   defaults=sheets.parse_pairs(defaults, "--default", fields, allow_empty=False))
+                   defaults=sheets.parse_pairs(defaults, "--default", fields, allow_empty=False), encoding=encoding)
 
 
 @dataclass
@@ -241,7 +244,7 @@ def _open_table(binary, fmt: str, options: SheetOptions, known_header):
         return sheets.xlsx_table(binary, known_header, options.sheet)
     if options.sheet is not None:
         raise CSError("--sheet is for .xlsx workbooks; a CSV file has one table")
-    return sheets.csv_table(binary, known_header)
+    return sheets.csv_table(binary, known_header, options.encoding)
 
 
 def _plan_columns(table, options: SheetOptions, kind: SheetKind, info: dict) -> sheets.ColumnPlan:

@@ -89,10 +89,10 @@ class Table:
     encoding: str | None = None
 
 
-def csv_table(binary, known_header) -> Table:
-    """A CSV file in UTF-8 (BOM or not) or GB18030; cells are text, '' is empty."""
+def csv_table(binary, known_header, encoding: str | None = None) -> Table:
+    """A CSV file in UTF-8 (BOM or not) or GB18030, detected unless `encoding` says; cells are text, '' is empty."""
     binary = seekable(binary)
-    encoding = detect_encoding(binary)
+    encoding = encoding or detect_encoding(binary)
     reader = csv.reader(decoded_lines(binary, encoding))
 
     def numbered():
