@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
 from pathlib import Path
 
 from cs.core.errors import CSError
@@ -117,6 +116,8 @@ def replacing(path, *, binary: bool = False):
     if target.is_dir():
         raise CSError(f"{target} is a directory; give a file name")
     try:
+        import tempfile  # here, not at the top: every command opens the desk through this module
+
         fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as exc:
         raise describe_os_error(exc, target) from None
