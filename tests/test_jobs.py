@@ -767,6 +767,34 @@ def _finish(proc: subprocess.Popen) -> tuple[int, str, str]:
     return proc.returncode, out, err
 
 
+def _key_header(record: dict) -> str | None:
+    return next((v for k, v in record["headers"].items() if k.lower() == "x-cs-alert-key"), None)
+
+
+def _wait_for_requests(robot, count: int) -> None:
+    deadline = time.monotonic() + ROBOT_TIMEOUT
+    while len(robot.requests) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(robot.requests) >= count, f"{len(robot.requests)} requests reached the robot, expected {count}"
+
+
+def _deliveries(db_path) -> list[tuple]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("SELECT recipient, state, attempts FROM deliveries ORDER BY recipient").fetchall()
+
+
+def _kill_9_in_flight(robot, now: str, delay: float) -> None:
+    """Start overdue-alerts at `now` against a robot that takes `delay` seconds to answer, and kill -9 the job
+    once the robot has the message: its outcome is unknown to the desk."""
+    robot.delay = delay
+    proc = _start_alerts(now)
+    try:
+        _wait_for_requests(robot, 1)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=10)
+
+
 def test_two_runs_at_the_same_moment_deliver_once(desk, robot):
     desk.staff()
     ok(desk.configure(channels=["webhook"]))
@@ -824,13 +852,7 @@ def test_a_killed_run_is_marked_failed_by_the_next(desk, robot):
     desk.staff()
     ok(desk.configure(channels=["webhook"]))
     cb = desk.callback("2026-11-20T10:00")
-    robot.delay = 5.0
-    proc = _start_alerts("2026-11-20T10:05")
-    try:
-        _wait_for_requests(robot, 1)
-    finally:
-        proc.kill()
-        proc.communicate(timeout=10)
+    _kill_9_in_flight(robot, "2026-11-20T10:05", delay=5.0)
     assert desk.status()["overdue-alerts"]["outcome"] == "interrupted"  # its process is gone
     robot.delay = 0
     doc = desk.alerts("2026-11-20T10:10")
@@ -841,22 +863,6 @@ def test_a_killed_run_is_marked_failed_by_the_next(desk, robot):
     assert "interrupted" in rows[0][1]
 
 
-def _key_header(record: dict) -> str | None:
-    return next((v for k, v in record["headers"].items() if k.lower() == "x-cs-alert-key"), None)
-
-
-def _wait_for_requests(robot, count: int) -> None:
-    deadline = time.monotonic() + ROBOT_TIMEOUT
-    while len(robot.requests) < count and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(robot.requests) >= count, f"{len(robot.requests)} requests reached the robot, expected {count}"
-
-
-def _deliveries(db_path) -> list[tuple]:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute("SELECT recipient, state, attempts FROM deliveries ORDER BY recipient").fetchall()
-
-
 def test_a_message_interrupted_in_flight_by_kill_9_is_sent_again_with_the_same_alert_key(desk, robot):
     """SPEC section 16: the intent is recorded before sending; after kill -9 the outcome is unknown, so the next
     run sends the message again under the same alert_key (header and body), and a receiver deduplicating by
@@ -864,13 +870,8 @@ def test_a_message_interrupted_in_flight_by_kill_9_is_sent_again_with_the_same_a
     desk.staff()
     ok(desk.configure(channels=["webhook"]))
     cb = desk.callback("2026-11-20T10:00")
-    robot.delay = 3.0  # the robot takes the message, then answers slowly: the job is killed before the answer
-    proc = _start_alerts("2026-11-20T10:05")
-    try:
-        _wait_for_requests(robot, 1)
-    finally:
-        proc.kill()
-        proc.communicate(timeout=10)
+    # The robot takes the message, then answers slowly: the job is killed before the answer.
+    _kill_9_in_flight(robot, "2026-11-20T10:05", delay=3.0)
     assert _deliveries(os.environ["CS_DB"]) == [("alice", "sending", 1)]
     robot.delay = 0
     doc = desk.alerts("2026-11-20T10:10")
@@ -890,13 +891,7 @@ def test_a_message_in_flight_whose_alert_is_no_longer_owed_is_not_sent_again(des
     desk.staff()
     ok(desk.configure(channels=["webhook"]))
     cb = desk.callback("2026-11-20T10:00")
-    robot.delay = 3.0
-    proc = _start_alerts("2026-11-20T10:05")
-    try:
-        _wait_for_requests(robot, 1)
-    finally:
-        proc.kill()
-        proc.communicate(timeout=10)
+    _kill_9_in_flight(robot, "2026-11-20T10:05", delay=3.0)
     robot.delay = 0
     ok(desk.cs(["--as", "alice", "callback", "done", str(cb), "--outcome", "satisfied"], now="2026-11-20T10:08"))
     assert desk.alerts("2026-11-20T10:10")["alerts"] == []
