@@ -547,6 +547,17 @@ def load(db) -> dict:
     return effective(load_stored(db))
 
 
+def entry_history(db, section: str, code: str) -> list[tuple[str, dict]]:
+    """(saved at, the entry as then stored) for each stored version whose `section` list has `code`, oldest first:
+    what a duty's rota or a visit plan was on a given day."""
+    history = []
+    for row in db.all("SELECT created_at, config FROM config_versions ORDER BY id"):
+        entry = next((item for item in json.loads(row["config"]).get(section, []) if item.get("code") == code), None)
+        if entry is not None:
+            history.append((row["created_at"], entry))
+    return history
+
+
 def save(db, stored: dict, *, at: str, actor: str, source: str) -> int:
     before = load_stored(db)
     cur = db.execute(

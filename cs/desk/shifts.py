@@ -346,14 +346,11 @@ def duty_assignees(ctx, duty: dict, day: date, overrides: dict | None = None) ->
 def _rota_in_force(ctx, duty: dict, day: date) -> dict:
     """The 值日表 as it stood at the end of `day`: a rota changed later does not deal past days again (a day judged
     again gives the same person). A day before the duty was first configured takes its first rota."""
-    import json
+    from cs.core import config
 
     end = clock.to_db(clock.day_bounds(day, ctx.tz)[1])
-    rotas = []  # (saved at, the duty as then configured), oldest first
-    for row in ctx.db.all("SELECT created_at, config FROM config_versions ORDER BY id"):
-        then = next((d for d in json.loads(row["config"]).get("duty", []) if d["code"] == duty["code"]), None)
-        if then and then.get("assign") == "rota" and then.get("rota"):
-            rotas.append((row["created_at"], then))
+    rotas = [(saved, then) for saved, then in config.entry_history(ctx.db, "duty", duty["code"])
+             if then.get("assign") == "rota" and then.get("rota")]
     if not rotas:
         return duty
     then = next((then for saved, then in reversed(rotas) if saved <= end), rotas[0][1])

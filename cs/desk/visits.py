@@ -46,11 +46,10 @@ def plan_start(ctx, plan: dict) -> dict:
     that has its code)."""
     if plan.get("start"):
         return plan
-    import json
+    from cs.core import config
 
-    loaded = next((row["created_at"] for row in ctx.db.all("SELECT created_at, config FROM config_versions ORDER BY id")
-                   if any(p.get("code") == plan["code"] for p in json.loads(row["config"]).get("visit_plan", []))),
-                  ctx.now_db)
+    history = config.entry_history(ctx.db, "visit_plan", plan["code"])
+    loaded = history[0][0] if history else ctx.now_db
     return {**plan, "start": clock.local_date(clock.from_db(loaded), ctx.tz).replace(day=1).isoformat()}
 
 

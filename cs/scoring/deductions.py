@@ -189,12 +189,12 @@ def judge_again(ctx, days) -> None:
 def after_violation(ctx, violation: dict) -> None:
     """`violation add`: its own day (it may be back-dated past the recheck), the days of the same agent's later
     offences of the rule (their step in the escalation moved), and the complaint it names (one incident)."""
-    from cs.scoring.violations import manual_rule_of, same_incident
+    from cs.scoring.violations import manual_rule, same_incident
 
     row = ctx.db.one("SELECT agent, rule, at FROM violations WHERE id = ?", (violation["id"],))
     days = [ctx.business_day(clock.from_db(row["at"]))] + _later_offence_days(ctx, row["agent"], row["rule"], row["at"])
-    rule = manual_rule_of(ctx, violation["rule"])
-    if violation["ticket_id"] is not None and rule is not None and rule.get("replaces"):
+    rule = manual_rule(ctx, violation["rule"])  # the rule the violation was just recorded under
+    if violation["ticket_id"] is not None and rule.get("replaces"):
         complaint = same_incident(ctx, rule, violation["id"])
         if complaint is not None:
             days.append(complaint["day"])

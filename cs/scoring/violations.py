@@ -99,10 +99,6 @@ def add_violation(ctx, agent: str, rule_code: str, *, at=None, note: str | None 
     return record
 
 
-def manual_rule_of(ctx, code: str) -> dict | None:
-    return next((rule for rule in ctx.config["rule"] if rule["code"] == code and rule["source"] == "manual"), None)
-
-
 def stored_entry(ctx, rule_code: str, agent: str, ref_type: str, ref_id) -> str | None:
     """'void', 'standing', or None (no entry stored) for one source record's entry."""
     voided = ctx.db.value("SELECT voided FROM deductions WHERE ref_type = ? AND ref_id = ? AND rule = ? AND agent = ?",
