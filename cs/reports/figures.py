@@ -93,21 +93,29 @@ def ticket_figures(ctx, start: str, end: str, agents: list[str] | None, *, detai
 
 
 def _resolved_in(ctx, start: str, end: str, agents) -> tuple[int, int]:
-    """Tickets resolved in the window and still resolved at its end, and how many of them at first contact:
-    those resolved then by their stored time, and those reopened since by their history."""
+    """Tickets resolved in the window and still resolved at its end, and how many of them at first contact."""
+    counts = _resolved_by_agent(ctx, start, end)
+    chosen = counts.values() if agents is None else (counts[a] for a in agents if a in counts)
+    pairs = list(chosen)
+    return sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+
+
+def _resolved_by_agent(ctx, start: str, end: str) -> dict:
+    """agent -> [resolved, at first contact] in one pass over the window: the tickets resolved then by their
+    stored time, and those reopened since by their history."""
     now_resolved = ctx.db.execute(_TICKET + " WHERE resolved_at >= ? AND resolved_at < ?", (start, end))
     reopened = [row[0] for row in ctx.db.execute(
         "SELECT DISTINCT e.ticket_id FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
         " WHERE e.kind = 'resolved' AND e.at >= ? AND e.at < ?"
         " AND (t.resolved_at IS NULL OR t.resolved_at < ? OR t.resolved_at >= ?)",
         (start, end, start, end))]
-    resolved = fcr = 0
+    counts: dict = {}
     for row in as_of_end(ctx, "ticket", itertools.chain(now_resolved, _by_ids(ctx, _TICKET, reopened)), end):
-        if row["resolved_at"] is not None and start <= row["resolved_at"] < end and (
-                agents is None or row["agent"] in agents):
-            resolved += 1
-            fcr += row["fcr"]
-    return resolved, fcr
+        if row["resolved_at"] is not None and start <= row["resolved_at"] < end:
+            pair = counts.setdefault(row["agent"], [0, 0])
+            pair[0] += 1
+            pair[1] += row["fcr"]
+    return counts
 
 
 def _by_ids(ctx, select: str, ids: list[int]):
@@ -472,7 +480,8 @@ def week_report(ctx, *, week_of: date | None = None, team: str | None = None) ->
             if row["first_response_at"]:
                 waits[row["agent"]].append(
                     (clock.from_db(row["first_response_at"]) - clock.from_db(row["opened_at"])).total_seconds())
-    resolved = {h: _resolved_in(ctx, start, end, [h]) for h in handles}
+    by_agent = _resolved_by_agent(ctx, start, end)  # one pass for everybody, not one an agent
+    resolved = {h: tuple(by_agent.get(h, (0, 0))) for h in handles}
     surveyed = {h: [0, 0] for h in handles}
     for row in _due_in(ctx, start, end):
         if row["agent"] in handles and row["status"] == "done":
