@@ -14,6 +14,7 @@ import json
 import os
 import sys
 
+from cs.core.i18n import N_, _
 from cs.core.text import char_width, display_width
 
 FORMATS = ("table", "json", "jsonl", "csv", "tsv")
@@ -147,7 +148,8 @@ def use_colour(stream) -> bool:
 
 def _check_format(fmt: str) -> None:
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise ValueError(_("unknown format {format!r}; use one of {formats}").format(format=fmt,
+                                                                                     formats=", ".join(FORMATS)))
 
 
 # --------------------------------------------------------------------------- table
@@ -205,7 +207,7 @@ def render_list(
     *,
     columns=None,
     headers=None,
-    empty_message="No matches.",
+    empty_message=N_("No matches."),
     err=None,
     max_widths=None,
 ) -> int:
@@ -249,7 +251,7 @@ def render_list(
     # table: must see every row to measure the columns
     data = [_as_dict(row) for row in it]
     if not data:
-        (err if err is not None else sys.stderr).write(f"{empty_message}\n")
+        (err if err is not None else sys.stderr).write(f"{_(empty_message)}\n")
         return 0
     cols = list(columns) if columns is not None else list(data[0])
     for line in _table_lines(data, cols, headers, max_widths, bold=use_colour(out)):
@@ -301,7 +303,7 @@ def render_object(obj: dict, fmt, out, *, fields=None, headers=None, sections=No
         out.write("\n")
         out.write(f"{title}\n")
         if not rows:
-            out.write("  (none)\n")
+            out.write("  " + _("(none)") + "\n")
             continue
         cols = list(columns) if columns else list(rows[0])
         for line in _table_lines(rows, cols, sub_headers, bold=bold):

@@ -16,6 +16,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from cs.core.i18n import _
+
 # Message size limits of the chat robots (bytes of UTF-8 text); a digest is split to fit. The platforms
 # publish: DingTalk 20,000 bytes, WeCom text 2,048 bytes, Feishu a request body of 20 KB; the parts stay
 # under them with room for the JSON around the text (escapes, mentions, the signature).
@@ -49,7 +51,7 @@ def _post_within(request, timeout: float) -> bytes:
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
-        raise DeliveryError(f"no complete answer within {timeout:g} s")
+        raise DeliveryError(_("no complete answer within {timeout:g} s").format(timeout=timeout))
     if "error" in outcome:
         raise outcome["error"]
     return outcome["body"]
@@ -89,7 +91,8 @@ class Channel:
             return None
         value = self.environ.get(variable)
         if not value:
-            raise DeliveryError(f"{self.name}: the environment variable {variable} is not set")
+            raise DeliveryError(_("{channel}: the environment variable {variable} is not set").format(
+                channel=self.name, variable=variable))
         return value
 
     def deliver(self, recipient: dict, level: int, text: str, alerts: list[dict], alert_key: str) -> None:
@@ -139,8 +142,9 @@ class Channel:
         data = json.dumps(body, ensure_ascii=False).encode()
         if self.name in BODY_LIMITS and len(data) > BODY_LIMITS[self.name]:
             # The platform would refuse it for good: not sent, not retried (max_bytes set too high?).
-            raise DeliveryError(f"{self.name}: a message of {len(data)} bytes is over the platform's limit of"
-                                f" {BODY_LIMITS[self.name]}; lower [channels.{self.name}] max_bytes")
+            raise DeliveryError(_("{channel}: a message of {size} bytes is over the platform's limit of {limit};"
+                                  " lower [channels.{channel}] max_bytes").format(
+                channel=self.name, size=len(data), limit=BODY_LIMITS[self.name]))
         headers = {"Content-Type": "application/json; charset=utf-8", "X-CS-Alert-Key": alert_key}
         token = self.secret("token_env") if self.name == "webhook" else None
         if token:
@@ -166,7 +170,8 @@ class Channel:
             except Exception as exc:  # e.g. a malformed URL: the message may hold the URL's token
                 last_error = type(exc).__name__
                 break
-        raise DeliveryError(f"{self.name}: delivery failed after {retries + 1} tries ({last_error})")
+        raise DeliveryError(_("{channel}: delivery failed after {tries} tries ({error})").format(
+            channel=self.name, tries=retries + 1, error=last_error))
 
     def _check_answer(self, payload: bytes) -> None:
         """The robots answer 200 with an error code inside; 0 means delivered."""
@@ -175,12 +180,13 @@ class Channel:
         try:
             answer = json.loads(payload)
         except ValueError:
-            raise DeliveryError(f"{self.name}: unreadable answer") from None
+            raise DeliveryError(_("{channel}: unreadable answer").format(channel=self.name)) from None
         code = answer.get("errcode", answer.get("code", answer.get("StatusCode", 0)))
         if code not in (0, "0", None):
             # The platform's own words, briefly: the error code says what a person must look up.
             words = str(answer.get("errmsg") or answer.get("msg") or "")[:100]
-            raise DeliveryError(f"{self.name}: refused ({str(code)[:20]} {words})")
+            raise DeliveryError(_("{channel}: refused ({code} {words})").format(channel=self.name, code=str(code)[:20],
+                                                                                words=words))
 
     def _email(self, recipient: dict, level: int, text: str, alert_key: str) -> None:
         import smtplib
@@ -188,7 +194,8 @@ class Channel:
         from email.message import EmailMessage
 
         if not recipient.get("email"):
-            raise DeliveryError(f"email: {recipient['handle']} has no e-mail address (cs agent update --email)")
+            raise DeliveryError(_("email: {agent} has no e-mail address (cs agent update --email)").format(
+                agent=recipient["handle"]))
         from email.utils import formatdate
 
         message = EmailMessage()
@@ -215,12 +222,12 @@ class Channel:
                 if not implicit and self.settings.get("starttls", True):
                     smtp.starttls(context=context)
                 elif not implicit and user:
-                    raise DeliveryError("email: refusing to send the password without TLS")
+                    raise DeliveryError(_("email: refusing to send the password without TLS"))
                 if user:
                     smtp.login(user, password or "")
                 smtp.send_message(message)
         except smtplib.SMTPResponseException as exc:
             # The server's words are not repeated: a reply to AUTH may echo the credentials.
-            raise DeliveryError(f"email: the server refused ({exc.smtp_code})") from None
+            raise DeliveryError(_("email: the server refused ({code})").format(code=exc.smtp_code)) from None
         except (smtplib.SMTPException, OSError, ValueError) as exc:
             raise DeliveryError(f"email: {type(exc).__name__}: {str(exc)[:200]}") from None

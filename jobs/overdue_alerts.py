@@ -18,6 +18,7 @@ import hashlib
 import json
 
 from cs.core import clock
+from cs.core.i18n import _
 from cs.core.vocabulary import REASONS
 from cs.desk import customers
 from jobs.notify import DeliveryError
@@ -154,7 +155,7 @@ def run(ctx, *, channels: dict, dry_run: bool = False) -> dict:
                                 for alert, (status, sent_in) in zip(alerts, outcomes))
     if inside_hours and not dry_run:
         # From the snapshot taken before sending: a message this run attempted and that failed stays open.
-        _drop_unowed(ctx, set(in_flight.values()) - {key for key, _, _ in again})
+        _drop_unowed(ctx, set(in_flight.values()) - {key for key, _recipient, _name in again})
     sent = sum(1 for a in result["alerts"] if a["status"] == "sent")
     result["summary"] = (f"{sent} sent, {sum(1 for a in result['alerts'] if a['status'] == 'failed')} failed, "
                          f"{result['held']} held, {result['suppressed']} already sent")
@@ -201,7 +202,8 @@ def _send(ctx, channel, recipient: dict, alerts: list[dict], key, dry_run: bool,
                             [_item(ctx, alert, channel.name, "sent", part_key) for alert in part], alert_key=part_key)
         except DeliveryError as exc:
             result["failed"] = True
-            result["errors"].append(f"{recipient['handle']} via {channel.name}: {exc}")
+            result["errors"].append(_("{recipient} via {channel}: {error}").format(recipient=recipient["handle"],
+                                                                                   channel=channel.name, error=exc))
             _record_failure(ctx, part_key, str(exc))
             outcomes.extend([("failed", part_key)] * len(part))
             continue

@@ -16,6 +16,7 @@ import signal
 import time
 
 from cs.core.errors import CSError
+from cs.core.i18n import _
 
 # Job name -> module, imported only when the job runs.
 JOB_NAMES = {"overdue-alerts": "jobs.overdue_alerts", "daily-deductions": "jobs.daily_deductions",
@@ -40,6 +41,7 @@ class StoppedAtOnce(BaseException):
 
     def __init__(self, signum: int):
         super().__init__(f"stopped at once by a second {signal.Signals(signum).name}")
+        self.signal_name = signal.Signals(signum).name
         self.exit_code = 128 + signum
 
 
@@ -76,7 +78,7 @@ def exclusive(db_path: str, job: str):
     try:
         fd = files.open_desk_file(path, os.O_RDWR)
     except OSError as exc:
-        raise files.describe_os_error(exc, path, "open the lock file") from None
+        raise files.describe_os_error(exc, path, _("open the lock file")) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -116,7 +118,7 @@ def status(ctx, db_path: str | None = None) -> list[dict]:
         row = ctx.db.one("SELECT * FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1", (job,))
         outcome, summary = (row["outcome"], row["summary"]) if row else (None, None)
         if outcome == "running" and db_path is not None and _lock_is_free(db_path, job):
-            outcome, summary = "interrupted", "its process is gone (killed?); no end was recorded"
+            outcome, summary = "interrupted", _("its process is gone (killed?); no end was recorded")
         rows.append({"job": job, "last_start": ctx.display(row["started_at"]) if row else None,
                      "last_end": ctx.display(row["ended_at"]) if row else None, "outcome": outcome,
                      "summary": summary})
@@ -133,7 +135,7 @@ def run(ctx, db_path: str, job: str, *, dry_run: bool, options: dict) -> tuple[d
     import importlib
 
     if job not in names():
-        raise CSError(f"no job '{job}'; jobs are: {', '.join(names())}")
+        raise CSError(_("no job '{job}'; jobs are: {jobs}").format(job=job, jobs=", ".join(names())))
     module = importlib.import_module(names()[job])
     with exclusive(db_path, job) as acquired:
         if not acquired:
@@ -148,7 +150,8 @@ def run(ctx, db_path: str, job: str, *, dry_run: bool, options: dict) -> tuple[d
             except StoppedAtOnce as exc:
                 if run_id is not None:
                     finish(ctx, run_id, "failed", f"{exc}; what was done is recorded", time.monotonic() - began)
-                error = CSError(f"{exc}; what was done is recorded, the rest is left for the next run")
+                error = CSError(_("stopped at once by a second {signal}; what was done is recorded, the rest is left"
+                                  " for the next run").format(signal=exc.signal_name))
                 error.exit_code = exc.exit_code
                 raise error from None
             except BaseException as exc:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cs.core import clock, files
 from cs.core.errors import CSError
+from cs.core.i18n import _
 from cs.desk import shifts
 from cs.reports import figures as reports
 from cs.scoring.units import earliest_day
@@ -27,13 +28,13 @@ def run(ctx, *, dry_run: bool = False, out: str | None = None, fmt: str = "html"
     from cs.reports import render as report_render
 
     if not out:
-        raise CSError("shift-reports needs --out DIR: where to write the reports")
+        raise CSError(_("shift-reports needs --out DIR: where to write the reports"))
     directory = Path(out)
     if not dry_run:
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise CSError(f"cannot create {directory}: {exc.strerror}") from None
+            raise CSError(_("cannot create {directory}: {error}").format(directory=directory, error=exc.strerror)) from None
     first = earliest_day(ctx)
     written = {(row["date"], row["shift"]) for row in ctx.db.all("SELECT date, shift FROM shift_report_runs")}
     written_files = []

@@ -94,7 +94,8 @@ def test_refuses_a_database_with_data_and_removes_a_new_one_after_a_failure(cs, 
     with pytest.raises(RuntimeError):
         cs(["demo", "--db", str(target), "--agents", "5"])
     assert not target.exists()
-    monkeypatch.undo()
+    monkeypatch.undo()  # every patch, the isolating environment's too: messages back in the tests' English
+    monkeypatch.setenv("CS_LANG", "en")
     build(cs, target)
     again = cs(["demo", "--db", str(target), "--agents", "5"])
     assert again.exit_code == 1 and "already holds" in again.stderr

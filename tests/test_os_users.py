@@ -66,7 +66,8 @@ def _run(*argv, user: str | None = None, check: bool = True) -> subprocess.Compl
     command = list(argv)
     command[0] = shutil.which(command[0], path=SBIN_PATH) or command[0]
     if user:
-        command = ["runuser", "-u", user, "--", "env", "-i", "PATH=/usr/bin:/bin", "LANG=C.UTF-8", *command]
+        command = ["runuser", "-u", user, "--", "env", "-i", "PATH=/usr/bin:/bin", "LANG=C.UTF-8", "CS_LANG=en",
+                   *command]
     # From /, so that `python -m cs` finds the copy, not a checkout in the current directory.
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, cwd="/")
     if check and result.returncode != 0:
@@ -114,6 +115,8 @@ def desk():
         # sets the zone while the desk is new, adds the first supervisor, then acts as her (cron may).
         _run(*as_service, "config", "set", "security.service_user", users["svc"], user=users["svc"])
         _run(*as_service, "config", "set", "timezone", "Asia/Shanghai", user=users["svc"])
+        # The desk's own language: sudo's clean environment drops CS_LANG, and the messages checked are English.
+        _run(*as_service, "config", "set", "language", "en", user=users["svc"])
         _run(*as_service, "agent", "add", "sue", "--name", "王主管", "--role", "supervisor",
              "--os-user", users["sue"], user=users["svc"])
         for handle, name, role in (("lee", "李组长", "leader"), ("amy", "艾米", "agent")):

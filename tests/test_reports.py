@@ -421,6 +421,8 @@ def expected_shift_report(cs, ids) -> dict:
             handover_item(ids, "H3", D, "day", "zhang", "acked", t("16:00")),
             handover_item(ids, "H1", D, "day", "li", "open", t("17:30"), ticket="T6"),
         ],
+        # Every agent the report mentions, with the full name reports show (SPEC section 17).
+        "names": {"li": NAMES["li"], "zhang": NAMES["zhang"]},
     }
 
 
@@ -485,6 +487,8 @@ BUCKETS = {"demand": ("3", ["T2", "T7", "T9"]), "system": ("2", ["T3", "T7"]), "
            "transfer": ("1", ["T6"])}
 # (item, status at 18:00, agent, ticket)
 HANDOVER_OPEN = [("H0", "open", "zhang", None), ("H3", "acked", "zhang", None), ("H1", "open", "li", "T6")]
+# Reports show an item's status in words, and agents by name (SPEC section 17).
+HANDOVER_STATUS = {"en": {"open": "open", "acked": "acked"}, "zh": {"open": "待处理", "acked": "已确认"}}
 WORDS_PHONE = {"en": "Phone", "zh": "电话"}
 NOT_IN_SHIFT = {"tickets": ["T0", "T1", "T10"], "handover": ["H2", "H4"]}
 
@@ -614,12 +618,13 @@ def test_shift_report_text(cs, centre, lang):
         assert figure_in(category_line, label, value), (label, value)
     for word in WORDS[lang]:
         assert word in text, word
-    assert "白班" in text and "li" in line_with(text, WORDS[lang][7]) and "zhang" in line_with(text, WORDS[lang][7])
+    on_duty = line_with(text, WORDS[lang][7])
+    assert "白班" in text and NAMES["li"] in on_duty and NAMES["zhang"] in on_duty
     # The overdue callbacks, in full, with masked phones.
     for name, reason, agent, day, hhmm, hours in OVERDUE:
         customer, phone = PHONES[name]
         line = line_with(text, f"#{centre[name]} ", customer)
-        for part in (customer, mask(phone), REASON_LABELS[lang][reason], agent, day, hhmm, hours):
+        for part in (customer, mask(phone), REASON_LABELS[lang][reason], NAMES[agent], day, hhmm, hours):
             assert part in line, (name, part, line)
     # The buckets: count, then every ticket with its id and summary — and no other ticket.
     for bucket, (count, names) in BUCKETS.items():
@@ -632,7 +637,7 @@ def test_shift_report_text(cs, centre, lang):
     # The handover items, in full; the done one and the later one are not there.
     for name, status, agent, ticket in HANDOVER_OPEN:
         line = line_with(text, HANDOVER_TEXT[name], f"#{centre[name]}")
-        assert f"#{centre[name]}" in line and status in line and agent in line, line
+        assert f"#{centre[name]}" in line and HANDOVER_STATUS[lang][status] in line and NAMES[agent] in line, line
         if ticket:
             assert f"#{centre[ticket]}" in line.split(HANDOVER_TEXT[name])[1], line
     for name in NOT_IN_SHIFT["handover"]:
@@ -641,9 +646,9 @@ def test_shift_report_text(cs, centre, lang):
         assert SUMMARIES[name] not in text
     # The deductions of li and zhang as of 18:00, with their points; zhao's (晚班) is not in the 白班 report,
     # and H0's handover entry is not there yet (the day was not over at 18:00).
-    assert "上班做与工作无关的事" not in text and "zhao" not in text
+    assert "上班做与工作无关的事" not in text and NAMES["zhao"] not in text
     assert figure_in(text, "服务态度恶劣遭投诉(投诉成立)", "-5") and "交接事项未完成" not in text
-    assert len(re.findall(r"^\s*(li|zhang) \S+ -\d", text, re.M)) == 8
+    assert len(re.findall(rf"^\s*({NAMES['li']}|{NAMES['zhang']}) \S+ -\d", text, re.M)) == 8
     assert_no_full_phone(text)
 
 
@@ -667,7 +672,7 @@ def test_shift_report_markdown(cs, centre, lang):
     for (name, reason, agent, day, hhmm, hours), row in zip(OVERDUE, overdue_rows):
         customer, phone = PHONES[name]
         cells = "\t".join(row)
-        for part in (customer, mask(phone), REASON_LABELS[lang][reason], agent, day, hhmm, hours):
+        for part in (customer, mask(phone), REASON_LABELS[lang][reason], NAMES[agent], day, hhmm, hours):
             assert part in cells, (name, part, row)
         assert row[overdue_header.index(WORDS_PHONE[lang])] == mask(phone)
     for bucket, (count, names) in BUCKETS.items():
@@ -678,15 +683,15 @@ def test_shift_report_markdown(cs, centre, lang):
         assert len(re.findall(r"#\d+ ", line)) == len(names), line
     for name, status, agent, ticket in HANDOVER_OPEN:
         line = line_with(plain, HANDOVER_TEXT[name], f"#{centre[name]}")
-        assert f"#{centre[name]}" in line and f"[{status}]" in line and agent in line, line
+        assert f"#{centre[name]}" in line and f"[{HANDOVER_STATUS[lang][status]}]" in line and NAMES[agent] in line, line
         if ticket:
             assert f"#{centre[ticket]}" in line.split(HANDOVER_TEXT[name])[1], line
     for name in NOT_IN_SHIFT["handover"]:
         assert HANDOVER_TEXT[name] not in plain
     for name in NOT_IN_SHIFT["tickets"]:
         assert SUMMARIES[name] not in plain
-    assert "zhao" not in plain
-    assert len(re.findall(r"^- (li|zhang) \S+ −\d", plain, re.M)) == 8
+    assert NAMES["zhao"] not in plain
+    assert len(re.findall(rf"^- ({NAMES['li']}|{NAMES['zhang']}) \S+ −\d", plain, re.M)) == 8
     assert_no_full_phone(md)
 
 
@@ -713,7 +718,7 @@ def test_shift_report_html(cs, centre, lang):
     for name, reason, agent, day, hhmm, hours in OVERDUE:
         row = doc.row_starting(str(centre[name]))
         customer, phone = PHONES[name]
-        for part in (customer, mask(phone), REASON_LABELS[lang][reason], agent, hours):
+        for part in (customer, mask(phone), REASON_LABELS[lang][reason], NAMES[agent], hours):
             assert part in row, (name, part, row)
         assert any(day in cell and hhmm in cell for cell in row), row
     for bucket, (count, names) in BUCKETS.items():
@@ -724,15 +729,15 @@ def test_shift_report_html(cs, centre, lang):
     assert doc.row_starting(BUCKET_LABELS[lang]["transfer"])[2].endswith("→ 工程部")
     for name, status, agent, ticket in HANDOVER_OPEN:
         row = doc.row_starting(str(centre[name])) if name != "H1" else [r for r in doc.rows if HANDOVER_TEXT[name] in r][0]
-        assert HANDOVER_TEXT[name] in row and status in row and agent in row, row
+        assert HANDOVER_TEXT[name] in row and HANDOVER_STATUS[lang][status] in row and NAMES[agent] in row, row
         if ticket:
             assert f"#{centre[ticket]}" in row, row
     for name in NOT_IN_SHIFT["handover"]:
         assert HANDOVER_TEXT[name] not in text
     for name in NOT_IN_SHIFT["tickets"]:
         assert SUMMARIES[name] not in text
-    assert "zhao" not in text
-    deduction_rows = [row for row in doc.rows if row and row[0] in ("li", "zhang")]
+    assert NAMES["zhao"] not in text
+    deduction_rows = [row for row in doc.rows if row and row[0] in (NAMES["li"], NAMES["zhang"])]
     assert len(deduction_rows) == 8  # as of 18:00: not H0's handover entry (the day was not over)
     assert sorted(row[2] for row in deduction_rows) == sorted(["1"] * 7 + ["5"])
     assert_no_full_phone(html)
@@ -781,7 +786,7 @@ def test_html_shows_ticket_text_literally(cs, validate):
     assert "&lt;i&gt;IT&lt;/i&gt;" in html and "<i>IT</i>" not in html
     page = HTMLDoc(html)  # read back as text, every piece is there verbatim
     assert f"#{ids['ticket']} {HOSTILE_SUMMARY}" in page.row_starting(BUCKET_LABELS["en"]["demand"])[2]
-    assert [str(ids["handover"]), "li", "open", "", "", HOSTILE_HANDOVER, ""] in page.rows
+    assert [str(ids["handover"]), NAMES["li"], "open", "", "", HOSTILE_HANDOVER, ""] in page.rows
     assert any(row[:3] == [str(ids["callback"]), HOSTILE_CUSTOMER, "138****5678"] for row in page.rows)
 
 
@@ -837,6 +842,7 @@ def test_day_report_covers_the_whole_day(cs, validate, centre):
         **shift,
         "kind": "day", "shift": None, "start": t("00:00"), "end": "2026-11-21T00:00:00+08:00",
         "agents": ["li", "zhang", "zhao"],
+        "names": {handle: NAMES[handle] for handle in ("li", "zhang", "zhao")},
         "tickets": {
             "received": 10, "resolved": 6, "open_at_end": 4, "first_response_median_s": 600,
             "first_response_mean_s": 2100.0, "reply_rate": 0.9, "reply_rate_parts": {"numerator": 9, "denominator": 10},
@@ -929,6 +935,7 @@ def expected_month(cs, centre) -> dict:
         "callbacks_by_policy": [],  # the fixture's policies are switched off: its callbacks are made by hand
         "visit_plans": [],
         "appeals": [],
+        "names": {handle: NAMES[handle] for handle in ("li", "sup", "zhang", "zhao")},
     }
 
 

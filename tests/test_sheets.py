@@ -869,7 +869,7 @@ def test_ticket_list_xlsx_header_bold_dates_and_labels(cs, tmp_path):
     add_ticket(cs, "空调漏水", "来电", "投诉", customer="王女士", opened_at="2026-11-18T09:05")
     path = tmp_path / "list.xlsx"
     result = ok(cs(["--lang", "zh", "ticket", "list", "--format", "xlsx", "-o", str(path)]))
-    assert result.stdout.strip() == str(path) and "wrote 1 row(s)" in result.stderr
+    assert result.stdout.strip() == str(path) and "写入 1 行" in result.stderr
     workbook = load_workbook(path)
     assert workbook.sheetnames == ["工单"]
     sheet = workbook.active

@@ -119,7 +119,7 @@ def test_the_month_report_gives_the_visit_rate_and_the_quota_compliance(cs, vali
     assert report["visit_plans"] == [{"code": "half_year", "label": "半年全面走访", "period": "2026-07-01",
                                       "in_scope": 40, "visited": 39, "rate": 0.975,
                                       "rate_parts": {"numerator": 39, "denominator": 40}, "target": 0.98}]
-    assert report["callbacks_by_policy"] == [{"policy": "repair", "eligible": 6, "required": 3, "selected": 3,
+    assert report["callbacks_by_policy"] == [{"policy": "repair", "label": "维修回访", "eligible": 6, "required": 3, "selected": 3,
                                               "callbacks": 3, "done": 2, "done_on_time": 1, "not_yet_due": 0,
                                               "compliance": 0.3333,
                                               "compliance_parts": {"numerator": 1, "denominator": 3}}]

@@ -3,36 +3,41 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 
 import click
 
 from cs import __version__
+from cs.core import i18n
 from cs.core.errors import CSError
+from cs.core.i18n import N_, _
+
+i18n.translate_click()
 
 # name -> (module, attribute, one-line help). Modules load only when their command runs,
 # so `cs ticket add` does not pay for importing reports or jobs.
 COMMANDS = {
-    "ticket": ("cs.cli.ticket", "ticket", "Tickets (工单): calls, visits, complaints, repairs."),
-    "callback": ("cs.cli.callback", "callback", "Callbacks (回访): promised calls back to customers."),
-    "customer": ("cs.cli.customer", "customer", "Customers (客户档案) by phone."),
-    "agent": ("cs.cli.agent", "agent", "Agents, teams and roles."),
-    "roster": ("cs.cli.shifts", "roster", "The roster: who works which shift on which day."),
-    "shift": ("cs.cli.shifts", "shift", "Shifts (班次): which are running now."),
-    "handover": ("cs.cli.shifts", "handover", "The handover memo (交接班)."),
-    "duty": ("cs.cli.shifts", "duty", "Daily duties (每日工作)."),
-    "violation": ("cs.cli.scoring", "violation", "Manual violations with escalating fines."),
-    "deductions": ("cs.cli.scoring", "deductions_group", "Daily deductions (考核扣分)."),
-    "score": ("cs.cli.scoring", "score", "Monthly scores and ranks."),
-    "report": ("cs.cli.report", "report", "Reports: 值班日志, day report, monthly 考核 report."),
-    "jobs": ("cs.cli.jobs", "jobs", "Cron jobs: overdue alerts, daily deductions, shift reports."),
-    "config": ("cs.cli.config", "config", "Centre configuration (stored in the database)."),
-    "db": ("cs.cli.db", "db", "The database file: info, backup, check."),
-    "audit": ("cs.cli.audit", "audit", "The audit trail: who changed what, when, before and after."),
-    "time": ("cs.cli.time", "time_", "Show how TIME arguments are read."),
-    "demo": ("cs.cli.demo", "demo", "Build a ready demo centre and show it."),
-    "completion": ("cs.cli.completion", "completion", "Print the shell completion script (bash, zsh, fish)."),
+    "ticket": ("cs.cli.ticket", "ticket", N_("Tickets (工单): calls, visits, complaints, repairs.")),
+    "callback": ("cs.cli.callback", "callback", N_("Callbacks (回访): promised calls back to customers.")),
+    "customer": ("cs.cli.customer", "customer", N_("Customers (客户档案) by phone.")),
+    "agent": ("cs.cli.agent", "agent", N_("Agents, teams and roles.")),
+    "roster": ("cs.cli.shifts", "roster", N_("The roster: who works which shift on which day.")),
+    "shift": ("cs.cli.shifts", "shift", N_("Shifts (班次): which are running now.")),
+    "handover": ("cs.cli.shifts", "handover", N_("The handover memo (交接班).")),
+    "duty": ("cs.cli.shifts", "duty", N_("Daily duties (每日工作).")),
+    "violation": ("cs.cli.scoring", "violation", N_("Manual violations with escalating fines.")),
+    "deductions": ("cs.cli.scoring", "deductions_group", N_("Daily deductions (考核扣分).")),
+    "score": ("cs.cli.scoring", "score", N_("Monthly scores and ranks.")),
+    "report": ("cs.cli.report", "report", N_("Reports: 值班日志, day report, monthly 考核 report.")),
+    "jobs": ("cs.cli.jobs", "jobs", N_("Cron jobs: overdue alerts, daily deductions, shift reports.")),
+    "config": ("cs.cli.config", "config", N_("Centre configuration (stored in the database).")),
+    "db": ("cs.cli.db", "db", N_("The database file: info, backup, check.")),
+    "audit": ("cs.cli.audit", "audit", N_("The audit trail: who changed what, when, before and after.")),
+    "time": ("cs.cli.time", "time_", N_("Show how TIME arguments are read.")),
+    "demo": ("cs.cli.demo", "demo", N_("Build a ready demo centre and show it.")),
+    "completion": ("cs.cli.completion", "completion", N_("Print the shell completion script (bash, zsh, fish).")),
 }
 
 
@@ -42,7 +47,44 @@ CREATING = {"db init", "demo", "agent add", "config load", "config set", "ticket
             "violation add"}
 
 
+# Global options that take a value: their values are skipped when looking for --lang and --db before parsing.
+_VALUED = ("--db", "--now", "--as", "--tz", "--lang")
+
+
+def choose_language(args) -> None:
+    """The run's language, before Click parses (it writes its --help text while parsing): --lang, CS_LANG,
+    else the `language` of the desk that --db, CS_DB or the default path names."""
+    given = {}
+    args = list(args)
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        name, has_value, value = args[i].partition("=")
+        if name in _VALUED and not has_value:
+            value = args[i + 1] if i + 1 < len(args) else ""
+            i += 1
+        if name == "--lang" or name not in given:  # the first --db: through sudo, the wrapper's (a second is refused)
+            given[name] = value
+        i += 1
+    lang = given.get("--lang")
+    if lang not in i18n.LANGUAGES:  # a wrong --lang is refused by Click, in CS_LANG's language if it has one
+        lang = os.environ.get("CS_LANG")
+    if lang in i18n.LANGUAGES:
+        i18n.choose(lang)
+        return
+    path = given.get("--db") or os.environ.get("CS_DB")
+    if not path:
+        from cs.store.db import default_path
+
+        path = str(default_path(os.environ))
+    i18n.choose(None, path)
+
+
 class LazyGroup(click.Group):
+    def main(self, args=None, *rest, **extra):
+        choose_language(sys.argv[1:] if args is None else args)
+        localise(self, deep=False)
+        return super().main(args, *rest, **extra)
+
     def make_context(self, info_name, args, parent=None, **extra):
         """The global options are read here: a refusal of one of them cuts the value it repeats too."""
         try:
@@ -56,12 +98,14 @@ class LazyGroup(click.Group):
     def get_command(self, ctx, name):
         if name not in COMMANDS:
             return None
-        module, attribute, _ = COMMANDS[name]
-        return getattr(importlib.import_module(module), attribute)
+        module, attribute, _help = COMMANDS[name]
+        command = getattr(importlib.import_module(module), attribute)
+        localise(command)
+        return command
 
     def format_commands(self, ctx, formatter):
-        rows = [(name, help_text) for name, (_, _, help_text) in COMMANDS.items()]
-        with formatter.section("Commands"):
+        rows = [(name, _(help_text)) for name, (_module, _attribute, help_text) in COMMANDS.items()]
+        with formatter.section(_("Commands")):
             formatter.write_dl(rows)
 
     def invoke(self, ctx):
@@ -79,8 +123,8 @@ class LazyGroup(click.Group):
             raise _cut(exc) from None
         except UnicodeEncodeError:
             # A value the terminal passed as undecodable bytes reached the database (the transaction is undone).
-            raise _exit_error("a value on the command line is not valid UTF-8 text (is the terminal set to UTF-8?);"
-                              " retype it", 1) from None
+            raise _exit_error(_("a value on the command line is not valid UTF-8 text (is the terminal set to"
+                                " UTF-8?); retype it"), 1) from None
         except sqlite3.DatabaseError as exc:
             from cs.store.db import describe_error
 
@@ -89,6 +133,38 @@ class LazyGroup(click.Group):
             if described is None:
                 raise
             raise _cut(_exit_error(str(described), described.exit_code)) from None
+
+
+def help_texts(command, path):
+    """(text, where) for every help text under `command`: what the catalogue must translate."""
+    for target, fields in _help_fields(command):
+        for field in fields:
+            text = getattr(target, f"_cs_{field}", getattr(target, field, None))
+            if text:
+                yield inspect.cleandoc(text), path if target is command else f"{path} {target.name}"
+    if isinstance(command, click.Group):
+        for name in command.list_commands(None):
+            yield from help_texts(command.get_command(None, name), f"{path} {name}")
+
+
+def _help_fields(command):
+    return [(command, ("help", "short_help")), *((param, ("help",)) for param in command.params)]
+
+
+def localise(command, deep: bool = True) -> None:
+    """Help texts in the run's language. Click takes a command's help from its docstring, which no
+    extractor reads; the originals are kept, so a later run in another language (tests) starts from them."""
+    command._help_option = None  # Click builds its --help option once, in the language of that moment
+    for target, fields in _help_fields(command):
+        for field in fields:
+            if not hasattr(target, f"_cs_{field}"):
+                setattr(target, f"_cs_{field}", getattr(target, field, None))
+            original = getattr(target, f"_cs_{field}")
+            if original:
+                setattr(target, field, _(inspect.cleandoc(original)))
+    if deep:
+        for sub in getattr(command, "commands", {}).values():
+            localise(sub)
 
 
 def _cut(exc: click.ClickException) -> click.ClickException:
@@ -116,8 +192,8 @@ def _exists(path: str) -> bool:
     except FileNotFoundError:
         return False
     except PermissionError:
-        raise CSError(f"cannot reach the database {path}: permission denied on a directory on its path; ask the"
-                      " desk's owner to add you to its group") from None
+        raise CSError(_("cannot reach the database {path}: permission denied on a directory on its path; ask the"
+                        " desk's owner to add you to its group").format(path=path)) from None
     except OSError:
         return False
     return True
@@ -132,18 +208,21 @@ def _exit_error(message: str, code: int) -> click.ClickException:
 class App:
     """Global options, resolved lazily: `cs --help` never opens the database."""
 
-    def __init__(self, db_path, now_spec, claimed, tz_name, lang, fmt):
+    def __init__(self, db_path, now_spec, claimed, tz_name, fmt):
         self.db_path = db_path
         self.now_spec = now_spec
         self.claimed = claimed  # --as / CS_AGENT: who the user says is acting (the login decides in enforced mode)
         self.identity = None
         self.tz_name = tz_name
-        self.lang = lang
         self.format = fmt
         self._db = None
         self._ctx = None
         self.created = False  # whether this run created the database file
         self.migrate = True  # `cs db check` looks at the file as it is (a damaged one must not be migrated)
+
+    @property
+    def lang(self) -> str:
+        return i18n.language()
 
     @property
     def db(self):
@@ -160,7 +239,7 @@ class App:
 
             files.protect_desk(path)
             if self.created:
-                inform(f"created a new desk at {path}")
+                inform(_("created a new desk at {path}").format(path=path))
         return self._db
 
     def _refuse_unless_creating(self, path) -> None:
@@ -168,7 +247,8 @@ class App:
         a cron job on a mistyped path must fail loudly, not succeed on an empty desk."""
         invoked = click.get_current_context().command_path.split()[1:]
         if " ".join(invoked[:2]) not in CREATING:
-            raise CSError(f"no desk at {path}; check --db or CS_DB, or create one with 'cs db init --db {path}'")
+            raise CSError(_("no desk at {path}; check --db or CS_DB, or create one with 'cs db init --db {path}'")
+                          .format(path=path))
 
     @property
     def ctx(self):
@@ -183,8 +263,8 @@ class App:
             stored_config = config.load(self.db)
             zone = self.tz_name or stored_config.get("timezone") or system_zone_name()
             if self.created and zone == "UTC" and not self.tz_name and not stored_config.get("timezone"):
-                warn("this new desk runs on UTC, the system's time zone, so days, shifts and deadlines are UTC's;"
-                     " if the centre is elsewhere, set its zone now: cs config set timezone Asia/Shanghai")
+                warn(_("this new desk runs on UTC, the system's time zone, so days, shifts and deadlines are UTC's;"
+                       " if the centre is elsewhere, set its zone now: cs config set timezone Asia/Shanghai"))
             real_now = datetime.now(timezone.utc).replace(microsecond=0)
             self.identity = self._identify(stored_config)
             ctx = Context(db=self.db, now=real_now, config=stored_config,
@@ -211,8 +291,8 @@ class App:
         session = Session(self.identity.os_user, clock.to_db(real_now), backdate_limit_s=limit.seconds(),
                           may_backdate=self.identity.mode == "open" or self.identity.may_backdate,
                           refusal=self.identity.refusal, enforced=self.identity.mode == "enforced",
-                          backdate_refusal=f"{ctx.actor} may not record changes dated more than"
-                                           f" {limit.text} back; a team leader or supervisor can")
+                          backdate_refusal=_("{actor} may not record changes dated more than {limit} back; a team"
+                                             " leader or supervisor can").format(actor=ctx.actor, limit=limit.text))
         session.note(ctx.now_db)
         return session
 
@@ -232,7 +312,7 @@ _warned: set[str] = set()
 def warn(message: str) -> None:
     if message not in _warned:
         _warned.add(message)
-        click.echo(f"Warning: {message}", err=True)
+        click.echo(_("Warning: {message}").format(message=message), err=True)
 
 
 def inform(message: str) -> None:
@@ -248,12 +328,13 @@ def _guard_sudo(argv) -> None:
         return
     given = [arg for arg in argv if arg == "--db" or arg.startswith("--db=")]
     if len(given) > 1:
-        click.echo("Error: through sudo the desk is the one the wrapper names; --db may not be given again", err=True)
+        click.echo(_("Error: {message}").format(message=_("through sudo the desk is the one the wrapper names; --db"
+                                                           " may not be given again")), err=True)
         sys.exit(1)
     from cs.core import files
 
-    files.refuse_file_writes("through sudo cs writes no files (they would belong to the desk's service account);"
-                             " print to the terminal instead, or let cron write the reports")
+    files.refuse_file_writes(_("through sudo cs writes no files (they would belong to the desk's service account);"
+                               " print to the terminal instead, or let cron write the reports"))
 
 
 class TimeParam(click.ParamType):
@@ -306,14 +387,16 @@ class ChoiceParam(click.ParamType):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="cs")
+@click.version_option(__version__, "--version", prog_name="cs", message="%(prog)s, version %(version)s",
+                      help="Show the version and exit.")
 @click.option("--db", "db_path", envvar="CS_DB", metavar="PATH",
               help="Database file [env CS_DB; default $XDG_DATA_HOME/cs/cs.db].")
 @click.option("--now", "now_spec", envvar="CS_NOW", type=TimeParam(), help="The clock for this run [env CS_NOW].")
 @click.option("--as", "actor", envvar="CS_AGENT", metavar="NAME",
               help="Who is acting [env CS_AGENT; default the login; a desk that maps logins to agents decides itself].")
 @click.option("--tz", "tz_name", envvar="CS_TZ", type=ZoneParam(), help="Centre time zone, IANA name [env CS_TZ].")
-@click.option("--lang", type=click.Choice(["zh", "en"]), envvar="CS_LANG", help="Labels in tables and reports [env CS_LANG].")
+@click.option("--lang", type=click.Choice(["zh", "en"]), envvar="CS_LANG",
+              help="Language of messages, tables and reports [env CS_LANG; default the desk's `language`, zh].")
 @click.pass_context
 def cli(ctx, db_path, now_spec, actor, tz_name, lang):
     """cs: the customer-service desk toolkit (客服部).
@@ -322,16 +405,15 @@ def cli(ctx, db_path, now_spec, actor, tz_name, lang):
     Read commands take --format table|json|jsonl|csv|tsv (or --json).
     """
     fmt = os.environ.get("CS_FORMAT") or "table"
-    from cs.cli.environment import default_lang
-
-    ctx.obj = App(db_path, now_spec, actor, tz_name, lang or default_lang(), fmt)
+    ctx.obj = App(db_path, now_spec, actor, tz_name, fmt)
     ctx.call_on_close(lambda: ctx.obj._db.close() if ctx.obj._db else None)
 
 
 def main(argv=None):
+    choose_language(sys.argv[1:] if argv is None else argv)
     _guard_sudo(sys.argv[1:] if argv is None else argv)
     try:
         cli.main(args=argv, prog_name="cs")
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        click.echo(_("Interrupted."), err=True)
         sys.exit(130)

@@ -9,6 +9,7 @@ import click
 
 from cs import output
 from cs.cli import ChoiceParam, TimeParam
+from cs.core.i18n import _
 
 
 def headers(lang: str) -> dict:
@@ -37,9 +38,10 @@ def output_options(func=None, *, workbook: bool = False, formats=output.FORMATS,
             app = click.get_current_context().obj
             chosen = "json" if as_json else (fmt or default or app.format)
             if chosen not in formats:
-                raise click.BadParameter(f"CS_FORMAT={chosen!r} is not one of {', '.join(formats)}")
+                raise click.BadParameter(_("CS_FORMAT={chosen!r} is not one of {formats}").format(
+                    chosen=chosen, formats=", ".join(formats)))
             if chosen == "xlsx" and not out_path:
-                raise click.UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
+                raise click.UsageError(_("--format xlsx writes a workbook: give -o FILE.xlsx"))
             app.output_path = out_path
             return func(*args, fmt=chosen, **kwargs)
 
@@ -72,7 +74,8 @@ def list_options(default_sort: str, sortable):
             field = item.strip().lstrip("-+")
             if field not in sortable:
                 raise click.BadParameter(
-                    f"cannot sort by '{field}'; use one of: {', '.join(sorted(sortable))} (prefix - for descending)"
+                    _("cannot sort by '{field}'; use one of: {fields} (prefix - for descending)").format(
+                        field=field, fields=", ".join(sorted(sortable)))
                 )
         return value
 
@@ -147,7 +150,7 @@ def write_workbook(path, sheets) -> None:
 
     count = workbook.write(path, sheets)
     click.echo(path)
-    click.echo(f"wrote {count} row(s) to {path}", err=True)
+    click.echo(_("wrote {count} row(s) to {path}").format(count=count, path=path), err=True)
 
 
 def private_text_file(path):

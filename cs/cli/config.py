@@ -6,6 +6,7 @@ import click
 
 from cs.cli.common import app_and_ctx, emit_list, output_options
 from cs.core import config as config_mod
+from cs.core.i18n import _
 from cs.desk import agents
 
 
@@ -19,7 +20,7 @@ def config():
 @click.option("--stored", is_flag=True, help="Only what was set, without the defaults.")
 def show(as_json, stored):
     """Print the configuration in force (TOML; load it back with 'cs config load'), the time zone in force first."""
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     # The zone is never left to be guessed: shown as in force, whether set here, by --tz/CS_TZ or by the system.
     document = config_mod.load_stored(ctx.db) if stored else {"timezone": ctx.tz_name, **ctx.config}
     if as_json:
@@ -38,11 +39,11 @@ def show(as_json, stored):
 def load(file, dry_run, merge):
     """Replace the configuration with FILE (TOML), all or nothing; the old version is kept. Says on stderr which
     entries in force (defaults included) and which tables set before the file leaves out."""
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     try:
         text = file.read()
     except UnicodeDecodeError:
-        raise click.ClickException(f"{file.name} is not UTF-8 text") from None
+        raise click.ClickException(_("{name} is not UTF-8 text").format(name=file.name)) from None
     document = config_mod.parse_toml(text, file.name)
     config_mod.validate(config_mod.without_disabled(document) if merge else document)
     stored = config_mod.load_stored(ctx.db)
@@ -50,15 +51,15 @@ def load(file, dry_run, merge):
         document, notes = config_mod.merged(ctx.config, stored, document)
         config_mod.validate(document)
         for note in notes:
-            click.echo(f"Warning: {note}", err=True)
+            click.echo(_("Warning: {message}").format(message=note), err=True)
     else:
         for note in config_mod.dropped(ctx.config, stored, document):
-            click.echo(f"Warning: {note}", err=True)
+            click.echo(_("Warning: {message}").format(message=note), err=True)
     if dry_run:
-        click.echo(f"{file.name}: valid", err=True)
+        click.echo(_("{name}: valid").format(name=file.name), err=True)
         return
     with ctx.db.transaction():
-        agents.require_role(ctx.db, ctx.actor, {"supervisor"}, "changing the configuration")
+        agents.require_role(ctx.db, ctx.actor, {"supervisor"}, _("changing the configuration"))
         version = config_mod.save(ctx.db, document, at=ctx.now_db, actor=ctx.actor, source=f"load {file.name}")
     click.echo(version)
 
@@ -70,7 +71,7 @@ def get(key, as_json):
     """Print one key, e.g. sla.urgent.resolve or contact_hours."""
     import json
 
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     value = config_mod.get_key(ctx.config, key)
     if as_json or isinstance(value, (dict, list)):
         click.echo(json.dumps(value, ensure_ascii=False, indent=None if not as_json else 2))
@@ -86,9 +87,9 @@ def set_(key, value):
 
     A VALUE that starts with - goes after --: cs config set -- KEY -1.
     """
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     with ctx.db.transaction():  # read, change and write under one lock: concurrent sets are not lost
-        agents.require_role(ctx.db, ctx.actor, {"supervisor"}, "changing the configuration")
+        agents.require_role(ctx.db, ctx.actor, {"supervisor"}, _("changing the configuration"))
         stored = config_mod.load_stored(ctx.db)
         document = config_mod.set_key(stored, config_mod.effective(stored), key, config_mod.parse_value(value))
         config_mod.validate(document)
@@ -100,7 +101,7 @@ def set_(key, value):
 @output_options
 def versions(fmt):
     """Earlier versions of the configuration (kept for the record)."""
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     rows = [{**row, "created_at": ctx.display(row["created_at"])} for row in config_mod.versions(ctx.db)]
     emit_list(rows, fmt, None)
 

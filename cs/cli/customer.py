@@ -16,6 +16,7 @@ from cs.cli.common import (
 )
 from cs.cli.ticket import CALLBACK_COLUMNS, for_table
 from cs.cli.ticket import LIST_COLUMNS as TICKET_COLUMNS
+from cs.core.i18n import _
 from cs.desk import callbacks, customers, tickets
 
 COLUMNS = ["phone", "name", "vip", "no_callback", "tickets", "last_contact_at"]
@@ -33,7 +34,7 @@ def customer():
 @output_options
 def list_(search, vip, limit, sort, fmt):
     """List customers, most recent contact first."""
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     rows = customers.list_customers(ctx.db, ctx.display, search=search, vip=vip, limit=terminal_limit(limit), sort=sort)
     emit_list(rows, fmt, COLUMNS)
 
@@ -65,7 +66,7 @@ def show(phone, fmt):
 @json_option
 def set_(phone, name, vip, no_callback, tag, untag, as_json):
     """Create or change a customer's record."""
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = customers.set_flags(ctx.db, phone, at=ctx.now_db, actor=ctx.actor, display=ctx.display, name=name,
                                      vip=vip, no_callback=no_callback, tag=tag, untag=untag)
@@ -74,8 +75,9 @@ def set_(phone, name, vip, no_callback, tag, untag, as_json):
 
             cancelled, overdue = flows.decline_callbacks(ctx, record["phone"])
             if cancelled:
-                click.echo(f"{cancelled} pending callback(s) cancelled: the customer declines callbacks", err=True)
+                click.echo(_("{cancelled} pending callback(s) cancelled: the customer declines callbacks").format(
+                    cancelled=cancelled), err=True)
             if overdue:
-                click.echo(f"Warning: {overdue} overdue callback(s) stay (they were owed); a leader may cancel them",
-                           err=True)
+                click.echo(_("Warning: {overdue} overdue callback(s) stay (they were owed); a leader may cancel"
+                             " them").format(overdue=overdue), err=True)
     emit_written(record, as_json, key="phone")

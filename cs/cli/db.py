@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cs.cli.common import emit_object, output_options
+from cs.core.i18n import _
 from cs.store import upkeep as dbtools
 
 
@@ -31,7 +32,7 @@ def init(zone):
     app = _app()
     path = app.db_path or str(db_mod.default_path(os.environ))
     if os.path.exists(path):
-        raise CSError(f"a desk exists at {path} already; cs db info shows it")
+        raise CSError(_("a desk exists at {path} already; cs db info shows it").format(path=path))
     if zone:
         app.tz_name = ZoneParam().convert(zone, None, click.get_current_context())
     ctx = app.ctx
@@ -57,12 +58,12 @@ def info(fmt):
     record["access"] = {"mode": identity.mode, "os_user": identity.os_user, "actor": identity.actor,
                         "may_write": identity.refusal is None and not db_mod.damage_marker(app.db.path).exists()}
     for message in record["warnings"]:
-        click.echo(f"Warning: {message}", err=True)
+        click.echo(_("Warning: {message}").format(message=message), err=True)
     if fmt == "table":
         shown = {k: v for k, v in record.items() if k not in ("tables", "warnings", "access")}
         shown.update({f"access_{k}": v for k, v in record["access"].items()})
         emit_object(shown, fmt,
-                    sections=[("Tables", [{"table": k, "rows": v} for k, v in record["tables"].items()],
+                    sections=[(_("Tables"), [{"table": k, "rows": v} for k, v in record["tables"].items()],
                                ["table", "rows"])])
     else:
         emit_object(record, fmt)
@@ -76,7 +77,7 @@ def backup(path, force):
     app = _app()
     pages = dbtools.backup(app.db, path, force=force)
     click.echo(path)
-    click.echo(f"backed up {pages} pages to {path}", err=True)
+    click.echo(_("backed up {pages} pages to {path}").format(pages=pages, path=path), err=True)
 
 
 @db.command("check")
@@ -88,5 +89,5 @@ def check(fmt):
     record = dbtools.check(app.db)
     emit_object(record, fmt)
     if not record["ok"]:
-        raise click.ClickException("the database has problems (listed above); copy a backup over it (writes are"
-                                   " refused while the file is damaged) and run cs db check again")
+        raise click.ClickException(_("the database has problems (listed above); copy a backup over it (writes are"
+                                     " refused while the file is damaged) and run cs db check again"))

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from cs.cli.common import emit_list
+from cs.core.i18n import _, ngettext
 
 # A database with rows in any of these is somebody's: the demo never writes into it.
 DATA_TABLES = ("tickets", "agents", "customers", "config_versions")
@@ -48,7 +49,8 @@ def demo(db_path, days, agents, tickets_per_agent, seed):
     if held:
         what = ", ".join(f"{count} {table}" for table, count in held.items())
         raise click.ClickException(
-            f"{target} already holds {what}; cs demo builds into a new or empty database (use --db NEW_FILE)"
+            _("{target} already holds {what}; cs demo builds into a new or empty database (use --db NEW_FILE)")
+            .format(target=target, what=what)
         )
     ctx = app.ctx
     if agents is not None:
@@ -61,20 +63,23 @@ def demo(db_path, days, agents, tickets_per_agent, seed):
         counts = demo_mod.build(ctx, days=days, seed=seed)
     app._ctx = ctx
 
-    click.echo(f"Demo centre built in {target}: {counts['agents']} agents, {counts['customers']} customers, "
-               f"{counts['tickets']} tickets and {counts['callbacks']} callbacks over {days} days.\n")
-    click.echo("Open tickets (cs ticket list --open --limit 10):")
+    click.echo(_("Demo centre built in {target}: {agents} agents, {customers} customers, {tickets} tickets and"
+                 " {callbacks} callbacks over {days} days.")
+               .format(target=target, agents=counts["agents"], customers=counts["customers"],
+                       tickets=counts["tickets"], callbacks=counts["callbacks"], days=days) + "\n")
+    click.echo(_("Open tickets (cs ticket list --open --limit 10):"))
     from cs.cli.ticket import LIST_COLUMNS, for_table
 
     rows = (for_table(row, app.lang) for row in tickets.query(ctx, open_only=True, limit=10))
     emit_list(rows, "table", LIST_COLUMNS, max_widths={"summary": 30})
     breached = sum(1 for _ in tickets.query(ctx, breached=True))
-    click.echo(f"\n{breached} tickets missed an SLA deadline (cs ticket list --breached).")
+    click.echo("\n" + _("{breached} tickets missed an SLA deadline (cs ticket list --breached).")
+               .format(breached=breached))
     from cs.cli.callback import COLUMNS
     from cs.cli.callback import for_table as callback_row
     from cs.desk import callbacks
 
-    click.echo("\nOverdue callbacks (cs callback list --overdue):")
+    click.echo("\n" + _("Overdue callbacks (cs callback list --overdue):"))
     overdue = (callback_row(row, app.lang) for row in callbacks.query(ctx, overdue=True, limit=10))
     emit_list(overdue, "table", COLUMNS, max_widths={"customer_name": 10})
     _show_example_day(ctx, counts["example_day"])
@@ -89,10 +94,11 @@ def _show_example_day(ctx, day) -> None:
     from cs.demo.tour import EXAMPLE_AGENT as agent
     from cs.scoring import deductions
 
-    click.echo(f"\nA day's 考核, with the seed line behind each rule (cs deductions explain {agent} --date {day}):")
+    click.echo("\n" + _("A day's 考核, with the seed line behind each rule (cs deductions explain {agent} --date"
+                        " {day}):").format(agent=agent, day=day))
     print_explained(deductions.explain(ctx, agent, day))
-    click.echo(f"Who had which duty that day: cs duty list --date {day}; the month's scores: cs score --month"
-               f" {day.strftime('%Y-%m')}")
+    click.echo(_("Who had which duty that day: cs duty list --date {day}; the month's scores: cs score --month"
+                 " {month}").format(day=day, month=day.strftime("%Y-%m")))
 
 
 def _build_large(app, target: str, is_new: bool, *, agents: int, days: int, seed: int, per_agent: float) -> None:
@@ -120,33 +126,46 @@ def _build_large(app, target: str, is_new: bool, *, agents: int, days: int, seed
         if isinstance(exc, KeyboardInterrupt):
             from cs.core.errors import CSError
 
-            raise CSError(f"interrupted; the half-built demo desk {target} was removed" if is_new else
-                          f"interrupted; {target} now holds part of a demo: remove it and build again") from None
+            raise CSError((_("interrupted; the half-built demo desk {target} was removed") if is_new else
+                           _("interrupted; {target} now holds part of a demo: remove it and build again"))
+                          .format(target=target)) from None
         raise
     if progress:
         click.echo("\r\033[K", nl=False, err=True)
     rate = counts["tickets"] / counts["build_s"] if counts["build_s"] else 0
-    click.echo(f"Demo centre built in {target}: {_n(agents, 'agent')} in {_n(counts['teams'], 'team')},"
-               f" {_n(counts['customers'], 'customer')}, {_n(counts['tickets'], 'ticket')}"
-               f" ({_n(counts['ticket_events'], 'event')}) and {_n(counts['callbacks'], 'callback')} over"
-               f" {_n(days, 'day')} in {counts['build_s']:.1f} s ({rate:,.0f} tickets/s);"
-               f" {_n(counts['deductions'], 'deduction')} for {_n(counts['scored_days'], 'day')}"
-               f" in {counts['score_s']:.1f} s.")
+    click.echo(_("Demo centre built in {target}: {agents} in {teams}, {customers}, {tickets} ({events}) and"
+                 " {callbacks} over {days} in {build_s:.1f} s ({rate:,.0f} tickets/s); {deductions} for"
+                 " {scored_days} in {score_s:.1f} s.").format(
+        target=target,
+        agents=_n(ngettext("{count:,} agent", "{count:,} agents", agents), agents),
+        teams=_n(ngettext("{count:,} team", "{count:,} teams", counts["teams"]), counts["teams"]),
+        customers=_n(ngettext("{count:,} customer", "{count:,} customers", counts["customers"]),
+                     counts["customers"]),
+        tickets=_n(ngettext("{count:,} ticket", "{count:,} tickets", counts["tickets"]), counts["tickets"]),
+        events=_n(ngettext("{count:,} event", "{count:,} events", counts["ticket_events"]), counts["ticket_events"]),
+        callbacks=_n(ngettext("{count:,} callback", "{count:,} callbacks", counts["callbacks"]), counts["callbacks"]),
+        days=_n(ngettext("{count:,} day", "{count:,} days", days), days),
+        build_s=counts["build_s"], rate=rate,
+        deductions=_n(ngettext("{count:,} deduction", "{count:,} deductions", counts["deductions"]),
+                      counts["deductions"]),
+        scored_days=_n(ngettext("{count:,} day", "{count:,} days", counts["scored_days"]), counts["scored_days"]),
+        score_s=counts["score_s"]))
     _try_it(target, ticket=counts["tickets"])
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+def _n(text: str, count: int) -> str:
+    """`text` (an ngettext of "{count:,} thing") with the count in it."""
+    return text.format(count=count)
 
 
 def _progress(done: int, total: int) -> None:
-    click.echo(f"\rBuilding day {done} of {total}…", nl=False, err=True)
+    click.echo("\r" + _("Building day {done} of {total}…").format(done=done, total=total), nl=False, err=True)
 
 
 def _try_it(target: str, ticket: int = 1) -> None:
     env_hint = "" if os.environ.get("CS_DB") == target else f"export CS_DB={target}\n  "
     click.echo(
-        "\nTry it yourself:\n"
+        "\n" + _("Try it yourself:") + "\n"
         f"  {env_hint}cs ticket list --search 漏水\n"
         f"  cs ticket show {ticket}\n"
         "  cs agent list\n"

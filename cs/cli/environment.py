@@ -38,14 +38,6 @@ def _system_zone_candidates():
         pass
 
 
-def default_lang() -> str:
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var)
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    return "en"
-
-
 def os_login() -> str:
     """The effective user's login, from the OS (not from LOGNAME or USER, which anyone can set)."""
     import pwd

@@ -8,7 +8,16 @@ import sys
 import click
 
 from cs import output
+from cs.core.i18n import N_, _
 from cs.core.text import cut_echoed_values
+
+# What an import says, by the kind of record (`noun`): whole sentences, so each reads right in Chinese.
+PREVIEW = {"ticket": N_("First tickets as they would be stored:"),
+           "callback": N_("First callbacks as they would be stored:")}
+IMPORTED = {("ticket", False): N_("imported {count} ticket(s)"),
+            ("ticket", True): N_("would import {count} ticket(s)"),
+            ("callback", False): N_("imported {count} callback(s)"),
+            ("callback", True): N_("would import {count} callback(s)")}
 
 
 def import_options(func):
@@ -42,7 +51,7 @@ def run_import(importer, fields, source, fmt, sheet_args, dry_run, **extra):
     from cs.cli.common import app_and_ctx
     from cs.exchange.importing import SheetOptions
 
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     options = SheetOptions.parse(fields, **sheet_args)
     if source == "-":
         return importer.import_stream(ctx, sys.stdin.buffer, source="-", fmt=fmt, dry_run=dry_run, options=options,
@@ -58,30 +67,37 @@ def report_import(result: dict, as_json: bool, noun: str, show_rows) -> None:
         if "table" in result and (result["dry_run"] or result["errors"]):
             show_mapping(result["table"])
         if result.get("preview"):
-            click.echo(f"First {noun}s as they would be stored:")
+            click.echo(_(PREVIEW[noun]))
             show_rows(result["preview"])
-    where = "row" if result.get("table", {}).get("sheet") else "line"
+    in_sheet = bool(result.get("table", {}).get("sheet"))
     for error in result["errors"]:
-        column = f" (column {error['column']})" if error.get("column") else ""
-        click.echo(cut_echoed_values(f"Error: {where} {error['line']}: {error['field']}{column}: {error['message']}"),
-                   err=True)
+        column = _(" (column {column})").format(column=error["column"]) if error.get("column") else ""
+        template = (_("Error: row {line}: {field}{column}: {message}") if in_sheet
+                    else _("Error: line {line}: {field}{column}: {message}"))
+        click.echo(cut_echoed_values(template.format(line=error["line"], field=error["field"], column=column,
+                                                     message=error["message"])), err=True)
     if result["errors"]:
         shown = len(result["errors"])
         more = result["error_count"] - shown
         raise click.ClickException(
-            f"{result['error_count']} bad row(s){f' ({more} more not shown)' if more > 0 else ''};"
-            " nothing was imported. Fix them and run the import again"
+            _("{count} bad row(s){not_shown}; nothing was imported. Fix them and run the import again").format(
+                count=result["error_count"],
+                not_shown=_(" ({more} more not shown)").format(more=more) if more > 0 else "")
         )
-    verb = "would import" if result["dry_run"] else "imported"
-    click.echo(f"{verb} {result['imported']} {noun}(s)", err=True)
+    click.echo(_(IMPORTED[noun, bool(result["dry_run"])]).format(count=result["imported"]), err=True)
 
 
 def show_mapping(table: dict) -> None:
-    where = f"sheet {table['sheet']!r}" if table["sheet"] else f"CSV in {table['encoding']}"
-    click.echo(f"Columns ({where}, header in row {table['header_row']}):")
+    if table["sheet"]:
+        title = _("Columns (sheet {sheet!r}, header in row {row}):").format(sheet=table["sheet"],
+                                                                             row=table["header_row"])
+    else:
+        title = _("Columns (CSV in {encoding}, header in row {row}):").format(encoding=table["encoding"],
+                                                                               row=table["header_row"])
+    click.echo(title)
     rows = [{"letter": column["letter"], "column": column["column"],
-             "field": column["field"] or ("(skipped)" if column["known"] else "? (unknown: use --map)")}
+             "field": column["field"] or (_("(skipped)") if column["known"] else _("? (unknown: use --map)"))}
             for column in table["columns"]]
     output.render_list(rows, "table", sys.stdout, columns=["letter", "column", "field"],
-                       headers={"letter": "", "column": "Column", "field": "Field"})
+                       headers={"letter": "", "column": _("Column"), "field": _("Field")})
     click.echo()

@@ -9,6 +9,7 @@ import sys
 import click
 
 from cs.cli.common import app_and_ctx, emit_list, output_options
+from cs.core.i18n import _
 from jobs.runner import JOB_NAMES
 
 
@@ -36,28 +37,29 @@ def run(name, dry_run, as_json, channel_names, out, fmt, verbose):
         options["channels"] = _channels(ctx, channel_names, sys.stderr if as_json else sys.stdout)
     elif name == "shift-reports":
         if not out:
-            raise click.UsageError("shift-reports needs --out DIR: where to write the reports")
+            raise click.UsageError(_("shift-reports needs --out DIR: where to write the reports"))
         options.update(out=out, fmt=fmt, lang=app.lang)
     result, ok = runner.run(ctx, app.db_path, name, dry_run=dry_run, options=options)
     if result is None:
-        click.echo(f"{name} is already running; this run did nothing", err=True)
+        click.echo(_("{name} is already running; this run did nothing").format(name=name), err=True)
         return
     from cs.core.text import cut_echoed_values
 
     for error in result.get("errors", []):
-        click.echo(cut_echoed_values(f"Error: {error}"), err=True)
+        click.echo(cut_echoed_values(_("Error: {error}").format(error=error)), err=True)
     if as_json:
         shown = ({key: result[key] for key in ("alerts", "held", "suppressed")} if name == "overdue-alerts"
                  else {key: value for key, value in result.items() if key not in ("failed", "errors", "stopped")})
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     # Quiet when nothing happened, so cron mails only real events (SPEC section 16).
     if verbose or not ok or _did_something(result):
-        click.echo(f"{name}{' (dry run)' if dry_run else ''}: {result['summary']}", err=True)
+        line = _("{name} (dry run): {summary}") if dry_run else "{name}: {summary}"
+        click.echo(line.format(name=name, summary=result["summary"]), err=True)
     if result.get("stopped"):
         import signal
 
-        click.echo(f"Error: stopped by {result['stopped']}; what was done is recorded, the rest is left for the next"
-                   " run", err=True)
+        click.echo(_("Error: stopped by {signal}; what was done is recorded, the rest is left for the next run")
+                   .format(signal=result["stopped"]), err=True)
         sys.exit(128 + signal.Signals[result["stopped"]].value)
     if not ok:
         sys.exit(1)
@@ -77,7 +79,7 @@ def _channels(ctx, names, out) -> dict:
     channels = {}
     for name in chosen:
         if name != "stdout" and name not in configured:
-            raise CSError(f"channel '{name}' has no [channels.{name}] table in the configuration")
+            raise CSError(_("channel '{name}' has no [channels.{name}] table in the configuration").format(name=name))
         channels[name] = Channel(name, configured.get(name, {}), os.environ, out=out)
     return channels
 

@@ -11,6 +11,7 @@ from cs.cli import TimeParam, completion
 from cs.cli.common import MONTH, app_and_ctx
 from cs.cli.shifts import local_day
 from cs.core import files
+from cs.core.i18n import _
 from cs.reports import figures as reports
 
 
@@ -28,8 +29,8 @@ def report_options(func):
         app, ctx = app_and_ctx()
         fmt = "json" if as_json else fmt
         if fmt == "xlsx" and (func.__name__ not in ("month_report", "week_report") or not output):
-            raise click.UsageError("--format xlsx is for the month and week reports, written with -o FILE.xlsx"
-                                   " (or -o DIR)")
+            raise click.UsageError(_("--format xlsx is for the month and week reports, written with -o FILE.xlsx"
+                                     " (or -o DIR)"))
         report, agent_name = func(*args, app=app, ctx=ctx, **kwargs)
         if fmt == "xlsx":
             _deliver_workbook(ctx, report, lang or app.lang, output)
@@ -39,7 +40,8 @@ def report_options(func):
         try:
             user_template = template.read() if template else None
         except UnicodeDecodeError:
-            raise click.BadParameter(f"{template.name} is not UTF-8 text", param_hint="--template") from None
+            raise click.BadParameter(_("{name} is not UTF-8 text").format(name=template.name),
+                                     param_hint="--template") from None
         text = report_render.render(report, fmt, lang or app.lang, user_template)
         _deliver(text, output, reports.file_name(report, report_render.EXTENSIONS[fmt], agent_name))
 

@@ -19,6 +19,7 @@ from cs.cli.common import (
 )
 from cs.cli.shifts import local_day
 from cs.core import clock
+from cs.core.i18n import _
 from cs.scoring import deductions, scores, violations
 
 # In 考核 tables "detail" explains an entry and "score" is the month's result.
@@ -83,14 +84,15 @@ def deductions_run(day, dry_run, fmt):
     with ctx.db.transaction():
         summary = deductions.run(ctx, local_day(app, day), dry_run=dry_run)
     for message in summary["unattributed"]:
-        click.echo(f"Warning: {message}", err=True)
+        click.echo(_("Warning: {message}").format(message=message), err=True)
     if summary["closed"] and fmt == "table":
-        click.echo(f"{summary['date']}: its month is closed; nothing was computed or changed"
-                   f" ({summary['entries']} entries stand)", err=True)
+        click.echo(_("{date}: its month is closed; nothing was computed or changed ({entries} entries stand)")
+                   .format(date=summary["date"], entries=summary["entries"]), err=True)
     elif fmt == "table":
-        verb = "would change" if dry_run else "changed"
-        click.echo(f"{summary['date']}: {summary['entries']} entries; {verb}: +{summary['added']}"
-                   f" ~{summary['updated']} -{summary['removed']}", err=True)
+        line = (_("{date}: {entries} entries; would change: +{added} ~{updated} -{removed}") if dry_run
+                else _("{date}: {entries} entries; changed: +{added} ~{updated} -{removed}"))
+        click.echo(line.format(date=summary["date"], entries=summary["entries"], added=summary["added"],
+                               updated=summary["updated"], removed=summary["removed"]), err=True)
         emit_list(summary["changes"], fmt, ["change", "agent", "rule", "points", "fine", "action", "detail"],
                   max_widths={"detail": 50}, labels=LABELS)
     else:
@@ -107,7 +109,7 @@ def deductions_list(day, month, agent, limit, sort, fmt):
     """Entries of a day or a month (default this month)."""
     app, ctx = app_and_ctx()
     if day is not None and month:
-        raise click.UsageError("give --date or --month, not both")
+        raise click.UsageError(_("give --date or --month, not both"))
     chosen_day = local_day(app, day) if day is not None else None
     rows = deductions.query(ctx, day=chosen_day, month=None if chosen_day else _month(app, month), agent=agent,
                             limit=terminal_limit(limit), sort=sort)
@@ -125,7 +127,7 @@ def deductions_explain(agent, day, fmt):
     entries = deductions.explain(ctx, agent, local_day(app, day))
     if fmt == "table":
         if not entries:
-            click.echo("No matches.", err=True)
+            click.echo(_("No matches."), err=True)
         print_explained(entries)
     else:
         emit_list(entries, fmt, None)
@@ -134,10 +136,11 @@ def deductions_explain(agent, day, fmt):
 def print_explained(entries: list[dict]) -> None:
     """Each entry, what it is about, and the seed line it rests on."""
     for entry in entries:
-        click.echo(f"#{entry['id']} {entry['label']} ({entry['rule']}): {-entry['points']:g} points"
-                   + (f", fine {entry['fine']:g}" if entry["fine"] else "")
+        click.echo(_("#{id} {label} ({rule}): {points:g} points").format(id=entry["id"], label=entry["label"],
+                                                                         rule=entry["rule"], points=-entry["points"])
+                   + (_(", fine {fine:g}").format(fine=entry["fine"]) if entry["fine"] else "")
                    + (f", {entry['action']}" if entry["action"] else "")
-                   + (" [void: " + entry["void_reason"] + "]" if entry["voided"] else ""))
+                   + (_(" [void: {reason}]").format(reason=entry["void_reason"]) if entry["voided"] else ""))
         click.echo(f"    {entry['detail']}")
         if entry["seed"]:
             click.echo(f"    依据 {entry['seed']}")
@@ -149,7 +152,7 @@ def print_explained(entries: list[dict]) -> None:
 @json_option
 def deductions_void(entry_id, reason, as_json):
     """Void an entry (supervisors); it stays void through re-runs."""
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = deductions.void(ctx, entry_id, reason)
     emit_written(record, as_json)
@@ -162,7 +165,7 @@ def deductions_close(month, as_json):
     """Close a month (supervisors): its 考核 is final until reopened."""
     from cs.scoring import closing
 
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = closing.close(ctx, month)
     emit_written(record, as_json, key="month")
@@ -176,7 +179,7 @@ def deductions_reopen(month, reason, as_json):
     """Reopen a closed month (supervisors), saying why."""
     from cs.scoring import closing
 
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = closing.reopen(ctx, month, reason)
     emit_written(record, as_json, key="month")
@@ -193,7 +196,7 @@ def deductions_appeal(entry_id, reason, as_json):
     """Appeal an entry that charges you (申诉), within [scoring] appeal_days of its date."""
     from cs.scoring import appeals
 
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = appeals.file(ctx, entry_id, reason)
     emit_written(record, as_json)
@@ -209,7 +212,7 @@ def deductions_appeals(status, month, agent, limit, sort, fmt):
     """Appeals (申诉) and their decisions."""
     from cs.scoring import appeals
 
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     rows = appeals.query(ctx, status=status, month=month, agent=agent, limit=terminal_limit(limit), sort=sort)
     emit_list(rows, fmt, APPEAL_COLUMNS, max_widths={"reason": 30, "note": 30})
 
@@ -223,7 +226,7 @@ def deductions_decide(appeal_id, decision, note, as_json):
     """Decide an appeal (the supervisor, or the agent's team leader); accepting voids the entry."""
     from cs.scoring import appeals
 
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = appeals.decide(ctx, appeal_id, decision, note)
     emit_written(record, as_json)

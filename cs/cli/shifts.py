@@ -22,6 +22,7 @@ from cs.cli.common import (
     terminal_limit,
 )
 from cs.core import clock
+from cs.core.i18n import _
 from cs.desk import shifts
 
 HANDOVER_COLUMNS = ["id", "date", "shift", "agent", "status", "text", "occurred_at", "party", "ticket_id", "created_at"]
@@ -57,7 +58,8 @@ def roster_set(day, shift, agents, fmt):
     with ctx.db.transaction():
         record = shifts.set_roster(ctx, target, shift, list(agents))
     for item in roster_rules.breaks_touching(ctx, target, record["agents"]):
-        click.echo(f"Warning: {item['agent']} on {item['date']}: {item['detail']}", err=True)
+        click.echo(_("Warning: {agent} on {date}: {detail}").format(agent=item["agent"], date=item["date"],
+                                                                    detail=item["detail"]), err=True)
     emit_object(record, fmt)
 
 
@@ -100,7 +102,7 @@ def shift():
 @output_options
 def shift_now(fmt):
     """The shifts running now and who is on them."""
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     emit_list(shifts.shifts_now(ctx), fmt, ROSTER_COLUMNS)
 
 
@@ -158,7 +160,7 @@ def handover_list(open_only, day, shift_code, limit, sort, fmt):
 @json_option
 def handover_ack(handover_id, as_json):
     """The next shift has read the item."""
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = shifts.ack_handover(ctx, handover_id)
     emit_written(record, as_json)
@@ -170,7 +172,7 @@ def handover_ack(handover_id, as_json):
 @json_option
 def handover_done(handover_id, note, as_json):
     """The item is finished."""
-    _, ctx = app_and_ctx()
+    _app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = shifts.done_handover(ctx, handover_id, note)
     emit_written(record, as_json)
@@ -207,7 +209,7 @@ def duty_assign(code, day, agent, fmt):
     app, ctx = app_and_ctx()
     target = local_day(app, day)
     with ctx.db.transaction():
-        closing.refuse_if_closed(ctx, target.isoformat(), "assigning its duties")  # the 考核 of that day is final
+        closing.refuse_if_closed(ctx, target.isoformat(), _("assigning its duties"))  # the 考核 of that day is final
         record = shifts.assign_duty(ctx, code, target, agent)
     emit_object(record, fmt)
 

@@ -24,6 +24,7 @@ from cs.cli.common import (
     terminal_limit,
 )
 from cs.cli.importing import import_options, report_import, run_import
+from cs.core.i18n import _
 from cs.core.vocabulary import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS
 from cs.desk import tickets
 
@@ -211,7 +212,7 @@ def verdict(ticket_id, verdict, at, as_json):
 
         deductions.after_verdict(ctx, ticket_id)  # one incident: the violations naming it are judged again
     for message in warnings:
-        click.echo(f"Warning: {message}", err=True)
+        click.echo(_("Warning: {message}").format(message=message), err=True)
     emit_written(record, as_json)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from cs.core.errors import CSError
+from cs.core.i18n import N_, _
 
 UTC = datetime.timezone.utc
 _DAY = timedelta(days=1)
@@ -27,7 +28,8 @@ def get_zone(name: str) -> zoneinfo.ZoneInfo:
     except (ValueError, KeyError, OSError, TypeError):
         # ZoneInfo rejects '', '../x' and absolute paths with ValueError and unknown keys with
         # KeyError; directories such as 'Asia' or non-zone files may surface as OSError.
-        raise CSError(f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai") from None
+        raise CSError(_("unknown time zone {name!r}; use an IANA name such as Asia/Shanghai")
+                      .format(name=name)) from None
 
 
 def _zone(tz) -> datetime.tzinfo:
@@ -87,7 +89,7 @@ def _local_instant(d: date, t: datetime.time, tz) -> datetime.datetime:
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _MAX_AMOUNT = 99999  # keeps day-by-day working-day walks and date arithmetic in range
 _DURATION_RE = re.compile(r"([+-]?)([0-9]{1,9})(wd|mo|m|h|d|w)", re.IGNORECASE)
-_DURATION_HELP = "use a number and a unit m, h, d, w, wd or mo (e.g. 30m, 2h, 3d, 2wd, 1mo)"
+_DURATION_HELP = N_("use a number and a unit m, h, d, w, wd or mo (e.g. 30m, 2h, 3d, 2wd, 1mo)")
 
 
 @dataclass(frozen=True)
@@ -101,20 +103,23 @@ class Duration:
 
     def seconds(self) -> int:
         if self.unit not in _UNIT_SECONDS:
-            raise ValueError(f"{self.text} counts {'calendar months' if self.unit == 'mo' else 'working days'} and"
-                             " has no fixed length in seconds")
+            raise ValueError((_("{duration} counts calendar months and has no fixed length in seconds")
+                              if self.unit == "mo" else
+                              _("{duration} counts working days and has no fixed length in seconds"))
+                             .format(duration=self.text))
         return self.amount * _UNIT_SECONDS[self.unit]
 
 
 def parse_duration(text: str) -> Duration:
     m = _DURATION_RE.fullmatch(text.strip()) if isinstance(text, str) else None
     if not m:
-        raise ValueError(f"bad duration {text!r}: {_DURATION_HELP}")
+        raise ValueError(_("bad duration {text!r}: {help}").format(text=text, help=_(_DURATION_HELP)))
     amount = int(m.group(2))
     if amount > _MAX_AMOUNT:
-        raise ValueError(f"bad duration {text!r}: the number may be at most {_MAX_AMOUNT}")
+        raise ValueError(_("bad duration {text!r}: the number may be at most {limit}").format(text=text,
+                                                                                             limit=_MAX_AMOUNT))
     if m.group(3).lower() == "mo" and amount > 1200:
-        raise ValueError(f"bad duration {text!r}: at most 1200 months (a hundred years)")
+        raise ValueError(_("bad duration {text!r}: at most 1200 months (a hundred years)").format(text=text))
     return Duration(-amount if m.group(1) == "-" else amount, m.group(3).lower())
 
 
@@ -128,7 +133,7 @@ def _as_date(value) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError(f"bad date {value!r}: use YYYY-MM-DD") from None
+        raise ValueError(_("bad date {value!r}: use YYYY-MM-DD").format(value=value)) from None
 
 
 @functools.lru_cache(maxsize=1)
@@ -144,13 +149,13 @@ class WorkCalendar:
 
     def __init__(self, kind: str = "cn", extra_holidays=(), extra_workdays=(), warn=None):
         if kind not in self.KINDS:
-            raise ValueError(f"unknown calendar {kind!r}: use cn or mon-fri")
+            raise ValueError(_("unknown calendar {kind!r}: use cn or mon-fri").format(kind=kind))
         self.kind = kind
         self.extra_holidays = frozenset(_as_date(v) for v in extra_holidays)
         self.extra_workdays = frozenset(_as_date(v) for v in extra_workdays)
         clash = self.extra_holidays & self.extra_workdays
         if clash:
-            raise ValueError(f"{min(clash)} is both an extra holiday and an extra workday")
+            raise ValueError(_("{day} is both an extra holiday and an extra workday").format(day=min(clash)))
         self._warn = warn
         self._no_data_years: set[int] = set()
         self._cache: dict[date, bool] = {}
@@ -174,8 +179,8 @@ class WorkCalendar:
             if d.year not in self._no_data_years:
                 self._no_data_years.add(d.year)  # warn once per year
                 if self._warn is not None:
-                    self._warn(f"no official holiday data for {d.year}; counting Mon–Fri as working "
-                               "days (set extra_holidays in the config, or upgrade chinesecalendar)")
+                    self._warn(_("no official holiday data for {year}; counting Mon–Fri as working days (set"
+                                 " extra_holidays in the config, or upgrade chinesecalendar)").format(year=d.year))
         return d.weekday() < 5
 
     def add_workdays(self, d: date, n: int) -> date:
@@ -205,7 +210,8 @@ def add_duration(start: datetime.datetime, dur: Duration | str, tz, cal: WorkCal
         day = local.date() + relativedelta(months=dur.amount)
     else:
         if cal is None:
-            raise ValueError(f"{dur.text} counts working days: a working calendar is needed")
+            raise ValueError(_("{duration} counts working days: a working calendar is needed")
+                             .format(duration=dur.text))
         day = cal.add_workdays(local.date(), dur.amount)
     # Same wall-clock time on the target day (a day is a calendar day, not 24 hours, under DST).
     return _local_instant(day, local.time(), tz).astimezone(tz)
@@ -260,26 +266,27 @@ _WINDOW_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})-([0-9]{1,2}):([0-9]{2})")
 def _window_minutes(text) -> tuple[int, int]:
     m = _WINDOW_RE.fullmatch(text.replace(" ", "")) if isinstance(text, str) else None
     if not m:
-        raise ValueError(f"bad contact-hours window {text!r}: use HH:MM-HH:MM, e.g. 09:00-12:00")
+        raise ValueError(_("bad contact-hours window {text!r}: use HH:MM-HH:MM, e.g. 09:00-12:00").format(text=text))
     h1, m1, h2, m2 = map(int, m.groups())
     start, end = h1 * 60 + m1, h2 * 60 + m2
     # 24:00 is allowed only as an end, meaning midnight at the end of the day.
     if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60:
-        raise ValueError(f"bad contact-hours window {text!r}: no such time of day")
+        raise ValueError(_("bad contact-hours window {text!r}: no such time of day").format(text=text))
     if start >= end:
-        raise ValueError(f"bad contact-hours window {text!r}: the start must be before the end "
-                         "(windows may not cross midnight)")
+        raise ValueError(_("bad contact-hours window {text!r}: the start must be before the end "
+                           "(windows may not cross midnight)").format(text=text))
     return start, end
 
 
 class ContactHours:
     def __init__(self, windows: list[str]):
         if isinstance(windows, str) or not windows:
-            raise ValueError("contact hours need at least one window such as ['09:00-12:00']")
+            raise ValueError(_("contact hours need at least one window such as ['09:00-12:00']"))
         spans = sorted(_window_minutes(w) for w in windows)
         for (s1, e1), (s2, e2) in zip(spans, spans[1:]):
             if s2 < e1:
-                raise ValueError(f"contact-hours windows overlap: {_fmt(s1, e1)} and {_fmt(s2, e2)}")
+                raise ValueError(_("contact-hours windows overlap: {first} and {second}").format(first=_fmt(s1, e1),
+                                                                                                  second=_fmt(s2, e2)))
         self.spans = tuple(spans)  # minutes after local midnight, sorted, half-open
 
     @property
@@ -300,7 +307,7 @@ class ContactHours:
             raise ValueError("workdays_only needs a working calendar")
         tz = _zone(tz)
         d = local_date(dt, tz)
-        for _ in range(3700):  # ten years without a usable day means the calendar is broken
+        for _attempt in range(3700):  # ten years without a usable day means the calendar is broken
             if not workdays_only or cal.is_workday(d):
                 for start, end in self._instants(d, tz):
                     if start <= dt < end:
@@ -308,7 +315,7 @@ class ContactHours:
                     if start > dt:
                         return start.astimezone(tz)
             d += _DAY
-        raise ValueError("no contact-hours window on a working day within ten years")
+        raise ValueError(_("no contact-hours window on a working day within ten years"))
 
     def close_of_day(self, d: date, tz) -> datetime.datetime:
         return _minute_instant(d, self.spans[-1][1], tz).astimezone(_zone(tz))
@@ -325,15 +332,16 @@ def _fmt(start: int, end: int) -> str:
 
 # ---------------------------------------------------------------- service hours
 
-def day_window_minutes(text, what: str = "service-hours window") -> tuple[int, int]:
+def day_window_minutes(text, what: str = N_("service-hours window")) -> tuple[int, int]:
     """'HH:MM-HH:MM' as minutes after the local midnight of the day it starts on; a window whose end is
     not after its start runs past midnight into the next day ('17:30-08:30'); '00:00-24:00' is a whole day."""
     m = _WINDOW_RE.fullmatch(text.replace(" ", "")) if isinstance(text, str) else None
     if not m:
-        raise ValueError(f"{text!r} is not a {what} like 09:00-23:00")
+        raise ValueError(_("{text!r} is not a {what} like 09:00-23:00").format(text=text, what=_(what)))
     h1, m1, h2, m2 = map(int, m.groups())
     if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
-        raise ValueError(f"{text!r} is not a {what}: {h1:02d}:{m1:02d} or {h2:02d}:{m2:02d} is not a time of day")
+        raise ValueError(_("{text!r} is not a {what}: {h1:02d}:{m1:02d} or {h2:02d}:{m2:02d} is not a time of day")
+                         .format(text=text, what=_(what), h1=h1, m1=m1, h2=h2, m2=m2))
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if end <= start:
         end += 24 * 60  # runs past midnight
@@ -351,9 +359,9 @@ class ServiceHours:
 
     def __init__(self, windows, days: str = "every", calendar: WorkCalendar | None = None):
         if isinstance(windows, str) or not windows:
-            raise ValueError("service hours need at least one window such as 09:00-23:00")
+            raise ValueError(_("service hours need at least one window such as 09:00-23:00"))
         if days not in ("every", "workday"):
-            raise ValueError(f"service days {days!r}: use every or workday")
+            raise ValueError(_("service days {days!r}: use every or workday").format(days=days))
         if days == "workday" and calendar is None:
             raise ValueError("service on working days needs a working calendar")
         self.spans = tuple(sorted(day_window_minutes(w) for w in windows))
@@ -384,7 +392,7 @@ class ServiceHours:
         moment = moment.astimezone(UTC)
         d = local_date(moment, tz) - _DAY  # a window of the day before may run past midnight
         current, given_until = None, None
-        for _ in range(self.MAX_DAYS):
+        for _day in range(self.MAX_DAYS):
             for start, end in self._day(d, tz):
                 if given_until is not None:
                     start = max(start, given_until)  # the part already given as a piece
@@ -404,7 +412,7 @@ class ServiceHours:
             d += _DAY
         if current is not None and current[1] > moment:
             yield current[0], current[1]
-        raise ValueError("no service hours within ten years: check [service] hours and days")
+        raise ValueError(_("no service hours within ten years: check [service] hours and days"))
 
     def contains(self, moment: datetime.datetime, tz) -> bool:
         start, _ = next(self.spans_from(moment, tz))
@@ -486,9 +494,9 @@ class BusinessDays:
 
 # ---------------------------------------------------------------- TIME arguments
 
-_TIME_HELP = ("use ISO 8601 (2026-11-20, 2026-11-20T09:30[+08:00]), 2026/11/20 15:00, 2026年11月20日 下午3点, now, "
-              "today/今天, yesterday/昨天, tomorrow/明天 [HH:MM], 前天, 后天, eod, eow, eom, or an offset like +30m, +2h, "
-              "-1d, +2wd")
+_TIME_HELP = N_("use ISO 8601 (2026-11-20, 2026-11-20T09:30[+08:00]), 2026/11/20 15:00, 2026年11月20日 下午3点, now, "
+                "today/今天, yesterday/昨天, tomorrow/明天 [HH:MM], 前天, 后天, eod, eow, eom, or an offset like +30m, +2h, "
+                "-1d, +2wd")
 # What people write in China, on the command line and in sheets: 2026/11/20 15:00, 2026年11月20日 下午3点30分,
 # 2026.11.20; a time of day as 15:00, 15：00, 3点, 下午3点半.
 _CN_CLOCK = (r"(上午|中午|下午|晚上)?\s*([0-9]{1,2})\s*"
@@ -545,7 +553,8 @@ _LATEST = datetime.datetime(9999, 1, 1, tzinfo=datetime.timezone.utc)
 def _clock(groups, text) -> datetime.time:
     h, m, s = int(groups[0]), int(groups[1]), int(groups[2] or 0)
     if h > 23 or m > 59 or s > 59:
-        raise ValueError(f"cannot read {text!r} as a TIME: no such time of day (use HH:MM or HH:MM:SS)")
+        raise ValueError(_("cannot read {text!r} as a TIME: no such time of day (use HH:MM or HH:MM:SS)")
+                         .format(text=text))
     return datetime.time(h, m, s)
 
 
@@ -560,15 +569,17 @@ class TimeSpec:
     @classmethod
     def parse(cls, text: str) -> "TimeSpec":
         if not isinstance(text, str):
-            raise ValueError(f"cannot read {text!r} as a TIME: {_TIME_HELP}")
+            raise ValueError(_("cannot read {text!r} as a TIME: {help}").format(text=text, help=_(_TIME_HELP)))
         t = text.strip().lower()
         if _ISO_RE.fullmatch(t.upper()):
             try:
                 value = datetime.datetime.fromisoformat(t.upper())
             except ValueError:
-                raise ValueError(f"cannot read {text!r} as a TIME: no such date or time; {_TIME_HELP}") from None
+                raise ValueError(_("cannot read {text!r} as a TIME: no such date or time; {help}")
+                                 .format(text=text, help=_(_TIME_HELP))) from None
             if not 1970 <= value.year <= 9998:
-                raise ValueError(f"cannot read {text!r} as a TIME: out of range; use a time from 1970 to 9998")
+                raise ValueError(_("cannot read {text!r} as a TIME: out of range; use a time from 1970 to 9998")
+                                 .format(text=text))
             return cls(text, "iso", value, len(t) == 10)
         if t in ("now", "eod", "eow", "eom"):
             return cls(text, t, None, False)
@@ -585,9 +596,10 @@ class TimeSpec:
         m = _DURATION_RE.fullmatch(t)
         if m and m.group(1):  # the sign is required, so '2h' alone is not a TIME
             if int(m.group(2)) > _MAX_AMOUNT:
-                raise ValueError(f"cannot read {text!r} as a TIME: an offset may be at most {_MAX_AMOUNT} units")
+                raise ValueError(_("cannot read {text!r} as a TIME: an offset may be at most {limit} units")
+                                 .format(text=text, limit=_MAX_AMOUNT))
             return cls(text, "offset", parse_duration(t), False)
-        raise ValueError(f"cannot read {text!r} as a TIME: {_TIME_HELP}")
+        raise ValueError(_("cannot read {text!r} as a TIME: {help}").format(text=text, help=_(_TIME_HELP)))
 
     @classmethod
     def _chinese(cls, text: str, t: str) -> "TimeSpec | None":
@@ -595,19 +607,20 @@ class TimeSpec:
         if local is not None:
             value, day_only = local
             if not 1970 <= value.year <= 9998:
-                raise ValueError(f"cannot read {text!r} as a TIME: out of range; use a time from 1970 to 9998")
+                raise ValueError(_("cannot read {text!r} as a TIME: out of range; use a time from 1970 to 9998")
+                                 .format(text=text))
             return cls(text, "iso", value, day_only)
         m = _CN_DAY_RE.fullmatch(t)
         if m:
             clock = _cn_clock(m.groups()[1:6]) if m.group(3) is not None else None
             if m.group(3) is not None and clock is None:
-                raise ValueError(f"cannot read {text!r} as a TIME: no such time of day")
+                raise ValueError(_("cannot read {text!r} as a TIME: no such time of day").format(text=text))
             return cls(text, "day", (_CN_DAY_WORDS[m.group(1)], clock), clock is None)
         m = _CN_CLOCK_RE.fullmatch(t)
         if m and (m.group(1) or not _CLOCK_RE.fullmatch(t)):  # 下午3点, 15点: today
             clock = _cn_clock(m.groups())
             if clock is None:
-                raise ValueError(f"cannot read {text!r} as a TIME: no such time of day")
+                raise ValueError(_("cannot read {text!r} as a TIME: no such time of day").format(text=text))
             return cls(text, "day", (0, clock), False)
         return None
 
@@ -617,9 +630,9 @@ class TimeSpec:
         try:
             moment = self._resolve(now, tz, cal).astimezone(tz)
         except OverflowError:
-            raise ValueError(f"TIME {self.text!r} is out of range") from None
+            raise ValueError(_("TIME {text!r} is out of range").format(text=self.text)) from None
         if not _EARLIEST <= moment.astimezone(UTC) < _LATEST:
-            raise ValueError(f"TIME {self.text!r} is out of range: use a time from 1970 to 9998")
+            raise ValueError(_("TIME {text!r} is out of range: use a time from 1970 to 9998").format(text=self.text))
         return moment
 
     def _resolve(self, now, tz, cal):
@@ -640,7 +653,8 @@ class TimeSpec:
             last = _stdcal.monthrange(today.year, today.month)[1]
             return _local_instant(today.replace(day=last), _END_OF_23, tz)
         if self.value.unit == "wd" and cal is None:
-            raise ValueError(f"TIME {self.text!r} counts working days: a working calendar is needed")
+            raise ValueError(_("TIME {text!r} counts working days: a working calendar is needed")
+                             .format(text=self.text))
         return add_duration(now, self.value, tz, cal)
 
 

@@ -12,8 +12,11 @@ import json
 import re
 
 from cs.core.errors import CSError
+from cs.core.i18n import N_, _
 
 DEFAULTS: dict = {
+    # The language of messages, tables and reports unless --lang or CS_LANG says otherwise (SPEC section 17).
+    "language": "zh",
     "calendar": "cn",
     "extra_holidays": [],
     "extra_workdays": [],
@@ -172,8 +175,8 @@ def merged(in_force: dict, stored: dict, document: dict) -> tuple[dict, list[str
             for item in value:
                 if item.get("enabled") is False:
                     if entries.pop(item.get("code"), None) is None:
-                        notes.append(f"[[{key}]] {item.get('code')!r} with enabled = false names no entry in force;"
-                                     " nothing was dropped")
+                        notes.append(_("[[{key}]] {code!r} with enabled = false names no entry in force;"
+                                       " nothing was dropped").format(key=key, code=item.get("code")))
                 else:
                     entries[item["code"]] = item
             result[key] = list(entries.values())
@@ -193,15 +196,15 @@ def dropped(in_force: dict, stored: dict, document: dict) -> list[str]:
             kept = {item["code"] for item in document[key] if item.get("enabled") is not False}
             gone = [item["code"] for item in in_force.get(key, []) if item["code"] not in kept]
             if gone:
-                notes.append(f"[[{key}]] in this file drops {', '.join(gone)}; to add to the list instead,"
-                             " use cs config load --merge")
+                notes.append(_("[[{key}]] in this file drops {codes}; to add to the list instead,"
+                               " use cs config load --merge").format(key=key, codes=", ".join(gone)))
     for key in stored:
         if key not in document and key in CODED_LISTS:
-            codes = ", ".join(item.get("code", "?") for item in stored[key]) or "an empty list"
-            notes.append(f"[[{key}]] set before ({codes}) is not in this file: the list goes back to its default;"
-                         " to keep it, use cs config load --merge")
+            codes = ", ".join(item.get("code", "?") for item in stored[key]) or _("an empty list")
+            notes.append(_("[[{key}]] set before ({codes}) is not in this file: the list goes back to its default;"
+                           " to keep it, use cs config load --merge").format(key=key, codes=codes))
         elif key not in document:
-            notes.append(f"[{key}] set before is not in this file and goes back to its default")
+            notes.append(_("[{key}] set before is not in this file and goes back to its default").format(key=key))
     return notes
 
 
@@ -224,9 +227,10 @@ def parse_toml(text: str, source: str = "config") -> dict:
     try:
         return _dates_as_text(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
-        raise CSError(f"{source} is not valid TOML: {exc}; fix it and load it again") from exc
+        raise CSError(_("{source} is not valid TOML: {error}; fix it and load it again")
+                      .format(source=source, error=exc)) from exc
     except RecursionError:
-        raise CSError(f"{source} is nested too deeply to be a configuration") from None
+        raise CSError(_("{source} is nested too deeply to be a configuration").format(source=source)) from None
 
 
 def dump_toml(config: dict) -> str:
@@ -301,7 +305,8 @@ def validate(stored: dict) -> dict:
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(stored), key=lambda e: list(e.absolute_path))
     if errors:
-        raise CSError("invalid configuration: " + "; ".join(_describe(e) for e in errors[:5]))
+        raise CSError(_("invalid configuration: {problems}")
+                      .format(problems="; ".join(_describe(e) for e in errors[:5])))
     config = effective(stored)
     _check_semantics(config)
     return config
@@ -309,27 +314,29 @@ def validate(stored: dict) -> dict:
 
 # What each pattern of the configuration's schema asks for, in words (a regular expression helps nobody).
 _PATTERN_WORDS = {
-    "^\\d+(m|h|d|w|wd)$": "a duration such as 30m, 2h, 3d, 1w or 2wd (working days)",
-    "^\\d+(mo|m|h|d|w|wd)$": "a duration such as 30m, 2h, 3d, 1w, 2wd (working days) or 1mo (calendar months)",
-    "^\\d{1,9}(m|h)$": "a duration in minutes or hours, such as 30m or 1h",
-    "^\\d{1,9}(m|h|d)$": "a duration such as 30m, 1h or 1d",
-    "^[A-Za-z0-9_-]{1,40}$": "a code of letters, digits, _ and - (at most 40), such as late_shift",
-    "^\\d{4}-\\d{2}-\\d{2}$": "a date such as 2026-11-20",
-    "^\\d{1,2}:\\d{2}-\\d{1,2}:\\d{2}$": "a window of the day such as 09:00-12:00",
-    "^([01]\\d|2[0-3]):[0-5]\\d$": "a time of day such as 09:00",
-    "^https?://": "a web address starting http:// or https://",
-    "^[a-z_][a-z0-9_.-]{0,31}$": "a login name such as csdesk",
-    "^(all|vip|tag:[^,; \\t\\n]+)$": "all, vip, or tag:TAG",
+    "^\\d+(m|h|d|w|wd)$": N_("a duration such as 30m, 2h, 3d, 1w or 2wd (working days)"),
+    "^\\d+(mo|m|h|d|w|wd)$": N_("a duration such as 30m, 2h, 3d, 1w, 2wd (working days) or 1mo (calendar months)"),
+    "^\\d{1,9}(m|h)$": N_("a duration in minutes or hours, such as 30m or 1h"),
+    "^\\d{1,9}(m|h|d)$": N_("a duration such as 30m, 1h or 1d"),
+    "^[A-Za-z0-9_-]{1,40}$": N_("a code of letters, digits, _ and - (at most 40), such as late_shift"),
+    "^\\d{4}-\\d{2}-\\d{2}$": N_("a date such as 2026-11-20"),
+    "^\\d{1,2}:\\d{2}-\\d{1,2}:\\d{2}$": N_("a window of the day such as 09:00-12:00"),
+    "^([01]\\d|2[0-3]):[0-5]\\d$": N_("a time of day such as 09:00"),
+    "^https?://": N_("a web address starting http:// or https://"),
+    "^[a-z_][a-z0-9_.-]{0,31}$": N_("a login name such as csdesk"),
+    "^(all|vip|tag:[^,; \\t\\n]+)$": N_("all, vip, or tag:TAG"),
 }
 
 
 def _describe(error) -> str:
-    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    where = ".".join(str(p) for p in error.absolute_path) or _("(top level)")
     if where.endswith("_env"):  # the value is not echoed: it may be the secret itself
-        return (f"{where} must name an environment variable (capitals, digits and _, e.g. CS_SMTP_PASSWORD)"
-                " that holds the secret, not the secret itself")
+        return _("{where} must name an environment variable (capitals, digits and _, e.g. CS_SMTP_PASSWORD)"
+                 " that holds the secret, not the secret itself").format(where=where)
     if error.validator == "pattern" and error.validator_value in _PATTERN_WORDS:
-        return f"{where}: {error.instance!r} is not {_PATTERN_WORDS[error.validator_value]}"
+        return _("{where}: {value!r} is not {words}").format(where=where, value=error.instance,
+                                                             words=_(_PATTERN_WORDS[error.validator_value]))
+    # jsonschema's own message, in English: cs has no catalogue of its texts.
     return f"{where}: {error.message}"
 
 
@@ -338,7 +345,8 @@ def _refuse_non_finite(value, where: str) -> None:
     import math
 
     if isinstance(value, float) and not math.isfinite(value):
-        raise CSError(f"invalid configuration: {where.lstrip('.')}: {value} is not a finite number")
+        raise CSError(_("invalid configuration: {where}: {value} is not a finite number")
+                      .format(where=where.lstrip("."), value=value))
     if isinstance(value, dict):
         for key, item in value.items():
             _refuse_non_finite(item, f"{where}.{key}")
@@ -357,30 +365,35 @@ def _check_visit_plans(config: dict) -> None:
     for plan in config["visit_plan"]:
         where = f"visit_plan {plan['code']}"
         if "start" in plan:
-            _check(lambda: _iso_date(plan["start"]), f"{where}.start: not a date YYYY-MM-DD")
+            _check(lambda: _iso_date(plan["start"]), _("{where}.start: not a date YYYY-MM-DD").format(where=where))
         try:
             start = datetime.datetime.fromisoformat(plan["start"]) if "start" in plan else datetime.datetime(2026, 1, 1)
             rule = rrulestr(f"RRULE:{plan['rrule']}", dtstart=start)
             first_two = list(rule[:2])
         except (ValueError, TypeError, IndexError) as exc:
-            raise CSError(f"invalid configuration: {where}.rrule: {exc} (an RFC 5545 rule such as"
-                          " \"FREQ=MONTHLY;INTERVAL=6\")") from None
+            raise CSError(_("invalid configuration: {where}.rrule: {error} (an RFC 5545 rule such as"
+                            " \"FREQ=MONTHLY;INTERVAL=6\")").format(where=where, error=exc)) from None
         if len(first_two) < 2:
-            raise CSError(f"invalid configuration: {where}.rrule opens no period (it needs two occurrences at least)")
+            raise CSError(_("invalid configuration: {where}.rrule opens no period (it needs two occurrences at least)")
+                          .format(where=where))
 
 
 def _check_duties(config: dict) -> None:
     shifts = {shift["code"] for shift in config["shift"]}
     for duty in config["duty"]:
-        where = f"invalid configuration: duty {duty['code']}"
+        code = duty["code"]
         if duty.get("shift") and duty["shift"] not in shifts:
-            raise CSError(f"{where}: shift '{duty['shift']}' is not a configured shift ({', '.join(sorted(shifts))})")
+            raise CSError(_("invalid configuration: duty {code}: shift '{shift}' is not a configured shift ({shifts})")
+                          .format(code=code, shift=duty["shift"], shifts=", ".join(sorted(shifts))))
         if duty.get("assign") == "rota" and not duty.get("rota"):
-            raise CSError(f"{where}: assign = \"rota\" needs rota = [\"handle\", ...], the 值日表 in turn")
+            raise CSError(_("invalid configuration: duty {code}: assign = \"rota\" needs rota = [\"handle\", ...],"
+                            " the 值日表 in turn").format(code=code))
         if duty.get("rota") and duty.get("assign", "all") != "rota":
-            raise CSError(f"{where}: a rota is only used with assign = \"rota\"")
+            raise CSError(_("invalid configuration: duty {code}: a rota is only used with assign = \"rota\"")
+                          .format(code=code))
         if "rota_start" in duty:
-            _check(lambda: _iso_date(duty["rota_start"]), f"duty {duty['code']}.rota_start: not a date YYYY-MM-DD")
+            _check(lambda: _iso_date(duty["rota_start"]),
+                   _("duty {code}.rota_start: not a date YYYY-MM-DD").format(code=code))
 
 
 def _check_semantics(config: dict) -> None:
@@ -390,21 +403,23 @@ def _check_semantics(config: dict) -> None:
         try:
             clock.get_zone(config["timezone"])
         except CSError as exc:
-            raise CSError(f"invalid configuration: timezone: {exc}") from None
+            raise CSError(_("invalid configuration: timezone: {error}").format(error=exc)) from None
     _refuse_non_finite(config, "")
     for field in ("extra_holidays", "extra_workdays"):
         for day in config[field]:
-            _check(lambda: _iso_date(day), f"{field}: {day!r} is not a date YYYY-MM-DD")
+            _check(lambda: _iso_date(day),
+                   _("{field}: {day!r} is not a date YYYY-MM-DD").format(field=field, day=day))
     if "start" in config["scoring"]:
         start = config["scoring"]["start"]
-        _check(lambda: _iso_date(start), f"scoring.start: {start!r} is not a date YYYY-MM-DD")
+        _check(lambda: _iso_date(start), _("scoring.start: {start!r} is not a date YYYY-MM-DD").format(start=start))
     both = sorted(set(config["extra_holidays"]) & set(config["extra_workdays"]))
     if both:
-        raise CSError(f"invalid configuration: {', '.join(both)} is both in extra_holidays and in extra_workdays;"
-                      " keep it in one")
+        raise CSError(_("invalid configuration: {days} is both in extra_holidays and in extra_workdays;"
+                        " keep it in one").format(days=", ".join(both)))
     _check(lambda: clock.ContactHours(config["contact_hours"]), "contact_hours")
     for shift in config["shift"]:
-        _check(lambda: clock.day_window_minutes(f"{shift['start']}-{shift['end']}", "shift"), f"shift {shift['code']}")
+        _check(lambda: clock.day_window_minutes(f"{shift['start']}-{shift['end']}", N_("shift")),
+               f"shift {shift['code']}")
     _check(lambda: clock.ServiceHours(service_windows(config), config["service"]["days"], clock.WorkCalendar()),
            "service.hours")
     _check(lambda: clock.parse_duration(config["scoring"]["grace"]), "scoring.grace")
@@ -422,7 +437,8 @@ def _check_semantics(config: dict) -> None:
         if key in config["alerts"]:
             _check(lambda: clock.parse_duration(config["alerts"][key]), f"alerts.{key}")
             if config["alerts"][key].endswith("wd"):
-                raise CSError(f"invalid configuration: alerts.{key}: use clock time (m, h, d, w), not working days")
+                raise CSError(_("invalid configuration: alerts.{key}: use clock time (m, h, d, w), not working days")
+                              .format(key=key))
     _check(lambda: clock.ContactHours([config["alerts"]["alert_hours"]]), "alerts.alert_hours")
     _check_duties(config)
     _check_visit_plans(config)
@@ -430,18 +446,20 @@ def _check_semantics(config: dict) -> None:
         codes = [item["code"] for item in config[section]]
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:
-            raise CSError(f"invalid configuration: {section} code {', '.join(duplicates)} is defined twice")
+            raise CSError(_("invalid configuration: {section} code {codes} is defined twice")
+                          .format(section=section, codes=", ".join(duplicates)))
     for name, channel in config["channels"].items():
         for key, value in channel.items():
             if key.endswith("_env") and not re.fullmatch(r"[A-Z][A-Z0-9_]*", str(value)):
                 # The value is not echoed: it may be the secret itself.
-                raise CSError(f"invalid configuration: channels.{name}.{key} must name an environment variable"
-                              " (capitals, digits and _, e.g. CS_SMTP_PASSWORD) that holds the secret, not the"
-                              " secret itself")
+                raise CSError(_("invalid configuration: channels.{name}.{key} must name an environment variable"
+                                " (capitals, digits and _, e.g. CS_SMTP_PASSWORD) that holds the secret, not the"
+                                " secret itself").format(name=name, key=key))
     for channel in config["alerts"]["channels"]:
         if channel != "stdout" and channel not in config["channels"]:
             raise CSError(
-                f"invalid configuration: alerts.channels names '{channel}' but there is no [channels.{channel}] table"
+                _("invalid configuration: alerts.channels names '{channel}' but there is no [channels.{channel}] table")
+                .format(channel=channel)
             )
 
 
@@ -462,9 +480,9 @@ def _check(action, where: str) -> None:
     try:
         value = action()
     except (ValueError, TypeError) as exc:
-        raise CSError(f"invalid configuration: {where}: {exc}") from exc
+        raise CSError(_("invalid configuration: {where}: {error}").format(where=where, error=exc)) from exc
     if getattr(value, "amount", 0) < 0:
-        raise CSError(f"invalid configuration: {where}: a duration may not be negative")
+        raise CSError(_("invalid configuration: {where}: a duration may not be negative").format(where=where))
 
 
 # --- dotted keys for `config get/set` ------------------------------------------------------
@@ -472,7 +490,7 @@ def _check(action, where: str) -> None:
 
 def _split_key(key: str) -> list:
     if not key or not re.fullmatch(r"[A-Za-z0-9_.-]+", key):
-        raise CSError(f"{key!r} is not a configuration key; see 'cs config show' for the keys")
+        raise CSError(_("{key!r} is not a configuration key; see 'cs config show' for the keys").format(key=key))
     return [int(part) if part.isdigit() else part for part in key.split(".")]
 
 
@@ -482,7 +500,7 @@ def _step(node, part, key: str):
         return node[part]
     if isinstance(node, list) and isinstance(part, int) and part < len(node):
         return node[part]
-    raise CSError(f"no configuration key {key!r}; see 'cs config show' for the keys")
+    raise CSError(_("no configuration key {key!r}; see 'cs config show' for the keys").format(key=key))
 
 
 def get_key(config: dict, key: str):
@@ -506,7 +524,7 @@ def set_key(stored: dict, effective_config: dict, key: str, value) -> dict:
     if isinstance(node, list):
         _step(node, last, key)  # an existing index only
     elif not isinstance(node, dict) or not isinstance(last, str):
-        raise CSError(f"no configuration key '{key}'; see 'cs config show' for the keys")
+        raise CSError(_("no configuration key '{key}'; see 'cs config show' for the keys").format(key=key))
     node[last] = value
     return new
 

@@ -53,8 +53,9 @@ class Context:
     def business_days(self):
         """Which day a moment belongs to, by the configured shifts."""
         from cs.core import clock
+        from cs.core.i18n import N_
 
-        return clock.BusinessDays(clock.day_window_minutes(f"{shift['start']}-{shift['end']}", "shift")
+        return clock.BusinessDays(clock.day_window_minutes(f"{shift['start']}-{shift['end']}", N_("shift"))
                                   for shift in self.config["shift"])
 
     def business_day(self, moment=None):

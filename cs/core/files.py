@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from cs.core.errors import CSError
+from cs.core.i18n import N_, _
 
 # What this process may never write over, and whether it may write files at all: set once by the CLI.
 _PROTECTED: set[str] = set()
@@ -53,14 +54,14 @@ def open_desk_file(path, flags: int) -> int:
             fd = os.open(path, (flags & ~os.O_EXCL) | os.O_NOFOLLOW)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise CSError(f"{path} is a symbolic link; cs does not open its own files through links (it"
-                              " could change another file): remove it") from None
+                raise CSError(_("{path} is a symbolic link; cs does not open its own files through links (it"
+                                " could change another file): remove it").format(path=path)) from None
             raise
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
         os.close(fd)
-        raise CSError(f"{path} is not a plain file of its own (a device, or a hard link to another file);"
-                      " cs will not use it: remove it")
+        raise CSError(_("{path} is not a plain file of its own (a device, or a hard link to another file);"
+                        " cs will not use it: remove it").format(path=path))
     if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) != mode:
         try:
             os.fchmod(fd, mode)  # the umask took bits away (or a group desk's file was made owner-only)
@@ -87,24 +88,32 @@ def check_target(path) -> None:
     refuse_link(path)
     real = os.path.realpath(path)
     if real in _PROTECTED or (any(real.startswith(p + ".") and real.endswith(".lock") for p in _PROTECTED)):
-        raise CSError(f"{path} is the desk's own database file; cs never writes a listing, report or backup"
-                      " over it: give another file")
+        raise CSError(_("{path} is the desk's own database file; cs never writes a listing, report or backup"
+                        " over it: give another file").format(path=path))
 
 
 def refuse_link(path) -> None:
     if os.path.islink(path):
-        raise CSError(f"{path} is a symbolic link; cs does not write through links (it could overwrite another"
-                      " file): give the path of a plain file")
+        raise CSError(_("{path} is a symbolic link; cs does not write through links (it could overwrite another"
+                        " file): give the path of a plain file").format(path=path))
 
 
 def describe_os_error(exc: OSError, path, doing: str = "write") -> CSError:
     """One line for the user: what could not be done to which file, and what to do about it."""
-    advice = {errno.ENOSPC: "the disk is full; free some space and run it again",
-              errno.EDQUOT: "the disk quota is used up; free some space and run it again",
-              errno.EROFS: "the file system is read-only",
-              errno.EACCES: "permission denied; check the directory's owner and mode",
-              errno.EPERM: "not permitted; check the directory's owner and mode"}.get(exc.errno, exc.strerror)
-    return CSError(f"cannot {doing} {path}: {advice}")
+    advice = {errno.ENOSPC: _("the disk is full; free some space and run it again"),
+              errno.EDQUOT: _("the disk quota is used up; free some space and run it again"),
+              errno.EROFS: _("the file system is read-only"),
+              errno.EACCES: _("permission denied; check the directory's owner and mode"),
+              errno.EPERM: _("not permitted; check the directory's owner and mode")}.get(exc.errno, exc.strerror)
+    template = _DOING.get(doing)
+    if template is None:  # another doing: said in the reader's language when its caller marked it (N_)
+        return CSError(_("cannot {doing} {path}: {advice}").format(doing=_(doing), path=path, advice=advice))
+    return CSError(_(template).format(path=path, advice=advice))
+
+
+# The whole sentence for each thing a caller could not do to a file (jobs/runner.py opens its lock file).
+_DOING = {"write": N_("cannot write {path}: {advice}"),
+          "open the lock file": N_("cannot open the lock file {path}: {advice}")}
 
 
 @contextlib.contextmanager
@@ -114,7 +123,7 @@ def replacing(path, *, binary: bool = False):
     target = Path(path)
     check_target(target)
     if target.is_dir():
-        raise CSError(f"{target} is a directory; give a file name")
+        raise CSError(_("{path} is a directory; give a file name").format(path=target))
     try:
         import tempfile  # here, not at the top: every command opens the desk through this module
 

@@ -7,6 +7,7 @@ import unicodedata
 from functools import lru_cache
 
 from cs.core.errors import CSError
+from cs.core.i18n import _
 
 MAX_TEXT = 100_000
 # Control characters, and lone surrogates: what a terminal in another encoding passes for bytes that are not UTF-8.
@@ -14,17 +15,21 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
 def clean_text(value: str | None, what: str, limit: int = MAX_TEXT, required: bool = False) -> str | None:
+    # `what` names the field; callers mark it for the catalogue (N_) and it is said in the reader's language.
     if value is None:
         if required:
-            raise CSError(f"the {what} may not be empty")
+            raise CSError(_("the {what} may not be empty").format(what=_(what)))
         return None
     text = value.strip()
     if required and not text:
-        raise CSError(f"the {what} may not be empty")
+        raise CSError(_("the {what} may not be empty").format(what=_(what)))
     if len(text) > limit:
-        raise CSError(f"the {what} is {len(text)} characters long; the limit is {limit}")
+        raise CSError(_("the {what} is {length} characters long; the limit is {limit}").format(what=_(what),
+                                                                                              length=len(text),
+                                                                                              limit=limit))
     if _CONTROL_CHARS.search(text):
-        raise CSError(f"the {what} contains control characters or bytes that are not UTF-8; remove them")
+        raise CSError(_("the {what} contains control characters or bytes that are not UTF-8; remove them")
+                      .format(what=_(what)))
     return text or None
 
 
@@ -33,7 +38,7 @@ def clean_tags(tags) -> list[str]:
     for tag in tags or ():
         tag = tag.strip()
         if not tag or any(ch in tag for ch in ",; \t\n"):
-            raise CSError(f"'{tag}' is not a usable tag: no spaces, commas or semicolons")
+            raise CSError(_("'{tag}' is not a usable tag: no spaces, commas or semicolons").format(tag=tag))
         if tag not in seen:
             seen.append(tag)
     return seen
@@ -90,6 +95,6 @@ def cut_echoed_values(message: str) -> str:
         value = match.group(0)
         quote = value[0] if value[0] in "'\"" and value[-1] == value[0] and len(value) > 1 else ""
         inner = value[1:-1] if quote else value
-        return f"{quote}{inner[:ECHO_LIMIT]}…{quote} ({len(inner)} characters)"
+        return _("{value} ({count} characters)").format(value=f"{quote}{inner[:ECHO_LIMIT]}…{quote}", count=len(inner))
 
     return _ECHOED.sub(cut, message)

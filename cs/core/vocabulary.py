@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cs.core.errors import CSError
+from cs.core.i18n import N_, _
 
 CHANNELS = {
     "phone": ("来电", "phone"),
@@ -54,6 +55,11 @@ _ALIASES = {
     "非常满意": "satisfied", "基本满意": "neutral", "非常不满意": "dissatisfied",
 }
 
+# What the callers of `normalise` call their values (`what`), for the catalogue: the refusal names it in the
+# reader's language.
+_WHAT = (N_("channel"), N_("category"), N_("priority"), N_("status"), N_("verdict"), N_("role"), N_("reason"),
+         N_("method"), N_("result"), N_("outcome"))
+
 
 def normalise(value: str, table: dict, what: str) -> str:
     """The code for `value`, given as code, Chinese label or English label (any case)."""
@@ -66,7 +72,8 @@ def normalise(value: str, table: dict, what: str) -> str:
             return code
     if text in _ALIASES and _ALIASES[text] in table:
         return _ALIASES[text]
-    raise CSError(f"unknown {what} {value!r}; use one of: {choices_text(table)}")
+    raise CSError(_("unknown {what} {value!r}; use one of: {choices}").format(what=_(what), value=value,
+                                                                             choices=choices_text(table)))
 
 
 def choices_text(table: dict) -> str:

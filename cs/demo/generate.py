@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
-from cs.core import clock
+from cs.core import clock, i18n
 from cs.demo.tour import CATEGORY_WEIGHTS, CHANNEL_WEIGHTS, HANDOVER_TEXTS, RESOLUTIONS, SUMMARIES, SURNAMES, TITLES
 from cs.desk import tickets
 from cs.desk.callbacks import quota_selects
@@ -242,7 +242,7 @@ class Timeline:
                     return begin + remaining
                 remaining -= base + end - begin
             k += 1
-        raise ValueError("no service hours within ten years")
+        raise ValueError(i18n._("no service hours within ten years"))  # `_` is a loop variable in this module
 
     def service_between(self, a: int, b: int) -> int:
         """cs.clock.ServiceHours.seconds_between."""
@@ -922,7 +922,7 @@ def _from_child(centre: Centre, dates: list[date]):
             try:
                 data = receiver.recv_bytes()
             except EOFError:
-                raise CSError("the demo generator's second process stopped; see its error above") from None
+                raise CSError(i18n._("the demo generator's second process stopped; see its error above")) from None
             yield DayRecords(*marshal.loads(data))
     finally:
         receiver.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from cs.core.errors import CSError
+from cs.core.i18n import N_, _
 from cs.core.text import clean_text
 from cs.core.vocabulary import ROLES, normalise
 from cs.desk.customers import normalise_phone
@@ -15,6 +16,8 @@ SORTABLE = {"handle", "name", "team", "role", "active"}
 _HANDLE = re.compile(r"[^\s,;]{1,64}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _LOGIN = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")  # a POSIX login name as useradd accepts it
+# The roles a refusal names when either will do, as it says them (translated where shown).
+_EITHER_ROLE = (N_("leader or supervisor"),)
 
 
 def to_json(row) -> dict:
@@ -32,16 +35,20 @@ def to_json(row) -> dict:
 
 def get(db, handle: str) -> dict:
     return to_json(one_or_refuse(db, "SELECT * FROM agents WHERE handle = ?", (handle,),
-                                 f"no agent '{handle}'; see 'cs agent list' or add one with 'cs agent add'"))
+                                 _("no agent '{handle}'; see 'cs agent list' or add one with 'cs agent add'").format(
+                                     handle=handle)))
 
 
-def require_active(db, handle: str, what: str = "agent") -> str:
-    """The handle of a registered, active agent named in an option, or a refusal saying what to do."""
+def require_active(db, handle: str, what: str = N_("agent")) -> str:
+    """The handle of a registered, active agent named in an option, or a refusal saying what to do. `what` is
+    marked with N_ by the caller and translated here."""
     row = db.one("SELECT active FROM agents WHERE handle = ?", (handle,))
     if row is None:
-        raise CSError(f"unknown {what} {handle!r}; register it with 'cs agent add HANDLE --name NAME'")
+        raise CSError(_("unknown {what} {handle!r}; register it with 'cs agent add HANDLE --name NAME'").format(
+            what=_(what), handle=handle))
     if not row["active"]:
-        raise CSError(f"{what} '{handle}' is deactivated; reactivate with 'cs agent update {handle} --active'")
+        raise CSError(_("{what} '{handle}' is deactivated; reactivate with 'cs agent update {handle} --active'").format(
+            what=_(what), handle=handle))
     return handle
 
 
@@ -50,13 +57,15 @@ def is_active_agent(db, handle: str) -> bool:
 
 
 def require_role(db, actor: str, roles: set[str], doing: str) -> None:
-    """Refuse unless the actor holds one of `roles`; while no supervisor exists anyone may act (bootstrap)."""
+    """Refuse unless the actor holds one of `roles`; while no supervisor exists anyone may act (bootstrap).
+    `doing` is marked with N_ (or already translated) by the caller and translated here."""
     if db.one("SELECT 1 FROM agents WHERE role = 'supervisor' AND active = 1") is None:
         return
     row = db.one("SELECT role FROM agents WHERE handle = ? AND active = 1", (actor,))
     if row is None or row["role"] not in roles:
         needed = " or ".join(sorted(roles))
-        raise CSError(f"{doing} needs the role {needed}; '{actor}' does not have it")
+        raise CSError(_("{doing} needs the role {needed}; '{actor}' does not have it").format(
+            doing=_(doing), needed=_(needed) if len(roles) > 1 else needed, actor=actor))
 
 
 def supervisor_exists(db) -> bool:
@@ -75,32 +84,35 @@ def _clean(fields: dict) -> dict:
         if value is None:
             continue
         if key == "name":
-            value = clean_text(value, "agent's name", 200, required=True)
+            value = clean_text(value, N_("agent's name"), 200, required=True)
         elif key == "role":
-            value = normalise(value, ROLES, "role")
+            value = normalise(value, ROLES, N_("role"))
         elif key == "email":
             value = value.strip()
             if value and not _EMAIL.fullmatch(value):
-                raise CSError(f"'{value}' is not an e-mail address")
+                raise CSError(_("'{value}' is not an e-mail address").format(value=value))
         elif key == "mobile":
             value = normalise_phone(value) if value.strip() else ""
         elif key == "team":
-            value = clean_text(value, "team", 200) or ""
+            value = clean_text(value, N_("team"), 200) or ""
         elif key == "os_user":
             value = value.strip()
             if value and not _LOGIN.fullmatch(value):
-                raise CSError(f"{value!r} is not a login name: lower-case letters, digits, '_', '.' and '-'")
+                raise CSError(_("{value!r} is not a login name: lower-case letters, digits, '_', '.' and '-'").format(
+                    value=value))
         clean[key] = value or None if key in ("team", "email", "mobile", "os_user") else value
     return clean
 
 
 def add(db, handle: str, *, at: str, actor: str, name: str, team=None, role="agent", email=None, mobile=None,
         os_user=None) -> dict:
-    require_role(db, actor, {"supervisor"}, "adding an agent")
+    require_role(db, actor, {"supervisor"}, N_("adding an agent"))
     if not _HANDLE.fullmatch(handle):
-        raise CSError(f"{handle!r} is not a usable handle: up to 64 characters, no spaces, commas or semicolons")
+        raise CSError(_("{handle!r} is not a usable handle: up to 64 characters, no spaces, commas or semicolons")
+                      .format(handle=handle))
     if db.one("SELECT 1 FROM agents WHERE handle = ?", (handle,)):
-        raise CSError(f"agent '{handle}' exists already; change it with 'cs agent update {handle}'")
+        raise CSError(_("agent '{handle}' exists already; change it with 'cs agent update {handle}'").format(
+            handle=handle))
     fields = _clean({"name": name, "team": team, "role": role, "email": email, "mobile": mobile, "os_user": os_user})
     _refuse_taken_login(db, fields.get("os_user"), handle)
     row = {"handle": handle, "team": None, "email": None, "mobile": None, "os_user": None, **fields, "active": 1,
@@ -121,8 +133,8 @@ def update(db, handle: str, *, at: str, actor: str, **changes) -> dict:
     if changes.get("active") is not None:
         fields["active"] = 1 if changes["active"] else 0
     if not fields:
-        raise CSError("nothing to change; give at least one option (see 'cs agent update --help')")
-    require_role(db, actor, {"supervisor"}, f"changing agent '{handle}'")
+        raise CSError(_("nothing to change; give at least one option (see 'cs agent update --help')"))
+    require_role(db, actor, {"supervisor"}, _("changing agent '{handle}'").format(handle=handle))
     _refuse_taken_login(db, fields.get("os_user"), handle)
     assignments = ", ".join(f"{key} = :{key}" for key in fields)
     db.execute(f"UPDATE agents SET {assignments} WHERE handle = :handle", {**fields, "handle": handle})
@@ -134,12 +146,13 @@ def update(db, handle: str, *, at: str, actor: str, **changes) -> dict:
 def _refuse_taken_login(db, login: str | None, handle: str) -> None:
     row = login and db.one("SELECT handle FROM agents WHERE os_user = ? AND handle <> ?", (login, handle))
     if row:
-        raise CSError(f"the login {login} already identifies agent '{row['handle']}'; one login, one agent")
+        raise CSError(_("the login {login} already identifies agent '{handle}'; one login, one agent").format(
+            login=login, handle=row["handle"]))
 
 
 def deactivate(db, handle: str, *, at: str, actor: str) -> dict:
     if not get(db, handle)["active"]:
-        raise CSError(f"agent '{handle}' is already deactivated")
+        raise CSError(_("agent '{handle}' is already deactivated").format(handle=handle))
     return update(db, handle, at=at, actor=actor, active=False)
 
 
@@ -150,6 +163,6 @@ def list_agents(db, *, team=None, role=None, include_inactive=False, limit=None,
     if team:
         filters.add("team = :team", team=team)
     if role:
-        filters.add("role = :role", role=normalise(role, ROLES, "role"))
+        filters.add("role = :role", role=normalise(role, ROLES, N_("role")))
     sql, params = listing("SELECT * FROM agents", filters, sort, SORTABLE, limit=limit)
     return [to_json(row) for row in db.all(sql, params)]

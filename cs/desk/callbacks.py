@@ -13,6 +13,7 @@ from datetime import datetime
 
 from cs.core import clock
 from cs.core.errors import CSError
+from cs.core.i18n import N_, _
 from cs.core.text import clean_text
 from cs.core.vocabulary import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, normalise
 from cs.desk import agents as agents_mod
@@ -59,7 +60,7 @@ def to_json(ctx, row) -> dict:
 
 def stored_row(ctx, callback_id: int):
     return one_or_refuse(ctx.db, "SELECT * FROM callbacks WHERE id = ?", (callback_id,),
-                         f"callback {callback_id} not found; see 'cs callback list'")
+                         _("callback {id} not found; see 'cs callback list'").format(id=callback_id))
 
 
 def get(ctx, callback_id: int) -> dict:
@@ -132,20 +133,20 @@ def add(
     """A callback promised by hand, for a ticket or for a phone number. The first call waits for contact hours,
     unless the customer chose the time (`customer_asked`: 客户要求 22:30 回电), which the record then says."""
     if (ticket_id is None) == (phone is None):
-        raise CSError("give either --ticket ID or --phone PHONE (not both)")
+        raise CSError(_("give either --ticket ID or --phone PHONE (not both)"))
     name, number, owner = customer, phone, None
     if ticket_id is not None:
         ticket = ctx.db.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
         if ticket is None:
-            raise CSError(f"ticket {ticket_id} not found; see 'cs ticket list'")
+            raise CSError(_("ticket {id} not found; see 'cs ticket list'").format(id=ticket_id))
         name, number, owner = customer or ticket["customer_name"], ticket["customer_phone"], ticket["agent"]
     values = {
         "ticket_id": ticket_id,
-        "customer_name": clean_text(name, "customer name", 200),
+        "customer_name": clean_text(name, N_("customer name"), 200),
         "customer_phone": customers.normalise_phone(number) if number else None,
-        "reason": normalise(reason, REASONS, "reason"),
-        "method": normalise(method, METHODS, "method"),
-        "note": clean_text(note, "note"),
+        "reason": normalise(reason, REASONS, N_("reason")),
+        "method": normalise(method, METHODS, N_("method")),
+        "note": clean_text(note, N_("note")),
     }
     if agent:
         values["agent"] = agents_mod.require_active(ctx.db, agent)
@@ -157,14 +158,15 @@ def add(
         _refuse_declined(ctx, values["customer_phone"])
         customers.upsert(ctx.db, values["customer_phone"], values["customer_name"], ctx.now_db)
     elif values["method"] in ("phone", "sms"):
-        raise CSError(f"a {values['method']} callback needs a phone number; this ticket has none (use --method visit"
-                      " or mail, or give the ticket a phone with 'cs ticket update ID --phone P')")
+        raise CSError(_("a {method} callback needs a phone number; this ticket has none (use --method visit or mail,"
+                        " or give the ticket a phone with 'cs ticket update ID --phone P')").format(
+                            method=values["method"]))
     if customer_asked:
         if not_before is None:
-            raise CSError("--customer-asked needs --not-before TIME: the time the customer chose")
+            raise CSError(_("--customer-asked needs --not-before TIME: the time the customer chose"))
         if not_before < ctx.now:
-            raise CSError(f"--not-before {ctx.display(clock.to_db(not_before))} has passed; the customer chose a time"
-                          " still to come")
+            raise CSError(_("--not-before {at} has passed; the customer chose a time still to come").format(
+                at=ctx.display(clock.to_db(not_before))))
         chosen = not_before
         values["not_before"] = clock.to_db(not_before)
         asked = f"客户要求的回电时间 {ctx.display(clock.to_db(chosen))[:16].replace('T', ' ')}"
@@ -175,17 +177,19 @@ def add(
         values["not_before"] = clock.to_db(callable_from(ctx, not_before or ctx.now))
     values["due_at"] = clock.to_db(due)
     if values["due_at"] <= ctx.now_db:
-        raise CSError(f"--due {ctx.display(values['due_at'])} has already passed; a callback promises a future call")
+        raise CSError(_("--due {at} has already passed; a callback promises a future call").format(
+            at=ctx.display(values["due_at"])))
     if values["due_at"] < values["not_before"]:
-        raise CSError(f"--due {ctx.display(values['due_at'])} is before the first moment the customer may be called"
-                      f" ({ctx.display(values['not_before'])}); give a later --due or an earlier --not-before")
+        raise CSError(_("--due {at} is before the first moment the customer may be called ({first}); give a later"
+                        " --due or an earlier --not-before").format(at=ctx.display(values["due_at"]),
+                                                                   first=ctx.display(values["not_before"])))
     return _insert(ctx, values, ctx.now_db, values["note"])
 
 
 def _refuse_declined(ctx, phone: str) -> None:
     if ctx.db.one("SELECT 1 FROM customers WHERE phone = ? AND no_callback = 1", (phone,)):
-        raise CSError(f"customer {phone} declined callbacks (谢绝回访); if they now agree, run"
-                      f" 'cs customer set {phone} --allow-callback' first")
+        raise CSError(_("customer {phone} declined callbacks (谢绝回访); if they now agree, run"
+                        " 'cs customer set {phone} --allow-callback' first").format(phone=phone))
 
 
 # --- by quota (seed 003: 对维修用户50%以上回访; 对新用户实现10%以上回访; 必须保证重点客户的100%的回访) ------------
@@ -293,21 +297,37 @@ def _event(ctx, callback_id, at_db, kind, result=None, note=None, before=None):
     )
 
 
+# Each action's refusal when the callback is no longer pending, and the leader's decision it is once overdue
+# (translated where shown).
+_NEEDS_PENDING = {
+    "an attempt": N_("callback {id} is {status}; an attempt needs a pending callback (see 'cs callback show {id}')"),
+    "done": N_("callback {id} is {status}; done needs a pending callback (see 'cs callback show {id}')"),
+    "rescheduling": N_("callback {id} is {status}; rescheduling needs a pending callback"
+                       " (see 'cs callback show {id}')"),
+    "cancelling": N_("callback {id} is {status}; cancelling needs a pending callback (see 'cs callback show {id}')"),
+    "assigning": N_("callback {id} is {status}; assigning needs a pending callback (see 'cs callback show {id}')"),
+}
+_MOVING_OVERDUE = {"rescheduling": N_("rescheduling an overdue callback"),
+                   "assigning": N_("assigning an overdue callback"),
+                   "cancelling": N_("cancelling an overdue callback")}
+
+
 def _pending_row(ctx, callback_id: int, action: str, at: datetime | None):
     """The callback, refusing unless it is pending and `at` is neither in the future nor before its history."""
     row = stored_row(ctx, callback_id)
     if row["status"] != "pending":
-        raise CSError(f"callback {callback_id} is {row['status']}; {action} needs a pending callback"
-                      f" (see 'cs callback show {callback_id}')")
+        raise CSError(_(_NEEDS_PENDING[action]).format(id=callback_id, status=row["status"]))
     at_db = clock.to_db(at or ctx.now)
     if at_db > ctx.now_db:
-        raise CSError(f"--at {ctx.display(at_db)} is in the future; records describe what has happened")
+        raise CSError(_("--at {at} is in the future; records describe what has happened").format(
+            at=ctx.display(at_db)))
     latest = ctx.db.value("SELECT MAX(at) FROM callback_events WHERE callback_id = ?", (callback_id,))
     if latest and at_db < latest:
-        raise CSError(f"--at {ctx.display(at_db)} is before the callback's last change ({ctx.display(latest)})")
-    if action in ("rescheduling", "assigning", "cancelling") and row["due_at"] < ctx.now_db:
+        raise CSError(_("--at {at} is before the callback's last change ({latest})").format(
+            at=ctx.display(at_db), latest=ctx.display(latest)))
+    if action in _MOVING_OVERDUE and row["due_at"] < ctx.now_db:
         # Past its deadline the callback already counts against its agent: moving it is a leader's decision.
-        agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, f"{action} an overdue callback")
+        agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, _MOVING_OVERDUE[action])
     return row, at_db
 
 
@@ -327,14 +347,15 @@ def attempt(ctx, callback_id: int, result: str, note: str | None = None, at: dat
     same minute would use up the attempts of a 3-day window in one go: a try before the next is due is refused,
     unless forced (the customer rang back and hung up), which the record says."""
     row, at_db = _pending_row(ctx, callback_id, "an attempt", at)
-    result = normalise(result, ATTEMPT_RESULTS, "result")
-    note = clean_text(note, "note")
+    result = normalise(result, ATTEMPT_RESULTS, N_("result"))
+    note = clean_text(note, N_("note"))
     if row["next_try_at"] and at_db < row["next_try_at"]:
         if not force:
-            why = (f"[callback] retry_after {ctx.config['callback']['retry_after']} after the last try"
-                   if row["attempts"] else "its not-before time, inside contact hours")
-            raise CSError(f"callback {callback_id}'s next try is due {ctx.display(row['next_try_at'])} ({why}); a try"
-                          " before then needs --force, and a note saying why")
+            why = (_("[callback] retry_after {retry_after} after the last try").format(
+                       retry_after=ctx.config["callback"]["retry_after"])
+                   if row["attempts"] else _("its not-before time, inside contact hours"))
+            raise CSError(_("callback {id}'s next try is due {at} ({why}); a try before then needs --force, and a note"
+                            " saying why").format(id=callback_id, at=ctx.display(row["next_try_at"]), why=why))
         note = f"提前尝试(--force); {note}" if note else "提前尝试(--force)"
     attempts = row["attempts"] + 1
     if attempts >= ctx.config["callback"]["max_attempts"]:
@@ -349,10 +370,10 @@ def done(ctx, callback_id: int, outcome: str, score: int | None = None, note: st
          at: datetime | None = None) -> dict:
     """The customer was reached: outcome and score recorded (flows.complete_callback copies it to the ticket)."""
     row, at_db = _pending_row(ctx, callback_id, "done", at)
-    outcome = normalise(outcome, OUTCOMES, "outcome")
+    outcome = normalise(outcome, OUTCOMES, N_("outcome"))
     if score is not None and not 1 <= score <= 5:
-        raise CSError("--score must be 1 to 5")
-    note = clean_text(note, "note")
+        raise CSError(_("--score must be 1 to 5"))
+    note = clean_text(note, N_("note"))
     changes = {"status": "done", "outcome": outcome, "score": score, "done_at": at_db, "ended_at": at_db,
                "next_try_at": None}
     if note:
@@ -368,19 +389,20 @@ def satisfaction_score(record: dict) -> int:
 def reschedule(ctx, callback_id: int, to: datetime, note: str, at: datetime | None = None) -> dict:
     """Move the deadline: the only way it moves, and it says why."""
     row, at_db = _pending_row(ctx, callback_id, "rescheduling", at)
-    note = clean_text(note, "note", required=True)
+    note = clean_text(note, N_("note"), required=True)
     to_db = clock.to_db(to)
     if to_db <= ctx.now_db:
-        raise CSError(f"--to {ctx.display(to_db)} has already passed; a new deadline must be in the future")
+        raise CSError(_("--to {at} has already passed; a new deadline must be in the future").format(
+            at=ctx.display(to_db)))
     if to_db == row["due_at"]:
-        raise CSError(f"callback {callback_id} is already due at {ctx.display(to_db)}")
+        raise CSError(_("callback {id} is already due at {at}").format(id=callback_id, at=ctx.display(to_db)))
     text = f"{ctx.display(row['due_at'])} → {ctx.display(to_db)}: {note}"
     return _change(ctx, row, at_db, "rescheduled", {"due_at": to_db}, None, text)
 
 
 def cancel(ctx, callback_id: int, reason: str, at: datetime | None = None) -> dict:
     row, at_db = _pending_row(ctx, callback_id, "cancelling", at)
-    reason = clean_text(reason, "reason", required=True)
+    reason = clean_text(reason, N_("reason"), required=True)
     return _change(ctx, row, at_db, "cancelled", {"status": "cancelled", "next_try_at": None, "ended_at": at_db},
                    None, reason)
 
@@ -389,7 +411,7 @@ def assign(ctx, callback_id: int, agent: str, at: datetime | None = None) -> dic
     row, at_db = _pending_row(ctx, callback_id, "assigning", at)
     agents_mod.require_active(ctx.db, agent)
     if row["agent"] == agent:
-        raise CSError(f"callback {callback_id} is already assigned to {agent}")
+        raise CSError(_("callback {id} is already assigned to {agent}").format(id=callback_id, agent=agent))
     return _change(ctx, row, at_db, "assigned", {"agent": agent}, None, f"{row['agent'] or '-'} → {agent}")
 
 
@@ -401,7 +423,7 @@ def query(ctx, *, status=(), agent=None, overdue=False, due_before: datetime | N
     """Callbacks matching every filter given, as JSON dicts (a generator)."""
     filters = Filters(now=ctx.now_db)
     if status:
-        filters.add_in("c.status", "st", [normalise(s, CALLBACK_STATUSES, "status") for s in status])
+        filters.add_in("c.status", "st", [normalise(s, CALLBACK_STATUSES, N_("status")) for s in status])
     if overdue:
         filters.add(OVERDUE_SQL)
     if agent:
@@ -409,7 +431,7 @@ def query(ctx, *, status=(), agent=None, overdue=False, due_before: datetime | N
     if due_before:
         filters.add("c.due_at < :due_before", due_before=clock.to_db(due_before))
     if reason:
-        filters.add("c.reason = :reason", reason=normalise(reason, REASONS, "reason"))
+        filters.add("c.reason = :reason", reason=normalise(reason, REASONS, N_("reason")))
     if ticket_id is not None:
         filters.add("c.ticket_id = :ticket_id", ticket_id=ticket_id)
     if phone:

@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from cs.core.errors import CSError
+from cs.core.i18n import _
 from cs.core.text import clean_tags as _clean_tags
 from cs.store.query import Filters, listing, one_or_refuse
 
@@ -20,9 +21,11 @@ def normalise_phone(text: str) -> str:
     compact = re.sub(r"[\s\-().]", "", unicodedata.normalize("NFKC", raw))
     compact = _COUNTRY_PREFIX.sub("", compact)
     if not re.fullmatch(r"[0-9]+", compact):
-        raise CSError(f"{raw!r} is not a phone number: use digits, optionally with +86, spaces or dashes")
+        raise CSError(_("{value!r} is not a phone number: use digits, optionally with +86, spaces or dashes").format(
+            value=raw))
     if not 5 <= len(compact) <= 20:
-        raise CSError(f"{raw!r} is not a phone number: it has {len(compact)} digits, expected 5 to 20")
+        raise CSError(_("{value!r} is not a phone number: it has {digits} digits, expected 5 to 20").format(
+            value=raw, digits=len(compact)))
     return compact
 
 
@@ -78,7 +81,7 @@ def to_json(row, display) -> dict:
 def get(db, phone: str, display) -> dict:
     normalised = normalise_phone(phone)
     row = one_or_refuse(db, _SUMMARY_SQL + " WHERE c.phone = ?", (normalised,),
-                        f"no customer with phone {phone}; see 'cs customer list'")
+                        _("no customer with phone {phone}; see 'cs customer list'").format(phone=phone))
     return to_json(row, display)
 
 
@@ -97,7 +100,7 @@ def set_flags(db, phone: str, *, at: str, actor: str, display, name=None, vip=No
     """Create or change a customer's record; `tag`/`untag` add and remove tags (a visit plan's scope tag:TAG)."""
     normalised = normalise_phone(phone)
     if name is not None and not name.strip():
-        raise CSError("a customer's name may not be empty")
+        raise CSError(_("a customer's name may not be empty"))
     existing = db.one("SELECT * FROM customers WHERE phone = ?", (normalised,))
     before = dict(existing) if existing else None
     if existing is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cs.core.i18n import _
 from cs.desk import callbacks, tickets
 
 
@@ -13,8 +14,9 @@ def resolve_ticket(ctx, ticket_id: int, resolution: str, fcr: bool = False, at: 
     """Resolve the ticket, then create the callbacks its policies call for (the same transaction)."""
     ticket = tickets.resolve(ctx, ticket_id, resolution, fcr=fcr, at=at)
     for callback in callbacks.schedule_for_resolution(ctx, tickets.stored_row(ctx, ticket_id), at or ctx.now):
-        ctx.inform(f"callback {callback['id']} scheduled ({callback['reason']}), due {callback['due_at']}"
-                   f" for {callback['agent'] or 'nobody yet'}")
+        ctx.inform(_("callback {id} scheduled ({reason}), due {due} for {agent}").format(
+            id=callback["id"], reason=callback["reason"], due=callback["due_at"],
+            agent=callback["agent"] or _("nobody yet")))
     return ticket
 
 

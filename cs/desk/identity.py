@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cs.core.i18n import _
+
 ADMIN_LOGINS = ("root",)
 
 
@@ -43,13 +45,15 @@ def resolve(db, *, login: str, sudo_user: str | None, claimed: str | None, servi
     if claimed and claimed != handle:
         if trusted or role == "supervisor":
             return Identity("enforced", caller, claimed, None, True)
-        who = f"{caller} (agent {handle})" if handle else caller
+        who = _("{login} (agent {handle})").format(login=caller, handle=handle) if handle else caller
         return Identity("enforced", caller, handle or caller,
-                        f"you are logged in as {who}; only a supervisor may act for another agent, so this"
-                        f" change was not made as {claimed}", role in ("leader", "supervisor"))
+                        _("you are logged in as {who}; only a supervisor may act for another agent, so this"
+                          " change was not made as {claimed}").format(who=who, claimed=claimed),
+                        role in ("leader", "supervisor"))
     if handle:
         return Identity("enforced", caller, handle, None, role in ("leader", "supervisor"))
     if trusted:
         return Identity("enforced", caller, claimed or caller, None, True)
-    return Identity("enforced", caller, caller, f"the login {caller} is not an agent of this desk, so it may read but"
-                    f" not write; a supervisor can map it: cs agent update HANDLE --os-user {caller}", False)
+    return Identity("enforced", caller, caller, _("the login {login} is not an agent of this desk, so it may read but"
+                    " not write; a supervisor can map it: cs agent update HANDLE --os-user {login}").format(login=caller),
+                    False)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from cs.core.i18n import _
+
 LATE_END = 22 * 60  # a shift ending at or after 22:00 (or running past midnight) is a late shift
 EARLY_START = 10 * 60  # one starting before 10:00 is a day shift for the rule
 
@@ -78,8 +80,9 @@ def _runs_too_long(agent: str, days: dict, limit: int) -> list[dict]:
         if run and (day is None or day - run[-1] != timedelta(days=1)):
             if len(run) > limit:
                 found.append({"agent": agent, "date": run[limit], "rule": "max_consecutive_days",
-                              "detail": f"{len(run)} days in a row ({run[0].isoformat()} to {run[-1].isoformat()});"
-                                        f" at most {limit} (做六休一)", "span": (run[0], run[-1])})
+                              "detail": _("{days} days in a row ({first} to {last}); at most {limit} (做六休一)")
+                                        .format(days=len(run), first=run[0].isoformat(), last=run[-1].isoformat(),
+                                                limit=limit), "span": (run[0], run[-1])})
             run = []
         if day is not None:
             run.append(day)
@@ -99,8 +102,9 @@ def _too_few_days_off(agent: str, days: dict, first: date, last: date, minimum: 
             # days off than the month has).
             over = worked[max(0, length - minimum)]
             found.append({"agent": agent, "date": over, "rule": "min_rest_days_per_month",
-                          "detail": f"{len(worked)} days worked in {month.strftime('%Y-%m')}: {length - len(worked)}"
-                                    f" days off, at least {minimum} (每月四天休息)",
+                          "detail": _("{worked} days worked in {month}: {off} days off, at least {minimum}"
+                                      " (每月四天休息)").format(worked=len(worked), month=month.strftime("%Y-%m"),
+                                                            off=length - len(worked), minimum=minimum),
                           "span": (month, month + timedelta(days=length - 1))})
         month = month + timedelta(days=length)
     return found
@@ -113,9 +117,11 @@ def _day_after_late(agent: str, days: dict, shifts: dict) -> list[dict]:
         early = [shifts[c] for c in days.get(day + timedelta(days=1), []) if c in shifts and _starts_early(shifts[c])]
         if late and early:
             found.append({"agent": agent, "date": day + timedelta(days=1), "rule": "no_day_after_late",
-                          "detail": f"{late[0]['label']} {late[0]['start']}–{late[0]['end']} on {day.isoformat()},"
-                                    f" then {early[0]['label']} {early[0]['start']}–{early[0]['end']}"
-                                    " (值晚班客服第二天不适合上全白班)", "span": (day, day + timedelta(days=1))})
+                          "detail": _("{late} {late_start}–{late_end} on {day}, then {early} {early_start}–{early_end}"
+                                      " (值晚班客服第二天不适合上全白班)").format(
+                                          late=late[0]["label"], late_start=late[0]["start"], late_end=late[0]["end"],
+                                          day=day.isoformat(), early=early[0]["label"], early_start=early[0]["start"],
+                                          early_end=early[0]["end"]), "span": (day, day + timedelta(days=1))})
     return found
 
 

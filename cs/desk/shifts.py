@@ -11,10 +11,14 @@ from datetime import date, datetime, time, timedelta
 
 from cs.core import clock
 from cs.core.errors import CSError
+from cs.core.i18n import N_, _
 from cs.core.text import clean_text
 from cs.desk import agents as agents_mod
 from cs.store.query import Filters, listing, one_or_refuse
 
+# A refusal naming an unknown entry, by section (translated where shown).
+_UNKNOWN_ENTRY = {"shift": N_("unknown shift '{code}'; shifts are: {known}"),
+                  "duty": N_("unknown duty '{code}'; dutys are: {known}")}
 HANDOVER_FIELDS = ("id", "created_at", "shift", "date", "agent", "text", "ticket_id", "status", "acked_by",
                    "acked_at", "done_at")
 
@@ -37,8 +41,8 @@ def configured(ctx, section: str, code: str) -> dict:
     for entry in ctx.config[section]:
         if code in (entry["code"], entry["label"]):
             return entry
-    known = ", ".join(f"{e['code']} ({e['label']})" for e in ctx.config[section]) or "none configured"
-    raise CSError(f"unknown {section} '{code}'; {section}s are: {known}")
+    known = ", ".join(f"{e['code']} ({e['label']})" for e in ctx.config[section]) or _("none configured")
+    raise CSError(_(_UNKNOWN_ENTRY[section]).format(code=code, known=known))
 
 
 def shift_config(ctx, code: str) -> dict:
@@ -84,12 +88,12 @@ def rostered(ctx, day: date, shift_code: str) -> list[str]:
 def set_roster(ctx, day: date, shift_code: str, handles: list[str]) -> dict:
     """Replace who works `shift_code` on `day` with `handles` (none: clear it). A leader or supervisor sets
     the roster and approves swaps (seed 001: 调班必须先得到客服主管的批准)."""
-    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "setting the roster")
+    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, N_("setting the roster"))
     shift = shift_config(ctx, shift_code)
     for handle in handles:
         agents_mod.require_active(ctx.db, handle)
     if len(set(handles)) != len(handles):
-        raise CSError("an agent is named twice")
+        raise CSError(_("an agent is named twice"))
     before = rostered(ctx, day, shift["code"])
     ctx.db.execute("DELETE FROM roster WHERE date = ? AND shift = ?", (day.isoformat(), shift["code"]))
     ctx.db.executemany(
@@ -159,7 +163,7 @@ def shift_for_handover(ctx, owner: str | None) -> ShiftWindow:
         return max(now_running, key=lambda w: w.start)
     ended = latest_ended(ctx, ctx.now)
     if ended is None:
-        raise CSError("no shifts are configured; add [[shift]] entries with 'cs config load'")
+        raise CSError(_("no shifts are configured; add [[shift]] entries with 'cs config load'"))
     return ended
 
 
@@ -170,18 +174,18 @@ def add_handover(ctx, text: str, *, ticket_id: int | None = None, owner: str | N
                  party: str | None = None) -> dict:
     """An item left for the next shift: 日期+事发时间+涉案当事人姓名+问题详细描述 (seed 001). The text 无 alone is
     the shift's "nothing left" memo."""
-    text = clean_text(text, "handover text", 2000, required=True)
+    text = clean_text(text, N_("handover text"), 2000, required=True)
     owner = _memo_owner(ctx, owner)
     if says_nothing_left(text):
         if ticket_id is not None:
-            raise CSError("a memo saying 无 (nothing left) names no ticket; leave the item with its text instead")
+            raise CSError(_("a memo saying 无 (nothing left) names no ticket; leave the item with its text instead"))
         return _file_nothing_left(ctx, shift_for_handover(ctx, owner), owner)
     if ticket_id is not None and ctx.db.one("SELECT 1 FROM tickets WHERE id = ?", (ticket_id,)) is None:
-        raise CSError(f"ticket {ticket_id} not found; see 'cs ticket list'")
+        raise CSError(_("ticket {id} not found; see 'cs ticket list'").format(id=ticket_id))
     if occurred_at is not None and occurred_at > ctx.now:
-        raise CSError(f"--occurred-at {ctx.display(clock.to_db(occurred_at))} is in the future; a memo records what"
-                      " has happened")
-    party = clean_text(party, "party", 100)
+        raise CSError(_("--occurred-at {at} is in the future; a memo records what has happened").format(
+            at=ctx.display(clock.to_db(occurred_at))))
+    party = clean_text(party, N_("party"), 100)
     shift = shift_for_handover(ctx, owner)
     return _insert_memo(ctx, shift, owner, text, "open", ticket_id=ticket_id,
                         occurred_at=clock.to_db(occurred_at) if occurred_at else None, party=party)
@@ -224,8 +228,9 @@ def add_nothing_left(ctx, *, shift_code: str | None = None, day: date | None = N
     if shift_code is None:
         mine = [code for code in (s["code"] for s in ctx.config["shift"]) if owner in rostered(ctx, day, code)]
         if len(mine) != 1:
-            raise CSError(f"name the shift with --shift ({', '.join(s['code'] for s in ctx.config['shift'])}):"
-                          f" {owner or ctx.actor} is rostered on {len(mine)} shifts of {day.isoformat()}")
+            raise CSError(_("name the shift with --shift ({shifts}): {agent} is rostered on {count} shifts of {day}")
+                          .format(shifts=", ".join(s["code"] for s in ctx.config["shift"]), agent=owner or ctx.actor,
+                                  count=len(mine), day=day.isoformat()))
         shift_code = mine[0]
     shift = shift_config(ctx, shift_code)
     if day is None:
@@ -234,7 +239,8 @@ def add_nothing_left(ctx, *, shift_code: str | None = None, day: date | None = N
         day = max(started, key=lambda w: w.start).date
     target = window(ctx, shift, day)
     if target.start > ctx.now:
-        raise CSError(f"the {shift['code']} shift of {day.isoformat()} has not begun; file its memo during it")
+        raise CSError(_("the {shift} shift of {day} has not begun; file its memo during it").format(
+            shift=shift["code"], day=day.isoformat()))
     return _file_nothing_left(ctx, target, owner)
 
 
@@ -242,17 +248,19 @@ def _file_nothing_left(ctx, shift: ShiftWindow, owner) -> dict:
     left = ctx.db.value("SELECT COUNT(*) FROM handovers WHERE date = ? AND shift = ? AND status <> 'done'"
                         " AND text <> ?", (shift.date.isoformat(), shift.code, NOTHING_LEFT))
     if left:
-        raise CSError(f"the {shift.code} shift of {shift.date.isoformat()} has {left} item(s) left open; \"无\" is for a"
-                      " shift that leaves nothing (see 'cs handover list --open')")
+        raise CSError(_("the {shift} shift of {day} has {count} item(s) left open; \"无\" is for a shift that leaves"
+                        " nothing (see 'cs handover list --open')").format(shift=shift.code, day=shift.date.isoformat(),
+                                                                          count=left))
     if ctx.db.one("SELECT 1 FROM handovers WHERE date = ? AND shift = ? AND text = ?",
                   (shift.date.isoformat(), shift.code, NOTHING_LEFT)):
-        raise CSError(f"the {shift.code} shift of {shift.date.isoformat()} has its \"无\" memo already")
+        raise CSError(_("the {shift} shift of {day} has its \"无\" memo already").format(
+            shift=shift.code, day=shift.date.isoformat()))
     return _insert_memo(ctx, shift, owner, NOTHING_LEFT, "done")
 
 
 def _handover_row(ctx, handover_id: int):
     return one_or_refuse(ctx.db, "SELECT * FROM handovers WHERE id = ?", (handover_id,),
-                         f"handover item {handover_id} not found; see 'cs handover list'")
+                         _("handover item {id} not found; see 'cs handover list'").format(id=handover_id))
 
 
 def get_handover(ctx, handover_id: int) -> dict:
@@ -262,15 +270,15 @@ def get_handover(ctx, handover_id: int) -> dict:
 def ack_handover(ctx, handover_id: int) -> dict:
     row = _handover_row(ctx, handover_id)
     if row["status"] != "open":
-        raise CSError(f"handover item {handover_id} is {row['status']} already")
+        raise CSError(_("handover item {id} is {status} already").format(id=handover_id, status=row["status"]))
     return _change_handover(ctx, row, "ack", {"status": "acked", "acked_by": ctx.actor, "acked_at": ctx.now_db})
 
 
 def done_handover(ctx, handover_id: int, note: str | None = None) -> dict:
     row = _handover_row(ctx, handover_id)
     if row["status"] == "done":
-        raise CSError(f"handover item {handover_id} is done already")
-    changes = {"status": "done", "done_at": ctx.now_db, "note": clean_text(note, "note", 2000)}
+        raise CSError(_("handover item {id} is done already").format(id=handover_id))
+    changes = {"status": "done", "done_at": ctx.now_db, "note": clean_text(note, N_("note"), 2000)}
     if row["acked_at"] is None:
         changes.update(acked_by=ctx.actor, acked_at=ctx.now_db)  # doing it means it was read
     return _change_handover(ctx, row, "done", changes)
@@ -364,14 +372,15 @@ def _duty_overrides(ctx, day: date) -> dict:
 
 def assign_duty(ctx, code: str, day: date, agent: str) -> dict:
     """A leader gives one day's duty to `agent` (a swap, 双方协调; someone off sick), over the rota and roster."""
-    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "assigning a duty")
+    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, N_("assigning a duty"))
     duty = duty_config(ctx, code)
     if duty.get("assign", "all") == "all":
-        raise CSError(f"duty '{duty['code']}' is everyone's at work that day (assign = \"all\"); cs duty assign gives"
-                      " a rota duty to another agent for one day")
+        raise CSError(_("duty '{duty}' is everyone's at work that day (assign = \"all\"); cs duty assign gives"
+                        " a rota duty to another agent for one day").format(duty=duty["code"]))
     agents_mod.require_active(ctx.db, agent)
     if duty not in duties_for(ctx, day):
-        raise CSError(f"duty '{duty['code']}' does not apply on {day.isoformat()} (every = {duty.get('every')})")
+        raise CSError(_("duty '{duty}' does not apply on {day} (every = {every})").format(
+            duty=duty["code"], day=day.isoformat(), every=duty.get("every")))
     before = ctx.db.one("SELECT agent FROM duty_assignments WHERE date = ? AND duty = ?",
                         (day.isoformat(), duty["code"]))
     ctx.db.execute(
@@ -390,14 +399,15 @@ def duty_done(ctx, code: str, *, agent: str | None = None, day: date | None = No
     day = day or ctx.business_day()
     if agent != ctx.actor or day < ctx.business_day():
         agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"},
-                                "ticking off a duty for another agent or for an earlier day")
+                                N_("ticking off a duty for another agent or for an earlier day"))
     if day > clock.local_date(ctx.now, ctx.tz):
-        raise CSError(f"{day.isoformat()} is in the future; a duty is ticked off once it is done")
+        raise CSError(_("{day} is in the future; a duty is ticked off once it is done").format(day=day.isoformat()))
     done_by = ctx.db.one("SELECT agent FROM duty_records WHERE date = ? AND duty = ? AND (agent = ? OR ?)",
                          (day.isoformat(), duty["code"], agent, duty.get("assign", "all") == "rota"))
     if done_by:
-        raise CSError(f"{done_by['agent']} already did '{duty['code']}' on {day.isoformat()}")
-    note = clean_text(note, "note", 2000)
+        raise CSError(_("{agent} already did '{duty}' on {day}").format(agent=done_by["agent"], duty=duty["code"],
+                                                                        day=day.isoformat()))
+    note = clean_text(note, N_("note"), 2000)
     cur = ctx.db.execute(
         "INSERT INTO duty_records (date, duty, agent, done_at, note, created_by) VALUES (?, ?, ?, ?, ?, ?)",
         (day.isoformat(), duty["code"], agent, ctx.now_db, note, ctx.actor),

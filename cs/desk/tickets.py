@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from cs.core import clock
 from cs.core.errors import CSError
+from cs.core.i18n import N_, _
 from cs.core.text import clean_tags, clean_text
 from cs.core.vocabulary import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS, normalise
 from cs.desk import agents as agents_mod
@@ -167,7 +168,7 @@ def to_json(ctx, row) -> dict:
 
 def stored_row(ctx, ticket_id: int):
     return one_or_refuse(ctx.db, "SELECT * FROM tickets WHERE id = ?", (ticket_id,),
-                         f"ticket {ticket_id} not found; see 'cs ticket list'")
+                         _("ticket {id} not found; see 'cs ticket list'").format(id=ticket_id))
 
 
 def get(ctx, ticket_id: int) -> dict:
@@ -194,17 +195,17 @@ def record_satisfaction(ctx, ticket_id: int, score: int, at_db: str) -> dict:
 # How each plain field's input becomes its stored value (CSError when unacceptable), for add, update
 # and import alike.
 FIELD_CHECKS = {
-    "summary": lambda v: clean_text(v, "summary", MAX_SUMMARY, required=True),
-    "detail": lambda v: clean_text(v, "detail"),
-    "resolution": lambda v: clean_text(v, "resolution"),
-    "channel": lambda v: normalise(v, CHANNELS, "channel"),
-    "category": lambda v: normalise(v, CATEGORIES, "category"),
-    "priority": lambda v: normalise(v, PRIORITIES, "priority"),
-    "status": lambda v: normalise(v, STATUSES, "status"),
-    "verdict": lambda v: normalise(v, VERDICTS, "verdict"),
-    "customer_name": lambda v: clean_text(v, "customer name", 200),
+    "summary": lambda v: clean_text(v, N_("summary"), MAX_SUMMARY, required=True),
+    "detail": lambda v: clean_text(v, N_("detail")),
+    "resolution": lambda v: clean_text(v, N_("resolution")),
+    "channel": lambda v: normalise(v, CHANNELS, N_("channel")),
+    "category": lambda v: normalise(v, CATEGORIES, N_("category")),
+    "priority": lambda v: normalise(v, PRIORITIES, N_("priority")),
+    "status": lambda v: normalise(v, STATUSES, N_("status")),
+    "verdict": lambda v: normalise(v, VERDICTS, N_("verdict")),
+    "customer_name": lambda v: clean_text(v, N_("customer name"), 200),
     "customer_phone": lambda v: customers.normalise_phone(v) if v.strip() else None,
-    "department": lambda v: clean_text(v, "department", 200),
+    "department": lambda v: clean_text(v, N_("department"), 200),
 }
 
 
@@ -216,16 +217,18 @@ def _check_order(ctx, row, at_db: str) -> None:
     latest = max(filter(None, (latest, row["first_response_at"], row["resolved_at"], row["pending_since"])),
                  default=None)
     if latest and at_db < latest:
-        raise CSError(f"--at {ctx.display(at_db)} is before the ticket's last change ({ctx.display(latest)});"
-                      " record changes in the order they happened")
+        raise CSError(_("--at {at} is before the ticket's last change ({latest}); record changes in the order they"
+                        " happened").format(at=ctx.display(at_db), latest=ctx.display(latest)))
 
 
 def _check_at(ctx, at: datetime, row=None, what: str = "--at") -> str:
     at_db = clock.to_db(at)
     if at_db > ctx.now_db:
-        raise CSError(f"{what} {ctx.display(at_db)} is in the future; records describe what has happened")
+        raise CSError(_("{option} {at} is in the future; records describe what has happened").format(
+            option=what, at=ctx.display(at_db)))
     if row is not None and at_db < row["opened_at"]:
-        raise CSError(f"{what} {ctx.display(at_db)} is before the ticket was opened ({ctx.display(row['opened_at'])})")
+        raise CSError(_("{option} {at} is before the ticket was opened ({opened})").format(
+            option=what, at=ctx.display(at_db), opened=ctx.display(row["opened_at"])))
     return at_db
 
 
@@ -260,7 +263,7 @@ def add(
         values["agent"] = agents_mod.require_active(db, agent)
     else:
         values["agent"] = ctx.actor if agents_mod.is_active_agent(db, ctx.actor) else None
-    values["about_agent"] = agents_mod.require_active(db, about, "agent (--about)") if about else None
+    values["about_agent"] = agents_mod.require_active(db, about, N_("agent (--about)")) if about else None
     first_due, resolve_due = due_times(ctx, opened, values["priority"])
     if values["customer_phone"]:
         customers.upsert(db, values["customer_phone"], values["customer_name"], opened_db)
@@ -309,12 +312,26 @@ def _change(ctx, row, at_db: str, kind: str, changes: dict, text=None) -> dict:
     return get(ctx, row["id"])
 
 
+# Each action's refusal when the ticket is in another state, and the states it names (translated where shown).
+_NEEDS_STATE = {
+    "a first response": N_("ticket {id} is {status}; a first response needs a ticket that is {allowed}"
+                           " (see 'cs ticket show {id}')"),
+    "assigning": N_("ticket {id} is {status}; assigning needs a ticket that is {allowed} (see 'cs ticket show {id}')"),
+    "pending": N_("ticket {id} is {status}; pending needs a ticket that is {allowed} (see 'cs ticket show {id}')"),
+    "resuming": N_("ticket {id} is {status}; resuming needs a ticket that is {allowed} (see 'cs ticket show {id}')"),
+    "resolving": N_("ticket {id} is {status}; resolving needs a ticket that is {allowed} (see 'cs ticket show {id}')"),
+    "closing": N_("ticket {id} is {status}; closing needs a ticket that is {allowed} (see 'cs ticket show {id}')"),
+    "reopening": N_("ticket {id} is {status}; reopening needs a ticket that is {allowed} (see 'cs ticket show {id}')"),
+}
+_EITHER_STATE = (N_("open or in_progress or pending"), N_("open or in_progress or pending or resolved"),
+                 N_("open or in_progress"), N_("resolved or closed"))
+
+
 def _refuse_state(row, action: str, allowed) -> None:
     if row["status"] not in allowed:
-        raise CSError(
-            f"ticket {row['id']} is {row['status']}; {action} needs a ticket that is {' or '.join(allowed)}"
-            f" (see 'cs ticket show {row['id']}')"
-        )
+        needed = " or ".join(allowed)
+        raise CSError(_(_NEEDS_STATE[action]).format(id=row["id"], status=row["status"],
+                                                     allowed=_(needed) if len(allowed) > 1 else needed))
 
 
 def _unpause(ctx, row, at: datetime) -> dict:
@@ -332,7 +349,8 @@ def respond(ctx, ticket_id: int, at: datetime | None = None) -> dict:
     row = stored_row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     if row["first_response_at"] is not None:
-        raise CSError(f"ticket {ticket_id} was already answered at {ctx.display(row['first_response_at'])}")
+        raise CSError(_("ticket {id} was already answered at {at}").format(
+            id=ticket_id, at=ctx.display(row["first_response_at"])))
     _refuse_state(row, "a first response", OPEN_STATUSES)
     _check_order(ctx, row, at_db)
     changes = {"first_response_at": at_db}
@@ -346,9 +364,9 @@ def assign(ctx, ticket_id: int, agent: str, at: datetime | None = None) -> dict:
     at_db = _check_at(ctx, at or ctx.now, row)
     agents_mod.require_active(ctx.db, agent)
     _refuse_state(row, "assigning", OPEN_STATUSES + ("resolved",))
-    _refuse_moving_a_charge(ctx, row, "reassigning")
+    _refuse_moving_a_charge(ctx, row, N_("reassigning a ticket that may already count in someone's 考核"))
     if row["agent"] == agent:
-        raise CSError(f"ticket {ticket_id} is already assigned to {agent}")
+        raise CSError(_("ticket {id} is already assigned to {agent}").format(id=ticket_id, agent=agent))
     return _change(ctx, row, at_db, "assigned", {"agent": agent}, f"{row['agent'] or '-'} → {agent}")
 
 
@@ -356,7 +374,7 @@ def update(ctx, ticket_id: int, at: datetime | None = None, *, add_tags=(), remo
     row = stored_row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     if row["status"] == "closed":
-        raise CSError(f"ticket {ticket_id} is closed; reopen it first with 'cs ticket reopen {ticket_id}'")
+        raise CSError(_("ticket {id} is closed; reopen it first with 'cs ticket reopen {id}'").format(id=ticket_id))
     changes = _field_changes(ctx, fields)
     if add_tags or remove_tags:
         tags = [t for t in json.loads(row["tags"]) if t not in clean_tags(remove_tags)]
@@ -364,13 +382,15 @@ def update(ctx, ticket_id: int, at: datetime | None = None, *, add_tags=(), remo
         changes["tags"] = json.dumps(tags, ensure_ascii=False)
     changes = {key: value for key, value in changes.items() if row[key] != value}
     if row["verdict"] and changes.get("category", "complaint") != "complaint":
-        raise CSError(f"ticket {ticket_id} is a complaint with the verdict {row['verdict']}; it stays a complaint")
+        raise CSError(_("ticket {id} is a complaint with the verdict {verdict}; it stays a complaint").format(
+            id=ticket_id, verdict=row["verdict"]))
     if not changes:
-        raise CSError(f"nothing to change on ticket {ticket_id}; give an option with a new value")
+        raise CSError(_("nothing to change on ticket {id}; give an option with a new value").format(id=ticket_id))
     if "about_agent" in changes:  # naming whom a complaint is about decides whose 考核 it may cost
-        agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "naming whom a complaint is about")
+        agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, N_("naming whom a complaint is about"))
     if {"priority", "category"} & set(changes):
-        _refuse_moving_a_charge(ctx, row, "changing the priority or category of")
+        _refuse_moving_a_charge(ctx, row, N_("changing the priority or category of a ticket that may already count"
+                                             " in someone's 考核"))
     if "priority" in changes:
         # The pauses so far, measured again on the new priority's resolve clock (hours or working days).
         paused = paused_on(ctx, row, _resolve_duration(ctx, changes["priority"]))
@@ -400,17 +420,17 @@ def paused_on(ctx, row, resolve: clock.Duration) -> int:
 
 def _refuse_moving_a_charge(ctx, row, doing: str) -> None:
     """Once a ticket's first-response deadline has passed unmet, or its complaint has a verdict, it may already
-    count in someone's 考核: changing whose it is or what its deadlines are is a leader's decision."""
+    count in someone's 考核: changing whose it is or what its deadlines are is a leader's decision. `doing` says
+    so (marked with N_)."""
     missed = row["first_response_due_at"] < ctx.now_db and (
         row["first_response_at"] is None or row["first_response_at"] > row["first_response_due_at"])
     if missed or row["verdict"] is not None:
-        agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, f"{doing} a ticket that may already"
-                                " count in someone's 考核")
+        agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, doing)
 
 
 def _field_changes(ctx, fields: dict) -> dict:
     def about(value):
-        return agents_mod.require_active(ctx.db, value, "agent (--about)") if value.strip() else None
+        return agents_mod.require_active(ctx.db, value, N_("agent (--about)")) if value.strip() else None
 
     checks = {**FIELD_CHECKS, "about_agent": about}
     return {key: checks[key](value) for key, value in fields.items() if value is not None}
@@ -419,7 +439,7 @@ def _field_changes(ctx, fields: dict) -> dict:
 def note(ctx, ticket_id: int, text: str, at: datetime | None = None) -> dict:
     row = stored_row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
-    text = clean_text(text, "note", required=True)
+    text = clean_text(text, N_("note"), required=True)
     _event(ctx, ticket_id, at_db, "note", None, None, text)
     ctx.db.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (ctx.now_db, ticket_id))
     ctx.db.audit(ctx.now_db, ctx.actor, "ticket.note", "ticket", ticket_id, None, {"note": text})
@@ -431,7 +451,7 @@ def pend(ctx, ticket_id: int, reason: str | None = None, at: datetime | None = N
     at_db = _check_at(ctx, at or ctx.now, row)
     _refuse_state(row, "pending", ("open", "in_progress"))
     _check_order(ctx, row, at_db)
-    reason = clean_text(reason, "reason")
+    reason = clean_text(reason, N_("reason"))
     return _change(ctx, row, at_db, "pended", {"status": "pending", "pending_since": at_db}, reason)
 
 
@@ -453,7 +473,7 @@ def resolve(ctx, ticket_id: int, resolution: str, fcr: bool = False, at: datetim
     changes = {
         "status": "resolved",
         "resolved_at": at_db,
-        "resolution": clean_text(resolution, "resolution", required=True),
+        "resolution": clean_text(resolution, N_("resolution"), required=True),
         "fcr": 1 if fcr else 0,
         **_unpause(ctx, row, at),
     }
@@ -476,7 +496,7 @@ def reopen(ctx, ticket_id: int, reason: str | None = None, at: datetime | None =
     _refuse_state(row, "reopening", ("resolved", "closed"))
     _check_order(ctx, row, at_db)
     changes = {"status": "in_progress", "resolved_at": None, "closed_at": None, "resolution": None, "fcr": 0}
-    text = clean_text(reason, "reason") or f"previous resolution: {row['resolution']}"
+    text = clean_text(reason, N_("reason")) or f"previous resolution: {row['resolution']}"  # stored: English
     return _change(ctx, row, at_db, "reopened", changes, text)
 
 
@@ -485,19 +505,20 @@ def verdict(ctx, ticket_id: int, value: str, at: datetime | None = None) -> tupl
     row = stored_row(ctx, ticket_id)
     at_db = _check_at(ctx, at or ctx.now, row)
     if row["category"] != "complaint":
-        raise CSError(f"ticket {ticket_id} is a {row['category']}, not a complaint; only complaints take a verdict")
-    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "recording a complaint's verdict")
+        raise CSError(_("ticket {id} is a {category}, not a complaint; only complaints take a verdict").format(
+            id=ticket_id, category=row["category"]))
+    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, N_("recording a complaint's verdict"))
     if row["about_agent"] and row["about_agent"] == ctx.actor and agents_mod.supervisor_exists(ctx.db):
-        raise CSError(f"ticket {ticket_id} is a complaint about {ctx.actor}; its verdict is for another leader or"
-                      " the supervisor")
-    code = normalise(value, VERDICTS, "verdict")
+        raise CSError(_("ticket {id} is a complaint about {agent}; its verdict is for another leader or the"
+                        " supervisor").format(id=ticket_id, agent=ctx.actor))
+    code = normalise(value, VERDICTS, N_("verdict"))
     if row["verdict"] == code:
-        raise CSError(f"ticket {ticket_id} already has the verdict {code}")
+        raise CSError(_("ticket {id} already has the verdict {verdict}").format(id=ticket_id, verdict=code))
     warnings = []
     if code == "upheld" and not row["about_agent"]:
         warnings.append(
-            f"ticket {ticket_id} names no agent it is about; set one with 'cs ticket update {ticket_id} --about AGENT'"
-            " so the upheld complaint is attributed"
+            _("ticket {id} names no agent it is about; set one with 'cs ticket update {id} --about AGENT' so the"
+              " upheld complaint is attributed").format(id=ticket_id)
         )
     ticket = _change(ctx, row, at_db, "verdict", {"verdict": code, "verdict_at": at_db}, code)
     return ticket, warnings
@@ -545,13 +566,13 @@ def query(
     """Tickets matching every filter given, as JSON dicts (a generator: lists can be large)."""
     filters = Filters(now=ctx.now_db)
     if status:
-        filters.add_in("t.status", "st", [normalise(s, STATUSES, "status") for s in status])
+        filters.add_in("t.status", "st", [normalise(s, STATUSES, N_("status")) for s in status])
     if category:
-        filters.add("t.category = :category", category=normalise(category, CATEGORIES, "category"))
+        filters.add("t.category = :category", category=normalise(category, CATEGORIES, N_("category")))
     if channel:
-        filters.add("t.channel = :channel", channel=normalise(channel, CHANNELS, "channel"))
+        filters.add("t.channel = :channel", channel=normalise(channel, CHANNELS, N_("channel")))
     if priority:
-        filters.add("t.priority = :priority", priority=normalise(priority, PRIORITIES, "priority"))
+        filters.add("t.priority = :priority", priority=normalise(priority, PRIORITIES, N_("priority")))
     if agent:
         filters.add("t.agent = :agent", agent=agent)
     if phone:
@@ -568,7 +589,7 @@ def query(
         filters.add(BREACHED_SQL)
     if search:
         # Control characters cannot be in the indexed text, and a NUL ends SQLite's query string.
-        filters.add(_search_clause(clean_text(search, "search text"), filters.params))
+        filters.add(_search_clause(clean_text(search, N_("search text")), filters.params))
     sql, params = listing("SELECT t.* FROM tickets t", filters, sort, SORTABLE, SORT_SQL, limit)
     for row in ctx.db.execute(sql, params):
         yield to_json(ctx, row)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from cs.core import clock
+from cs.core.i18n import _
 from cs.desk import agents as agents_mod
 
 
@@ -85,7 +86,7 @@ def _run_period(ctx, plan: dict, start: datetime, end: datetime) -> dict:
     not_before = clock.to_db(ctx.contact_hours.next_open(max(start, ctx.now), ctx.tz))
     if not existing and not_before >= clock.to_db(end):
         # Born overdue, a visit would charge its agent for a period nobody could work in.
-        summary["skipped"] = "the period ends before the next contact hours open: no visit can be made in it"
+        summary["skipped"] = _("the period ends before the next contact hours open: no visit can be made in it")
         return summary
     before = ctx.db.value("SELECT COALESCE(MAX(id), 0) FROM callbacks")
     note = f"走访计划 {plan.get('label', plan['code'])} {period}"
@@ -121,7 +122,7 @@ def _supersede_other_periods(ctx, code: str, period: str, before: int) -> int:
         " AND old.status = 'pending' AND old.due_at > ? WHERE new.id > ? AND new.policy = ? AND new.plan_period = ?",
         (ctx.now_db, before, code, period))]
     for callback_id in stale:
-        callbacks.cancel(ctx, callback_id, f"superseded by the plan's period of {period}")
+        callbacks.cancel(ctx, callback_id, f"superseded by the plan's period of {period}")  # stored: English
     return len(stale)
 
 

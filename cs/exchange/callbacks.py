@@ -9,6 +9,7 @@ rows keep their history's times; they are not moved into contact hours (that is 
 from __future__ import annotations
 
 from cs.core.errors import CSError
+from cs.core.i18n import N_, _
 from cs.core.text import MAX_TEXT, clean_text
 from cs.core.vocabulary import CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, normalise
 from cs.desk import customers
@@ -38,6 +39,9 @@ _HEADERS = {
     "score": ("评分", "分数", "满意度评分"),
 }
 _TIME_FIELDS = frozenset({"due_at", "not_before", "next_try_at", "created_at", "done_at"})
+# Fields as refusals name them (translated where shown).
+_WORDS = {"reason": N_("reason"), "method": N_("method"), "status": N_("status"), "customer_name": N_("customer name"),
+          "note": N_("note"), "policy": N_("policy")}
 CALLBACK_SHEET = SheetKind(
     noun="callback", fields=FIELDS, headers=headers_for(FIELDS, _HEADERS), joinable=_TIME_FIELDS | {"note"},
     numeric=_TIME_FIELDS | {"id", "ticket_id", "attempts", "score", "outcome"},
@@ -57,12 +61,12 @@ def _outcome_and_score(value):
     if isinstance(number, str) and number.strip().isdigit():
         score = int(number)
         if not 1 <= score <= 5:
-            raise RowError("outcome", f"{value!r} is not 满意/一般/不满意 nor a rating of 1 to 5")
+            raise RowError("outcome", _("{value!r} is not 满意/一般/不满意 nor a rating of 1 to 5").format(value=value))
         return ("satisfied" if score >= 4 else "neutral" if score == 3 else "dissatisfied"), score
     if not isinstance(value, str):
-        raise RowError("outcome", "must be text")
+        raise RowError("outcome", _("must be text"))
     try:
-        return normalise(value, OUTCOMES, "outcome"), None
+        return normalise(value, OUTCOMES, N_("outcome")), None
     except CSError as exc:
         raise RowError("outcome", str(exc)) from None
 
@@ -74,10 +78,10 @@ class RowChecker:
 
     def check(self, row) -> dict:
         if type(row) is not dict:
-            raise RowError("(line)", "each record must be an object with callback fields")
+            raise RowError("(line)", _("each record must be an object with callback fields"))
         unknown = [key for key in row if key not in FIELDS]
         if unknown:
-            raise RowError(unknown[0], "unknown field; fields are those 'cs callback list --json' writes")
+            raise RowError(unknown[0], _("unknown field; fields are those 'cs callback list --json' writes"))
         given = {key: value for key, value in row.items() if value is not None and key not in _DERIVED}
         out = {"ticket_id": None, "customer_name": None, "customer_phone": None, "agent": None, "note": None,
                "policy": None, "outcome": None, "score": None, "done_at": None, "due_at": None, "not_before": None,
@@ -113,9 +117,9 @@ class RowChecker:
     def _enum(given, key, table, default):
         value = given.get(key, default)
         if not isinstance(value, str):
-            raise RowError(key, "must be text")
+            raise RowError(key, _("must be text"))
         try:
-            return normalise(value, table, key)
+            return normalise(value, table, _WORDS[key])
         except CSError as exc:
             raise RowError(key, str(exc)) from None
 
@@ -124,7 +128,7 @@ class RowChecker:
         for key, limit in (("customer_name", 200), ("note", MAX_TEXT), ("policy", 40)):
             if key in given:
                 try:
-                    out[key] = clean_text(str(sheets.whole_number_text(given[key])), key.replace("_", " "), limit)
+                    out[key] = clean_text(str(sheets.whole_number_text(given[key])), _WORDS[key], limit)
                 except CSError as exc:
                     raise RowError(key, str(exc)) from None
         if "customer_phone" in given:
@@ -141,7 +145,7 @@ class RowChecker:
         ticket = self.ctx.db.one("SELECT customer_name, customer_phone, agent FROM tickets WHERE id = ?",
                                  (out["ticket_id"],))
         if ticket is None:
-            raise RowError("ticket_id", f"ticket {out['ticket_id']} not found")
+            raise RowError("ticket_id", _("ticket {id} not found").format(id=out["ticket_id"]))
         out["customer_phone"] = out["customer_phone"] or ticket["customer_phone"]
         out["customer_name"] = out["customer_name"] or ticket["customer_name"]
         out["agent"] = out["agent"] or ticket["agent"]
@@ -150,7 +154,7 @@ class RowChecker:
     def _score(value):
         number = positive_int(sheets.whole_number_text(value), "score")
         if not 1 <= number <= 5:
-            raise RowError("score", "must be 1 to 5")
+            raise RowError("score", _("must be 1 to 5"))
         return number
 
     def _state(self, given, out):
@@ -160,24 +164,25 @@ class RowChecker:
         else:
             status = "done" if out["outcome"] else "pending"
         if not out["customer_phone"] and out["method"] in ("phone", "sms"):
-            raise RowError("customer_phone", f"required for a {out['method']} callback (or give a ticket_id)")
+            raise RowError("customer_phone", _("required for a {method} callback (or give a ticket_id)").format(
+                method=out["method"]))
         now = self.ctx.now_db
         if status == "done":
             if not out["outcome"]:
-                raise RowError("outcome", "required for a callback that was made (满意, 一般 or 不满意)")
+                raise RowError("outcome", _("required for a callback that was made (满意, 一般 or 不满意)"))
             out["done_at"] = out["done_at"] or out["due_at"]
             if not out["done_at"]:
-                raise RowError("done_at", "required: when the callback was made")
+                raise RowError("done_at", _("required: when the callback was made"))
             if out["done_at"] > now:
-                raise RowError("done_at", "is in the future; records describe what has happened")
+                raise RowError("done_at", _("is in the future; records describe what has happened"))
         elif status == "pending" and (out["outcome"] or out["done_at"]):
-            raise RowError("status", "is pending but the row has an outcome or a done time")
+            raise RowError("status", _("is pending but the row has an outcome or a done time"))
         out["due_at"] = out["due_at"] or out["done_at"]
         if not out["due_at"]:
-            raise RowError("due_at", "required: when the callback is (or was) due")
+            raise RowError("due_at", _("required: when the callback is (or was) due"))
         out["not_before"] = out["not_before"] or min(t for t in (out["due_at"], out["done_at"], out["created_at"]) if t)
         if out["not_before"] > out["due_at"]:
-            raise RowError("not_before", "is after due_at")
+            raise RowError("not_before", _("is after due_at"))
         out["created_at"] = out["created_at"] or min(out["not_before"], now)
         out["status"] = status
         out["ended_at"] = (out["done_at"] or out["due_at"]) if status != "pending" else None

@@ -13,12 +13,13 @@ from datetime import datetime
 
 from cs.core import clock
 from cs.core.errors import CSError
+from cs.core.i18n import N_, _
 from cs.core.labels import LABELS
 from cs.exchange import sheets
 from cs.exchange.sheets import FileError, decoded_lines
 
 MAX_ERRORS_KEPT = 100
-TOO_DEEP = "nested too deeply to be a record"
+TOO_DEEP = N_("nested too deeply to be a record")
 MAX_ITEM_CHARS = 16 * 1024 * 1024
 PREVIEW_ROWS = 5
 
@@ -41,7 +42,8 @@ def detect_format(source: str, stream, fmt: str | None) -> str:
         return fmt
     lowered = source.lower()
     if lowered.endswith((".xls", ".et", ".numbers", ".ods")):
-        raise CSError(f"{source}: this spreadsheet format cannot be read; save it as .xlsx or CSV and import that")
+        raise CSError(_("{source}: this spreadsheet format cannot be read; save it as .xlsx or CSV and import that")
+                      .format(source=source))
     for suffix, name in _SUFFIXES:
         if lowered.endswith(suffix):
             return name
@@ -52,7 +54,7 @@ def detect_format(source: str, stream, fmt: str | None) -> str:
         return "json"
     if first == "{":
         return "jsonl"
-    raise CSError(f"cannot tell the format of {source}; give --format json, jsonl, csv or xlsx")
+    raise CSError(_("cannot tell the format of {source}; give --format json, jsonl, csv or xlsx").format(source=source))
 
 
 def _peek_non_space(stream) -> str:
@@ -85,7 +87,7 @@ class _ChunkReader:
             text = self.decoder.decode(raw, final=not raw)
         except UnicodeDecodeError as exc:
             line = self.lines + raw[: max(exc.start, 0)].count(b"\n")
-            raise FileError(line, "not UTF-8 text; save the file as UTF-8") from None
+            raise FileError(line, _("not UTF-8 text; save the file as UTF-8")) from None
         self.lines += raw.count(b"\n")
         return text
 
@@ -96,7 +98,8 @@ def iter_rows(binary, fmt: str, kind: "SheetKind", options=None, info: dict | No
     For CSV and xlsx, `info` receives the table read (sheet, encoding, header row, column plan).
     """
     if options is not None and options.encoding and fmt != "csv":
-        raise CSError(f"--encoding is for CSV files; this is {fmt} ({'UTF-8 always' if fmt != 'xlsx' else 'a workbook'})")
+        raise CSError((_("--encoding is for CSV files; this is {format} (UTF-8 always)") if fmt != "xlsx"
+                       else _("--encoding is for CSV files; this is {format} (a workbook)")).format(format=fmt))
     if fmt == "json":
         yield from _iter_json_array(_ChunkReader(binary), kind.noun)
     elif fmt == "jsonl":
@@ -112,12 +115,18 @@ def _iter_jsonl(stream):
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield number, RowError("(line)", f"not valid JSON: {exc.msg} at column {exc.colno}")
+            yield number, RowError("(line)", _("not valid JSON: {error} at column {column}").format(
+                error=exc.msg, column=exc.colno))
             continue
         except RecursionError:
-            yield number, RowError("(line)", TOO_DEEP)
+            yield number, RowError("(line)", _(TOO_DEEP))
             continue
         yield number, item
+
+
+# What a JSON import must be, by the kind of record (translated where shown).
+_ARRAY_OF = {"ticket": N_("a JSON import must be an array of ticket objects"),
+             "callback": N_("a JSON import must be an array of callback objects")}
 
 
 def _iter_json_array(stream, noun: str, chunk_size: int = 1 << 16):
@@ -143,18 +152,19 @@ def _iter_json_array(stream, noun: str, chunk_size: int = 1 << 16):
     fill()
     skip_space()
     if pos >= len(buffer) or buffer[pos] != "[":
-        raise FileError(line, f"a JSON import must be an array of {noun} objects")
+        raise FileError(line, _(_ARRAY_OF.get(noun, "a JSON import must be an array of {noun} objects")).format(
+            noun=noun))
     pos += 1
     expect_item = True
     while True:
         skip_space()
         if pos >= len(buffer):
-            raise FileError(line, "the JSON array is not closed with ]")
+            raise FileError(line, _("the JSON array is not closed with ]"))
         if buffer[pos] == "]":
             return
         if not expect_item:
             if buffer[pos] != ",":
-                raise FileError(line, f"expected , or ] between items, found {buffer[pos]!r}")
+                raise FileError(line, _("expected , or ] between items, found {found!r}").format(found=buffer[pos]))
             pos += 1
             expect_item = True
             continue
@@ -164,10 +174,11 @@ def _iter_json_array(stream, noun: str, chunk_size: int = 1 << 16):
                 break
             except json.JSONDecodeError as exc:
                 if eof or len(buffer) - pos > MAX_ITEM_CHARS:
-                    raise FileError(line + buffer.count("\n", pos, exc.pos), f"not valid JSON: {exc.msg}") from None
+                    raise FileError(line + buffer.count("\n", pos, exc.pos),
+                                    _("not valid JSON: {error}").format(error=exc.msg)) from None
                 fill()
             except RecursionError:
-                raise FileError(line, TOO_DEEP) from None
+                raise FileError(line, _(TOO_DEEP)) from None
         yield line, item
         line += buffer.count("\n", pos, end)
         pos = end
@@ -243,7 +254,7 @@ def _open_table(binary, fmt: str, options: SheetOptions, known_header):
     if fmt == "xlsx":
         return sheets.xlsx_table(binary, known_header, options.sheet)
     if options.sheet is not None:
-        raise CSError("--sheet is for .xlsx workbooks; a CSV file has one table")
+        raise CSError(_("--sheet is for .xlsx workbooks; a CSV file has one table"))
     return sheets.csv_table(binary, known_header, options.encoding)
 
 
@@ -298,8 +309,8 @@ def stored_time(key: str, value, tz) -> str:
     if parsed is None:
         parsed = sheets.sheet_time(value)
     if parsed is None:
-        raise RowError(key, f"{value!r} is not a time such as 2026-11-20T09:30:00+08:00, 2026/11/20 9:30 or"
-                            " 2026年11月20日 9时30分")
+        raise RowError(key, _("{value!r} is not a time such as 2026-11-20T09:30:00+08:00, 2026/11/20 9:30 or"
+                              " 2026年11月20日 9时30分").format(value=value))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     try:
@@ -307,7 +318,7 @@ def stored_time(key: str, value, tz) -> str:
     except (ValueError, OverflowError):
         stored = ""
     if not "1970" <= stored < "9999":
-        raise RowError(key, f"{value!r} is out of range: use a time from 1970 to 9998")
+        raise RowError(key, _("{value!r} is out of range: use a time from 1970 to 9998").format(value=value))
     return stored
 
 
@@ -329,10 +340,11 @@ class AgentNames:
             if len(handles) == 1:
                 return handles[0]
             if len(handles) > 1:
-                raise RowError(key, f"{len(handles)} agents are called {value!r} ({', '.join(handles)}); "
-                                    f"say which with --value {key}:{value}=HANDLE")
-        raise RowError(key, f"unknown agent {value!r}; add it with 'cs agent add' first, or name its handle with"
-                            f" --value {key}:{value}=HANDLE")
+                raise RowError(key, _("{count} agents are called {value!r} ({handles}); say which with --value"
+                                      " {field}:{value}=HANDLE").format(count=len(handles), value=value,
+                                                                       handles=", ".join(handles), field=key))
+        raise RowError(key, _("unknown agent {value!r}; add it with 'cs agent add' first, or name its handle with"
+                              " --value {field}:{value}=HANDLE").format(value=value, field=key))
 
     def _by_name(self) -> dict:
         if self._names is None:
@@ -347,14 +359,15 @@ def positive_int(value, key, *, zero: bool = False):
     if value is None:
         return None
     if isinstance(value, bool):
-        raise RowError(key, f"{value!r} is not a whole number")
+        raise RowError(key, _("{value!r} is not a whole number").format(value=value))
     try:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
-        raise RowError(key, f"{value!r} is not a whole number") from None
+        raise RowError(key, _("{value!r} is not a whole number").format(value=value)) from None
     lowest = 0 if zero else 1
     if not lowest <= number < 2**63 or str(number) != str(value).strip() and not isinstance(value, int):
-        raise RowError(key, f"{value!r} is not a whole number from {lowest} below 2^63")
+        raise RowError(key, _("{value!r} is not a whole number from {lowest} below 2^63").format(value=value,
+                                                                                            lowest=lowest))
     return number
 
 
@@ -366,7 +379,7 @@ def boolean(value, key):
         return True
     if text in ("false", "0", "no", "否", ""):
         return False
-    raise RowError(key, f"{value!r} is not true or false")
+    raise RowError(key, _("{value!r} is not true or false").format(value=value))
 
 
 # --- the result -----------------------------------------------------------------------------
@@ -413,7 +426,7 @@ def run(ctx, binary, kind: SheetKind, *, source: str, fmt, dry_run: bool, option
     from cs.desk import agents as agents_mod
 
     # Imported records carry their own agents, times and verdicts: bringing history in is a leader's task.
-    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "importing records")
+    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, N_("importing records"))
     if not hasattr(binary, "peek"):
         binary = io.BufferedReader(binary)
     fmt = detect_format(source, binary, fmt)
@@ -460,7 +473,7 @@ def open_source(path: str):
     try:
         return open(path, "rb")
     except OSError as exc:
-        raise CSError(f"cannot read {path}: {exc.strerror}") from None
+        raise CSError(_("cannot read {path}: {error}").format(path=path, error=exc.strerror)) from None
 
 
 def error_entry(info: dict, line: int, name: str, message: str) -> dict:
@@ -470,7 +483,7 @@ def error_entry(info: dict, line: int, name: str, message: str) -> dict:
     column = plan.columns_of(name) if plan is not None else None
     if column:
         entry["column"] = column
-    elif plan is not None and message == "required":
-        entry["message"] = (f"required, and the sheet has no column for it: name one with --map 'COLUMN={name}'"
-                            f" or give every row a value with --default {name}=VALUE")
+    elif plan is not None and message == _("required"):
+        entry["message"] = _("required, and the sheet has no column for it: name one with --map 'COLUMN={field}'"
+                             " or give every row a value with --default {field}=VALUE").format(field=name)
     return entry

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from cs.core.errors import CSError
+from cs.core.i18n import _
 
 
 class FileError(Exception):
@@ -73,8 +74,8 @@ def decoded_lines(binary, encoding: str = "utf-8-sig"):
         try:
             yield raw.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise FileError(number, f"not {name} text (byte {exc.start + 1} of the line); save the file as UTF-8"
-                                    " or GB18030 CSV, or as .xlsx") from None
+            raise FileError(number, _("not {encoding} text (byte {byte} of the line); save the file as UTF-8 or"
+                                      " GB18030 CSV, or as .xlsx").format(encoding=name, byte=exc.start + 1)) from None
 
 
 # --- tables: a header row and data rows -----------------------------------------------------
@@ -100,7 +101,7 @@ def csv_table(binary, known_header, encoding: str | None = None) -> Table:
             for cells in reader:
                 yield reader.line_num, cells
         except csv.Error as exc:
-            raise FileError(reader.line_num, f"not valid CSV: {exc}") from None
+            raise FileError(reader.line_num, _("not valid CSV: {error}").format(error=exc)) from None
 
     return _table(numbered(), known_header, encoding=encoding)
 
@@ -114,10 +115,12 @@ def xlsx_table(binary, known_header, sheet: str | None = None) -> Table:
     try:
         workbook = load_workbook(binary, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileError(0, f"not a readable .xlsx workbook ({exc}); save it from Excel as .xlsx") from None
+        raise FileError(0, _("not a readable .xlsx workbook ({error}); save it from Excel as .xlsx").format(
+            error=exc)) from None
     names = workbook.sheetnames
     if sheet is not None and sheet not in names:
-        raise CSError(f"the workbook has no sheet {sheet!r}; its sheets are: {', '.join(names)}")
+        raise CSError(_("the workbook has no sheet {sheet!r}; its sheets are: {sheets}").format(
+            sheet=sheet, sheets=", ".join(names)))
     worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
     # Some writers declare a wrong size (A1:A1); read what is really there.
     worksheet.reset_dimensions()
@@ -218,8 +221,8 @@ class ColumnPlan:
             key = header_key(column)
             target = given.get(key, lookup.get(key, lookup.get(_without_note(key))))
             if key in given and target not in (SKIP, *field_names):
-                raise CSError(f"--map {column}={target}: '{target}' is not a field; fields are: "
-                              f"{', '.join(field_names)}")
+                raise CSError(_("--map {column}={target}: '{target}' is not a field; fields are: {fields}").format(
+                    column=column, target=target, fields=", ".join(field_names)))
             if target is None and (not key or key in _ROW_NUMBER_HEADERS):
                 target = SKIP
             if target is None:
@@ -231,8 +234,8 @@ class ColumnPlan:
         unused = set(given) - {header_key(column) for column in plan.columns}
         if unused:
             names = [column for column in maps if header_key(column) in unused]
-            raise CSError(f"--map names column(s) the file does not have: {', '.join(map(repr, names))};"
-                          f" its columns are: {', '.join(map(repr, plan.columns))}")
+            raise CSError(_("--map names column(s) the file does not have: {names}; its columns are: {columns}")
+                          .format(names=", ".join(map(repr, names)), columns=", ".join(map(repr, plan.columns))))
         plan.unknown = unknown
         plan.field_names = tuple(field_names)
         plan._check_repeats(joinable)
@@ -242,8 +245,9 @@ class ColumnPlan:
         """Refuse a sheet with columns nobody said what to do with: nothing in a sheet is dropped unasked."""
         if self.unknown:
             shown = ", ".join(map(repr, self.unknown))
-            raise CSError(f"unknown column(s) {shown}; name the field with --map '{self.unknown[0]}=FIELD' or skip"
-                          f" the column with --map '{self.unknown[0]}=' (fields: {', '.join(self.field_names)})")
+            raise CSError(_("unknown column(s) {shown}; name the field with --map '{first}=FIELD' or skip the column"
+                            " with --map '{first}=' (fields: {fields})").format(
+                                shown=shown, first=self.unknown[0], fields=", ".join(self.field_names)))
 
     def _check_repeats(self, joinable) -> None:
         seen: dict[str, list[str]] = {}
@@ -251,8 +255,9 @@ class ColumnPlan:
             seen.setdefault(name, []).append(self.columns[index])
         for name, columns in seen.items():
             if len(columns) > 1 and not joinable(name):
-                raise CSError(f"columns {', '.join(map(repr, columns))} all map to {name}; keep one with"
-                              f" --map '{columns[1]}=' (or map it to another field)")
+                raise CSError(_("columns {columns} all map to {field}; keep one with --map '{second}=' (or map it to"
+                                " another field)").format(columns=", ".join(map(repr, columns)), field=name,
+                                                          second=columns[1]))
 
     def mapping(self) -> list[dict]:
         """What the dry run shows: each column, its letter, and the field it feeds (None: skipped)."""
@@ -278,7 +283,7 @@ class ColumnPlan:
             else:
                 out[name] = value
         if len(cells) > len(self.columns) and not _blank(cells[len(self.columns):]):
-            raise ValueError("more cells than header columns")
+            raise ValueError(_("more cells than header columns"))
         return out
 
 
@@ -318,10 +323,12 @@ def parse_value_maps(specs, field_names) -> dict:
         name, colon, rest = spec.partition(":")
         original, equals, code = rest.rpartition("=")
         if not colon or not equals or not original.strip():
-            raise CSError(f"--value {spec!r}: write it as FIELD:原值=code, e.g. --value category:维修=repair")
+            raise CSError(_("--value {spec!r}: write it as FIELD:原值=code, e.g. --value category:维修=repair").format(
+                spec=spec))
         name = name.strip()
         if name not in field_names:
-            raise CSError(f"--value {spec!r}: '{name}' is not a field; fields are: {', '.join(field_names)}")
+            raise CSError(_("--value {spec!r}: '{field}' is not a field; fields are: {fields}").format(
+                spec=spec, field=name, fields=", ".join(field_names)))
         maps.setdefault(name, {})[original.strip()] = code.strip()
     return maps
 
@@ -333,12 +340,14 @@ def parse_pairs(specs, option: str, field_names, *, allow_empty: bool) -> dict:
         left, equals, right = spec.rpartition("=")
         if not equals or not left.strip() or (not right.strip() and not allow_empty):
             example = "--map '来电号码=customer_phone'" if option == "--map" else "--default channel=phone"
-            raise CSError(f"{option} {spec!r}: write it as NAME=VALUE, e.g. {example}")
+            raise CSError(_("{option} {spec!r}: write it as NAME=VALUE, e.g. {example}").format(
+                option=option, spec=spec, example=example))
         pairs[left.strip()] = right.strip()
     if option == "--default":
         for name in pairs:
             if name not in field_names:
-                raise CSError(f"--default {name}=…: '{name}' is not a field; fields are: {', '.join(field_names)}")
+                raise CSError(_("--default {field}=…: '{field}' is not a field; fields are: {fields}").format(
+                    field=name, fields=", ".join(field_names)))
     return pairs
 
 

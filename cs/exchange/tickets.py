@@ -15,6 +15,7 @@ import sqlite3
 
 from cs.core import clock
 from cs.core.errors import CSError
+from cs.core.i18n import _
 from cs.core.text import clean_tags, clean_text
 from cs.desk import customers
 from cs.desk.tickets import COLUMNS, FIELD_CHECKS, FIELDS, INSERT_SQL, due_times, index_for_search
@@ -138,7 +139,7 @@ class RowChecker:
             if key == "customer_phone" and isinstance(value, int) and not isinstance(value, bool):
                 value = str(value)  # a JSON number is a fine phone number
             if not isinstance(value, str):
-                raise RowError(key, "must be text")
+                raise RowError(key, _("must be text"))
             try:
                 return check(value)
             except CSError as exc:
@@ -187,18 +188,18 @@ class RowChecker:
 
     def check(self, row) -> dict:
         if type(row) is not dict:
-            raise RowError("(line)", "each record must be an object with ticket fields")
+            raise RowError("(line)", _("each record must be an object with ticket fields"))
         out = dict(self.template)
         converters = self.converters
         for key, value in row.items():
             converter = converters.get(key)
             if converter is None:
-                raise RowError(key, "unknown field; fields are those 'cs ticket export' writes")
+                raise RowError(key, _("unknown field; fields are those 'cs ticket export' writes"))
             if value is not None:
                 out[key] = converter(key, value)
         for key in ("opened_at", "channel", "category", "summary"):
             if out[key] is None:
-                raise RowError(key, "required")
+                raise RowError(key, _("required"))
         out["created_by"] = out["created_by"] or self.ctx.actor
         out["updated_at"] = out["updated_at"] or self.ctx.now_db
         self._deadlines(out)
@@ -219,23 +220,23 @@ class RowChecker:
     def _consistency(self, out):
         opened, status = out["opened_at"], out["status"]
         if opened > self.ctx.now_db:
-            raise RowError("opened_at", "is in the future; records describe what has happened")
+            raise RowError("opened_at", _("is in the future; records describe what has happened"))
         for key in ("first_response_at", "resolved_at", "closed_at"):
             if out[key] is not None and out[key] < opened:
-                raise RowError(key, "is before opened_at")
+                raise RowError(key, _("is before opened_at"))
         if status in ("resolved", "closed") and not out["resolved_at"]:
-            raise RowError("resolved_at", f"required when status is {status}")
+            raise RowError("resolved_at", _("required when status is {status}").format(status=status))
         if status == "closed" and not out["closed_at"]:
-            raise RowError("closed_at", "required when status is closed")
+            raise RowError("closed_at", _("required when status is closed"))
         if status not in ("resolved", "closed") and (out["resolved_at"] or out["closed_at"]):
-            raise RowError("status", f"is {status} but the row has resolved_at or closed_at")
+            raise RowError("status", _("is {status} but the row has resolved_at or closed_at").format(status=status))
         if status == "open" and out["first_response_at"]:
-            raise RowError("status", "is open but the row has first_response_at; an answered ticket is in_progress")
+            raise RowError("status", _("is open but the row has first_response_at; an answered ticket is in_progress"))
         if status in ("resolved", "closed") and not out["first_response_at"]:
             out["first_response_at"] = out["resolved_at"]
         if out["verdict"]:
             if out["category"] != "complaint":
-                raise RowError("verdict", "only complaints take a verdict")
+                raise RowError("verdict", _("only complaints take a verdict"))
             out["verdict_at"] = out["resolved_at"] or opened
         # An exported pending ticket's resolve_due_at was projected to the moment of export, so its
         # pause starts again now.
@@ -247,7 +248,7 @@ def _tags(value):
         return []
     items = value.split(";") if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(t, str) for t in items):
-        raise RowError("tags", "must be a list of text (in CSV: separated by ;)")
+        raise RowError("tags", _("must be a list of text (in CSV: separated by ;)"))
     try:
         return clean_tags(t for t in items if t.strip())
     except CSError as exc:
@@ -267,7 +268,7 @@ def _satisfaction(value):
     value = sheets.whole_number_text(value)
     number = positive_int(value, "satisfaction")
     if not 1 <= number <= 5:
-        raise RowError("satisfaction", "must be 1 to 5")
+        raise RowError("satisfaction", _("must be 1 to 5"))
     return number
 
 
@@ -315,8 +316,8 @@ class _DuplicateFinder:
         opened, phone, channel, summary = key = (row["opened_at"], row["customer_phone"], row["channel"],
                                                  row["summary"])
         if key in self.recent:
-            raise importing.RowError("(row)", "the same call as an earlier row of this file (time, phone, channel"
-                                              " and summary); --allow-duplicates imports it anyway")
+            raise importing.RowError("(row)", _("the same call as an earlier row of this file (time, phone, channel"
+                                                " and summary); --allow-duplicates imports it anyway"))
         if phone is not None:
             found = self.db.value("SELECT id FROM tickets WHERE customer_phone = ? AND opened_at = ? AND channel = ?"
                                   " AND summary = ? LIMIT 1", (phone, opened, channel, summary))
@@ -324,8 +325,9 @@ class _DuplicateFinder:
             found = self.db.value("SELECT id FROM tickets WHERE opened_at = ? AND customer_phone IS NULL"
                                   " AND channel = ? AND summary = ? LIMIT 1", (opened, channel, summary))
         if found is not None:
-            raise importing.RowError("(row)", f"ticket {found} is already this call (time, phone, channel and summary:"
-                                              " the sheet imported before?); --allow-duplicates imports it anyway")
+            raise importing.RowError("(row)", _("ticket {id} is already this call (time, phone, channel and summary:"
+                                                " the sheet imported before?); --allow-duplicates imports it anyway")
+                                     .format(id=found))
         self.recent[key] = True
         if len(self.recent) > 2 * BATCH:
             self.recent.popitem(last=False)
@@ -384,5 +386,5 @@ def _find_conflicts(ctx, batch, fail) -> None:
             ctx.db.execute("ROLLBACK TO one_row")
             ctx.db.execute("RELEASE one_row")
             field = "id" if "UNIQUE" in str(exc) or "PRIMARY" in str(exc) else "(row)"
-            message = f"ticket id {row['id']} is already used (in the database or earlier in this file)"
+            message = _("ticket id {id} is already used (in the database or earlier in this file)").format(id=row["id"])
             fail(line, field, message if field == "id" else str(exc))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
 
+from cs.core.i18n import _
 from cs.core.text import display_width
 
 MEASURED_ROWS = 500
@@ -142,4 +143,4 @@ def _letter(index: int) -> str:
 
 def _sheet_title(title: str) -> str:
     """Excel's rules for a sheet name: at most 31 characters, none of : \\ / ? * [ ]."""
-    return re.sub(r"[:\\/?*\[\]]", "_", title)[:31] or "Sheet"
+    return re.sub(r"[:\\/?*\[\]]", "_", title)[:31] or _("Sheet")

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from cs.core import clock
 from cs.core.errors import CSError
+from cs.core.i18n import _
 from cs.core.vocabulary import CATEGORIES, CHANNELS, REASONS
 from cs.desk import customers, shifts
 from cs.scoring.units import number
@@ -313,7 +314,7 @@ def deduction_entries(ctx, day: date, agents: list[str] | None, as_of: str) -> l
     from cs.scoring import deductions
 
     then = dataclasses.replace(ctx, now=clock.from_db(as_of))
-    entries, _ = deductions.expected(then, day)
+    entries, _unattributed = deductions.expected(then, day)
     voided = {(row["rule"], row["agent"], row["ref_type"], row["ref_id"]) for row in ctx.db.all(
         "SELECT rule, agent, ref_type, ref_id FROM deductions WHERE date = ? AND voided = 1 AND voided_at < ?",
         (day.isoformat(), as_of))}
@@ -358,7 +359,7 @@ def _window_report(ctx, kind: str, day: date, start: str, end: str, roster: list
     scope = [agent] if agent else None
     tickets, bucketed = ticket_figures(ctx, start, end, scope)
     counts, listed = buckets(bucketed)
-    return {
+    report = {
         "kind": kind,
         "date": day.isoformat(),
         "shift": shift,
@@ -376,6 +377,21 @@ def _window_report(ctx, kind: str, day: date, start: str, end: str, roster: list
                                         min(judged, ctx.now_db)),
         "handover": [item for item in open_handover(ctx, end) if agent is None or item["agent"] == agent],
     }
+    mentioned = {*roster, *(c["agent"] for c in report["callbacks"]["overdue_items"]),
+                 *(d["agent"] for d in report["deductions"]), *(h["agent"] for h in report["handover"])}
+    report["names"] = agent_names(ctx, mentioned)
+    return report
+
+
+def agent_names(ctx, handles) -> dict:
+    """handle -> full name of the agents a report mentions (SPEC section 17: reports show names)."""
+    handles = sorted(h for h in handles if h)
+    names = {}
+    for chunk in range(0, len(handles), 500):
+        part = handles[chunk:chunk + 500]
+        names.update((row["handle"], row["name"]) for row in ctx.db.all(
+            f"SELECT handle, name FROM agents WHERE handle IN ({', '.join('?' * len(part))})", part))
+    return names
 
 
 def shift_report(ctx, *, day: date | None = None, shift_code: str | None = None, agent: str | None = None) -> dict:
@@ -383,7 +399,7 @@ def shift_report(ctx, *, day: date | None = None, shift_code: str | None = None,
     if day is None and shift_code is None:
         window = shifts.latest_ended(ctx, ctx.now)
         if window is None:
-            raise CSError("no shift has ended yet; give --date and --shift")
+            raise CSError(_("no shift has ended yet; give --date and --shift"))
     else:
         config = shifts.shift_config(ctx, shift_code) if shift_code else _only_shift(ctx)
         window = shifts.window(ctx, config, day or clock.local_date(ctx.now, ctx.tz))
@@ -400,7 +416,8 @@ def shift_report(ctx, *, day: date | None = None, shift_code: str | None = None,
 def _only_shift(ctx) -> dict:
     configured = ctx.config["shift"]
     if len(configured) != 1:
-        raise CSError("give --shift: " + ", ".join(f"{s['code']} ({s['label']})" for s in configured))
+        raise CSError(_("give --shift: {shifts}").format(
+            shifts=", ".join(f"{s['code']} ({s['label']})" for s in configured)))
     return configured[0]
 
 
@@ -419,13 +436,13 @@ def month_report(ctx, *, month: str | None = None) -> dict:
     month = month or clock.local_date(ctx.now, ctx.tz).strftime("%Y-%m")
     first, after = units.month_days(month)
     start, end = clock.to_db(clock.day_bounds(first, ctx.tz)[0]), clock.to_db(clock.day_bounds(after, ctx.tz)[0])
-    tickets, _ = ticket_figures(ctx, start, end, None, details=False)
+    tickets, _details = ticket_figures(ctx, start, end, None, details=False)
     # The callback figures and the per-reason table count one base: the callbacks due in the month (less
     # those cancelled before their deadline), done or not, whenever done.
     by_reason = callbacks_by_reason(ctx, start, end)
     satisfied, surveyed = (sum(row["satisfaction_rate_parts"][key] for row in by_reason)
                            for key in ("numerator", "denominator"))
-    return {
+    report = {
         "kind": "month",
         "month": month,
         "start": ctx.display(start),
@@ -449,6 +466,9 @@ def month_report(ctx, *, month: str | None = None) -> dict:
         "visit_plans": visit_plan_figures(ctx, end),
         "appeals": appeals.query(ctx, month=month),
     }
+    report["names"] = agent_names(ctx, {*(s["agent"] for s in report["scores"]),
+                                        *(a[key] for a in report["appeals"] for key in ("agent", "decided_by"))})
+    return report
 
 
 def week_report(ctx, *, week_of: date | None = None, team: str | None = None) -> dict:
@@ -469,7 +489,7 @@ def week_report(ctx, *, week_of: date | None = None, team: str | None = None) ->
               if a["role"] != "supervisor" and (a["active"] or a["handle"] in worked)
               and (team is None or a["team"] == team)]
     if team is not None and not people:
-        raise CSError(f"no agent is in team '{team}'; see 'cs agent list'")
+        raise CSError(_("no agent is in team '{team}'; see 'cs agent list'").format(team=team))
     handles = {a["handle"] for a in people}
     waits: dict = {h: [] for h in handles}
     received = dict.fromkeys(handles, 0)
@@ -571,11 +591,17 @@ def callbacks_by_policy(ctx, month: str, start: str, end: str) -> list[dict]:
             on_time += callback["status"] == "done" and callback["done_at"] <= callback["due_at"]
             not_due += callback["status"] == "pending" and callback["due_at"] > ctx.now_db
         counted_on_time = min(on_time, required)
-        result.append({"policy": code, "eligible": len(rows), "required": required, "selected": len(chosen),
+        result.append({"policy": code, "label": _policy_label(ctx, code), "eligible": len(rows), "required": required, "selected": len(chosen),
                        "callbacks": made.get(code, 0), "done": done, "done_on_time": on_time,
                        "not_yet_due": not_due, "compliance": rate(counted_on_time, required),
                        "compliance_parts": parts(counted_on_time, required)})
     return result
+
+
+def _policy_label(ctx, code: str) -> str:
+    """What the centre calls a policy: its own `label`, else the Chinese name of its reason (维修回访), else its code."""
+    policy = next((p for p in ctx.config["callback_policy"] if p["code"] == code), {})
+    return policy.get("label") or REASONS.get(policy.get("reason"), (code,))[0]
 
 
 # The base of the month report's per-reason table: the same callbacks as kpis.callbacks_due.
@@ -635,6 +661,8 @@ TEXT = {
         "minutes": "分钟", "month": "月份", "agent_only": "坐席", "cancelled": "已取消(不计到期)",
         "appeals": "申诉", "entry": "扣分", "decision": "处理意见", "appeal_open": "待处理",
         "appeal_accepted": "已采纳(扣分作废)", "appeal_rejected": "已驳回",
+        "hours": "小时", "max": "最高", "per_hour_unit": "件",
+        "handover_open": "待处理", "handover_acked": "已确认", "handover_done": "已完成",
         "base_due": "基数：本月到期的回访（截止前取消的不计），与关键指标的“到期”相同；完成、按时、无法联系均指其中的回访",
     },
     "en": {
@@ -663,10 +691,17 @@ TEXT = {
         "minutes": "min", "month": "Month", "agent_only": "Agent", "cancelled": "Cancelled (not due)",
         "appeals": "Appeals", "entry": "entry", "decision": "Decision", "appeal_open": "open",
         "appeal_accepted": "accepted (entry void)", "appeal_rejected": "rejected",
+        "hours": "h", "max": "max", "per_hour_unit": "",
+        "handover_open": "open", "handover_acked": "acked", "handover_done": "done",
         "base_due": "Base: callbacks due in the month, less those cancelled before their deadline (the key figures'"
                     " Due); done, on time and unreachable count those of them",
     },
 }
+
+
+# The escalation actions of the default rules; a centre's own action is shown as it wrote it.
+ACTIONS = {"dismissal": ("辞退", "dismissal"), "advise_to_leave": ("劝退", "advised to leave"),
+           "warning": ("警告", "warning")}
 
 
 def labels(lang: str) -> dict:
@@ -677,6 +712,7 @@ def labels(lang: str) -> dict:
         "channel": {code: pair[index] for code, pair in CHANNELS.items()},
         "category": {code: pair[index] for code, pair in CATEGORIES.items()},
         "reason": {code: pair[index] for code, pair in REASONS.items()},
+        "action": {code: pair[index] for code, pair in ACTIONS.items()},
         "bucket": BUCKET_LABELS if lang == "zh" else {"demand": "Market demand", "system": "System problems",
                                                      "complaint": "Market complaints", "transfer": "Transferred"},
     }

@@ -28,10 +28,13 @@ def render(report: dict, fmt: str, lang: str, template_text: str | None = None) 
     env = SandboxedEnvironment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=fmt == "html",
                                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                                undefined=StrictUndefined)
-    env.filters.update(pct=percent, minutes=lambda s: minutes(s, lang), md=markdown_text, one_line=one_line)
+    names = report.get("names") or {}
+    env.filters.update(pct=percent, minutes=lambda s: minutes(s, lang), md=markdown_text, one_line=one_line,
+                       who=lambda handle: names.get(handle) or handle or "-", last_day=last_day)
     from jinja2 import TemplateError
 
     from cs.core.errors import CSError
+    from cs.core.i18n import _
 
     family = report["kind"] if report["kind"] in ("month", "week") else "window"
     try:
@@ -39,12 +42,14 @@ def render(report: dict, fmt: str, lang: str, template_text: str | None = None) 
                     else env.get_template(f"{family}.{EXTENSIONS[fmt]}.j2"))
         return template.render(r=report, L=labels(lang), T=labels(lang)["text"], lang=lang, chart=chart(report))
     except TemplateError as exc:  # syntax errors, unknown fields, and what the sandbox refuses
-        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
-        raise CSError(f"the template cannot be rendered{where}: {exc.message or exc}") from None
+        where = _(" (line {line})").format(line=exc.lineno) if getattr(exc, "lineno", None) else ""
+        raise CSError(_("the template cannot be rendered{where}: {error}").format(where=where,
+                                                                                  error=exc.message or exc)) from None
     except Exception as exc:
         if template_text is None:
             raise  # our own templates failing is a bug, not the user's mistake
-        raise CSError(f"the template failed while rendering: {type(exc).__name__}: {exc}") from None
+        raise CSError(_("the template failed while rendering: {error_type}: {error}").format(
+            error_type=type(exc).__name__, error=exc)) from None
 
 
 def percent(value) -> str:
@@ -55,6 +60,14 @@ def minutes(seconds, lang: str) -> str:
     if seconds is None:
         return "—"
     return f"{seconds / 60:.1f} {'分钟' if lang == 'zh' else 'min'}"
+
+
+def last_day(end: str) -> str:
+    """The last day of a period given by its exclusive end (2026-12-01T00:00+08:00 -> 2026-11-30): a month is
+    shown as 2026-11-01 – 2026-11-30, as people say it."""
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(end[:10]) - timedelta(days=1)).isoformat()
 
 
 def markdown_text(value) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from cs.core.errors import CSError
+from cs.core.i18n import _
 from cs.core.text import clean_text
 from cs.desk import agents as agents_mod
 from cs.scoring import closing, deductions
@@ -31,22 +32,24 @@ def get(ctx, appeal_id: int) -> dict:
 
 def _row(ctx, appeal_id: int):
     return one_or_refuse(ctx.db, "SELECT * FROM appeals WHERE id = ?", (appeal_id,),
-                         f"appeal {appeal_id} not found; see 'cs deductions appeals'")
+                         _("appeal {id} not found; see 'cs deductions appeals'").format(id=appeal_id))
 
 
 def file(ctx, entry_id: int, reason: str) -> dict:
     entry = deductions.get(ctx, entry_id)
     if entry["agent"] != ctx.actor:
-        raise CSError(f"deduction {entry_id} charges {entry['agent']}; only they may appeal it")
+        raise CSError(_("deduction {id} charges {agent}; only they may appeal it").format(id=entry_id,
+                                                                                        agent=entry["agent"]))
     if entry["voided"]:
-        raise CSError(f"deduction {entry_id} is void already ({entry['void_reason']})")
-    closing.refuse_if_closed(ctx, entry["date"], "an appeal")
+        raise CSError(_("deduction {id} is void already ({reason})").format(id=entry_id, reason=entry["void_reason"]))
+    closing.refuse_if_closed(ctx, entry["date"], _("an appeal"))
     last_day = date.fromisoformat(entry["date"]) + timedelta(days=ctx.config["scoring"]["appeal_days"])
     if ctx.business_day() > last_day:
-        raise CSError(f"deduction {entry_id} of {entry['date']} could be appealed until {last_day.isoformat()}"
-                      f" ({ctx.config['scoring']['appeal_days']} days); ask your team leader or supervisor")
+        raise CSError(_("deduction {id} of {date} could be appealed until {last} ({days} days); ask your team leader"
+                        " or supervisor").format(id=entry_id, date=entry["date"], last=last_day.isoformat(),
+                                                 days=ctx.config["scoring"]["appeal_days"]))
     if ctx.db.one("SELECT 1 FROM appeals WHERE entry_id = ? AND status = 'open'", (entry_id,)):
-        raise CSError(f"deduction {entry_id} has an open appeal already; see 'cs deductions appeals'")
+        raise CSError(_("deduction {id} has an open appeal already; see 'cs deductions appeals'").format(id=entry_id))
     reason = clean_text(reason, "reason", 2000, required=True)
     cur = ctx.db.execute("INSERT INTO appeals (entry_id, agent, reason, status, filed_at) VALUES (?, ?, ?, 'open', ?)",
                          (entry_id, entry["agent"], reason, ctx.now_db))
@@ -59,13 +62,15 @@ def decide(ctx, appeal_id: int, decision: str, note: str) -> dict:
     row = _row(ctx, appeal_id)
     _refuse_unless_may_decide(ctx, row["agent"])
     if row["status"] != "open":
-        raise CSError(f"appeal {appeal_id} was {row['status']} already, by {row['decided_by']}")
+        decided = (_("appeal {id} was accepted already, by {by}") if row["status"] == "accepted"
+                   else _("appeal {id} was rejected already, by {by}"))
+        raise CSError(decided.format(id=appeal_id, by=row["decided_by"]))
     note = clean_text(note, "note", 2000, required=True)
     entry = ctx.db.one("SELECT date, voided FROM deductions WHERE id = ?", (row["entry_id"],))
     if entry is None:
-        raise CSError(f"deduction {row['entry_id']} no longer exists (its facts changed and the day was computed"
-                      f" again); reject appeal {appeal_id} with a note saying so")
-    closing.refuse_if_closed(ctx, entry["date"], "deciding an appeal")
+        raise CSError(_("deduction {entry} no longer exists (its facts changed and the day was computed again);"
+                        " reject appeal {id} with a note saying so").format(entry=row["entry_id"], id=appeal_id))
+    closing.refuse_if_closed(ctx, entry["date"], _("deciding an appeal"))
     status = {"accept": "accepted", "reject": "rejected"}[decision]
     if status == "accepted" and not entry["voided"]:
         deductions.set_void(ctx, row["entry_id"], f"appeal {appeal_id} accepted: {note}")
@@ -86,8 +91,8 @@ def _refuse_unless_may_decide(ctx, agent: str) -> None:
                           " AND b.handle = ? AND a.team IS NOT NULL", (ctx.actor, agent))
         if mine:
             return
-    raise CSError(f"deciding {agent}'s appeal needs the supervisor, or the team leader of {agent}'s team;"
-                  f" '{ctx.actor}' is neither")
+    raise CSError(_("deciding {agent}'s appeal needs the supervisor, or the team leader of {agent}'s team;"
+                    " '{actor}' is neither").format(agent=agent, actor=ctx.actor))
 
 
 def query(ctx, *, status=None, month: str | None = None, agent: str | None = None, limit=None,
@@ -95,7 +100,8 @@ def query(ctx, *, status=None, month: str | None = None, agent: str | None = Non
     filters = Filters()
     if status:
         if status not in STATUSES:
-            raise CSError(f"unknown appeal status '{status}'; use one of: {', '.join(STATUSES)}")
+            raise CSError(_("unknown appeal status '{status}'; use one of: {choices}").format(
+                status=status, choices=", ".join(STATUSES)))
         filters.add("a.status = :status", status=status)
     if month:  # appeals of the month's entries
         first, after = month_days(month)

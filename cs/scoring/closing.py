@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from cs.core.errors import CSError
+from cs.core.i18n import _
 from cs.core.text import clean_text
 from cs.desk import agents as agents_mod
 from cs.scoring.units import earliest_day, is_over, month_days
@@ -23,28 +24,29 @@ def day_is_closed(ctx, day: date) -> bool:
 def refuse_if_closed(ctx, day_text: str, doing: str) -> None:
     month = day_text[:7]
     if is_closed(ctx, month):
-        raise CSError(f"{month} is closed, so {doing} waits; a supervisor can reopen it:"
-                      f" cs deductions reopen --month {month} --reason WHY")
+        raise CSError(_("{month} is closed, so {doing} waits; a supervisor can reopen it:"
+                        " cs deductions reopen --month {month} --reason WHY").format(month=month, doing=doing))
 
 
 def close(ctx, month: str) -> dict:
-    agents_mod.require_role(ctx.db, ctx.actor, {"supervisor"}, "closing a month")
+    agents_mod.require_role(ctx.db, ctx.actor, {"supervisor"}, _("closing a month"))
     first, after = month_days(month)
     month = first.strftime("%Y-%m")
     if is_closed(ctx, month):
-        raise CSError(f"{month} is closed already")
+        raise CSError(_("{month} is closed already").format(month=month))
     last = after - timedelta(days=1)
     if not is_over(ctx, last):
-        raise CSError(f"{month} is not over yet; a month is closed once its last day has been judged")
+        raise CSError(_("{month} is not over yet; a month is closed once its last day has been judged").format(
+            month=month))
     start = max(first, earliest_day(ctx) or after)
     judged = {row[0] for row in ctx.db.all("SELECT date FROM deduction_days WHERE date >= ? AND date < ?",
                                            (first.isoformat(), after.isoformat()))}
     missing = [start + timedelta(days=n) for n in range((after - start).days)
                if (start + timedelta(days=n)).isoformat() not in judged]
     if missing:
-        raise CSError(f"{month} has days not judged yet ({missing[0].isoformat()}"
-                      f"{f' and {len(missing) - 1} more' if len(missing) > 1 else ''}); run"
-                      " 'cs jobs run daily-deductions' first, then close it")
+        more = _(" and {n} more").format(n=len(missing) - 1) if len(missing) > 1 else ""
+        raise CSError(_("{month} has days not judged yet ({first}{more}); run 'cs jobs run daily-deductions' first,"
+                        " then close it").format(month=month, first=missing[0].isoformat(), more=more))
     ctx.db.execute("INSERT INTO closed_months (month, closed_at, closed_by) VALUES (?, ?, ?)",
                    (month, ctx.now_db, ctx.actor))
     record = {"month": month, "closed": True, "closed_at": ctx.display(ctx.now_db), "closed_by": ctx.actor}
@@ -53,12 +55,12 @@ def close(ctx, month: str) -> dict:
 
 
 def reopen(ctx, month: str, reason: str) -> dict:
-    agents_mod.require_role(ctx.db, ctx.actor, {"supervisor"}, "reopening a month")
+    agents_mod.require_role(ctx.db, ctx.actor, {"supervisor"}, _("reopening a month"))
     month = month_days(month)[0].strftime("%Y-%m")
     reason = clean_text(reason, "reason", 500, required=True)
     row = ctx.db.one("SELECT * FROM closed_months WHERE month = ?", (month,))
     if row is None:
-        raise CSError(f"{month} is not closed")
+        raise CSError(_("{month} is not closed").format(month=month))
     ctx.db.execute("DELETE FROM closed_months WHERE month = ?", (month,))
     ctx.db.audit(ctx.now_db, ctx.actor, "deductions.reopen", "month", month, dict(row),
                  {"month": month, "closed": False, "reason": reason})

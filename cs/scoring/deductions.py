@@ -9,10 +9,12 @@ through an index, so the cost follows the day's work, not the length of the hist
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 from cs.core import clock
 from cs.core.errors import CSError
+from cs.core.i18n import N_, Msg, _
 from cs.core.text import clean_text
 from cs.desk import agents as agents_mod
 from cs.scoring import closing
@@ -43,12 +45,15 @@ def _callback_overdue(ctx, day, start, end):
     )
     for row in rows:
         if row["status"] == "done" and row["done_at"] <= ctx.now_db:
-            state = f"done late at {ctx.display(row['done_at'])}"
-        elif row["status"] in ("cancelled", "failed") and row["ended_at"] <= ctx.now_db:
-            state = f"{row['status']} after its deadline, at {ctx.display(row['ended_at'])}"
+            state = Msg("done late at {at}", at=ctx.display(row["done_at"]))
+        elif row["status"] == "cancelled" and row["ended_at"] <= ctx.now_db:
+            state = Msg("cancelled after its deadline, at {at}", at=ctx.display(row["ended_at"]))
+        elif row["status"] == "failed" and row["ended_at"] <= ctx.now_db:
+            state = Msg("failed after its deadline, at {at}", at=ctx.display(row["ended_at"]))
         else:
-            state = "not done"
-        yield row["agent"], "callback", row["id"], f"callback {row['id']} due {ctx.display(row['due_at'])}: {state}"
+            state = Msg("not done")
+        yield row["agent"], "callback", row["id"], Msg("callback {id} due {due}: {state}", id=row["id"],
+                                                       due=ctx.display(row["due_at"]), state=state)
 
 
 def _first_response_late(ctx, day, start, end):
@@ -61,10 +66,11 @@ def _first_response_late(ctx, day, start, end):
         (start, end, ctx.now_db),
     )
     for row in rows:
-        answered = (f"answered {ctx.display(row['first_response_at'])}"
-                    if row["first_response_at"] and row["first_response_at"] <= ctx.now_db else "not answered")
-        yield row["agent"], "ticket", row["id"], (f"ticket {row['id']}: first response due "
-                                                  f"{ctx.display(row['first_response_due_at'])}, {answered}")
+        answered = (Msg("answered {at}", at=ctx.display(row["first_response_at"]))
+                    if row["first_response_at"] and row["first_response_at"] <= ctx.now_db else Msg("not answered"))
+        yield row["agent"], "ticket", row["id"], Msg("ticket {id}: first response due {due}, {answered}",
+                                                     id=row["id"], due=ctx.display(row["first_response_due_at"]),
+                                                     answered=answered)
 
 
 def _complaint_upheld(ctx, day, start, end):
@@ -74,7 +80,8 @@ def _complaint_upheld(ctx, day, start, end):
         (start, end, ctx.now_db),
     )
     for row in rows:
-        yield row["about_agent"], "ticket", row["id"], f"complaint {row['id']} upheld (投诉成立): {row['summary']}"
+        yield row["about_agent"], "ticket", row["id"], Msg("complaint {id} upheld (投诉成立): {summary}", id=row["id"],
+                                                           summary=row["summary"])
 
 
 def _handover_unfinished(ctx, day, start, end):
@@ -85,8 +92,10 @@ def _handover_unfinished(ctx, day, start, end):
         ((day - timedelta(days=1)).isoformat(), ctx.now_db, end, end),
     )
     for row in rows:
-        state = "acked" if row["acked_at"] is not None and row["acked_at"] <= ctx.now_db else "open"
-        yield row["agent"], "handover", row["id"], f"handover {row['id']} ({state}): {row['text']}"
+        acked = row["acked_at"] is not None and row["acked_at"] <= ctx.now_db
+        detail = (Msg("handover {id} (acked): {text}", id=row["id"], text=row["text"]) if acked
+                  else Msg("handover {id} (open): {text}", id=row["id"], text=row["text"]))
+        yield row["agent"], "handover", row["id"], detail
 
 
 def _duty_missed(ctx, day, start, end):
@@ -96,11 +105,12 @@ def _duty_missed(ctx, day, start, end):
         return  # the day is not over: a duty can still be done
     for record in shifts.duty_status(ctx, day):
         if not record["done"]:
-            given = {"rota": " (值日表: their turn)",
-                     "assigned": " (assigned to them for the day)"}.get(record["assign"], "")
+            template = {"rota": N_("duty {duty} ({label}) not done on {day} (值日表: their turn)"),
+                        "assigned": N_("duty {duty} ({label}) not done on {day} (assigned to them for the day)")}.get(
+                record["assign"], N_("duty {duty} ({label}) not done on {day}"))
             # Each duty costs its own points (seed 000: 每天昨天统计试压卡 未完成扣2分).
-            yield record["agent"], "duty", f"{day.isoformat()}/{record['duty']}/{record['agent']}", (
-                f"duty {record['duty']} ({record['label']}) not done on {day.isoformat()}{given}"), {
+            yield record["agent"], "duty", f"{day.isoformat()}/{record['duty']}/{record['agent']}", Msg(
+                template, duty=record["duty"], label=record["label"], day=day.isoformat()), {
                 "points": record["points"]}
 
 
@@ -122,9 +132,11 @@ def _handover_missing(ctx, day, start, end):
             continue
         late = ctx.db.value("SELECT MIN(created_at) FROM handovers WHERE date = ? AND shift = ? AND created_at <= ?",
                             (day.isoformat(), shift["code"], ctx.now_db))
-        detail = (f"{shift['code']} shift of {day.isoformat()} ({ctx.display(clock.to_db(window.start))[11:16]}–"
-                  f"{ctx.display(clock.to_db(window.end))[11:16]}) ended with no memo, not even \"无\""
-                  + (f" (one was filed late, at {ctx.display(late)})" if late else ""))
+        times = {"shift": shift["code"], "day": day.isoformat(), "start": ctx.display(clock.to_db(window.start))[11:16],
+                 "end": ctx.display(clock.to_db(window.end))[11:16]}
+        detail = (Msg("{shift} shift of {day} ({start}–{end}) ended with no memo, not even \"无\""
+                      " (one was filed late, at {late})", late=ctx.display(late), **times) if late
+                  else Msg("{shift} shift of {day} ({start}–{end}) ended with no memo, not even \"无\"", **times))
         for agent in agents:
             yield agent, "shift", f"{day.isoformat()}/{shift['code']}", detail
 
@@ -134,7 +146,8 @@ def _manual(ctx, day, start, end, rule):
                       (rule["code"], start, end, ctx.now_db))
     for row in rows:
         yield row["agent"], "violation", row["id"], (
-            f"violation {row['id']} at {ctx.display(row['at'])}" + (f": {row['note']}" if row["note"] else ""))
+            Msg("violation {id} at {at}: {note}", id=row["id"], at=ctx.display(row["at"]), note=row["note"])
+            if row["note"] else Msg("violation {id} at {at}", id=row["id"], at=ctx.display(row["at"])))
 
 
 SOURCES = {
@@ -163,11 +176,12 @@ def expected(ctx, day: date) -> tuple[dict, list[str]]:
         found = _manual(ctx, day, start, end, rule) if source == "manual" else SOURCES[source](ctx, day, start, end)
         for agent, ref_type, ref_id, detail, *own in found:
             if not agent:
-                unattributed.append(f"{rule['code']}: {detail} (no agent to attribute it to)")
+                unattributed.append(_("{rule}: {detail} (no agent to attribute it to)").format(
+                    rule=rule["code"], detail=detail))
                 continue
             key = (rule["code"], agent, ref_type, str(ref_id))
             entries[key] = {"date": day.isoformat(), "agent": agent, "rule": rule["code"], "label": rule["label"],
-                            "ref_type": ref_type, "ref_id": str(ref_id), "detail": detail,
+                            "ref_type": ref_type, "ref_id": str(ref_id), **stored_detail(detail),
                             **penalty(ctx, {**rule, **(own[0] if own else {})}, ref_type, ref_id)}
     return _one_incident_one_deduction(ctx, entries), unattributed
 
@@ -271,8 +285,9 @@ def _one_incident_one_deduction(ctx, entries: dict) -> dict:
             if complaint is not None:
                 if _outweighs(complaint, entry, or_equal=False):
                     continue
-                entry = {**entry, "detail": f"{entry['detail']} (one incident with complaint {complaint['ticket_id']},"
-                                            f" whose {number(complaint['points'])}-point entry this replaces)"}
+                entry = {**entry, **stored_detail(Msg(
+                    "{detail} (one incident with complaint {ticket}, whose {points}-point entry this replaces)",
+                    detail=_detail_of(entry), ticket=complaint["ticket_id"], points=number(complaint["points"])))}
         kept[key] = entry
     return kept
 
@@ -284,7 +299,8 @@ def run(ctx, day: date, *, dry_run: bool = False) -> dict:
     """Bring day `day`'s stored entries to what the facts give; return what changed. A closed month's
     days change nothing."""
     if day > clock.local_date(ctx.now, ctx.tz):
-        raise CSError(f"{day.isoformat()} has not happened yet; deductions are computed for past days")
+        raise CSError(_("{day} has not happened yet; deductions are computed for past days").format(
+            day=day.isoformat()))
     if closing.day_is_closed(ctx, day):
         count = ctx.db.value("SELECT COUNT(*) FROM deductions WHERE date = ?", (day.isoformat(),))
         return {"date": day.isoformat(), "dry_run": dry_run, "provisional": False, "closed": True, "added": 0,
@@ -309,8 +325,27 @@ def run(ctx, day: date, *, dry_run: bool = False) -> dict:
     return summary
 
 
+def stored_detail(detail: Msg) -> dict:
+    """A detail as the database keeps it: in English (compared from one run to the next, and read by older
+    versions) and in its parts (shown in the reader's language)."""
+    return {"detail": detail.english(), "detail_msg": json.dumps(detail.parts(), ensure_ascii=False)}
+
+
+def _detail_of(entry) -> Msg | str:
+    parts = entry["detail_msg"] if "detail_msg" in entry.keys() else None
+    if parts:
+        return Msg.from_parts(json.loads(parts))
+    return entry["detail"]  # judged before details were kept in parts (migration m013)
+
+
+def shown_detail(entry) -> str:
+    """An entry's detail in the reader's language."""
+    return str(_detail_of(entry))
+
+
 def _brief(entry) -> dict:
-    brief = {key: entry[key] for key in ("agent", "rule", "points", "fine", "action", "ref_type", "ref_id", "detail")}
+    brief = {key: entry[key] for key in ("agent", "rule", "points", "fine", "action", "ref_type", "ref_id")}
+    brief["detail"] = shown_detail(entry)
     return {**brief, "points": number(brief["points"]), "fine": number(brief["fine"]),
             "ref_id": ref_id_json(entry["ref_type"], entry["ref_id"])}
 
@@ -325,13 +360,13 @@ def _write(ctx, day: date, added, updated, removed) -> None:
     db = ctx.db
     db.executemany(
         "INSERT INTO deductions (date, agent, rule, label, points, fine, action, ref_type, ref_id, detail,"
-        " computed_at) VALUES (:date, :agent, :rule, :label, :points, :fine, :action, :ref_type, :ref_id, :detail,"
-        " :computed_at)",
+        " detail_msg, computed_at) VALUES (:date, :agent, :rule, :label, :points, :fine, :action, :ref_type,"
+        " :ref_id, :detail, :detail_msg, :computed_at)",
         [{**entry, "computed_at": ctx.now_db} for entry in added],
     )
     db.executemany(
         "UPDATE deductions SET label = :label, points = :points, fine = :fine, action = :action, detail = :detail,"
-        " computed_at = :computed_at WHERE date = :date AND rule = :rule AND agent = :agent AND ref_type = :ref_type"
+        " detail_msg = :detail_msg, computed_at = :computed_at WHERE date = :date AND rule = :rule AND agent = :agent AND ref_type = :ref_type"
         " AND ref_id = :ref_id",
         [{**entry, "computed_at": ctx.now_db} for entry in updated],
     )
@@ -356,7 +391,8 @@ def to_json(row) -> dict:
         "id": row["id"], "date": row["date"], "agent": row["agent"], "rule": row["rule"], "label": row["label"],
         "points": number(row["points"]), "fine": number(row["fine"]), "action": row["action"],
         "ref_type": row["ref_type"],
-        "ref_id": ref_id_json(row["ref_type"], row["ref_id"]), "detail": row["detail"], "voided": bool(row["voided"]),
+        "ref_id": ref_id_json(row["ref_type"], row["ref_id"]), "detail": shown_detail(row),
+        "voided": bool(row["voided"]),
         "void_reason": row["void_reason"], "computed_at": row["computed_at"],
     }
 
@@ -437,12 +473,12 @@ def source_record(ctx, ref_type: str, ref_id: str) -> dict | None:
 
 
 def void(ctx, entry_id: int, reason: str) -> dict:
-    agents_mod.require_role(ctx.db, ctx.actor, {"supervisor"}, "voiding a deduction")
+    agents_mod.require_role(ctx.db, ctx.actor, {"supervisor"}, _("voiding a deduction"))
     reason = clean_text(reason, "reason", 500, required=True)
     row = ctx.db.one("SELECT * FROM deductions WHERE id = ?", (entry_id,)) or get(ctx, entry_id)  # get refuses
     if row["voided"]:
-        raise CSError(f"deduction {entry_id} is already void ({row['void_reason']})")
-    closing.refuse_if_closed(ctx, row["date"], "voiding its entries")
+        raise CSError(_("deduction {id} is already void ({reason})").format(id=entry_id, reason=row["void_reason"]))
+    closing.refuse_if_closed(ctx, row["date"], _("voiding its entries"))
     return set_void(ctx, entry_id, reason)
 
 
@@ -458,5 +494,5 @@ def set_void(ctx, entry_id: int, reason: str) -> dict:
 
 def get(ctx, entry_id: int) -> dict:
     row = one_or_refuse(ctx.db, "SELECT * FROM deductions WHERE id = ?", (entry_id,),
-                        f"deduction {entry_id} not found; see 'cs deductions list'")
+                        _("deduction {id} not found; see 'cs deductions list'").format(id=entry_id))
     return {**to_json(row), "computed_at": ctx.display(row["computed_at"])}

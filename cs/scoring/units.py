@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from cs.core import clock
 from cs.core.errors import CSError
+from cs.core.i18n import _
 
 
 def number(value):
@@ -38,7 +39,7 @@ def month_days(month: str) -> tuple[date, date]:
         year, number = map(int, month.split("-"))
         first = date(year, number, 1)
     except ValueError:
-        raise CSError(f"'{month}' is not a month; use YYYY-MM, e.g. 2026-11") from None
+        raise CSError(_("'{month}' is not a month; use YYYY-MM, e.g. 2026-11").format(month=month)) from None
     return first, first + timedelta(days=_stdcal.monthrange(year, number)[1])
 
 

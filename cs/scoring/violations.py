@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from cs.core import clock
 from cs.core.errors import CSError
+from cs.core.i18n import _
 from cs.core.text import clean_text
 from cs.desk import agents as agents_mod
 from cs.scoring.units import bounds, month_days, number
@@ -64,31 +65,33 @@ def manual_rule(ctx, code: str) -> dict:
     for rule in ctx.config["rule"]:
         if rule["code"] == code and rule["source"] == "manual":
             return rule
-    manual = ", ".join(r["code"] for r in ctx.config["rule"] if r["source"] == "manual") or "none configured"
-    raise CSError(f"'{code}' is not a manual rule; manual rules are: {manual}")
+    manual = ", ".join(r["code"] for r in ctx.config["rule"] if r["source"] == "manual") or _("none configured")
+    raise CSError(_("'{code}' is not a manual rule; manual rules are: {manual}").format(code=code, manual=manual))
 
 
 def add_violation(ctx, agent: str, rule_code: str, *, at=None, note: str | None = None,
                   ticket_id: int | None = None) -> dict:
-    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, "recording a violation")
+    agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, _("recording a violation"))
     agents_mod.require_active(ctx.db, agent)
     if agent == ctx.actor and agents_mod.supervisor_exists(ctx.db):
-        raise CSError(f"{agent} cannot record a violation against themselves; another leader or the supervisor can")
+        raise CSError(_("{agent} cannot record a violation against themselves; another leader or the supervisor"
+                        " can").format(agent=agent))
     rule = manual_rule(ctx, rule_code)
     at_db = clock.to_db(at or ctx.now)
     if at_db > ctx.now_db:
-        raise CSError(f"--at {ctx.display(at_db)} is in the future; violations record what has happened")
+        raise CSError(_("--at {at} is in the future; violations record what has happened").format(
+            at=ctx.display(at_db)))
     from cs.scoring import closing
 
-    closing.refuse_if_closed(ctx, ctx.business_day(at or ctx.now).isoformat(), "recording a violation in it")
+    closing.refuse_if_closed(ctx, ctx.business_day(at or ctx.now).isoformat(), _("recording a violation in it"))
     note = clean_text(note, "note", 2000)
     if ticket_id is not None and ctx.db.one("SELECT 1 FROM tickets WHERE id = ?", (ticket_id,)) is None:
-        raise CSError(f"ticket {ticket_id} not found; see 'cs ticket list'")
+        raise CSError(_("ticket {id} not found; see 'cs ticket list'").format(id=ticket_id))
     if ticket_id is not None and rule.get("replaces"):
         twice = [v["id"] for v in replacing_violations(ctx, ticket_id, agent)]
         if twice:
-            raise CSError(f"violation {twice[0]} already charges {agent} for ticket {ticket_id}: one incident, one"
-                          " deduction")
+            raise CSError(_("violation {id} already charges {agent} for ticket {ticket}: one incident, one"
+                            " deduction").format(id=twice[0], agent=agent, ticket=ticket_id))
     cur = ctx.db.execute(
         "INSERT INTO violations (agent, rule, at, note, created_at, created_by, ticket_id)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from cs.core.errors import CSError, DatabaseLocked
+from cs.core.i18n import _
 
 BUSY_TIMEOUT_S = 5.0
 
@@ -74,8 +75,8 @@ class Database:
         if backdated and not session.may_backdate:
             raise CSError(session.backdate_refusal)
         if session is not None and session.enforced and session.is_postdated(at):
-            raise CSError(f"{actor} may not record changes dated after the real clock ({at}); record them when they"
-                          " happen")
+            raise CSError(_("{actor} may not record changes dated after the real clock ({at}); record them when they"
+                            " happen").format(actor=actor, at=at))
         self.conn.execute(
             "INSERT INTO audit (at, actor, action, entity, entity_id, before, after, os_user, recorded_at, backdated)"
             " VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -136,17 +137,20 @@ def describe_error(exc: Exception, path) -> CSError | None:
     if isinstance(exc, sqlite3.OperationalError):
         if "locked" in text or "busy" in text:
             return DatabaseLocked(
-                f"the database {path} stayed locked for more than {BUSY_TIMEOUT_S:g} s; try again shortly"
+                _("the database {path} stayed locked for more than {seconds:g} s; try again shortly")
+                .format(path=path, seconds=BUSY_TIMEOUT_S)
             )
         if "unable to open" in text or "readonly" in text or "read-only" in text:
-            return CSError(f"cannot open the database {path} ({text}); check the path and its permissions")
+            return CSError(_("cannot open the database {path} ({error}); check the path and its permissions")
+                           .format(path=path, error=text))
         return None
     if isinstance(exc, sqlite3.DatabaseError) and "malformed" in text:
         mark_damaged(path, text)
-        return CSError(f"the database {path} is damaged ({text}): writes are refused; copy your last good backup"
-                       " over it and run cs db check")
+        return CSError(_("the database {path} is damaged ({error}): writes are refused; copy your last good backup"
+                         " over it and run cs db check").format(path=path, error=text))
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
-        return CSError(f"{path} is not a cs database ({text}); point --db or CS_DB at a cs database or a new file")
+        return CSError(_("{path} is not a cs database ({error}); point --db or CS_DB at a cs database or a new file")
+                       .format(path=path, error=text))
     return None
 
 
@@ -179,9 +183,9 @@ def refuse_writes_if_damaged(path) -> None:
             found = " ".join(marker.read_text(encoding="utf-8").split())[:200]
         except OSError:
             found = ""
-        raise CSError(f"the database {path} was found damaged ({found or 'see cs db check'}): writes are refused;"
-                      " copy your last good backup over it and run cs db check (it lifts the refusal once the file"
-                      " is sound)")
+        raise CSError(_("the database {path} was found damaged ({found}): writes are refused; copy your last good"
+                        " backup over it and run cs db check (it lifts the refusal once the file is sound)")
+                      .format(path=path, found=found or _("see cs db check")))
 
 
 @contextlib.contextmanager
@@ -206,7 +210,8 @@ def _create_private_file(path: Path) -> None:
     except FileExistsError:
         return
     except OSError as exc:
-        raise CSError(f"cannot create the database {path}: {exc.strerror}; check --db or CS_DB") from None
+        raise CSError(_("cannot create the database {path}: {error}; check --db or CS_DB")
+                      .format(path=path, error=exc.strerror)) from None
     os.close(fd)
     damage_marker(path).unlink(missing_ok=True)  # a note left from a file that is no longer there
 
@@ -216,7 +221,7 @@ def connect(path, migrate: bool = True) -> Database:
     path = Path(path)
     if str(path) != ":memory:":
         if path.is_dir():
-            raise CSError(f"{path} is a directory; --db needs a database file")
+            raise CSError(_("{path} is a directory; --db needs a database file").format(path=path))
         _create_private_file(path)
     with translate_errors(path):
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)

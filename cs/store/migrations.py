@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 
 from cs.core.errors import CSError
+from cs.core.i18n import _
 
 
 def migrate(db) -> None:
@@ -53,9 +54,9 @@ def _refuse_unknown(db, applied: dict) -> None:
     if unknown:
         version, name = unknown[-1]
         raise CSError(
-            f"the database {db.path} has schema version {version} ({name}), newer than this cs "
-            f"understands ({len(MIGRATIONS)} migrations, the last {MIGRATIONS[-1].__name__}); upgrade cs "
-            "(pip install -U cs-desk) before using it"
+            _("the database {path} has schema version {version} ({name}), newer than this cs understands"
+              " ({count} migrations, the last {last}); upgrade cs (pip install -U cs-desk) before using it")
+            .format(path=db.path, version=version, name=name, count=len(MIGRATIONS), last=MIGRATIONS[-1].__name__)
         )
 
 
@@ -561,6 +562,18 @@ def m012_quota_bookkeeping(db) -> None:
     )
 
 
+def m013_deduction_detail_parts(db) -> None:
+    run_script(
+        db,
+        """
+        -- A deduction's detail in its parts (template and values, JSON), so each reader sees it in their own
+        -- language; `detail` keeps the English text, which runs compare from one day to the next.
+        ALTER TABLE deductions ADD COLUMN detail_msg TEXT;
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
               m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules,
-              m010_rule_starts_and_quotas, m011_visit_plans, m012_quota_bookkeeping]
+              m010_rule_starts_and_quotas, m011_visit_plans, m012_quota_bookkeeping,
+              m013_deduction_detail_parts]

@@ -8,6 +8,7 @@ Only fixed SQL fragments written in the code reach these builders; every value a
 from __future__ import annotations
 
 from cs.core.errors import CSError
+from cs.core.i18n import _
 
 
 def order_by(sort: str, allowed, expressions: dict | None = None) -> str:
@@ -21,7 +22,8 @@ def order_by(sort: str, allowed, expressions: dict | None = None) -> str:
         descending = item.startswith("-")
         field = item.lstrip("-+")
         if field not in allowed:
-            raise CSError(f"cannot sort by '{field}'; use one of: {', '.join(sorted(allowed))} (prefix - for descending)")
+            raise CSError(_("cannot sort by '{field}'; use one of: {fields} (prefix - for descending)")
+                          .format(field=field, fields=", ".join(sorted(allowed))))
         parts.append(f"{(expressions or {}).get(field, field)} {'DESC' if descending else 'ASC'}")
     return ", ".join(parts)
 

@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 from cs.core.errors import CSError
+from cs.core.i18n import _
 
 TABLES = ("agents", "customers", "tickets", "ticket_events", "callbacks", "callback_events", "roster", "handovers",
           "duty_records", "violations", "deductions", "config_versions", "audit")
@@ -37,8 +38,8 @@ def _damage_warnings(path: Path) -> list[str]:
     marker = damage_marker(path)
     if not marker.exists():
         return []
-    return [f"the database was found damaged ({' '.join(marker.read_text('utf-8', 'replace').split())[:200]}); writes are"
-            " refused until a good backup is copied over it and cs db check passes"]
+    return [_("the database was found damaged ({found}); writes are refused until a good backup is copied over it and"
+              " cs db check passes").format(found=" ".join(marker.read_text("utf-8", "replace").split())[:200])]
 
 
 def _permission_warnings(path: Path) -> list[str]:
@@ -47,10 +48,12 @@ def _permission_warnings(path: Path) -> list[str]:
     mode = stat.S_IMODE(path.stat().st_mode)
     if files.group_shared(path.parent):  # a team's desk: the group may, others may not
         if mode & stat.S_IRWXO:
-            return [f"{path} can be read by users outside its group (mode {oct(mode)}); run: chmod 660 {path}"]
+            return [_("{path} can be read by users outside its group (mode {mode}); run: chmod 660 {path}")
+                    .format(path=path, mode=oct(mode))]
         return []
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        return [f"{path} can be read by other users (mode {oct(mode)}); run: chmod 600 {path}"]
+        return [_("{path} can be read by other users (mode {mode}); run: chmod 600 {path}").format(path=path,
+                                                                                                 mode=oct(mode))]
     return []
 
 
@@ -63,9 +66,9 @@ def backup(db, target: str, *, force: bool = False) -> int:
     target_path = Path(target)
     files.check_target(target_path)
     if target_path.resolve() == Path(db.path).resolve():
-        raise CSError("the backup path is the database itself; choose another file")
+        raise CSError(_("the backup path is the database itself; choose another file"))
     if target_path.exists() and not force:
-        raise CSError(f"{target} exists; choose a new file or pass --force to replace it")
+        raise CSError(_("{path} exists; choose a new file or pass --force to replace it").format(path=target))
     try:
         target_path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=f".{target_path.name}.", suffix=".part", dir=target_path.parent)
@@ -82,8 +85,8 @@ def backup(db, target: str, *, force: bool = False) -> int:
             from cs.store.db import mark_damaged
 
             mark_damaged(db.path, problems)
-            raise CSError(f"the database {db.path} is damaged ({problems}); the backup was not written: keep the"
-                          " last good backup, and copy it over the database")
+            raise CSError(_("the database {path} is damaged ({problems}); the backup was not written: keep the"
+                            " last good backup, and copy it over the database").format(path=db.path, problems=problems))
         # The copy is a standalone file: no -wal beside it.
         destination.execute("PRAGMA journal_mode = DELETE")
         destination.close()
@@ -96,7 +99,8 @@ def backup(db, target: str, *, force: bool = False) -> int:
         if isinstance(exc, OSError):
             raise files.describe_os_error(exc, target) from None
         if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
-            raise CSError(f"cannot write {target}: the disk is full; free some space and run it again") from None
+            raise CSError(_("cannot write {path}: the disk is full; free some space and run it again")
+                          .format(path=target)) from None
         raise
     return pages
 

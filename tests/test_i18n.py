@@ -1,0 +1,163 @@
+"""Chinese first (SPEC section 17): gettext catalogues for every text, the run's language, Click's own texts,
+deduction details stored language-neutral and shown in the reader's language."""
+
+from __future__ import annotations
+
+import gettext
+import json
+import re
+
+import catalogue
+import pytest
+
+from cs.cli import choose_language
+from cs.core import i18n
+from cs.core.i18n import Msg
+
+babel = pytest.importorskip("babel")
+
+
+@pytest.fixture(scope="module")
+def built():
+    from babel.messages.pofile import read_po
+
+    with catalogue.PO.open("rb") as fh:
+        return read_po(fh), catalogue.extracted()
+
+
+def _string(message) -> str:
+    return message.string[0] if isinstance(message.string, tuple) else message.string
+
+
+def test_every_text_has_a_chinese_translation(built):
+    po, found = built
+    untranslated = [f"{where}: {msgid!r}" for msgid, where in found.items()
+                    if po.get(msgid) is None or not _string(po.get(msgid))]
+    assert not untranslated, f"{len(untranslated)} texts without Chinese, e.g. {untranslated[:5]}"
+
+
+def test_translations_keep_every_placeholder(built):
+    po, _found = built
+    wrong = [(m.id, _string(m)) for m in po if m.id and _string(m)
+             and catalogue.placeholders(_string(m)) != catalogue.placeholders(m.id[0] if isinstance(m.id, tuple)
+                                                                               else m.id)]
+    assert not wrong
+
+
+def test_the_compiled_catalogue_is_the_po_file(built):
+    """cs.mo (what the package reads) says what cs.po says: `python tests/catalogue.py` was run after editing."""
+    po, _found = built
+    with (catalogue.LOCALE / "zh" / "LC_MESSAGES" / "cs.mo").open("rb") as fh:
+        mo = gettext.GNUTranslations(fh)
+    stale = [m.id for m in po if m.id and not isinstance(m.id, tuple) and mo.gettext(m.id) != m.string]
+    assert not stale
+
+
+def test_no_text_in_the_catalogue_is_left_over(built):
+    """Texts the code no longer shows are dropped from cs.po (the catalogue is rebuilt from the code)."""
+    po, found = built
+    assert {m.id for m in po if m.id} <= set(found)
+
+
+def test_a_chinese_translation_is_chinese(built):
+    po, _found = built
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    # Texts that are only a placeholder, a symbol or a code have nothing to translate.
+    wordy = [m for m in po if m.id and re.search(r"[A-Za-z]{3,}", re.sub(r"\{[^}]*\}|%\(\w+\)s", "", str(m.id)))]
+    code = {"Choice({choices})"}  # Click's repr of a parameter type: a programmer's text, shown to nobody
+    english = [m.id for m in wordy if not cjk.search(_string(m)) and m.id not in code]
+    assert len(wordy) > 300 and not english
+
+
+# --- the run's language ----------------------------------------------------------------------------------
+
+
+def test_language_comes_from_lang_then_cs_lang_then_the_desk_then_chinese(cs, monkeypatch, tmp_path):
+    monkeypatch.delenv("CS_LANG")
+    choose_language([])
+    assert i18n.language() == "zh"  # no desk yet: the default
+    assert cs(["config", "set", "language", "en"]).exit_code == 0
+    choose_language([])
+    assert i18n.language() == "en"
+    choose_language(["--db", str(tmp_path / "cs.db"), "--lang", "zh", "ticket", "list"])
+    assert i18n.language() == "zh"
+    monkeypatch.setenv("CS_LANG", "zh")
+    choose_language(["--as", "--lang", "ticket", "list"])  # '--lang' here is the value of --as
+    assert i18n.language() == "zh"
+    monkeypatch.setenv("CS_LANG", "en")
+    choose_language(["--lang=zh"])
+    assert i18n.language() == "zh"
+
+
+def test_a_desk_in_chinese_speaks_chinese_without_any_option(cs, monkeypatch):
+    monkeypatch.delenv("CS_LANG")
+    result = cs(["ticket", "show", "999"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("错误：") and "999" in result.stderr
+
+
+def test_english_when_asked(cs):
+    result = cs(["--lang", "en", "ticket", "show", "999"])
+    assert result.stderr.startswith("Error: ")
+
+
+def test_clicks_own_texts_are_chinese(cs):
+    shown = cs(["--lang", "zh", "ticket", "add", "--help"])
+    assert shown.exit_code == 0
+    assert "用法" in shown.stdout and "显示本帮助并退出" in shown.stdout and "Usage" not in shown.stdout
+    refused = cs(["--lang", "zh", "ticket", "add", "--nonsense"])
+    assert refused.exit_code == 2 and "错误" in refused.stderr and "No such option" not in refused.stderr
+
+
+def test_every_commands_help_is_chinese(cs):
+    """Each command's help in Chinese: no line of it is English words alone."""
+    from cs.cli import cli, help_texts
+
+    english = []
+    for _text, where in help_texts(cli, "cs"):
+        args = ["--lang", "zh", *where.split()[1:], "--help"] if len(where.split()) > 1 else ["--lang", "zh", "--help"]
+        if where.split()[-1].isidentifier() and where.split()[-1] not in {"cs"} and "_" in where.split()[-1]:
+            continue  # a parameter's text: shown in its command's help, checked there
+        result = cs(args)
+        if result.exit_code != 0:
+            continue  # "cs ticket add lang": a parameter's path, not a command
+        for line in result.stdout.splitlines():
+            words = re.sub(r"--?[\w-]+|\[[^\]]*\]|\b[A-Z_]{2,}\b|\{[^}]*\}|[a-z_]+\.[a-z]+", "", line)
+            if re.search(r"[A-Za-z]{4,}(\s+[A-Za-z]{3,}){2,}", words) and not re.search(r"[\u4e00-\u9fff]", line):
+                english.append((where, line.strip()))
+    assert not english, english[:10]
+
+
+# --- messages kept in their parts -------------------------------------------------------------------------
+
+
+def test_a_message_in_parts_is_english_to_store_and_chinese_to_read():
+    msg = Msg("callback {id} due {due}: {state}", id=4, due="2026-11-18T18:00:00+08:00",
+              state=Msg("done late at {at}", at="2026-11-19T10:00:00+08:00"))
+    assert msg.english() == "callback 4 due 2026-11-18T18:00:00+08:00: done late at 2026-11-19T10:00:00+08:00"
+    assert Msg.from_parts(json.loads(json.dumps(msg.parts()))) == msg
+    i18n.choose("zh")
+    try:
+        shown = str(msg)
+    finally:
+        i18n.choose("en")
+    assert "回访" in shown and "4" in shown and "2026-11-19T10:00:00+08:00" in shown
+
+
+def test_a_deduction_reads_in_the_readers_language_and_a_rerun_in_another_changes_nothing(cs, validate):
+    """Judged by cron in Chinese, read by a supervisor in English, judged again in English: one stored text."""
+    assert cs(["agent", "add", "alice", "--name", "陈小丽"]).exit_code == 0
+    added = cs(["--now", "2026-11-19T09:00", "callback", "add", "--due", "2026-11-19T12:00", "--agent", "alice",
+                "--phone", "13800000001"])
+    assert added.exit_code == 0, added
+    judged = cs(["--lang", "zh", "deductions", "run", "--date", "2026-11-19", "--json"])
+    assert judged.exit_code == 0 and judged.json()["added"] == 1, judged
+    assert "回访" in judged.json()["changes"][0]["detail"]
+    zh = cs(["--lang", "zh", "deductions", "list", "--json"]).json()
+    en = cs(["--lang", "en", "deductions", "list", "--json"]).json()
+    for entry in zh + en:
+        validate(entry, "deduction")
+    assert en[0]["detail"] == "callback 1 due 2026-11-19T12:00:00+08:00: not done"
+    assert "回访" in zh[0]["detail"] and "2026-11-19T12:00:00+08:00" in zh[0]["detail"]
+    again = cs(["--lang", "en", "deductions", "run", "--date", "2026-11-19", "--json"]).json()
+    assert again["updated"] == 0 and again["added"] == 0 and again["unchanged"] == 1
