@@ -161,3 +161,57 @@ def test_a_deduction_reads_in_the_readers_language_and_a_rerun_in_another_change
     assert "回访" in zh[0]["detail"] and "2026-11-19T12:00:00+08:00" in zh[0]["detail"]
     again = cs(["--lang", "en", "deductions", "run", "--date", "2026-11-19", "--json"]).json()
     assert again["updated"] == 0 and again["added"] == 0 and again["unchanged"] == 1
+
+
+# --- the centre's own words --------------------------------------------------------------------------------
+
+CENTRE_WORDS = """
+[[channel]]
+code = "wechat"
+label = "微信"
+
+[[channel]]
+code = "hotline"
+label = "400热线"
+
+[[channel]]
+code = "app"
+label = "业主App"
+en = "owner app"
+
+[[category]]
+code = "praise"
+label = "表扬"
+"""
+
+
+def test_a_centre_adds_its_own_channels_and_categories(cs, tmp_path, validate):
+    """SPEC section 17: [[channel]] and [[category]] with a code and a label (wechat 微信, hotline 400热线, app 业主App,
+    praise 表扬) are taken by label or code wherever a channel or category is, and shown by label."""
+    (tmp_path / "words.toml").write_text(CENTRE_WORDS, encoding="utf-8")
+    assert cs(["config", "load", "--merge", str(tmp_path / "words.toml")]).exit_code == 0
+    added = cs(["ticket", "add", "--channel", "微信", "--category", "表扬", "--summary", "表扬小李", "--json"])
+    assert added.exit_code == 0, added
+    assert validate(added.json(), "ticket")["channel"] == "wechat" and added.json()["category"] == "praise"
+    assert cs(["ticket", "add", "--channel", "app", "--category", "praise", "--summary", "业主App 表扬"]).exit_code == 0
+    (tmp_path / "t.csv").write_text("opened_at,channel,category,summary\n2026-11-20 09:00,400热线,表扬,热线表扬\n",
+                                    encoding="utf-8")
+    assert cs(["ticket", "import", str(tmp_path / "t.csv")]).exit_code == 0
+    listed = cs(["--lang", "zh", "ticket", "list", "--channel", "微信"]).stdout
+    assert "微信" in listed and "表扬" in listed and "业主App" not in listed
+    english = cs(["ticket", "list"]).stdout
+    assert "owner app" in english and "hotline" in english and "praise" in english
+    day = cs(["--lang", "zh", "report", "day", "--date", "2026-11-20"]).stdout
+    assert "400热线 1" in day and "表扬 3" in day
+
+
+def test_a_centres_label_names_one_code_only_and_another_desk_does_not_see_it(cs, tmp_path):
+    (tmp_path / "clash.toml").write_text('[[channel]]\ncode = "wechat"\nlabel = "来电"\n', encoding="utf-8")
+    refused = cs(["config", "load", "--merge", str(tmp_path / "clash.toml")])
+    assert refused.exit_code == 1 and "'来电' already names 'phone'" in refused.stderr
+    (tmp_path / "words.toml").write_text(CENTRE_WORDS, encoding="utf-8")
+    assert cs(["config", "load", "--merge", str(tmp_path / "words.toml")]).exit_code == 0
+    other = tmp_path / "other.db"
+    assert cs(["--db", str(other), "db", "init"]).exit_code == 0
+    elsewhere = cs(["--db", str(other), "ticket", "add", "--channel", "微信", "--category", "咨询", "--summary", "x"])
+    assert elsewhere.exit_code == 2 and "unknown channel '微信'" in elsewhere.stderr

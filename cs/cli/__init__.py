@@ -375,8 +375,12 @@ class ChoiceParam(click.ParamType):
         self.name = what.upper()
 
     def convert(self, value, param, ctx):
-        from cs.core.vocabulary import normalise
+        from cs.core.vocabulary import CATEGORIES, CHANNELS, normalise
 
+        if (self.table is CHANNELS or self.table is CATEGORIES) and ctx is not None:
+            root = ctx.find_root().obj
+            if isinstance(root, App):
+                root.ctx  # the desk's own channels and categories join the table (SPEC section 17)
         try:
             return normalise(value, self.table, self.what)
         except CSError as exc:

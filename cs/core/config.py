@@ -17,6 +17,10 @@ from cs.core.i18n import N_, _
 DEFAULTS: dict = {
     # The language of messages, tables and reports unless --lang or CS_LANG says otherwise (SPEC section 17).
     "language": "zh",
+    # The centre's own channels and categories beside the built-in ones (SPEC section 17): [[channel]] and
+    # [[category]] with a code and a label, e.g. wechat 微信, hotline 400热线, app 业主App, praise 表扬.
+    "channel": [],
+    "category": [],
     "calendar": "cn",
     "extra_holidays": [],
     "extra_workdays": [],
@@ -141,7 +145,7 @@ DEFAULTS: dict = {
 _WHOLE_SECTIONS = {"channels"}
 # Lists of entries with a code: a file's list is the list in force (cs config load says which defaults it drops),
 # or is merged with it by code (cs config load --merge); `enabled = false` leaves an entry out.
-CODED_LISTS = ("shift", "callback_policy", "duty", "rule", "visit_plan")
+CODED_LISTS = ("shift", "callback_policy", "duty", "rule", "visit_plan", "channel", "category")
 
 
 def effective(stored: dict | None) -> dict:
@@ -396,6 +400,23 @@ def _check_duties(config: dict) -> None:
                    _("duty {code}.rota_start: not a date YYYY-MM-DD").format(code=code))
 
 
+def _check_centre_words(config: dict) -> None:
+    """A centre's channel or category label must name one code only: 微信 cannot be both a new channel and the
+    label of another (an import would not know which is meant)."""
+    from cs.core import vocabulary
+
+    for section, builtin in (("channel", vocabulary.BUILTIN_CHANNELS), ("category", vocabulary.BUILTIN_CATEGORIES)):
+        table = vocabulary.extended(builtin, config[section])
+        seen: dict = {}
+        for code, (label, english) in table.items():
+            for word in {label, english.lower(), code.lower()}:
+                other = seen.setdefault(word, code)
+                if other != code:
+                    raise CSError(_("invalid configuration: [[{section}]] {code!r}: {word!r} already names {other!r};"
+                                    " give it another label").format(section=section, code=code, word=word,
+                                                                     other=other))
+
+
 def _check_semantics(config: dict) -> None:
     from cs.core import clock
 
@@ -442,7 +463,8 @@ def _check_semantics(config: dict) -> None:
     _check(lambda: clock.ContactHours([config["alerts"]["alert_hours"]]), "alerts.alert_hours")
     _check_duties(config)
     _check_visit_plans(config)
-    for section in ("shift", "callback_policy", "duty", "rule", "team", "visit_plan"):
+    _check_centre_words(config)
+    for section in ("shift", "callback_policy", "duty", "rule", "team", "visit_plan", "channel", "category"):
         codes = [item["code"] for item in config[section]]
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:

@@ -18,6 +18,11 @@ class Context:
     warn: Callable[[str], None] = field(default=lambda message: None)
     inform: Callable[[str], None] = field(default=lambda message: None)  # news for the user, e.g. on stderr
 
+    def __post_init__(self):
+        from cs.core.vocabulary import use_centre_words
+
+        use_centre_words(self.config)
+
     @cached_property
     def tz(self):
         from cs.core import clock

@@ -5,6 +5,8 @@ from __future__ import annotations
 from cs.core.errors import CSError
 from cs.core.i18n import N_, _
 
+# CHANNELS and CATEGORIES are the built-in ones plus the centre's own ([[channel]], [[category]]): each run's
+# Context puts its desk's words in (use_centre_words), in place, so every module that imported them sees them.
 CHANNELS = {
     "phone": ("来电", "phone"),
     "visit": ("来访", "visit"),
@@ -23,6 +25,28 @@ CATEGORIES = {
     "booking": ("预约", "booking"),
     "other": ("其他", "other"),
 }
+BUILTIN_CHANNELS = dict(CHANNELS)
+BUILTIN_CATEGORIES = dict(CATEGORIES)
+
+
+def extended(builtin: dict, entries: list) -> dict:
+    """The built-in table with a centre's entries: a new code is added, a built-in code takes the centre's label."""
+    table = dict(builtin)
+    for entry in entries:
+        table[entry["code"]] = (entry["label"], entry.get("en") or entry["code"])
+    return table
+
+
+def use_centre_words(config: dict) -> None:
+    """The desk's channels and categories, for this run (the tables are replaced, never added to: a process that
+    opens two desks, as the tests do, does not carry one's words into the other)."""
+    for table, builtin, key in ((CHANNELS, BUILTIN_CHANNELS, "channel"), (CATEGORIES, BUILTIN_CATEGORIES, "category")):
+        wanted = extended(builtin, config.get(key, []))
+        if wanted != table:
+            table.clear()
+            table.update(wanted)
+
+
 PRIORITIES = {
     "low": ("低", "low"),
     "normal": ("普通", "normal"),
