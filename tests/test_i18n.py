@@ -215,3 +215,28 @@ def test_a_centres_label_names_one_code_only_and_another_desk_does_not_see_it(cs
     assert cs(["--db", str(other), "db", "init"]).exit_code == 0
     elsewhere = cs(["--db", str(other), "ticket", "add", "--channel", "微信", "--category", "咨询", "--summary", "x"])
     assert elsewhere.exit_code == 2 and "unknown channel '微信'" in elsewhere.stderr
+
+
+# --- agents by name --------------------------------------------------------------------------------------------
+
+
+def test_an_agent_is_named_by_handle_or_full_name_everywhere(cs):
+    """SPEC section 17: `--agent 陈小丽` finds chen; --as, arguments and report options take the name too."""
+    assert cs(["agent", "add", "chen", "--name", "陈小丽", "--role", "supervisor"]).exit_code == 0
+    assert cs(["--as", "陈小丽", "agent", "add", "wang", "--name", "王芳"]).exit_code == 0
+    added = cs(["--as", "陈小丽", "ticket", "add", "--channel", "来电", "--category", "咨询", "--summary", "咨询话费",
+                "--agent", "王芳", "--json"]).json()
+    assert added["agent"] == "wang" and added["created_by"] == "chen"
+    assert [t["id"] for t in cs(["ticket", "list", "--agent", "王芳", "--json"]).json()] == [added["id"]]
+    assert cs(["--as", "chen", "ticket", "assign", str(added["id"]), "陈小丽"]).exit_code == 0
+    assert cs(["ticket", "show", str(added["id"]), "--json"]).json()["agent"] == "chen"
+    rostered = cs(["--as", "陈小丽", "roster", "set", "2026-11-20", "day", "王芳", "陈小丽", "--json"])
+    assert rostered.json()["agents"] == ["chen", "wang"]
+
+
+def test_a_name_two_agents_share_is_refused_naming_their_handles(cs):
+    assert cs(["agent", "add", "li", "--name", "李娜"]).exit_code == 0
+    assert cs(["agent", "add", "li2", "--name", "李娜"]).exit_code == 0
+    refused = cs(["ticket", "add", "--channel", "来电", "--category", "咨询", "--summary", "x", "--agent", "李娜"])
+    assert refused.exit_code == 1 and "李娜 is the name of 2 agents (li, li2); give the handle" in refused.stderr
+    assert cs(["ticket", "list", "--json"]).json() == []

@@ -279,8 +279,10 @@ class App:
     def _identify(self, stored_config):
         from cs.cli.environment import os_login, sudo_caller
         from cs.desk import identity
+        from cs.desk.agents import handle_of
 
-        return identity.resolve(self.db, login=os_login(), sudo_user=sudo_caller(), claimed=self.claimed,
+        claimed = handle_of(self.db, self.claimed) if self.claimed else None  # --as 陈小丽 names chen
+        return identity.resolve(self.db, login=os_login(), sudo_user=sudo_caller(), claimed=claimed,
                                 service_user=stored_config["security"].get("service_user"))
 
     def _session(self, stored_config, ctx, real_now):
@@ -388,6 +390,23 @@ class ChoiceParam(click.ParamType):
 
     def get_metavar(self, param, ctx=None):
         return "[" + "|".join(self.table) + "]"
+
+
+class AgentParam(click.ParamType):
+    """An agent named by handle or by full name (`--agent 陈小丽` is `--agent chen`), looked up on the desk."""
+
+    name = "AGENT"
+
+    def convert(self, value, param, ctx):
+        root = ctx.find_root().obj if ctx is not None else None
+        if not isinstance(root, App) or not isinstance(value, str) or not value:
+            return value
+        from cs.desk.agents import handle_of
+
+        return handle_of(root.db, value)
+
+
+AGENT = AgentParam()
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cs.cli import completion
+from cs.cli import AGENT, completion
 from cs.cli.common import (
     app_and_ctx,
     choice,
@@ -53,7 +53,7 @@ def add(handle, name, role, team, email, mobile, os_user, as_json):
 
 
 @agent.command("update")
-@click.argument("handle", shell_complete=completion.agents)
+@click.argument("handle", type=AGENT, shell_complete=completion.agents)
 @click.option("--name")
 @click.option("--role", type=choice(ROLES, "role"))
 @click.option("--active/--inactive", default=None, help="Reactivate or deactivate.")
@@ -68,7 +68,7 @@ def update(handle, as_json, **changes):
 
 
 @agent.command("deactivate")
-@click.argument("handle", shell_complete=completion.agents)
+@click.argument("handle", type=AGENT, shell_complete=completion.agents)
 @json_option
 def deactivate(handle, as_json):
     """Mark an agent as gone; history keeps their name."""
@@ -79,7 +79,7 @@ def deactivate(handle, as_json):
 
 
 @agent.command("show")
-@click.argument("handle", shell_complete=completion.agents)
+@click.argument("handle", type=AGENT, shell_complete=completion.agents)
 @output_options
 def show(handle, fmt):
     """One agent."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cs.cli import TimeParam, completion
+from cs.cli import AGENT, TimeParam, completion
 from cs.cli.common import (
     RECORD_ID,
     app_and_ctx,
@@ -56,7 +56,7 @@ def callback():
 @click.option("--due", required=True, type=TimeParam(), help="Deadline: call back by then (e.g. +3d, +2wd).")
 @click.option("--reason", type=choice(REASONS, "reason"), default="other", show_default=True)
 @click.option("--method", type=choice(METHODS, "method"), default="phone", show_default=True)
-@click.option("--agent", help="Who calls [default: the ticket's agent, else the actor].", shell_complete=completion.agents)
+@click.option("--agent", help="Who calls [default: the ticket's agent, else the actor].", type=AGENT, shell_complete=completion.agents)
 @click.option("--not-before", type=TimeParam(), help="Not earlier than TIME [default now; moved into contact hours].")
 @click.option("--note", help="What to talk about.")
 @click.option("--customer-asked", is_flag=True,
@@ -88,7 +88,7 @@ def plan(until, fmt):
 
 @callback.command("list")
 @click.option("--status", multiple=True, type=choice(CALLBACK_STATUSES, "status"), help="Status (repeatable).")
-@click.option("--agent", help="Who calls.", shell_complete=completion.agents)
+@click.option("--agent", help="Who calls.", type=AGENT, shell_complete=completion.agents)
 @click.option("--overdue", is_flag=True, help="Pending and past their deadline.")
 @click.option("--due-before", type=TimeParam(), help="Due before TIME.")
 @click.option("--reason", type=choice(REASONS, "reason"))
@@ -178,7 +178,7 @@ def cancel(callback_id, at, as_json, reason):
 
 @callback.command("assign")
 @change_options("callback_id")
-@click.argument("agent", shell_complete=completion.agents)
+@click.argument("agent", type=AGENT, shell_complete=completion.agents)
 def assign(callback_id, at, as_json, agent):
     """Give a callback to another agent."""
     change_record(callbacks.assign, callback_id, at, as_json, agent=agent)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cs.cli import TimeParam, completion
+from cs.cli import AGENT, TimeParam, completion
 from cs.cli.common import MONTH, app_and_ctx
 from cs.cli.shifts import local_day
 from cs.core import files
@@ -78,7 +78,7 @@ def report():
 @report.command("shift")
 @click.option("--date", "day", type=TimeParam(), help="The shift's date [default: the latest ended shift].")
 @click.option("--shift", "shift_code", help="The shift (code or label).", shell_complete=completion.shifts)
-@click.option("--agent", help="One agent's report.", shell_complete=completion.agents)
+@click.option("--agent", help="One agent's report.", type=AGENT, shell_complete=completion.agents)
 @report_options
 def shift_report(day, shift_code, agent, app, ctx):
     """The 值班日志 of a shift, by default the latest one that has ended."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cs.cli import TimeParam, completion
+from cs.cli import AGENT, TimeParam, completion
 from cs.cli.common import (
     MONTH,
     RECORD_ID,
@@ -40,7 +40,7 @@ def violation():
 
 
 @violation.command("add")
-@click.argument("agent", shell_complete=completion.agents)
+@click.argument("agent", type=AGENT, shell_complete=completion.agents)
 @click.argument("rule", shell_complete=completion.manual_rules)
 @click.option("--at", type=TimeParam(), help="When it happened [default now].")
 @click.option("--note")
@@ -58,7 +58,7 @@ def violation_add(agent, rule, at, note, ticket_id, as_json):
 
 @violation.command("list")
 @click.option("--month", type=MONTH, help="YYYY-MM [default this month].")
-@click.option("--agent", shell_complete=completion.agents)
+@click.option("--agent", type=AGENT, shell_complete=completion.agents)
 @list_options("at,id", violations.VIOLATION_SORTABLE)
 @output_options
 def violation_list(month, agent, limit, sort, fmt):
@@ -102,7 +102,7 @@ def deductions_run(day, dry_run, fmt):
 @deductions_group.command("list")
 @click.option("--date", "day", type=TimeParam(), help="One day.")
 @click.option("--month", type=MONTH, help="YYYY-MM [default this month].")
-@click.option("--agent", shell_complete=completion.agents)
+@click.option("--agent", type=AGENT, shell_complete=completion.agents)
 @list_options("date,agent,rule,id", deductions.SORTABLE)
 @output_options(workbook=True)
 def deductions_list(day, month, agent, limit, sort, fmt):
@@ -118,7 +118,7 @@ def deductions_list(day, month, agent, limit, sort, fmt):
 
 
 @deductions_group.command("explain")
-@click.argument("agent", shell_complete=completion.agents)
+@click.argument("agent", type=AGENT, shell_complete=completion.agents)
 @click.option("--date", "day", type=TimeParam(), default="yesterday", show_default=True)
 @output_options
 def deductions_explain(agent, day, fmt):
@@ -205,7 +205,7 @@ def deductions_appeal(entry_id, reason, as_json):
 @deductions_group.command("appeals")
 @click.option("--status", type=click.Choice(["open", "accepted", "rejected"]))
 @click.option("--month", type=MONTH, help="Appeals of this month's entries.")
-@click.option("--agent", shell_complete=completion.agents)
+@click.option("--agent", type=AGENT, shell_complete=completion.agents)
 @list_options("id", {"id", "entry_id", "agent", "status", "filed_at", "decided_at"})
 @output_options
 def deductions_appeals(status, month, agent, limit, sort, fmt):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import click
 
-from cs.cli import TimeParam, completion
+from cs.cli import AGENT, TimeParam, completion
 from cs.cli.common import (
     MONTH,
     RECORD_ID,
@@ -47,7 +47,7 @@ def roster():
 @roster.command("set")
 @click.argument("day", metavar="DATE", type=TimeParam())
 @click.argument("shift", shell_complete=completion.shifts)
-@click.argument("agents", nargs=-1, shell_complete=completion.agents)
+@click.argument("agents", nargs=-1, type=AGENT, shell_complete=completion.agents)
 @output_options
 def roster_set(day, shift, agents, fmt):
     """Put AGENTS on SHIFT on DATE (replacing who was there; none clears it)."""
@@ -114,7 +114,7 @@ def handover():
 @handover.command("add")
 @click.argument("text")
 @click.option("--ticket", "ticket_id", type=RECORD_ID, help="The ticket it concerns.")
-@click.option("--agent", "owner", help="Whose item it is [default: the actor].", shell_complete=completion.agents)
+@click.option("--agent", "owner", help="Whose item it is [default: the actor].", type=AGENT, shell_complete=completion.agents)
 @click.option("--occurred-at", "occurred_at", type=TimeParam(), help="When it happened (事发时间).")
 @click.option("--party", help="Who it concerns (涉案当事人): a customer's or colleague's name.")
 @json_option
@@ -185,7 +185,7 @@ def duty():
 
 @duty.command("done")
 @click.argument("code", shell_complete=completion.duties)
-@click.option("--agent", help="Who did it [default: the actor].", shell_complete=completion.agents)
+@click.option("--agent", help="Who did it [default: the actor].", type=AGENT, shell_complete=completion.agents)
 @click.option("--date", "day", type=TimeParam(), help="The day [default today].")
 @click.option("--note")
 @output_options
@@ -200,7 +200,7 @@ def duty_done(code, agent, day, note, fmt):
 @duty.command("assign")
 @click.argument("code", shell_complete=completion.duties)
 @click.argument("day", metavar="DATE", type=TimeParam())
-@click.argument("agent", shell_complete=completion.agents)
+@click.argument("agent", type=AGENT, shell_complete=completion.agents)
 @output_options
 def duty_assign(code, day, agent, fmt):
     """Give one day's duty to AGENT, over the rota and the roster (a leader's decision: a swap, a sick day)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cs.cli import TimeParam, completion
+from cs.cli import AGENT, TimeParam, completion
 from cs.cli.common import (
     RECORD_ID,
     app_and_ctx,
@@ -66,9 +66,9 @@ def ticket():
 @click.option("--phone", help="Customer phone (normalised; +86 stripped).")
 @click.option("--detail", help="Longer description.")
 @click.option("--priority", type=choice(PRIORITIES, "priority"), default="normal", show_default=True)
-@click.option("--agent", help="Owner [default: the actor, 首问负责制].", shell_complete=completion.agents)
+@click.option("--agent", help="Owner [default: the actor, 首问负责制].", type=AGENT, shell_complete=completion.agents)
 @click.option("--department", help="Department the ticket was sent to (转交).")
-@click.option("--about", help="Agent a complaint is about.", shell_complete=completion.agents)
+@click.option("--about", help="Agent a complaint is about.", type=AGENT, shell_complete=completion.agents)
 @click.option("--tag", "tags", multiple=True, help="Tag (repeatable), e.g. demand, system.")
 @click.option("--opened-at", type=TimeParam(), help="When it came in [default now].")
 @json_option
@@ -88,7 +88,7 @@ def add(channel, category, summary, customer, phone, detail, priority, agent, de
 @click.option("--category", type=choice(CATEGORIES, "category"))
 @click.option("--channel", type=choice(CHANNELS, "channel"))
 @click.option("--priority", type=choice(PRIORITIES, "priority"))
-@click.option("--agent", help="Owner's handle.", shell_complete=completion.agents)
+@click.option("--agent", help="Owner's handle.", type=AGENT, shell_complete=completion.agents)
 @click.option("--phone", help="Customer phone.")
 @click.option("--tag", help="Tickets carrying this tag.")
 @click.option("--since", type=TimeParam(), help="Opened at or after TIME.")
@@ -143,7 +143,7 @@ def respond(ticket_id, at, as_json):
 
 @ticket.command("assign")
 @change_options("ticket_id")
-@click.argument("agent", shell_complete=completion.agents)
+@click.argument("agent", type=AGENT, shell_complete=completion.agents)
 def assign(ticket_id, at, as_json, agent):
     """Give a ticket to another agent."""
     change_record(tickets.assign, ticket_id, at, as_json, agent=agent)
@@ -227,7 +227,7 @@ def verdict(ticket_id, verdict, at, as_json):
 @click.option("--phone", "customer_phone", help="Customer phone ('' clears it).")
 @click.option("--department", help="Department the ticket was sent to ('' clears it).")
 @click.option("--about", "about_agent", help="Agent a complaint is about ('' clears it).",
-              shell_complete=completion.agents)
+              type=AGENT, shell_complete=completion.agents)
 @click.option("--tag", "add_tags", multiple=True, help="Add a tag (repeatable).")
 @click.option("--untag", "remove_tags", multiple=True, help="Remove a tag (repeatable).")
 @at_option

@@ -39,6 +39,19 @@ def get(db, handle: str) -> dict:
                                      handle=handle)))
 
 
+def handle_of(db, text: str) -> str:
+    """The handle of the agent `text` names: a handle as it is, else a full name that one agent has (SPEC section 17:
+    `--agent 陈小丽`). A name several agents share is refused, naming their handles; an unknown text is returned as
+    it is, for the caller's own check to refuse with its own words."""
+    if db.one("SELECT 1 FROM agents WHERE handle = ?", (text,)):
+        return text
+    handles = [row["handle"] for row in db.all("SELECT handle FROM agents WHERE name = ? ORDER BY handle", (text,))]
+    if len(handles) > 1:
+        raise CSError(_("{name} is the name of {count} agents ({handles}); give the handle").format(
+            name=text, count=len(handles), handles=", ".join(handles)))
+    return handles[0] if handles else text
+
+
 def require_active(db, handle: str, what: str = N_("agent")) -> str:
     """The handle of a registered, active agent named in an option, or a refusal saying what to do. `what` is
     marked with N_ by the caller and translated here."""
@@ -63,9 +76,13 @@ def require_role(db, actor: str, roles: set[str], doing: str) -> None:
         return
     row = db.one("SELECT role FROM agents WHERE handle = ? AND active = 1", (actor,))
     if row is None or row["role"] not in roles:
-        needed = " or ".join(sorted(roles))
+        from cs.core.i18n import is_chinese
+        from cs.core.vocabulary import ROLES
+
+        ordered = sorted(roles)
+        needed = "或".join(ROLES[r][0] for r in ordered) if is_chinese() else " or ".join(ordered)
         raise CSError(_("{doing} needs the role {needed}; '{actor}' does not have it").format(
-            doing=_(doing), needed=_(needed) if len(roles) > 1 else needed, actor=actor))
+            doing=_(doing), needed=needed, actor=actor))
 
 
 def supervisor_exists(db) -> bool:

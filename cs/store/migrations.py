@@ -573,7 +573,17 @@ def m013_deduction_detail_parts(db) -> None:
     )
 
 
+def m014_agents_by_name(db) -> None:
+    run_script(
+        db,
+        """
+        -- Agents are named by handle or by full name wherever one is asked for (SPEC section 17).
+        CREATE INDEX agents_name ON agents (name);
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
               m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules,
               m010_rule_starts_and_quotas, m011_visit_plans, m012_quota_bookkeeping,
-              m013_deduction_detail_parts]
+              m013_deduction_detail_parts, m014_agents_by_name]
