@@ -568,20 +568,28 @@ def test_import_memory_stays_flat_json_array(ctx, tmp_path):
     assert ctx.db.value("SELECT COUNT(*) FROM tickets") == 0  # dry runs
 
 
-def test_importing_the_same_sheet_twice_is_refused(cs, tmp_path):
-    """Issue 19 (section 17): importing the same sheet twice doubled every ticket, silently. Now the second import
-    names the tickets each row already is and writes nothing; a row repeated in the file is refused too;
-    --allow-duplicates imports them anyway."""
+def test_importing_the_same_sheet_twice_adds_nothing_and_says_so(cs, tmp_path, validate):
+    """Issue 19 (SPEC section 17): importing the same sheet twice doubled every ticket, silently. Now a row that is a
+    ticket already stored (same opened_at, phone, channel and summary) is skipped and reported, the rest import;
+    a row repeated in the file is skipped too; --allow-duplicates keeps them."""
     path = tmp_path / "calls.jsonl"
     path.write_text(jsonl(row(summary="一", customer_phone="13800000001"), row(summary="二")), encoding="utf-8")
     assert cs(["ticket", "import", str(path)]).exit_code == 0
     again = cs(["ticket", "import", str(path)])
-    assert again.exit_code == 1
-    assert "line 1: (row): ticket 1 is already this call" in again.stderr
-    assert "line 2: (row): ticket 2 is already this call" in again.stderr
+    assert again.exit_code == 0
+    assert "skipped line 1: ticket 1 is already this call" in again.stderr
+    assert "skipped line 2: ticket 2 is already this call" in again.stderr
+    assert "imported 0 ticket(s)" in again.stderr and "2 row(s) skipped" in again.stderr
     assert len(listing(cs)) == 2
-    twice = tmp_path / "twice.jsonl"
-    twice.write_text(jsonl(row(summary="三"), row(summary="三")), encoding="utf-8")
-    assert "line 2: (row): the same call as an earlier row of this file" in cs(["ticket", "import", str(twice)]).stderr
+    more = tmp_path / "more.jsonl"
+    more.write_text(jsonl(row(summary="一", customer_phone="13800000001"), row(summary="三"), row(summary="三")),
+                    encoding="utf-8")
+    result = validate(cs(["ticket", "import", str(more), "--json"]).json(), "import-result")
+    assert result["imported"] == 1 and result["skipped"] == 2
+    assert result["skipped_rows"] == [
+        {"line": 1, "ticket_id": 1, "message": "ticket 1 is already this call (time, phone, channel and summary)"},
+        {"line": 3, "ticket_id": None,
+         "message": "the same call as an earlier row of this file (time, phone, channel and summary)"}]
+    assert len(listing(cs)) == 3
     assert cs(["ticket", "import", str(path), "--allow-duplicates"]).exit_code == 0
-    assert len(listing(cs)) == 4
+    assert len(listing(cs)) == 5

@@ -365,7 +365,7 @@ def test_import_result_json(cs, validate, tmp_path):
     good = _write_jsonl(tmp_path / "good.jsonl", GOOD_ROWS)
     dry = validate(run_json(cs, ["ticket", "import", str(good), "--dry-run", "--json"]), "import-result")
     assert [ticket["summary"] for ticket in dry.pop("preview")] == [row["summary"] for row in GOOD_ROWS]
-    assert dry == {"imported": 2, "dry_run": True, "errors": [], "error_count": 0}
+    assert dry == {"imported": 2, "dry_run": True, "errors": [], "error_count": 0, "skipped": 0, "skipped_rows": []}
     done = validate(run_json(cs, ["ticket", "import", str(good), "--json"]), "import-result")
     assert done["imported"] == 2 and done["dry_run"] is False
 

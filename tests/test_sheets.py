@@ -1217,3 +1217,30 @@ def test_an_encoding_can_be_named_and_csv_files_carry_a_bom_for_excel(cs, tmp_pa
     json_file = tmp_path / "t.jsonl"
     json_file.write_text("", "utf-8")
     assert "--encoding is for CSV files" in cs(["ticket", "import", str(json_file), "--encoding", "gb18030"]).stderr
+
+
+def test_libreoffice_us_export_12_hour_times_and_month_first_dates(cs, tmp_path):
+    """Issue 19 (SPEC section 17): LibreOffice's default CSV export (`11/18/2026`, `9:05:00 AM`) was refused with a
+    literal \\n in the error. With --date-order mdy it imports; without, each row says what to add, on one line."""
+    path = tmp_path / "libreoffice.csv"
+    path.write_text("受理日期,受理时间,渠道,类别,摘要\n"
+                    "11/18/2026,9:05:00 AM,来电,咨询,早上的电话\n"
+                    "11/18/2026,12:30:00 PM,来电,咨询,中午的电话\n"
+                    "11/18/2026,12:10:00 AM,来电,咨询,半夜的电话\n"
+                    "11/18/2026,1:30:00 PM,来电,咨询,下午的电话\n", encoding="utf-8")
+    refused = cs(["ticket", "import", str(path)])
+    assert refused.exit_code == 1 and "\\n" not in refused.stderr
+    assert ("line 2: opened_at (column 受理日期+受理时间): '11/18/2026 9:05:00 AM' gives the year last: say whether"
+            " the month or the day comes first, with --date-order mdy") in refused.stderr
+    assert ok(cs(["ticket", "import", str(path), "--date-order", "mdy"]))
+    opened = {t["summary"]: t["opened_at"] for t in listing(cs)}
+    assert opened == {"早上的电话": "2026-11-18T09:05:00+08:00", "中午的电话": "2026-11-18T12:30:00+08:00",
+                      "半夜的电话": "2026-11-18T00:10:00+08:00", "下午的电话": "2026-11-18T13:30:00+08:00"}
+    day_first = tmp_path / "dmy.csv"
+    day_first.write_text("opened_at,channel,category,summary\n03/11/2026 2:05 PM,phone,inquiry,日在前\n",
+                         encoding="utf-8")
+    assert ok(cs(["ticket", "import", str(day_first), "--date-order", "dmy"]))
+    assert next(t for t in listing(cs) if t["summary"] == "日在前")["opened_at"] == "2026-11-03T14:05:00+08:00"
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("opened_at,channel,category,summary\n11/18/2026 13:05 PM,phone,inquiry,x\n", encoding="utf-8")
+    assert "13 is not an hour of a 12-hour clock" in cs(["ticket", "import", str(wrong), "--date-order", "mdy"]).stderr

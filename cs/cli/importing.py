@@ -35,13 +35,16 @@ def import_options(func):
                   help="A value for rows that leave the field empty, e.g. channel=phone. Repeatable.")
     @click.option("--encoding", type=click.Choice(["utf-8", "utf-8-sig", "gb18030"]),
                   help="A CSV file's encoding [default: detected: UTF-8 when the whole file is, else GB18030].")
+    @click.option("--date-order", type=click.Choice(["ymd", "mdy", "dmy"]), default="ymd", show_default=True,
+                  help="How a sheet's dates such as 11/18/2026 read when the year comes last: mdy (month first, as"
+                       " LibreOffice and Excel in the US write them) or dmy; ymd refuses them.")
     @click.option("--dry-run", is_flag=True, help="Check every row and show the column mapping and the first rows"
                                                   " as they would be stored; write nothing.")
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
     @functools.wraps(func)
-    def wrapper(*args, sheet, maps, values, defaults, encoding, **kwargs):
+    def wrapper(*args, sheet, maps, values, defaults, encoding, date_order, **kwargs):
         return func(*args, sheet_args={"sheet": sheet, "maps": maps, "values": values, "defaults": defaults,
-                                       "encoding": encoding}, **kwargs)
+                                       "encoding": encoding, "date_order": date_order}, **kwargs)
 
     return wrapper
 
@@ -57,6 +60,9 @@ def run_import(importer, fields, source, fmt, sheet_args, dry_run, **extra):
         return importer.import_stream(ctx, sys.stdin.buffer, source="-", fmt=fmt, dry_run=dry_run, options=options,
                                       **extra)
     return importer.import_file(ctx, source, fmt=fmt, dry_run=dry_run, options=options, **extra)
+
+
+SKIPS_SHOWN = 10  # a file imported again skips every row: the count says the rest
 
 
 def report_import(result: dict, as_json: bool, noun: str, show_rows) -> None:
@@ -84,7 +90,13 @@ def report_import(result: dict, as_json: bool, noun: str, show_rows) -> None:
                 count=result["error_count"],
                 not_shown=_(" ({more} more not shown)").format(more=more) if more > 0 else "")
         )
+    for skipped in result["skipped_rows"][:SKIPS_SHOWN]:
+        click.echo(_("skipped line {line}: {message}").format(line=skipped["line"], message=skipped["message"]),
+                   err=True)
     click.echo(_(IMPORTED[noun, bool(result["dry_run"])]).format(count=result["imported"]), err=True)
+    if result["skipped"]:
+        click.echo(_("{count} row(s) skipped: already on the desk (the file imported before?); --allow-duplicates"
+                     " imports them").format(count=result["skipped"]), err=True)
 
 
 def show_mapping(table: dict) -> None:

@@ -44,7 +44,7 @@ _WORDS = {"reason": N_("reason"), "method": N_("method"), "status": N_("status")
           "note": N_("note"), "policy": N_("policy")}
 CALLBACK_SHEET = SheetKind(
     noun="callback", fields=FIELDS, headers=headers_for(FIELDS, _HEADERS), joinable=_TIME_FIELDS | {"note"},
-    numeric=_TIME_FIELDS | {"id", "ticket_id", "attempts", "score", "outcome"},
+    numeric=_TIME_FIELDS | {"id", "ticket_id", "attempts", "score", "outcome"}, times=_TIME_FIELDS,
 )
 _INSERT = (
     "INSERT INTO callbacks (ticket_id, customer_name, customer_phone, reason, method, agent, status, due_at,"

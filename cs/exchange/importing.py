@@ -31,6 +31,15 @@ class RowError(Exception):
         self.message = message
 
 
+class SkipRow(Exception):
+    """A good row that is already on the desk (SPEC section 17): left out, and said, while the rest import."""
+
+    def __init__(self, message: str, ticket_id: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.ticket_id = ticket_id
+
+
 # --- reading the file ---------------------------------------------------------------------
 
 _SUFFIXES = ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "json"), (".csv", "csv"), (".xlsx", "xlsx"),
@@ -203,12 +212,15 @@ class SheetOptions:
     value_maps: dict = field(default_factory=dict)
     defaults: dict = field(default_factory=dict)
     encoding: str | None = None  # a CSV file's, when detection is not wanted
+    date_order: str = "ymd"  # how a date with the year last reads (11/18/2026): mdy, dmy, or refused (ymd)
 
     @classmethod
-    def parse(cls, fields, *, sheet=None, maps=(), values=(), defaults=(), encoding=None) -> "SheetOptions":
+    def parse(cls, fields, *, sheet=None, maps=(), values=(), defaults=(), encoding=None,
+              date_order="ymd") -> "SheetOptions":
         return cls(sheet=sheet, maps=sheets.parse_pairs(maps, "--map", fields, allow_empty=True),
                    value_maps=sheets.parse_value_maps(values, fields),
-                   defaults=sheets.parse_pairs(defaults, "--default", fields, allow_empty=False), encoding=encoding)
+                   defaults=sheets.parse_pairs(defaults, "--default", fields, allow_empty=False), encoding=encoding,
+                   date_order=date_order)
 
 
 @dataclass
@@ -221,6 +233,7 @@ class SheetKind:
     headers: dict
     joinable: frozenset
     numeric: frozenset
+    times: frozenset = frozenset()  # fields holding a moment: dates year first, clocks on 24 hours (in_date_order)
     finish: object = None  # (record, plan, options) -> record
 
     def __post_init__(self):
@@ -242,7 +255,7 @@ def _iter_sheet(binary, fmt, kind: SheetKind, options: SheetOptions, info: dict)
     if not table.columns:
         return
     plan = _plan_columns(table, options, kind, info)
-    records = _sheet_records(table, plan, options, csv_cells=fmt == "csv", numeric_fields=kind.numeric)
+    records = _sheet_records(table, plan, options, csv_cells=fmt == "csv", kind=kind)
     if kind.finish is None:
         yield from records
     else:
@@ -270,7 +283,7 @@ def _plan_columns(table, options: SheetOptions, kind: SheetKind, info: dict) -> 
     return plan
 
 
-def _sheet_records(table, plan, options: SheetOptions, csv_cells: bool, numeric_fields):
+def _sheet_records(table, plan, options: SheetOptions, csv_cells: bool, kind: SheetKind):
     """(row number, record) for each data row of a table, with the user's value maps and defaults.
 
     A number cell in a text field (a phone, a name, an agent's number) is its text: 13800138000, not 1.38e10.
@@ -284,8 +297,14 @@ def _sheet_records(table, plan, options: SheetOptions, csv_cells: bool, numeric_
             yield number, RowError("(line)", str(exc))
             continue
         for name, value in record.items():
-            if name not in numeric_fields and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if name not in kind.numeric and isinstance(value, (int, float)) and not isinstance(value, bool):
                 record[name] = str(sheets.whole_number_text(value))
+        try:
+            for name in kind.times & record.keys():
+                record[name] = sheets.in_date_order(record[name], options.date_order)
+        except ValueError as exc:
+            yield number, RowError(name, str(exc))
+            continue
         yield number, sheets.translate_values(record, options.value_maps, options.defaults)
 
 
@@ -309,8 +328,9 @@ def stored_time(key: str, value, tz) -> str:
     if parsed is None:
         parsed = sheets.sheet_time(value)
     if parsed is None:
+        shown = sheets.one_line(value) if isinstance(value, str) else value  # two cells joined: shown on one line
         raise RowError(key, _("{value!r} is not a time such as 2026-11-20T09:30:00+08:00, 2026/11/20 9:30 or"
-                              " 2026年11月20日 9时30分").format(value=value))
+                              " 2026年11月20日 9时30分").format(value=shown))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     try:
@@ -390,7 +410,14 @@ class Outcome:
 
     def __init__(self, dry_run: bool, info: dict):
         self.info = info
-        self.result = {"imported": 0, "dry_run": dry_run, "errors": [], "error_count": 0}
+        self.result = {"imported": 0, "dry_run": dry_run, "errors": [], "error_count": 0, "skipped": 0,
+                       "skipped_rows": []}
+
+    def skip(self, line, skipped: SkipRow):
+        self.result["skipped"] += 1
+        if len(self.result["skipped_rows"]) < MAX_ERRORS_KEPT:
+            self.result["skipped_rows"].append({"line": line, "ticket_id": skipped.ticket_id,
+                                                "message": skipped.message})
 
     def fail(self, line, name, message):
         self.result["error_count"] += 1
@@ -453,6 +480,8 @@ def run(ctx, binary, kind: SheetKind, *, source: str, fmt, dry_run: bool, option
                         batch.append((line, checked))
                     except RowError as exc:
                         outcome.fail(line, exc.field, exc.message)
+                    except SkipRow as skipped:
+                        outcome.skip(line, skipped)
                     if len(batch) >= batch_size:
                         flush()
                 flush()

@@ -310,7 +310,44 @@ def _as_text(value, date_only: bool = False) -> str:
 
 
 def _looks_like_time(text: str) -> bool:
-    return bool(re.fullmatch(r"\s*(上午|下午|晚上)?\s*\d{1,2}\s*[:：时点]\s*(\d{1,2})?\s*分?\s*(\d{1,2}\s*秒?)?\s*", text))
+    return bool(re.fullmatch(r"\s*(上午|下午|晚上)?\s*\d{1,2}\s*[:：时点]\s*(\d{1,2})?\s*分?\s*(\d{1,2}\s*秒?)?\s*", text)
+                or _TWELVE_HOUR.fullmatch(text.strip()))
+
+
+_YEAR_LAST = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})((?:[\sT].*)?)", re.S)
+_TWELVE_HOUR = re.compile(r"(.*?)(\d{1,2})(\s*[:：]\s*\d{2}(?:\s*[:：]\s*\d{2})?)\s*([AaPp])\.?\s*[Mm]\.?", re.S)
+
+
+def in_date_order(value, date_order: str = "ymd"):
+    """A time cell's text with its date year first and its clock on 24 hours, as the rest of the reading expects:
+    `11/18/2026 9:05:00 AM` (LibreOffice's and Excel's US export) with date_order mdy -> `2026-11-18 9:05:00`;
+    `1:30 PM` -> `13:30`. A date with the year last is refused under ymd: 01/02/2026 is two days, and only the
+    user knows which. Other values are returned as they are."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    match = _YEAR_LAST.fullmatch(text)
+    if match:
+        first, second, year, rest = match.groups()
+        if date_order not in ("mdy", "dmy"):
+            raise ValueError(_("{value!r} gives the year last: say whether the month or the day comes first, with"
+                               " --date-order mdy (11/18/2026, as LibreOffice and Excel in the US write dates) or"
+                               " --date-order dmy (18/11/2026)").format(value=one_line(value)))
+        month, day = (first, second) if date_order == "mdy" else (second, first)
+        text = f"{year}-{int(month):02d}-{int(day):02d}{rest}"
+    twelve = _TWELVE_HOUR.fullmatch(text)
+    if twelve:
+        before, hour, rest, half = twelve.groups()
+        if not 1 <= int(hour) <= 12:
+            raise ValueError(_("{value!r}: {hour} is not an hour of a 12-hour clock (1 to 12, then AM or PM)").format(
+                value=one_line(value), hour=hour))
+        text = f"{before}{int(hour) % 12 + (12 if half in 'Pp' else 0)}{rest}"
+    return text
+
+
+def one_line(text: str) -> str:
+    """Two cells read as one value (a date column and a time column) shown as the user sees them: on one line."""
+    return " ".join(str(text).split())
 
 
 # --- values: --value FIELD:原值=code and --default FIELD=VALUE --------------------------------

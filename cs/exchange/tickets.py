@@ -79,7 +79,7 @@ _TIME_FIELDS = frozenset({"opened_at", "first_response_at", "first_response_due_
 TICKET_SHEET = SheetKind(
     noun="ticket", fields=FIELDS, headers=headers_for(FIELDS, _HEADERS),
     joinable=_TIME_FIELDS | {"summary", "detail", "resolution"},
-    numeric=_TIME_FIELDS | {"id", "satisfaction", "fcr"}, finish=_with_inferred_status,
+    numeric=_TIME_FIELDS | {"id", "satisfaction", "fcr"}, times=_TIME_FIELDS, finish=_with_inferred_status,
 )
 
 
@@ -279,14 +279,14 @@ def import_stream(ctx, binary, *, source: str, fmt: str | None = None, dry_run: 
                   options: SheetOptions | None = None, allow_duplicates: bool = False) -> dict:
     """Import tickets from an open binary stream (a file, or stdin when `source` is '-'). A row that is a ticket
     the desk has already (the same time, phone, channel and summary: the same sheet imported twice) or a row
-    repeated in the file is refused, unless `allow_duplicates`."""
+    repeated in the file is skipped and reported, unless `allow_duplicates`: importing a file again adds nothing."""
     checker, ids = RowChecker(ctx), _IdAllocator(ctx.db)
     duplicates = None if allow_duplicates else _DuplicateFinder(ctx.db)
 
     def check(row):
         checked = checker.check(row)
         if duplicates is not None:
-            duplicates.refuse(checked)
+            duplicates.skip_if_stored(checked)
         checked["id"] = ids.assign(checked["id"])
         return checked
 
@@ -312,12 +312,12 @@ class _DuplicateFinder:
         self.db = db
         self.recent: collections.OrderedDict = collections.OrderedDict()
 
-    def refuse(self, row) -> None:
+    def skip_if_stored(self, row) -> None:
         opened, phone, channel, summary = key = (row["opened_at"], row["customer_phone"], row["channel"],
                                                  row["summary"])
         if key in self.recent:
-            raise importing.RowError("(row)", _("the same call as an earlier row of this file (time, phone, channel"
-                                                " and summary); --allow-duplicates imports it anyway"))
+            raise importing.SkipRow(_("the same call as an earlier row of this file (time, phone, channel and"
+                                      " summary)"))
         if phone is not None:
             found = self.db.value("SELECT id FROM tickets WHERE customer_phone = ? AND opened_at = ? AND channel = ?"
                                   " AND summary = ? LIMIT 1", (phone, opened, channel, summary))
@@ -325,9 +325,8 @@ class _DuplicateFinder:
             found = self.db.value("SELECT id FROM tickets WHERE opened_at = ? AND customer_phone IS NULL"
                                   " AND channel = ? AND summary = ? LIMIT 1", (opened, channel, summary))
         if found is not None:
-            raise importing.RowError("(row)", _("ticket {id} is already this call (time, phone, channel and summary:"
-                                                " the sheet imported before?); --allow-duplicates imports it anyway")
-                                     .format(id=found))
+            raise importing.SkipRow(_("ticket {id} is already this call (time, phone, channel and summary)")
+                                    .format(id=found), ticket_id=found)
         self.recent[key] = True
         if len(self.recent) > 2 * BATCH:
             self.recent.popitem(last=False)
