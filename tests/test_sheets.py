@@ -1244,3 +1244,28 @@ def test_libreoffice_us_export_12_hour_times_and_month_first_dates(cs, tmp_path)
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("opened_at,channel,category,summary\n11/18/2026 13:05 PM,phone,inquiry,x\n", encoding="utf-8")
     assert "13 is not an hour of a 12-hour clock" in cs(["ticket", "import", str(wrong), "--date-order", "mdy"]).stderr
+
+
+def test_csv_out_in_the_encoding_excel_in_china_reads(cs, tmp_path):
+    """SPEC section 17: --encoding utf-8-sig|gb18030 on every CSV output; a file gets the BOM unless told otherwise,
+    stdout plain UTF-8 (a pipe wants no BOM)."""
+    add_ticket(cs, "空调漏水", "来电", "报修", customer="王女士")
+    plain = cs(["ticket", "list", "--format", "csv"])
+    assert not plain.stdout.startswith("\ufeff") and "空调漏水" in plain.stdout
+    from click.testing import CliRunner
+
+    from cs.cli import cli
+
+    raw = CliRunner().invoke(cli, ["ticket", "list", "--format", "csv", "--encoding", "gb18030"]).stdout_bytes
+    assert "空调漏水".encode("gb18030") in raw and "王女士" in raw.decode("gb18030")
+    for encoding, starts in (("utf-8-sig", b"\xef\xbb\xbf"), ("gb18030", b"id,")):
+        path = tmp_path / f"{encoding}.csv"
+        ok(cs(["ticket", "list", "--format", "csv", "-o", str(path), "--encoding", encoding]))
+        assert path.read_bytes().startswith(starts) and "空调漏水" in path.read_bytes().decode(encoding)
+    default = tmp_path / "default.tsv"
+    ok(cs(["ticket", "list", "--format", "tsv", "-o", str(default)]))
+    assert default.read_bytes().startswith(b"\xef\xbb\xbf")
+    exported = CliRunner().invoke(cli, ["ticket", "export", "--format", "csv", "--encoding", "gb18030"]).stdout_bytes
+    assert "空调漏水" in exported.decode("gb18030")
+    refused = cs(["ticket", "list", "--json", "--encoding", "gb18030"])
+    assert refused.exit_code == 2 and "--encoding is for --format csv or tsv" in refused.stderr

@@ -34,7 +34,7 @@ def output_options(func=None, *, workbook: bool = False, formats=output.FORMATS,
                       help=f"Output format [{shown_default}].")
         @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
         @functools.wraps(func)
-        def wrapper(*args, fmt=None, as_json=False, out_path=None, **kwargs):
+        def wrapper(*args, fmt=None, as_json=False, out_path=None, encoding=None, **kwargs):
             app = click.get_current_context().obj
             chosen = "json" if as_json else (fmt or default or app.format)
             if chosen not in formats:
@@ -42,9 +42,17 @@ def output_options(func=None, *, workbook: bool = False, formats=output.FORMATS,
                     chosen=chosen, formats=", ".join(formats)))
             if chosen == "xlsx" and not out_path:
                 raise click.UsageError(_("--format xlsx writes a workbook: give -o FILE.xlsx"))
+            if encoding and chosen not in ("csv", "tsv"):
+                raise click.UsageError(_("--encoding is for --format csv or tsv"))
             app.output_path = out_path
+            app.output_encoding = encoding
             return func(*args, fmt=chosen, **kwargs)
 
+        if "csv" in formats:
+            wrapper = click.option(
+                "--encoding", type=click.Choice(CSV_ENCODINGS),
+                help="CSV and TSV in this encoding [default: utf-8-sig (with the BOM Excel needs) to a file, utf-8 to"
+                     " stdout]; gb18030 for older Excel in China.")(wrapper)
         if workbook:
             wrapper = click.option("-o", "--output", "out_path", metavar="FILE", type=click.Path(dir_okay=False),
                                    help="Write to FILE (owner-only) instead of stdout; needed for xlsx.")(wrapper)
@@ -116,14 +124,46 @@ def emit_list(rows, fmt, columns, *, max_widths=None, lang=None, labels=None, en
     if fmt == "xlsx":
         write_workbook(path, [sheet_of(rows, title, shown, enums, lang)])
         return
+    encoding = getattr(app, "output_encoding", None)
+    if fmt in ("csv", "tsv") and (path or encoding not in (None, "utf-8")):
+        # Excel in China reads UTF-8 only after a BOM (else it guesses GB18030): a file gets one unless told.
+        _write_encoded(path, encoding or ("utf-8-sig" if path else "utf-8"),
+                       lambda out: output.render_list(rows, fmt, out, columns=columns, headers=shown,
+                                                      max_widths=max_widths))
+        if path:
+            click.echo(path)
+        return
     if path:
         with private_text_file(path) as out:
-            if fmt in ("csv", "tsv"):
-                out.write("\ufeff")  # the BOM by which Excel in China reads UTF-8 (else it guesses GB18030)
             output.render_list(rows, fmt, out, columns=columns, headers=shown, max_widths=max_widths)
         click.echo(path)
         return
     output.render_list(rows, fmt, sys.stdout, columns=columns, headers=shown, max_widths=max_widths)
+
+
+CSV_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
+
+
+def _write_encoded(path, encoding: str, render) -> None:
+    """Text in `encoding`, streamed to the file at `path` (owner-only, whole or not at all) or to stdout."""
+    import io
+
+    from cs.core import files
+
+    if path:
+        with files.replacing(path, binary=True) as binary:
+            text = io.TextIOWrapper(binary, encoding=encoding, newline="")
+            render(text)
+            text.flush()
+            text.detach()
+        return
+    sys.stdout.flush()
+    text = io.TextIOWrapper(sys.stdout.buffer, encoding=encoding, newline="", write_through=True)
+    try:
+        render(text)
+        text.flush()
+    finally:
+        text.detach()
 
 
 def sheet_of(rows, title, shown, enums, lang, columns=None):
