@@ -72,6 +72,14 @@ def test_the_week_report_for_one_team_and_in_every_format(week, tmp_path):
     assert "<td>李娜</td>" in html
     out = ok(week([*at(NOW), "report", "week", "--week", "2026-11-18", "--format", "xlsx", "-o", str(tmp_path)]))
     assert out.stdout.strip().endswith("2026-11-16_周报.xlsx")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out.stdout.strip()).active
+    header = [cell.value for cell in sheet[1]]
+    li = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "li")
+    rate = li[header.index("Reply rate")]
+    assert rate.value == 0.6667 and rate.number_format == "0.0%"  # a number Excel sums, shown as 66.7%
+    assert li[header.index("Received")].number_format == "General"
     refused(week([*at(NOW), "report", "week", "--team", "nosuch"]))
 
 

@@ -996,6 +996,9 @@ def test_report_month_xlsx_into_dir_has_four_sheets(cs, tmp_path):
     assert [c.value for c in scores[1]][:3] == ["排名", "坐席", "姓名"]
     figures = {row[0]: row[1] for row in workbook["关键指标"].iter_rows(min_row=2, values_only=True)}
     assert any(value == 1 for value in figures.values())  # one ticket received
+    # Rates are numbers shown as percentages (issue 19), counts stay plain.
+    cells = {row[0].value: row[1] for row in workbook["关键指标"].iter_rows(min_row=2)}
+    assert cells["回复率"].number_format == "0.0%" and cells["受理"].number_format == "General"
     entries = workbook["考核扣分"]
     columns = header_index(entries)
     day = entries[f"{columns['日期']}2"]

@@ -22,6 +22,7 @@ _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
+PERCENT_FORMAT = "0.0%"
 
 
 @dataclass
@@ -32,6 +33,11 @@ class Sheet:
     columns: list
     headers: dict
     rows: object  # iterable of dicts
+    percent: frozenset = frozenset()  # columns holding fractions (0.556), shown as percentages (55.6%)
+
+
+class Percent(float):
+    """One cell's fraction shown as a percentage, in a column that holds other figures too."""
 
 
 def write(path, sheets: list[Sheet]) -> int:
@@ -73,8 +79,10 @@ def _write_sheet(workbook, sheet: Sheet) -> int:
 
     worksheet.append([header_cell(label) for label in labels])
     count = 0
+    percent = [key in sheet.percent for key in sheet.columns]
     for values in _chain(first, ([_cell_value(row.get(key)) for key in sheet.columns] for row in rows)):
-        worksheet.append([_cell(worksheet, WriteOnlyCell, value) for value in values])
+        worksheet.append([_cell(worksheet, WriteOnlyCell, value, is_percent)
+                          for value, is_percent in zip(values, percent)])
         count += 1
     if count:
         worksheet.auto_filter.ref = f"A1:{_letter(len(labels) - 1)}{count + 1}"
@@ -86,9 +94,11 @@ def _chain(first, rest):
     yield from rest
 
 
-def _cell(worksheet, cell_class, value):
-    cell = cell_class(worksheet, value=value)
-    if isinstance(value, datetime):
+def _cell(worksheet, cell_class, value, is_percent: bool = False):
+    cell = cell_class(worksheet, value=float(value) if isinstance(value, Percent) else value)
+    if isinstance(value, Percent) or (is_percent and isinstance(value, (int, float)) and not isinstance(value, bool)):
+        cell.number_format = PERCENT_FORMAT
+    elif isinstance(value, datetime):
         cell.number_format = DATETIME_FORMAT
     elif isinstance(value, date):
         cell.number_format = DATE_FORMAT

@@ -539,7 +539,12 @@ def week_sheets(report: dict, lang: str) -> list:
 
     text = TEXT[lang]
     headers = {column: text.get(WEEK_TEXT.get(column, column), column) for column in WEEK_COLUMNS}
-    return [Sheet(text["week"], WEEK_COLUMNS, headers, report["agents"])]
+    return [Sheet(text["week"], WEEK_COLUMNS, headers, report["agents"], percent=RATE_COLUMNS)]
+
+
+# Columns of the workbooks that hold fractions: shown as percentages (55.6%), kept as numbers for Excel's sums.
+RATE_COLUMNS = frozenset({"reply_rate", "fcr_rate", "satisfaction_rate", "completion_rate", "on_time_rate",
+                          "compliance", "rate", "target"})
 
 
 # The week report's columns, by their label in TEXT.
@@ -723,15 +728,17 @@ def month_sheets(ctx, report: dict, lang: str) -> list:
     deduction entry of the month (what the pay review reads line by line)."""
     from cs.core.labels import LABELS
     from cs.core.vocabulary import REASONS
-    from cs.exchange.workbook import Sheet
+    from cs.exchange.workbook import Percent, Sheet
     from cs.scoring import deductions
 
     text, index = TEXT[lang], 0 if lang == "zh" else 1
     labels = {key: pair[index] for key, pair in LABELS.items()}
     kpis = report["kpis"]
     unit = {"median": "（秒）" if lang == "zh" else " (s)", "mean": "（秒）" if lang == "zh" else " (s)"}
-    figures = [{"figure": text.get(name, name) + unit.get(name, ""), "value": kpis[key], "numerator": kpis.get(f"{key}_parts", {}).get(
-        "numerator"), "denominator": kpis.get(f"{key}_parts", {}).get("denominator")}
+    figures = [{"figure": text.get(name, name) + unit.get(name, ""),
+                "value": Percent(kpis[key]) if key in RATE_COLUMNS and kpis[key] is not None else kpis[key],
+                "numerator": kpis.get(f"{key}_parts", {}).get("numerator"),
+                "denominator": kpis.get(f"{key}_parts", {}).get("denominator")}
         for key, name in (("received", "received"), ("resolved", "resolved"), ("breached", "breached"),
                           ("first_response_median_s", "median"), ("first_response_mean_s", "mean"),
                           ("reply_rate", "reply_rate"), ("fcr_rate", "fcr"), ("callbacks_due", "due"),
@@ -752,18 +759,19 @@ def month_sheets(ctx, report: dict, lang: str) -> list:
         Sheet(text["score"], ["rank", "agent", "name", "team", "base", "points", "fines", "actions", "score"],
               {**labels, "agent": text["agent"], "score": text["score"]}, report["scores"]),
         Sheet(text["kpis"], list(figure_headers), figure_headers, figures),
-        Sheet(text["by_reason"], list(by_reason[0]) if by_reason else ["reason"], reason_headers, by_reason),
-        Sheet(text["by_policy"], POLICY_COLUMNS, {c: text.get(c, c) for c in POLICY_COLUMNS},
-              [_flat_rates(row) for row in report["callbacks_by_policy"]]),
+        Sheet(text["by_reason"], list(by_reason[0]) if by_reason else ["reason"], reason_headers, by_reason,
+              percent=RATE_COLUMNS),
+        Sheet(text["by_policy"], POLICY_COLUMNS, {**{c: text.get(c, c) for c in POLICY_COLUMNS}, "label": labels["label"]},
+              [_flat_rates(row) for row in report["callbacks_by_policy"]], percent=RATE_COLUMNS),
         Sheet(text["visit_plans"], PLAN_COLUMNS, {c: text.get(c, c) for c in PLAN_COLUMNS},
-              [_flat_rates(row) for row in report["visit_plans"]]),
+              [_flat_rates(row) for row in report["visit_plans"]], percent=RATE_COLUMNS),
         Sheet("考核扣分" if lang == "zh" else "Deductions", ["id", "date", "agent", "rule", "label", "points", "fine",
                                                         "action", "detail", "voided"],
               {**labels, "agent": text["agent"], "detail": "说明" if lang == "zh" else "Detail"}, entries),
     ]
 
 
-POLICY_COLUMNS = ["policy", "eligible", "required", "selected", "done", "done_on_time", "not_yet_due", "compliance"]
+POLICY_COLUMNS = ["policy", "label", "eligible", "required", "selected", "done", "done_on_time", "not_yet_due", "compliance"]
 PLAN_COLUMNS = ["label", "period", "in_scope", "visited", "rate", "target"]
 
 
