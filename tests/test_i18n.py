@@ -240,3 +240,17 @@ def test_a_name_two_agents_share_is_refused_naming_their_handles(cs):
     refused = cs(["ticket", "add", "--channel", "来电", "--category", "咨询", "--summary", "x", "--agent", "李娜"])
     assert refused.exit_code == 1 and "李娜 is the name of 2 agents (li, li2); give the handle" in refused.stderr
     assert cs(["ticket", "list", "--json"]).json() == []
+
+
+def test_tables_in_chinese_show_words_not_codes_and_json_keeps_codes(cs):
+    """Issue 19: roles, handover states and duty assignments showed as supervisor, open, all in Chinese tables."""
+    assert cs(["agent", "add", "chen", "--name", "陈小丽", "--role", "supervisor"]).exit_code == 0
+    table = cs(["--lang", "zh", "agent", "list"]).stdout
+    assert "主管" in table and "supervisor" not in table
+    assert cs(["--lang", "zh", "agent", "list", "--json"]).json()[0]["role"] == "supervisor"
+    assert cs(["--as", "chen", "roster", "set", "2026-11-20", "day", "chen"]).exit_code == 0
+    assert cs(["--as", "chen", "--now", "2026-11-20T10:00", "handover", "add", "客户明早回电"]).exit_code == 0
+    handovers = cs(["--lang", "zh", "handover", "list"]).stdout
+    assert "待处理" in handovers and " open " not in handovers
+    timed = cs(["--lang", "zh", "time", "明天"]).stdout
+    assert timed.splitlines()[0].split() == ["输入", "时间", "星期", "工作日", "可联系时段", "服务时间", "营业日"]

@@ -84,7 +84,7 @@ def deactivate(handle, as_json):
 def show(handle, fmt):
     """One agent."""
     _, ctx = app_and_ctx()
-    emit_object(agents.get(ctx.db, handle), fmt)
+    emit_object(agents.get(ctx.db, handle), fmt, enums={"role": ROLES})
 
 
 @agent.command("list")
@@ -98,4 +98,4 @@ def list_(team, role, include_inactive, limit, sort, fmt):
     _, ctx = app_and_ctx()
     rows = agents.list_agents(ctx.db, team=team, role=role, include_inactive=include_inactive,
                               limit=terminal_limit(limit), sort=sort)
-    emit_list(rows, fmt, COLUMNS)
+    emit_list(rows, fmt, COLUMNS, enums={"role": ROLES})

@@ -124,6 +124,8 @@ def emit_list(rows, fmt, columns, *, max_widths=None, lang=None, labels=None, en
     if fmt == "xlsx":
         write_workbook(path, [sheet_of(rows, title, shown, enums, lang)])
         return
+    if fmt == "table" and enums:  # a table is read by people: codes as their labels (JSON and CSV keep codes)
+        rows = (_labelled(row, enums, lang) for row in rows)
     encoding = getattr(app, "output_encoding", None)
     if fmt in ("csv", "tsv") and (path or encoding not in (None, "utf-8")):
         # Excel in China reads UTF-8 only after a BOM (else it guesses GB18030): a file gets one unless told.
@@ -170,19 +172,21 @@ def sheet_of(rows, title, shown, enums, lang, columns=None):
     """A workbook sheet of JSON rows: every field (or `columns`), enumerations shown as labels."""
     from itertools import chain
 
-    from cs.core.vocabulary import label
     from cs.exchange.workbook import Sheet
 
     rows = iter(rows)
     first = next(rows, None)
     keys = columns or (list(first) if first is not None else [])
 
-    def labelled(row):
-        return {**row, **{key: label(table, row[key], lang) for key, table in (enums or {}).items()
-                          if row.get(key) is not None}}
-
     every = chain([first], rows) if first is not None else iter(())
-    return Sheet(title, keys, shown, (labelled(row) for row in every))
+    return Sheet(title, keys, shown, (_labelled(row, enums, lang) for row in every))
+
+
+def _labelled(row: dict, enums: dict | None, lang: str) -> dict:
+    from cs.core.vocabulary import label
+
+    return {**row, **{key: label(table, row[key], lang) for key, table in (enums or {}).items()
+                      if row.get(key) is not None}}
 
 
 def write_workbook(path, sheets) -> None:
@@ -200,8 +204,10 @@ def private_text_file(path):
     return files.replacing(path)
 
 
-def emit_object(obj, fmt, *, fields=None, sections=None):
+def emit_object(obj, fmt, *, fields=None, sections=None, enums=None):
     app = click.get_current_context().obj
+    if fmt == "table" and enums:
+        obj = _labelled(obj, enums, app.lang)
     output.render_object(obj, fmt, sys.stdout, fields=fields, headers=headers(app.lang), sections=sections)
 
 

@@ -23,6 +23,7 @@ from cs.cli.common import (
 )
 from cs.core import clock
 from cs.core.i18n import _
+from cs.core.vocabulary import DUTY_ASSIGNMENTS, HANDOVER_STATUSES
 from cs.desk import shifts
 
 HANDOVER_COLUMNS = ["id", "date", "shift", "agent", "status", "text", "occurred_at", "party", "ticket_id", "created_at"]
@@ -152,7 +153,7 @@ def handover_list(open_only, day, shift_code, limit, sort, fmt):
     app, ctx = app_and_ctx()
     rows = shifts.list_handovers(ctx, open_only=open_only, day=local_day(app, day) if day else None,
                                  shift_code=shift_code, limit=terminal_limit(limit), sort=sort)
-    emit_list(rows, fmt, HANDOVER_COLUMNS, max_widths={"text": 40})
+    emit_list(rows, fmt, HANDOVER_COLUMNS, max_widths={"text": 40}, enums={"status": HANDOVER_STATUSES})
 
 
 @handover.command("ack")
@@ -223,4 +224,5 @@ def duty_list(day, limit, sort, fmt):
     assignment), done or missing, and what missing it costs."""
     app, ctx = app_and_ctx()
     rows = sort_rows(shifts.duty_status(ctx, local_day(app, day)), sort)
-    emit_list(rows[:terminal_limit(limit)] if terminal_limit(limit) else rows, fmt, DUTY_COLUMNS)
+    emit_list(rows[:terminal_limit(limit)] if terminal_limit(limit) else rows, fmt, DUTY_COLUMNS,
+              enums={"assign": DUTY_ASSIGNMENTS})

@@ -64,6 +64,16 @@ VERDICTS = {
     "upheld": ("投诉成立", "upheld"),
     "rejected": ("投诉不成立", "rejected"),
 }
+HANDOVER_STATUSES = {
+    "open": ("待处理", "open"),
+    "acked": ("已确认", "acked"),
+    "done": ("已完成", "done"),
+}
+DUTY_ASSIGNMENTS = {
+    "all": ("当班全员", "all"),
+    "rota": ("值日表轮值", "rota"),
+    "assigned": ("组长指派", "assigned"),
+}
 ROLES = {
     "agent": ("客服", "agent"),
     "leader": ("组长", "team leader"),
