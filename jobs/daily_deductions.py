@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cs.core import clock
+from cs.core.i18n import Msg
 from cs.scoring import closing, deductions, units
 from cs.scoring.units import earliest_day
 from cs.store import upkeep
@@ -62,11 +63,12 @@ def _recheck_days(ctx, first, last, computed) -> list:
                   and not closing.day_is_closed(ctx, day))
 
 
-def _summary(days, rechecked) -> str:
+def _summary(days, rechecked) -> Msg:
     parts = []
     if days:
-        parts.append(f"{len(days)} day(s) computed, {sum(d['entries'] for d in days)} entries")
+        parts.append(Msg("{days} day(s) computed, {entries} entries", days=len(days),
+                         entries=sum(d["entries"] for d in days)))
     for day in rechecked:
-        parts.append(f"{day['date']} rechecked: {day['added']} added, {day['updated']} updated, "
-                     f"{day['removed']} removed")
-    return "; ".join(parts) or "nothing to compute"
+        parts.append(Msg("{date} rechecked: {added} added, {updated} updated, {removed} removed", date=day["date"],
+                         added=day["added"], updated=day["updated"], removed=day["removed"]))
+    return Msg("{parts}", parts=parts) if parts else Msg("nothing to compute")

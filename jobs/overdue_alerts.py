@@ -18,7 +18,7 @@ import hashlib
 import json
 
 from cs.core import clock
-from cs.core.i18n import _
+from cs.core.i18n import Msg, _
 from cs.core.vocabulary import REASONS
 from cs.desk import customers
 from jobs.notify import DeliveryError
@@ -157,10 +157,13 @@ def run(ctx, *, channels: dict, dry_run: bool = False) -> dict:
         # From the snapshot taken before sending: a message this run attempted and that failed stays open.
         _drop_unowed(ctx, set(in_flight.values()) - {key for key, _recipient, _name in again})
     sent = sum(1 for a in result["alerts"] if a["status"] == "sent")
-    result["summary"] = (f"{sent} sent, {sum(1 for a in result['alerts'] if a['status'] == 'failed')} failed, "
-                         f"{result['held']} held, {result['suppressed']} already sent")
+    counts = {"sent": sent, "failed": sum(1 for a in result["alerts"] if a["status"] == "failed"),
+              "held": result["held"], "suppressed": result["suppressed"]}
+    result["summary"] = Msg("{sent} sent, {failed} failed, {held} held, {suppressed} already sent", **counts)
     if stop_requested():
-        result["summary"] += f", {sum(1 for a in result['alerts'] if a['status'] == 'stopped')} left for the next run"
+        result["summary"] = Msg("{sent} sent, {failed} failed, {held} held, {suppressed} already sent, {left} left"
+                                " for the next run", left=sum(1 for a in result["alerts"] if a["status"] == "stopped"),
+                                **counts)
     return result
 
 

@@ -15,8 +15,9 @@ import os
 import signal
 import time
 
+from cs.core import i18n
 from cs.core.errors import CSError
-from cs.core.i18n import _
+from cs.core.i18n import Msg, _
 
 # Job name -> module, imported only when the job runs.
 JOB_NAMES = {"overdue-alerts": "jobs.overdue_alerts", "daily-deductions": "jobs.daily_deductions",
@@ -92,22 +93,25 @@ def exclusive(db_path: str, job: str):
 
 def start(ctx, job: str) -> int:
     with ctx.db.transaction():
-        ctx.db.execute("UPDATE job_runs SET outcome = 'failed', ended_at = ?, summary = 'interrupted (no end recorded)'"
-                       " WHERE job = ? AND outcome = 'running'", (ctx.now_db, job))
+        english, parts = i18n.stored(Msg("interrupted (no end recorded)"))
+        ctx.db.execute("UPDATE job_runs SET outcome = 'failed', ended_at = ?, summary = ?, summary_msg = ?"
+                       " WHERE job = ? AND outcome = 'running'", (ctx.now_db, english, parts, job))
         return ctx.db.execute("INSERT INTO job_runs (job, started_at, outcome) VALUES (?, ?, 'running')",
                               (job, ctx.now_db)).lastrowid
 
 
-def finish(ctx, run_id: int, outcome: str, summary: str, elapsed_s: float) -> None:
-    """The end is the run's `now` plus how long it took (now is fixed for the whole run)."""
+def finish(ctx, run_id: int, outcome: str, summary, elapsed_s: float) -> None:
+    """The end is the run's `now` plus how long it took (now is fixed for the whole run). A Msg summary is kept in
+    English and in its parts, so `jobs status` shows it in its reader's language."""
     from datetime import timedelta
 
     from cs.core import clock
 
     ended = clock.to_db(ctx.now + timedelta(seconds=elapsed_s))
     with ctx.db.transaction():
-        ctx.db.execute("UPDATE job_runs SET ended_at = ?, outcome = ?, summary = ? WHERE id = ?",
-                       (ended, outcome, summary, run_id))
+        english, parts = i18n.stored(summary)
+        ctx.db.execute("UPDATE job_runs SET ended_at = ?, outcome = ?, summary = ?, summary_msg = ? WHERE id = ?",
+                       (ended, outcome, english, parts, run_id))
 
 
 def status(ctx, db_path: str | None = None) -> list[dict]:
@@ -116,7 +120,7 @@ def status(ctx, db_path: str | None = None) -> list[dict]:
     rows = []
     for job in names():
         row = ctx.db.one("SELECT * FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1", (job,))
-        outcome, summary = (row["outcome"], row["summary"]) if row else (None, None)
+        outcome, summary = (row["outcome"], i18n.text_of(row["summary"], row["summary_msg"])) if row else (None, None)
         if outcome == "running" and db_path is not None and _lock_is_free(db_path, job):
             outcome, summary = "interrupted", _("its process is gone (killed?); no end was recorded")
         rows.append({"job": job, "last_start": ctx.display(row["started_at"]) if row else None,
@@ -149,7 +153,8 @@ def run(ctx, db_path: str, job: str, *, dry_run: bool, options: dict) -> tuple[d
                 result = module.run(ctx, dry_run=dry_run, **options)
             except StoppedAtOnce as exc:
                 if run_id is not None:
-                    finish(ctx, run_id, "failed", f"{exc}; what was done is recorded", time.monotonic() - began)
+                    finish(ctx, run_id, "failed", Msg("stopped at once by a second {signal}; what was done is"
+                                                      " recorded", signal=exc.signal_name), time.monotonic() - began)
                 error = CSError(_("stopped at once by a second {signal}; what was done is recorded, the rest is left"
                                   " for the next run").format(signal=exc.signal_name))
                 error.exit_code = exc.exit_code
@@ -162,7 +167,8 @@ def run(ctx, db_path: str, job: str, *, dry_run: bool, options: dict) -> tuple[d
         summary = result.get("summary") or json.dumps(result)[:500]
         if stopped:
             result["stopped"] = stopped
-            summary = f"stopped by {stopped}: {summary}"
+            summary = Msg("stopped by {signal}: {summary}", signal=stopped, summary=summary)
+        result["summary"] = str(summary)  # printed and in --json: the reader's language
         ok = not result.get("failed") and not stopped
         if run_id is not None:
             finish(ctx, run_id, "ok" if ok else "failed", summary, time.monotonic() - began)

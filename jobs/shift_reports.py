@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cs.core import clock, files
 from cs.core.errors import CSError
-from cs.core.i18n import _
+from cs.core.i18n import Msg, _
 from cs.desk import shifts
 from cs.reports import figures as reports
 from cs.scoring.units import earliest_day
@@ -52,4 +52,5 @@ def run(ctx, *, dry_run: bool = False, out: str | None = None, fmt: str = "html"
                                (window.date.isoformat(), window.code, str(path), ctx.now_db))
         written_files.append(str(path))
     return {"files": written_files,
-            "summary": f"{len(written_files)} report(s) written" if written_files else "no new shift has ended"}
+            "summary": Msg("{count} report(s) written", count=len(written_files)) if written_files
+            else Msg("no new shift has ended")}

@@ -32,6 +32,10 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     # An empty desk exists, as after `cs db init`: reads and jobs refuse a missing one (SPEC section 16).
     db_mod.connect(tmp_path / "cs.db").close()
+    # Domain code called directly speaks the tests' English, whatever language an earlier test chose.
+    from cs.core import i18n
+
+    i18n.choose("en")
     return tmp_path
 
 

@@ -254,3 +254,15 @@ def test_tables_in_chinese_show_words_not_codes_and_json_keeps_codes(cs):
     assert "待处理" in handovers and " open " not in handovers
     timed = cs(["--lang", "zh", "time", "明天"]).stdout
     assert timed.splitlines()[0].split() == ["输入", "时间", "星期", "工作日", "可联系时段", "服务时间", "营业日"]
+
+
+def test_a_jobs_summary_is_shown_in_its_readers_language(cs):
+    """Issue 19: cron's runs (CS_LANG=zh) recorded English summaries; now a summary is kept in its parts."""
+    ran = cs(["--lang", "zh", "jobs", "run", "daily-deductions", "--json"])
+    assert ran.exit_code == 0, ran
+    assert "天" in ran.json()["summary"] or "没有" in ran.json()["summary"]
+    english = {row["job"]: row for row in cs(["jobs", "status", "--json"]).json()}["daily-deductions"]
+    chinese = {row["job"]: row for row in cs(["--lang", "zh", "jobs", "status", "--json"]).json()}["daily-deductions"]
+    assert english["outcome"] == chinese["outcome"] == "ok"
+    assert english["summary"].endswith("entries") or english["summary"] == "nothing to compute"
+    assert chinese["summary"] != english["summary"] and "成功" in cs(["--lang", "zh", "jobs", "status"]).stdout

@@ -91,4 +91,7 @@ def status(fmt):
     from jobs import runner
 
     app, ctx = app_and_ctx()
-    emit_list(runner.status(ctx, app.db_path), fmt, ["job", "last_start", "last_end", "outcome", "summary"])
+    from cs.core.vocabulary import JOB_OUTCOMES
+
+    emit_list(runner.status(ctx, app.db_path), fmt, ["job", "last_start", "last_end", "outcome", "summary"],
+              enums={"outcome": JOB_OUTCOMES})

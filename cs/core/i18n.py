@@ -110,17 +110,14 @@ class Msg:
         return self.template.format(**{key: _english(value) for key, value in self.args.items()})
 
     def __str__(self) -> str:
-        return _(self.template).format(**{key: str(value) if isinstance(value, Msg) else value
-                                          for key, value in self.args.items()})
+        return _(self.template).format(**{key: _shown(value) for key, value in self.args.items()})
 
     def parts(self) -> dict:
-        return {"t": self.template, "a": {key: value.parts() if isinstance(value, Msg) else value
-                                          for key, value in self.args.items()}}
+        return {"t": self.template, "a": {key: _parts(value) for key, value in self.args.items()}}
 
     @classmethod
     def from_parts(cls, parts: dict) -> Msg:
-        return cls(parts["t"], **{key: cls.from_parts(value) if isinstance(value, dict) else value
-                                  for key, value in parts["a"].items()})
+        return cls(parts["t"], **{key: _from_parts(value) for key, value in parts["a"].items()})
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Msg) and self.parts() == other.parts()
@@ -129,8 +126,49 @@ class Msg:
         return f"Msg({self.english()!r})"
 
 
+# A list argument is several messages in a row (a job's summary of each day it judged), joined by "; ".
+
+
 def _english(value):
+    if isinstance(value, list):
+        return "; ".join(str(_english(item)) for item in value)
     return value.english() if isinstance(value, Msg) else value
+
+
+def _shown(value):
+    if isinstance(value, list):
+        return ("；" if is_chinese() else "; ").join(str(_shown(item)) for item in value)
+    return str(value) if isinstance(value, Msg) else value
+
+
+def _parts(value):
+    if isinstance(value, list):
+        return [_parts(item) for item in value]
+    return value.parts() if isinstance(value, Msg) else value
+
+
+def _from_parts(value):
+    if isinstance(value, list):
+        return [_from_parts(item) for item in value]
+    return Msg.from_parts(value) if isinstance(value, dict) else value
+
+
+def text_of(english: str | None, parts: str | None) -> str | None:
+    """A message stored as English and its parts (JSON), in the reader's language."""
+    if not parts:
+        return english
+    import json
+
+    return str(Msg.from_parts(json.loads(parts)))
+
+
+def stored(message) -> tuple[str, str | None]:
+    """(English text, parts as JSON or None) for storing a message: a Msg in both, plain text as it is."""
+    if isinstance(message, Msg):
+        import json
+
+        return message.english(), json.dumps(message.parts(), ensure_ascii=False)
+    return str(message), None
 
 
 def translate_click() -> None:

@@ -74,6 +74,12 @@ DUTY_ASSIGNMENTS = {
     "rota": ("值日表轮值", "rota"),
     "assigned": ("组长指派", "assigned"),
 }
+JOB_OUTCOMES = {
+    "ok": ("成功", "ok"),
+    "failed": ("失败", "failed"),
+    "running": ("运行中", "running"),
+    "interrupted": ("已中断", "interrupted"),
+}
 ROLES = {
     "agent": ("客服", "agent"),
     "leader": ("组长", "team leader"),

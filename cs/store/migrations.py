@@ -583,7 +583,18 @@ def m014_agents_by_name(db) -> None:
     )
 
 
+def m015_job_summary_parts(db) -> None:
+    run_script(
+        db,
+        """
+        -- A job run's summary in its parts, shown in the reader's language (`summary` keeps the English).
+        ALTER TABLE job_runs ADD COLUMN summary_msg TEXT;
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
               m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules,
               m010_rule_starts_and_quotas, m011_visit_plans, m012_quota_bookkeeping,
-              m013_deduction_detail_parts, m014_agents_by_name]
+              m013_deduction_detail_parts, m014_agents_by_name,
+              m015_job_summary_parts]
