@@ -43,6 +43,7 @@ DEFAULTS: dict = {
     "callback_policy": [
         {
             "code": "complaint",
+            "label": "投诉回访",
             "categories": ["complaint"],
             "within": "3d",
             "delay": "1h",
@@ -53,6 +54,7 @@ DEFAULTS: dict = {
         },
         {
             "code": "repair",
+            "label": "维修回访",
             "categories": ["repair"],
             "within": "14d",
             "delay": "1h",
@@ -63,6 +65,7 @@ DEFAULTS: dict = {
         },
         {
             "code": "new_customer",
+            "label": "新客户回访",
             "new_customers_only": True,
             "within": "1mo",
             "delay": "1d",
@@ -73,6 +76,7 @@ DEFAULTS: dict = {
         },
         {
             "code": "key_customer",
+            "label": "重点客户回访",
             "vip_only": True,
             "within": "3d",
             "delay": "1h",

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cs.core.i18n import _
+from cs.core.i18n import _, language
+from cs.core.vocabulary import REASONS, label
 from cs.desk import callbacks, tickets
 
 
@@ -15,7 +16,7 @@ def resolve_ticket(ctx, ticket_id: int, resolution: str, fcr: bool = False, at: 
     ticket = tickets.resolve(ctx, ticket_id, resolution, fcr=fcr, at=at)
     for callback in callbacks.schedule_for_resolution(ctx, tickets.stored_row(ctx, ticket_id), at or ctx.now):
         ctx.inform(_("callback {id} scheduled ({reason}), due {due} for {agent}").format(
-            id=callback["id"], reason=callback["reason"], due=callback["due_at"],
+            id=callback["id"], reason=label(REASONS, callback["reason"], language()), due=callback["due_at"],
             agent=callback["agent"] or _("nobody yet")))
     return ticket
 
