@@ -159,6 +159,8 @@ def test_a_deduction_reads_in_the_readers_language_and_a_rerun_in_another_change
         validate(entry, "deduction")
     assert en[0]["detail"] == "callback 1 due 2026-11-19T12:00:00+08:00: not done"
     assert "回访" in zh[0]["detail"] and "2026-11-19T12:00:00+08:00" in zh[0]["detail"]
+    report = cs(["--lang", "zh", "report", "day", "--date", "2026-11-19"]).stdout
+    assert "陈小丽 回访超时未完成 -1: 回访 1，期限 2026-11-19T12:00:00+08:00：未完成" in report
     again = cs(["--lang", "en", "deductions", "run", "--date", "2026-11-19", "--json"]).json()
     assert again["updated"] == 0 and again["added"] == 0 and again["unchanged"] == 1
 

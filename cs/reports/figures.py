@@ -320,7 +320,7 @@ def deduction_entries(ctx, day: date, agents: list[str] | None, as_of: str) -> l
         (day.isoformat(), as_of))}
     found = [{"agent": e["agent"], "rule": e["rule"], "label": e["label"], "points": e["points"], "fine": e["fine"],
               "action": e["action"], "ref_type": e["ref_type"],
-              "ref_id": deductions.ref_id_json(e["ref_type"], e["ref_id"]), "detail": e["detail"],
+              "ref_id": deductions.ref_id_json(e["ref_type"], e["ref_id"]), "detail": deductions.shown_detail(e),
               "voided": key in voided}
              for key, e in entries.items() if agents is None or e["agent"] in agents]
     return sorted(found, key=lambda e: (e["agent"], e["rule"], e["ref_type"], str(e["ref_id"])))
