@@ -91,8 +91,8 @@ def report_import(result: dict, as_json: bool, noun: str, show_rows) -> None:
                 not_shown=_(" ({more} more not shown)").format(more=more) if more > 0 else "")
         )
     for skipped in result["skipped_rows"][:SKIPS_SHOWN]:
-        click.echo(_("skipped line {line}: {message}").format(line=skipped["line"], message=skipped["message"]),
-                   err=True)
+        template = _("skipped row {line}: {message}") if in_sheet else _("skipped line {line}: {message}")
+        click.echo(template.format(line=skipped["line"], message=skipped["message"]), err=True)
     click.echo(_(IMPORTED[noun, bool(result["dry_run"])]).format(count=result["imported"]), err=True)
     if result["skipped"]:
         click.echo(_("{count} row(s) skipped: already on the desk (the file imported before?); --allow-duplicates"
