@@ -205,8 +205,9 @@ class Channel:
         # The key in the Message-ID: a message sent again after a kill is the same message to mail clients.
         message["Message-ID"] = f"<{alert_key}@{self.settings['sender'].rpartition('@')[2] or 'cs.invalid'}>"
         message["X-CS-Alert-Key"] = alert_key
-        message["Subject"] = (f"[cs] {'逾期回访' if level == 1 else '逾期回访升级'}"
-                              f" ({recipient.get('name') or recipient['handle']})")
+        name = recipient.get("name") or recipient["handle"]
+        message["Subject"] = (_("[cs] Overdue callbacks ({name})") if level == 1
+                              else _("[cs] Overdue callbacks, escalated ({name})")).format(name=name)
         message.set_content(text)
         user, password = self.secret("user_env"), self.secret("password_env")
         implicit = self.settings.get("tls") == "implicit"  # port 465: TLS from the first byte

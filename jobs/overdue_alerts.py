@@ -18,8 +18,8 @@ import hashlib
 import json
 
 from cs.core import clock
-from cs.core.i18n import Msg, _
-from cs.core.vocabulary import REASONS
+from cs.core.i18n import Msg, _, language
+from cs.core.vocabulary import REASONS, label
 from cs.desk import customers
 from jobs.notify import DeliveryError
 from jobs.runner import stop_requested
@@ -96,11 +96,13 @@ def _line(ctx, alert: dict) -> str:
     row = alert["row"]
     due = ctx.display(row["due_at"])[5:16].replace("T", " ")
     minutes = alert["overdue_minutes"]
-    late = f"{minutes} 分钟" if minutes < 60 else f"{minutes / 60:.1f} 小时"
-    escalated = " [升级]" if alert["level"] == 2 else ""
-    return (f"#{row['id']} {row['customer_name'] or ''} {customers.mask_phone(row['customer_phone']) or ''}"
-            f" {REASONS.get(row['reason'], (row['reason'],))[0]} 期限 {due} 已逾期 {late}"
-            f" 回访人 {row['agent'] or '-'}{escalated}")
+    late = (_("{minutes} min").format(minutes=minutes) if minutes < 60
+            else _("{hours:.1f} h").format(hours=minutes / 60))
+    escalated = _(" [escalated]") if alert["level"] == 2 else ""
+    return _("#{id} {customer} {phone} {reason} due {due}, {late} overdue, agent {agent}{escalated}").format(
+        id=row["id"], customer=row["customer_name"] or "", phone=customers.mask_phone(row["customer_phone"]) or "",
+        reason=label(REASONS, row["reason"], language()), due=due, late=late, agent=row["agent"] or "-",
+        escalated=escalated)
 
 
 def _identity(alert: dict, channel: str) -> tuple:
@@ -186,7 +188,8 @@ def _send(ctx, channel, recipient: dict, alerts: list[dict], key, dry_run: bool,
     """Deliver the recipient's digest part by part (`key` given: one message sent again under its key). Each
     message is recorded before it is sent and its outcome right after; a failure half-way leaves the rest for
     the next run, and so does a request to stop. Returns (status, alert_key) for each alert."""
-    header = f"逾期回访提醒 ({recipient.get('name') or recipient['handle']}, {len(alerts)} 条)"
+    header = _("Overdue callbacks ({name}, {count})").format(name=recipient.get("name") or recipient["handle"],
+                                                            count=len(alerts))
     if dry_run:
         return [("would_send", None)] * len(alerts)
     outcomes: list[tuple] = []

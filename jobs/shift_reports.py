@@ -34,7 +34,8 @@ def run(ctx, *, dry_run: bool = False, out: str | None = None, fmt: str = "html"
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise CSError(_("cannot create {directory}: {error}").format(directory=directory, error=exc.strerror)) from None
+            raise CSError(_("cannot create {directory}: {error}").format(directory=directory,
+                                                                       error=files.os_reason(exc))) from None
     first = earliest_day(ctx)
     written = {(row["date"], row["shift"]) for row in ctx.db.all("SELECT date, shift FROM shift_report_runs")}
     written_files = []

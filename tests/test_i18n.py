@@ -268,3 +268,100 @@ def test_a_jobs_summary_is_shown_in_its_readers_language(cs):
     assert english["outcome"] == chinese["outcome"] == "ok"
     assert english["summary"].endswith("entries") or english["summary"] == "nothing to compute"
     assert chinese["summary"] != english["summary"] and "成功" in cs(["--lang", "zh", "jobs", "status"]).stdout
+
+
+# --- found by review ----------------------------------------------------------------------------------------------
+
+
+def test_a_centres_word_in_use_stays_and_built_in_words_outlive_a_relabel(cs, tmp_path):
+    (tmp_path / "words.toml").write_text(CENTRE_WORDS, encoding="utf-8")
+    assert cs(["config", "load", "--merge", str(tmp_path / "words.toml")]).exit_code == 0
+    assert cs(["ticket", "add", "--channel", "微信", "--category", "咨询", "--summary", "x"]).exit_code == 0
+    (tmp_path / "drop.toml").write_text('[[channel]]\ncode = "wechat"\nenabled = false\n', encoding="utf-8")
+    refused = cs(["config", "load", "--merge", str(tmp_path / "drop.toml")])
+    assert refused.exit_code == 1 and "[[channel]] 'wechat' is used by tickets (ticket 1" in refused.stderr
+    for bad in ('label = "SMS"', 'label = " 微信 "', 'label = "微\\n信"'):
+        (tmp_path / "bad.toml").write_text(f'[[channel]]\ncode = "wx2"\n{bad}\n', encoding="utf-8")
+        assert cs(["config", "load", "--merge", str(tmp_path / "bad.toml")]).exit_code == 1, bad
+    (tmp_path / "relabel.toml").write_text('[[channel]]\ncode = "phone"\nlabel = "热线电话"\n', encoding="utf-8")
+    assert cs(["config", "load", "--merge", str(tmp_path / "relabel.toml")]).exit_code == 0
+    for word in ("热线电话", "来电", "phone"):  # sheets written before the relabel still say 来电
+        assert cs(["ticket", "add", "--channel", word, "--category", "咨询", "--summary", word, "--json"]).json()[
+            "channel"] == "phone"
+
+
+def test_names_and_handles_never_mean_two_agents(cs, validate):
+    assert cs(["agent", "add", "zhou", "--name", "周敏", "--role", "supervisor"]).exit_code == 0
+    refused = cs(["--as", "zhou", "agent", "add", "周敏", "--name", "Someone Else"])
+    assert refused.exit_code == 1 and "is the name of another agent" in refused.stderr
+    refused = cs(["--as", "zhou", "agent", "add", "wang", "--name", "zhou"])
+    assert refused.exit_code == 1 and "is another agent's handle" in refused.stderr
+    for handle in ("li", "li2"):
+        assert cs(["--as", "zhou", "agent", "add", handle, "--name", "李娜"]).exit_code == 0
+    assert cs(["--as", "zhou", "roster", "set", "2026-11-20", "day", "li", "li2"]).exit_code == 0
+    shared = cs(["--lang", "zh", "--now", "2026-11-20T19:00", "report", "shift", "--date", "2026-11-20",
+                 "--shift", "day"]).stdout
+    assert "李娜(li), 李娜(li2)" in shared  # one name, two people: the report tells them apart
+    assert cs(["--as", "zhou", "agent", "deactivate", "li2"]).exit_code == 0
+    added = cs(["ticket", "add", "--channel", "来电", "--category", "咨询", "--summary", "x", "--agent", " 李娜 ",
+                "--json"])
+    assert validate(added.json(), "ticket")["agent"] == "li"  # the one still at work
+
+
+def test_show_views_speak_chinese_and_take_an_encoding(cs):
+    assert cs(["agent", "add", "zhou", "--name", "周敏", "--role", "supervisor"]).exit_code == 0
+    assert cs(["ticket", "add", "--channel", "来电", "--category", "投诉", "--summary", "态度差"]).exit_code == 0
+    assert cs(["--as", "zhou", "ticket", "verdict", "1", "upheld"]).exit_code == 0
+    shown = cs(["--lang", "zh", "ticket", "show", "1"]).stdout
+    assert "投诉成立" in shown and "登记" in shown and " upheld\n" not in shown.split("处理记录")[0]
+    refused = cs(["--lang", "zh", "ticket", "close", "1"])
+    assert "待处理（open）" in refused.stderr and "已解决（resolved）" in refused.stderr
+    from click.testing import CliRunner
+
+    from cs.cli import cli
+
+    raw = CliRunner().invoke(cli, ["agent", "show", "zhou", "--format", "csv", "--encoding", "gb18030"]).stdout_bytes
+    assert "周敏".encode("gb18030") in raw
+
+
+def test_errors_from_schemas_and_the_system_in_chinese(cs, tmp_path):
+    said = cs(["--lang", "zh", "config", "set", "language", "fr"]).stderr
+    assert said.startswith("错误：配置无效：language: 'fr' 不是可选值之一") and "is not one of" not in said
+    missing = cs(["--lang", "zh", "ticket", "import", str(tmp_path / "nosuch.csv")]).stderr
+    assert "没有这个文件或目录" in missing and "No such file" not in missing
+    impossible = tmp_path / "dmy.csv"
+    impossible.write_text("opened_at,channel,category,summary\n31/02/2026 9:00 AM,phone,inquiry,x\n", encoding="utf-8")
+    refused = cs(["ticket", "import", str(impossible), "--date-order", "dmy"]).stderr
+    assert "'31/02/2026 9:00 AM' is no day when read as dmy (month 2, day 31)" in refused
+
+
+def test_a_reports_own_lang_and_the_action_in_words(cs):
+    assert cs(["agent", "add", "zhou", "--name", "周敏", "--role", "supervisor"]).exit_code == 0
+    assert cs(["--as", "zhou", "agent", "add", "zhang", "--name", "张伟"]).exit_code == 0
+    for day in ("2026-11-17", "2026-11-18", "2026-11-19"):  # off_task: 10, 30, then dismissal (seed 001)
+        assert cs(["--as", "zhou", "violation", "add", "zhang", "off_task", "--at", f"{day}T10:00"]).exit_code == 0
+    assert cs(["--as", "zhou", "deductions", "run", "--date", "2026-11-19"]).exit_code == 0
+    assert "辞退" in cs(["--lang", "zh", "violation", "list"]).stdout
+    assert "辞退" in cs(["--lang", "zh", "score"]).stdout
+    english = cs(["--lang", "zh", "report", "day", "--date", "2026-11-19", "--lang", "en"]).stdout
+    assert "violation 3 at 2026-11-19T10:00:00+08:00" in english and "dismissal" in english
+    chinese = cs(["report", "day", "--date", "2026-11-19", "--lang", "zh"]).stdout
+    assert "违规 3，2026-11-19T10:00:00+08:00" in chinese and "辞退" in chinese
+
+
+def test_a_deduction_judged_before_its_parts_were_kept_gets_them(cs):
+    """Entries judged before migration m013 had English details only; judging the day again fills the parts in."""
+    assert cs(["agent", "add", "alice", "--name", "陈小丽"]).exit_code == 0
+    assert cs(["--now", "2026-11-19T09:00", "callback", "add", "--due", "2026-11-19T12:00", "--agent", "alice",
+               "--phone", "13800000001"]).exit_code == 0
+    assert cs(["deductions", "run", "--date", "2026-11-19"]).exit_code == 0
+    import os
+    import sqlite3
+
+    with sqlite3.connect(os.environ["CS_DB"]) as conn:
+        conn.execute("UPDATE deductions SET detail_msg = NULL")
+    conn.close()
+    assert "callback 1 due" in cs(["--lang", "zh", "deductions", "list", "--json"]).json()[0]["detail"]
+    again = cs(["deductions", "run", "--date", "2026-11-19", "--json"]).json()
+    assert again["updated"] == 1
+    assert "回访 1" in cs(["--lang", "zh", "deductions", "list", "--json"]).json()[0]["detail"]

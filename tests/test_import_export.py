@@ -577,8 +577,8 @@ def test_importing_the_same_sheet_twice_adds_nothing_and_says_so(cs, tmp_path, v
     assert cs(["ticket", "import", str(path)]).exit_code == 0
     again = cs(["ticket", "import", str(path)])
     assert again.exit_code == 0
-    assert "skipped line 1: ticket 1 is already this call" in again.stderr
-    assert "skipped line 2: ticket 2 is already this call" in again.stderr
+    assert "skipped line 1: ticket 1 is already this record" in again.stderr
+    assert "skipped line 2: ticket 2 is already this record" in again.stderr
     assert "imported 0 ticket(s)" in again.stderr and "2 row(s) skipped" in again.stderr
     assert len(listing(cs)) == 2
     more = tmp_path / "more.jsonl"
@@ -587,9 +587,16 @@ def test_importing_the_same_sheet_twice_adds_nothing_and_says_so(cs, tmp_path, v
     result = validate(cs(["ticket", "import", str(more), "--json"]).json(), "import-result")
     assert result["imported"] == 1 and result["skipped"] == 2
     assert result["skipped_rows"] == [
-        {"line": 1, "ticket_id": 1, "message": "ticket 1 is already this call (time, phone, channel and summary)"},
+        {"line": 1, "ticket_id": 1,
+         "message": "ticket 1 is already this record (time, phone, channel, summary, customer and agent)"},
         {"line": 3, "ticket_id": None,
-         "message": "the same call as an earlier row of this file (time, phone, channel and summary)"}]
+         "message": "the same as an earlier row of this file (time, phone, channel, summary, customer and agent)"}]
     assert len(listing(cs)) == 3
     assert cs(["ticket", "import", str(path), "--allow-duplicates"]).exit_code == 0
     assert len(listing(cs)) == 5
+    # A sheet of days without phones lists different visitors with the same words: they are not duplicates.
+    visits = tmp_path / "visits.csv"
+    visits.write_text("日期,客户姓名,方式,类型,内容\n2026/11/19,张先生,来访,咨询,咨询物业费\n"
+                      "2026/11/19,李女士,来访,咨询,咨询物业费\n2026/11/19,李女士,来访,咨询,咨询物业费\n", encoding="utf-8")
+    result = validate(cs(["ticket", "import", str(visits), "--json"]).json(), "import-result")
+    assert result["imported"] == 2 and result["skipped"] == 1

@@ -1023,13 +1023,17 @@ def test_channel_override_for_one_run(desk, robot):
     cb = desk.callback("2026-11-20T10:00")
     result = ok(desk.cs(["jobs", "run", "overdue-alerts", "--channel", "stdout"], now="2026-11-20T10:05"))
     assert f"#{cb} " in result.stdout and MASKED_PHONE in result.stdout
-    assert "逾期回访" in result.stdout
+    assert "Overdue callbacks (" in result.stdout
     assert robot.requests == []
     doc = desk.alerts("2026-11-20T10:06", "--channel", "stdout")
     assert doc["alerts"] == [] and doc["suppressed"] == 1
     refused = desk.cs(["jobs", "run", "overdue-alerts", "--channel", "email"], now="2026-11-20T10:07")
     assert refused.exit_code == 1 and refused.stderr.startswith("Error: ") and "email" in refused.stderr
     assert robot.requests == []
+    again = desk.callback("2026-11-20T10:00")  # the centre's language: the digest in Chinese
+    chinese = ok(desk.cs(["--lang", "zh", "jobs", "run", "overdue-alerts", "--channel", "stdout"],
+                         now="2026-11-20T10:08"))
+    assert "逾期回访提醒 (" in chinese.stdout and f"#{again} " in chinese.stdout and "已逾期 8 分钟" in chinese.stdout
 
 
 def test_json_prints_only_json_on_stdout_and_the_stdout_digest_on_stderr(desk, robot):
@@ -1041,7 +1045,7 @@ def test_json_prints_only_json_on_stdout_and_the_stdout_digest_on_stderr(desk, r
     schema_validator("alerts").validate(doc)
     assert sent(doc) == [(cb, 1, "alice", "stdout"), (cb, 1, "alice", "webhook")]
     assert f"#{cb} " in result.stderr and MASKED_PHONE in result.stderr
-    assert "逾期回访" not in result.stdout
+    assert "Overdue callbacks" not in result.stdout
 
 
 def test_dry_run_sends_and_records_nothing(desk, robot, smtp_server):

@@ -62,8 +62,7 @@ def choose_language(args) -> None:
         if name in _VALUED and not has_value:
             value = args[i + 1] if i + 1 < len(args) else ""
             i += 1
-        if name == "--lang" or name not in given:  # the first --db: through sudo, the wrapper's (a second is refused)
-            given[name] = value
+        given[name] = value  # the last one, as Click takes it (through sudo a second --db is refused anyway)
         i += 1
     lang = given.get("--lang")
     if lang not in i18n.LANGUAGES:  # a wrong --lang is refused by Click, in CS_LANG's language if it has one

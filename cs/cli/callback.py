@@ -132,7 +132,13 @@ def show(callback_id, fmt):
     app, ctx = app_and_ctx()
     record = callbacks.show(ctx, callback_id)
     if fmt == "table":
-        record = {**for_table(record, app.lang), "due_at": record["due_at"], "next_try_at": record["next_try_at"]}
+        from cs.core.vocabulary import ATTEMPT_RESULTS, CALLBACK_EVENTS, OUTCOMES, label
+
+        results = {**OUTCOMES, **ATTEMPT_RESULTS}
+        record = {**for_table(record, app.lang), "due_at": record["due_at"], "next_try_at": record["next_try_at"],
+                  "history": [{**event, "kind": label(CALLBACK_EVENTS, event["kind"], app.lang),
+                               "result": label(results, event["result"], app.lang) or None}
+                              for event in record["history"]]}
     emit_object(record, fmt, fields=list(callbacks.FIELDS),
                 sections=[("History" if app.lang == "en" else "回访记录", record["history"], HISTORY_COLUMNS)])
 

@@ -185,8 +185,10 @@ def sheet_of(rows, title, shown, enums, lang, columns=None):
 def _labelled(row: dict, enums: dict | None, lang: str) -> dict:
     from cs.core.vocabulary import label
 
-    return {**row, **{key: label(table, row[key], lang) for key, table in (enums or {}).items()
-                      if row.get(key) is not None}}
+    def shown(value, table):
+        return [label(table, item, lang) for item in value] if isinstance(value, list) else label(table, value, lang)
+
+    return {**row, **{key: shown(row[key], table) for key, table in (enums or {}).items() if row.get(key) is not None}}
 
 
 def write_workbook(path, sheets) -> None:
@@ -208,6 +210,11 @@ def emit_object(obj, fmt, *, fields=None, sections=None, enums=None):
     app = click.get_current_context().obj
     if fmt == "table" and enums:
         obj = _labelled(obj, enums, app.lang)
+    encoding = getattr(app, "output_encoding", None)
+    if fmt in ("csv", "tsv") and encoding not in (None, "utf-8"):
+        _write_encoded(None, encoding, lambda out: output.render_object(obj, fmt, out, fields=fields,
+                                                                        headers=headers(app.lang), sections=sections))
+        return
     output.render_object(obj, fmt, sys.stdout, fields=fields, headers=headers(app.lang), sections=sections)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cs.cli.callback import for_table as callback_row
 from cs.cli.common import (
     app_and_ctx,
     emit_list,
@@ -51,7 +52,8 @@ def show(phone, fmt):
     emit_object(record, fmt, fields=COLUMNS, sections=[
         ("Tickets" if app.lang == "en" else "工单", [for_table(t, app.lang) for t in record["ticket_list"]],
          TICKET_COLUMNS),
-        ("Callbacks" if app.lang == "en" else "回访", record["callback_list"], CALLBACK_COLUMNS),
+        ("Callbacks" if app.lang == "en" else "回访", [callback_row(c, app.lang) for c in record["callback_list"]],
+         CALLBACK_COLUMNS),
     ])
 
 

@@ -95,8 +95,8 @@ def report_import(result: dict, as_json: bool, noun: str, show_rows) -> None:
         click.echo(template.format(line=skipped["line"], message=skipped["message"]), err=True)
     click.echo(_(IMPORTED[noun, bool(result["dry_run"])]).format(count=result["imported"]), err=True)
     if result["skipped"]:
-        click.echo(_("{count} row(s) skipped: already on the desk (the file imported before?); --allow-duplicates"
-                     " imports them").format(count=result["skipped"]), err=True)
+        click.echo(_("{count} row(s) skipped: tickets the desk has already, or repeats of an earlier row;"
+                     " --allow-duplicates imports them").format(count=result["skipped"]), err=True)
 
 
 def show_mapping(table: dict) -> None:

@@ -26,6 +26,10 @@ def report_options(func):
     @click.option("-o", "--output", type=click.Path(), help="Write to FILE, or into DIR under the standard name.")
     @functools.wraps(func)
     def wrapper(*args, fmt, as_json, lang, template, output, **kwargs):
+        if lang:
+            from cs.core import i18n
+
+            i18n.choose(lang)  # the report's words and the messages it quotes (deduction details) alike
         app, ctx = app_and_ctx()
         fmt = "json" if as_json else fmt
         if fmt == "xlsx" and (func.__name__ not in ("month_report", "week_report") or not output):

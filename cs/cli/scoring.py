@@ -19,7 +19,8 @@ from cs.cli.common import (
 )
 from cs.cli.shifts import local_day
 from cs.core import clock
-from cs.core.i18n import _
+from cs.core.i18n import _, language
+from cs.core.vocabulary import ACTIONS, APPEAL_STATUSES, label
 from cs.scoring import deductions, scores, violations
 
 # In 考核 tables "detail" explains an entry and "score" is the month's result.
@@ -66,7 +67,7 @@ def violation_list(month, agent, limit, sort, fmt):
     app, ctx = app_and_ctx()
     rows = violations.list_violations(ctx, month=_month(app, month), agent=agent, limit=terminal_limit(limit),
                                       sort=sort)
-    emit_list(rows, fmt, VIOLATION_COLUMNS)
+    emit_list(rows, fmt, VIOLATION_COLUMNS, enums={"action": ACTIONS})
 
 
 @click.group("deductions")
@@ -94,6 +95,7 @@ def deductions_run(day, dry_run, fmt):
         click.echo(line.format(date=summary["date"], entries=summary["entries"], added=summary["added"],
                                updated=summary["updated"], removed=summary["removed"]), err=True)
         emit_list(summary["changes"], fmt, ["change", "agent", "rule", "points", "fine", "action", "detail"],
+                  enums={"action": ACTIONS},
                   max_widths={"detail": 50}, labels=LABELS)
     else:
         emit_object(summary, fmt)
@@ -113,7 +115,7 @@ def deductions_list(day, month, agent, limit, sort, fmt):
     chosen_day = local_day(app, day) if day is not None else None
     rows = deductions.query(ctx, day=chosen_day, month=None if chosen_day else _month(app, month), agent=agent,
                             limit=terminal_limit(limit), sort=sort)
-    emit_list(rows, fmt, ENTRY_COLUMNS, max_widths={"detail": 50}, labels=LABELS,
+    emit_list(rows, fmt, ENTRY_COLUMNS, max_widths={"detail": 50}, labels=LABELS, enums={"action": ACTIONS},
               title="扣分明细" if app.lang == "zh" else "Deductions")
 
 
@@ -139,7 +141,7 @@ def print_explained(entries: list[dict]) -> None:
         click.echo(_("#{id} {label} ({rule}): {points:g} points").format(id=entry["id"], label=entry["label"],
                                                                          rule=entry["rule"], points=-entry["points"])
                    + (_(", fine {fine:g}").format(fine=entry["fine"]) if entry["fine"] else "")
-                   + (f", {entry['action']}" if entry["action"] else "")
+                   + (f", {label(ACTIONS, entry['action'], language())}" if entry["action"] else "")
                    + (_(" [void: {reason}]").format(reason=entry["void_reason"]) if entry["voided"] else ""))
         click.echo(f"    {entry['detail']}")
         if entry["seed"]:
@@ -214,7 +216,8 @@ def deductions_appeals(status, month, agent, limit, sort, fmt):
 
     _app, ctx = app_and_ctx()
     rows = appeals.query(ctx, status=status, month=month, agent=agent, limit=terminal_limit(limit), sort=sort)
-    emit_list(rows, fmt, APPEAL_COLUMNS, max_widths={"reason": 30, "note": 30})
+    emit_list(rows, fmt, APPEAL_COLUMNS, max_widths={"reason": 30, "note": 30}, enums={"status": APPEAL_STATUSES},
+              labels={"reason": ("申诉理由", "Reason")})
 
 
 @deductions_group.command("decide")
@@ -238,5 +241,5 @@ def deductions_decide(appeal_id, decision, note, as_json):
 def score(month, fmt):
     """Monthly scores: base − points for every active agent, ranked."""
     app, ctx = app_and_ctx()
-    emit_list(scores.scores(ctx, _month(app, month)), fmt, SCORE_COLUMNS, labels=LABELS,
+    emit_list(scores.scores(ctx, _month(app, month)), fmt, SCORE_COLUMNS, labels=LABELS, enums={"actions": ACTIONS},
               title="考核得分" if app.lang == "zh" else "Scores")

@@ -195,7 +195,7 @@ def duty_done(code, agent, day, note, fmt):
     app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = shifts.duty_done(ctx, code, agent=agent, day=local_day(app, day), note=note)
-    emit_object(record, fmt)
+    emit_object(record, fmt, enums={"assign": DUTY_ASSIGNMENTS})
 
 
 @duty.command("assign")
@@ -212,7 +212,7 @@ def duty_assign(code, day, agent, fmt):
     with ctx.db.transaction():
         closing.refuse_if_closed(ctx, target.isoformat(), _("assigning its duties"))  # the 考核 of that day is final
         record = shifts.assign_duty(ctx, code, target, agent)
-    emit_object(record, fmt)
+    emit_object(record, fmt, enums={"assign": DUTY_ASSIGNMENTS})
 
 
 @duty.command("list")

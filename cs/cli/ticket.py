@@ -50,7 +50,16 @@ def for_table(row: dict, lang: str) -> dict:
         "category": label(CATEGORIES, row["category"], lang),
         "priority": label(PRIORITIES, row["priority"], lang),
         "status": label(STATUSES, row["status"], lang),
+        "verdict": label(VERDICTS, row.get("verdict"), lang) or None,
     }
+
+
+def history_row(event: dict, lang: str) -> dict:
+    from cs.core.vocabulary import TICKET_EVENTS, label
+
+    return {**event, "kind": label(TICKET_EVENTS, event["kind"], lang),
+            "from_status": label(STATUSES, event.get("from_status"), lang) or None,
+            "to_status": label(STATUSES, event.get("to_status"), lang) or None}
 
 
 @click.group()
@@ -88,7 +97,7 @@ def add(channel, category, summary, customer, phone, detail, priority, agent, de
 @click.option("--category", type=choice(CATEGORIES, "category"))
 @click.option("--channel", type=choice(CHANNELS, "channel"))
 @click.option("--priority", type=choice(PRIORITIES, "priority"))
-@click.option("--agent", help="Owner's handle.", type=AGENT, shell_complete=completion.agents)
+@click.option("--agent", help="Owner (handle or name).", type=AGENT, shell_complete=completion.agents)
 @click.option("--phone", help="Customer phone.")
 @click.option("--tag", help="Tickets carrying this tag.")
 @click.option("--since", type=TimeParam(), help="Opened at or after TIME.")
@@ -126,7 +135,8 @@ def show(ticket_id, fmt):
 
         shown = for_table(record, app.lang)
         shown["opened_at"] = record["opened_at"]  # the full time here, not the list's short form
-        record = {**shown, "callbacks": [callback_row(c, app.lang) for c in record["callbacks"]]}
+        record = {**shown, "callbacks": [callback_row(c, app.lang) for c in record["callbacks"]],
+                  "history": [history_row(event, app.lang) for event in record["history"]]}
     sections = [
         ("History" if app.lang == "en" else "处理记录", record["history"], HISTORY_COLUMNS),
         ("Callbacks" if app.lang == "en" else "回访", record["callbacks"], CALLBACK_COLUMNS),

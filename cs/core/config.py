@@ -333,6 +333,7 @@ _PATTERN_WORDS = {
     "^https?://": N_("a web address starting http:// or https://"),
     "^[a-z_][a-z0-9_.-]{0,31}$": N_("a login name such as csdesk"),
     "^(all|vip|tag:[^,; \\t\\n]+)$": N_("all, vip, or tag:TAG"),
+    "^\\S(.*\\S)?$": N_("one line of text with no space at either end"),
 }
 
 
@@ -344,8 +345,41 @@ def _describe(error) -> str:
     if error.validator == "pattern" and error.validator_value in _PATTERN_WORDS:
         return _("{where}: {value!r} is not {words}").format(where=where, value=error.instance,
                                                              words=_(_PATTERN_WORDS[error.validator_value]))
-    # jsonschema's own message, in English: cs has no catalogue of its texts.
+    said = _schema_words(error)
+    if said is not None:
+        return f"{where}: {said}"
+    # jsonschema's own message, in English: for the checks a configuration rarely trips.
     return f"{where}: {error.message}"
+
+
+def _schema_words(error) -> str | None:
+    """The common refusals in the reader's language (jsonschema writes its messages in English)."""
+    value, wanted = error.instance, error.validator_value
+    if error.validator == "enum":
+        return _("{value!r} is not one of {choices}").format(value=value, choices=", ".join(map(repr, wanted)))
+    if error.validator == "required":
+        missing = [key for key in wanted if isinstance(value, dict) and key not in value]
+        return _("{keys} must be given").format(keys=", ".join(missing) or ", ".join(wanted))
+    if error.validator == "additionalProperties" and isinstance(value, dict):
+        known = set(error.schema.get("properties", {}))
+        unknown = sorted(key for key in value if key not in known)
+        return _("unknown key(s) {keys}; see cs config show for the keys there are").format(keys=", ".join(unknown))
+    if error.validator == "type":
+        kinds = wanted if isinstance(wanted, list) else [wanted]
+        return _("{value!r} should be {kinds}").format(value=value, kinds=_(" or ").join(
+            _(_TYPE_WORDS.get(kind, kind)) for kind in kinds))
+    if error.validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        return _("{value!r} is out of range ({bound} {limit})").format(
+            value=value, bound=error.validator, limit=wanted)
+    if error.validator in ("minLength", "maxLength", "minItems", "maxItems"):
+        return _("{value!r} has the wrong length ({bound} {limit})").format(value=value, bound=error.validator,
+                                                                           limit=wanted)
+    return None
+
+
+_TYPE_WORDS = {"string": N_("text in quotes"), "integer": N_("a whole number"), "number": N_("a number"),
+               "boolean": N_("true or false"), "array": N_("a list [...]"), "object": N_("a table"),
+               "null": N_("nothing")}
 
 
 def _refuse_non_finite(value, where: str) -> None:
@@ -413,7 +447,7 @@ def _check_centre_words(config: dict) -> None:
         table = vocabulary.extended(builtin, config[section])
         seen: dict = {}
         for code, (label, english) in table.items():
-            for word in {label, english.lower(), code.lower()}:
+            for word in {label.lower(), english.lower(), code.lower()}:
                 other = seen.setdefault(word, code)
                 if other != code:
                     raise CSError(_("invalid configuration: [[{section}]] {code!r}: {word!r} already names {other!r};"
@@ -604,12 +638,29 @@ def entry_history(db, section: str, code: str) -> list[tuple[str, dict]]:
 
 def save(db, stored: dict, *, at: str, actor: str, source: str) -> int:
     before = load_stored(db)
+    _refuse_dropping_words_in_use(db, effective(before), effective(stored))
     cur = db.execute(
         "INSERT INTO config_versions (created_at, created_by, source, config) VALUES (?, ?, ?, ?)",
         (at, actor, source, json.dumps(stored, ensure_ascii=False)),
     )
     db.audit(at, actor, f"config.{source.split(' ')[0]}", "config", cur.lastrowid, before, stored)
     return cur.lastrowid
+
+
+# One fixed query per list: the column is not a value to bind.
+_IN_USE = {"channel": "SELECT id FROM tickets WHERE channel = ? LIMIT 1",
+           "category": "SELECT id FROM tickets WHERE category = ? LIMIT 1"}
+
+
+def _refuse_dropping_words_in_use(db, in_force: dict, wanted: dict) -> None:
+    """A centre's channel or category that tickets carry stays: without it their reports, filters and exports
+    would name a word the desk no longer knows. It may be relabelled."""
+    for key, sql in _IN_USE.items():
+        for code in sorted({e["code"] for e in in_force[key]} - {e["code"] for e in wanted[key]}):
+            ticket = db.value(sql, (code,))
+            if ticket is not None:
+                raise CSError(_("[[{key}]] {code!r} is used by tickets (ticket {ticket}, maybe more): it cannot be"
+                                " dropped; give it another label instead").format(key=key, code=code, ticket=ticket))
 
 
 def versions(db) -> list[dict]:

@@ -98,13 +98,26 @@ def refuse_link(path) -> None:
                         " file): give the path of a plain file").format(path=path))
 
 
+# The operating system's reasons, in the reader's language; the English is the C library's own wording.
+_OS_REASONS = {errno.ENOENT: N_("No such file or directory"), errno.EACCES: N_("Permission denied"),
+               errno.ENOTDIR: N_("Not a directory"), errno.EISDIR: N_("Is a directory"),
+               errno.ENOSPC: N_("No space left on device"), errno.EROFS: N_("Read-only file system"),
+               errno.EEXIST: N_("File exists"), errno.EPERM: N_("Operation not permitted"),
+               errno.ELOOP: N_("Too many levels of symbolic links"), errno.ENAMETOOLONG: N_("File name too long")}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why an operating-system call failed, as a person reads it."""
+    return _(_OS_REASONS[exc.errno]) if exc.errno in _OS_REASONS else (exc.strerror or str(exc))
+
+
 def describe_os_error(exc: OSError, path, doing: str = "write") -> CSError:
     """One line for the user: what could not be done to which file, and what to do about it."""
     advice = {errno.ENOSPC: _("the disk is full; free some space and run it again"),
               errno.EDQUOT: _("the disk quota is used up; free some space and run it again"),
               errno.EROFS: _("the file system is read-only"),
               errno.EACCES: _("permission denied; check the directory's owner and mode"),
-              errno.EPERM: _("not permitted; check the directory's owner and mode")}.get(exc.errno, exc.strerror)
+              errno.EPERM: _("not permitted; check the directory's owner and mode")}.get(exc.errno) or os_reason(exc)
     template = _DOING.get(doing)
     if template is None:  # another doing: said in the reader's language when its caller marked it (N_)
         return CSError(_("cannot {doing} {path}: {advice}").format(doing=_(doing), path=path, advice=advice))

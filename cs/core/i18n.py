@@ -50,8 +50,11 @@ def desk_language(path: str | None) -> str | None:
     import sqlite3
     from urllib.parse import quote
 
+    # A desk with no -wal file has every change in the file itself: read it as immutable, which creates no -wal or
+    # -shm beside it (`cs --help` leaves the folder as it was); else read it as a reader does, waiting on a lock.
+    immutable = "&immutable=1" if not os.path.exists(f"{path}-wal") else ""
     try:
-        with sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True) as conn:
+        with sqlite3.connect(f"file:{quote(path)}?mode=ro{immutable}", uri=True, timeout=5) as conn:
             row = conn.execute("SELECT config FROM config_versions ORDER BY id DESC LIMIT 1").fetchone()
         conn.close()
     except sqlite3.Error:

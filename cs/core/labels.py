@@ -109,4 +109,14 @@ LABELS = {
     "table": ("数据表", "table"),
     "rows": ("行数", "rows"),
     "os_user": ("登录账号", "OS user"),
+    # cs db check, cs config versions, appeals
+    "ok": ("正常", "ok"),
+    "integrity": ("完整性", "integrity"),
+    "foreign_key_problems": ("外键问题", "foreign_key_problems"),
+    "version": ("版本", "version"),
+    "source": ("来源", "source"),
+    "entry_id": ("扣分编号", "Entry"),
+    "filed_at": ("提交时间", "Filed"),
+    "decided_by": ("处理人", "Decided by"),
+    "decided_at": ("处理时间", "Decided"),
 }

@@ -27,6 +27,7 @@ CATEGORIES = {
 }
 BUILTIN_CHANNELS = dict(CHANNELS)
 BUILTIN_CATEGORIES = dict(CATEGORIES)
+_BUILTIN_WORDS = {id(CHANNELS): BUILTIN_CHANNELS, id(CATEGORIES): BUILTIN_CATEGORIES}
 
 
 def extended(builtin: dict, entries: list) -> dict:
@@ -74,6 +75,30 @@ DUTY_ASSIGNMENTS = {
     "rota": ("值日表轮值", "rota"),
     "assigned": ("组长指派", "assigned"),
 }
+# The escalation actions of the default rules; a centre's own action is shown as its rule writes it.
+ACTIONS = {
+    "dismissal": ("辞退", "dismissal"),
+    "advise_to_leave": ("劝退", "advised to leave"),
+    "warning": ("警告", "warning"),
+}
+# What each line of a ticket's or a callback's history records (shown in tables; stored as the code).
+TICKET_EVENTS = {
+    "created": ("登记", "created"), "responded": ("首次响应", "responded"), "assigned": ("转派", "assigned"),
+    "note": ("备注", "note"), "pended": ("挂起", "pended"), "resumed": ("恢复处理", "resumed"),
+    "resolved": ("解决", "resolved"), "closed": ("关闭", "closed"), "reopened": ("重新打开", "reopened"),
+    "verdict": ("投诉结论", "verdict"), "satisfaction": ("满意度", "satisfaction"), "updated": ("修改", "updated"),
+    "imported": ("导入", "imported"),
+}
+CALLBACK_EVENTS = {
+    "created": ("创建", "created"), "assigned": ("转派", "assigned"), "attempt": ("尝试联系", "attempt"),
+    "done": ("完成", "done"), "cancelled": ("取消", "cancelled"), "failed": ("无法联系", "failed"),
+    "rescheduled": ("改期", "rescheduled"), "imported": ("导入", "imported"), "superseded": ("被替代", "superseded"),
+}
+APPEAL_STATUSES = {
+    "open": ("待处理", "open"),
+    "accepted": ("已采纳", "accepted"),
+    "rejected": ("已驳回", "rejected"),
+}
 JOB_OUTCOMES = {
     "ok": ("成功", "ok"),
     "failed": ("失败", "failed"),
@@ -108,12 +133,26 @@ def normalise(value: str, table: dict, what: str) -> str:
         return text
     folded = text.lower()
     for code, (zh, en) in table.items():
-        if text == zh or folded == en.lower() or folded == code:
+        if folded in (zh.lower(), en.lower(), code.lower()):
+            return code
+    # A built-in the centre relabelled keeps its own words: sheets written before still say 来电.
+    for code, (zh, en) in _BUILTIN_WORDS.get(id(table), {}).items():
+        if code in table and folded in (zh.lower(), en.lower()):
             return code
     if text in _ALIASES and _ALIASES[text] in table:
         return _ALIASES[text]
     raise CSError(_("unknown {what} {value!r}; use one of: {choices}").format(what=_(what), value=value,
                                                                              choices=choices_text(table)))
+
+
+def code_word(table: dict, code) -> str:
+    """A code inside a sentence: the code in English; in Chinese its label, with the code a user types after it
+    (处理中（in_progress）)."""
+    from cs.core.i18n import is_chinese
+
+    if code is None or not is_chinese() or code not in table:
+        return code
+    return f"{table[code][0]}（{code}）"
 
 
 def choices_text(table: dict) -> str:

@@ -43,13 +43,29 @@ def handle_of(db, text: str) -> str:
     """The handle of the agent `text` names: a handle as it is, else a full name that one agent has (SPEC section 17:
     `--agent 陈小丽`). A name several agents share is refused, naming their handles; an unknown text is returned as
     it is, for the caller's own check to refuse with its own words."""
+    text = text.strip()
     if db.one("SELECT 1 FROM agents WHERE handle = ?", (text,)):
         return text
-    handles = [row["handle"] for row in db.all("SELECT handle FROM agents WHERE name = ? ORDER BY handle", (text,))]
-    if len(handles) > 1:
+    rows = db.all("SELECT handle, active FROM agents WHERE name = ? ORDER BY handle", (text,))
+    active = [row["handle"] for row in rows if row["active"]]
+    if len(rows) > 1 and len(active) != 1:
         raise CSError(_("{name} is the name of {count} agents ({handles}); give the handle").format(
-            name=text, count=len(handles), handles=", ".join(handles)))
-    return handles[0] if handles else text
+            name=text, count=len(rows), handles=", ".join(
+                row["handle"] if row["active"] else _("{handle}, deactivated").format(handle=row["handle"])
+                for row in rows)))
+    if len(rows) > 1:
+        return active[0]  # the one still at work; one who has left is named by handle
+    return rows[0]["handle"] if rows else text
+
+
+def _refuse_names_that_cross(db, handle: str, name: str | None) -> None:
+    """A handle that is another agent's name, or a name that is another agent's handle, would make `--agent X`
+    mean two people: refused when the agent is added or renamed."""
+    if db.one("SELECT 1 FROM agents WHERE name = ? AND handle <> ?", (handle, handle)):
+        raise CSError(_("{handle!r} is the name of another agent; choose a handle no agent is called").format(
+            handle=handle))
+    if name and db.one("SELECT 1 FROM agents WHERE handle = ? AND handle <> ?", (name, handle)):
+        raise CSError(_("{name!r} is another agent's handle; an agent's name cannot be one").format(name=name))
 
 
 def require_active(db, handle: str, what: str = N_("agent")) -> str:
@@ -132,6 +148,7 @@ def add(db, handle: str, *, at: str, actor: str, name: str, team=None, role="age
             handle=handle))
     fields = _clean({"name": name, "team": team, "role": role, "email": email, "mobile": mobile, "os_user": os_user})
     _refuse_taken_login(db, fields.get("os_user"), handle)
+    _refuse_names_that_cross(db, handle, fields.get("name"))
     row = {"handle": handle, "team": None, "email": None, "mobile": None, "os_user": None, **fields, "active": 1,
            "created_at": at}
     db.execute(
@@ -153,6 +170,7 @@ def update(db, handle: str, *, at: str, actor: str, **changes) -> dict:
         raise CSError(_("nothing to change; give at least one option (see 'cs agent update --help')"))
     require_role(db, actor, {"supervisor"}, _("changing agent '{handle}'").format(handle=handle))
     _refuse_taken_login(db, fields.get("os_user"), handle)
+    _refuse_names_that_cross(db, handle, fields.get("name"))
     assignments = ", ".join(f"{key} = :{key}" for key in fields)
     db.execute(f"UPDATE agents SET {assignments} WHERE handle = :handle", {**fields, "handle": handle})
     after = get(db, handle)

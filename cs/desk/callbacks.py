@@ -15,7 +15,7 @@ from cs.core import clock
 from cs.core.errors import CSError
 from cs.core.i18n import N_, _
 from cs.core.text import clean_text
-from cs.core.vocabulary import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, normalise
+from cs.core.vocabulary import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, code_word, normalise
 from cs.desk import agents as agents_mod
 from cs.desk import customers
 from cs.store.query import Filters, listing, one_or_refuse
@@ -316,7 +316,8 @@ def _pending_row(ctx, callback_id: int, action: str, at: datetime | None):
     """The callback, refusing unless it is pending and `at` is neither in the future nor before its history."""
     row = stored_row(ctx, callback_id)
     if row["status"] != "pending":
-        raise CSError(_(_NEEDS_PENDING[action]).format(id=callback_id, status=row["status"]))
+        raise CSError(_(_NEEDS_PENDING[action]).format(id=callback_id,
+                                                      status=code_word(CALLBACK_STATUSES, row["status"])))
     at_db = clock.to_db(at or ctx.now)
     if at_db > ctx.now_db:
         raise CSError(_("--at {at} is in the future; records describe what has happened").format(

@@ -13,6 +13,7 @@ from cs.core import clock
 from cs.core.errors import CSError
 from cs.core.i18n import N_, _
 from cs.core.text import clean_text
+from cs.core.vocabulary import HANDOVER_STATUSES, code_word
 from cs.desk import agents as agents_mod
 from cs.store.query import Filters, listing, one_or_refuse
 
@@ -270,7 +271,8 @@ def get_handover(ctx, handover_id: int) -> dict:
 def ack_handover(ctx, handover_id: int) -> dict:
     row = _handover_row(ctx, handover_id)
     if row["status"] != "open":
-        raise CSError(_("handover item {id} is {status} already").format(id=handover_id, status=row["status"]))
+        raise CSError(_("handover item {id} is {status} already").format(
+            id=handover_id, status=code_word(HANDOVER_STATUSES, row["status"])))
     return _change_handover(ctx, row, "ack", {"status": "acked", "acked_by": ctx.actor, "acked_at": ctx.now_db})
 
 

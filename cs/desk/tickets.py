@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 from cs.core import clock
 from cs.core.errors import CSError
-from cs.core.i18n import N_, _
+from cs.core.i18n import N_, _, is_chinese
 from cs.core.text import clean_tags, clean_text
-from cs.core.vocabulary import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS, normalise
+from cs.core.vocabulary import CATEGORIES, CHANNELS, PRIORITIES, STATUSES, VERDICTS, code_word, normalise
 from cs.desk import agents as agents_mod
 from cs.desk import customers
 from cs.store.query import Filters, insert_sql, listing, one_or_refuse
@@ -329,9 +329,13 @@ _EITHER_STATE = (N_("open or in_progress or pending"), N_("open or in_progress o
 
 def _refuse_state(row, action: str, allowed) -> None:
     if row["status"] not in allowed:
-        needed = " or ".join(allowed)
-        raise CSError(_(_NEEDS_STATE[action]).format(id=row["id"], status=row["status"],
-                                                     allowed=_(needed) if len(allowed) > 1 else needed))
+        if is_chinese():
+            needed = "或".join(code_word(STATUSES, code) for code in allowed)
+        else:
+            needed = " or ".join(allowed)
+            needed = _(needed) if len(allowed) > 1 else needed
+        raise CSError(_(_NEEDS_STATE[action]).format(id=row["id"], status=code_word(STATUSES, row["status"]),
+                                                     allowed=needed))
 
 
 def _unpause(ctx, row, at: datetime) -> dict:
@@ -383,7 +387,7 @@ def update(ctx, ticket_id: int, at: datetime | None = None, *, add_tags=(), remo
     changes = {key: value for key, value in changes.items() if row[key] != value}
     if row["verdict"] and changes.get("category", "complaint") != "complaint":
         raise CSError(_("ticket {id} is a complaint with the verdict {verdict}; it stays a complaint").format(
-            id=ticket_id, verdict=row["verdict"]))
+            id=ticket_id, verdict=code_word(VERDICTS, row["verdict"])))
     if not changes:
         raise CSError(_("nothing to change on ticket {id}; give an option with a new value").format(id=ticket_id))
     if "about_agent" in changes:  # naming whom a complaint is about decides whose 考核 it may cost
@@ -506,7 +510,7 @@ def verdict(ctx, ticket_id: int, value: str, at: datetime | None = None) -> tupl
     at_db = _check_at(ctx, at or ctx.now, row)
     if row["category"] != "complaint":
         raise CSError(_("ticket {id} is a {category}, not a complaint; only complaints take a verdict").format(
-            id=ticket_id, category=row["category"]))
+            id=ticket_id, category=code_word(CATEGORIES, row["category"])))
     agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, N_("recording a complaint's verdict"))
     if row["about_agent"] and row["about_agent"] == ctx.actor and agents_mod.supervisor_exists(ctx.db):
         raise CSError(_("ticket {id} is a complaint about {agent}; its verdict is for another leader or the"

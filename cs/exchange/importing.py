@@ -502,7 +502,9 @@ def open_source(path: str):
     try:
         return open(path, "rb")
     except OSError as exc:
-        raise CSError(_("cannot read {path}: {error}").format(path=path, error=exc.strerror)) from None
+        from cs.core.files import os_reason
+
+        raise CSError(_("cannot read {path}: {error}").format(path=path, error=os_reason(exc))) from None
 
 
 def error_entry(info: dict, line: int, name: str, message: str) -> dict:

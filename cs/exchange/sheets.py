@@ -334,6 +334,11 @@ def in_date_order(value, date_order: str = "ymd"):
                                " --date-order mdy (11/18/2026, as LibreOffice and Excel in the US write dates) or"
                                " --date-order dmy (18/11/2026)").format(value=one_line(value)))
         month, day = (first, second) if date_order == "mdy" else (second, first)
+        try:
+            date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValueError(_("{value!r} is no day when read as {order} (month {month}, day {day})").format(
+                value=one_line(value), order=date_order, month=int(month), day=int(day))) from None
         text = f"{year}-{int(month):02d}-{int(day):02d}{rest}"
     twelve = _TWELVE_HOUR.fullmatch(text)
     if twelve:

@@ -302,9 +302,10 @@ def import_file(ctx, path: str, **kwargs) -> dict:
 
 
 class _DuplicateFinder:
-    """The same call recorded twice: a row whose opened_at, phone, channel and summary match a ticket already
-    stored (through the phone or opened_at index), or a row checked shortly before in this file (the rows not
-    written yet; those written are in the database by then, in the same transaction)."""
+    """The same record twice: a row whose opened_at, phone, channel, summary, customer name and agent match a
+    ticket already stored (through the phone or opened_at index), or a row checked shortly before in this file
+    (the rows not written yet; those written are in the database by then, in the same transaction). The name
+    and the agent count too: a sheet of dates without phones lists different visitors with the same words."""
 
     def __init__(self, db):
         import collections
@@ -313,20 +314,21 @@ class _DuplicateFinder:
         self.recent: collections.OrderedDict = collections.OrderedDict()
 
     def skip_if_stored(self, row) -> None:
-        opened, phone, channel, summary = key = (row["opened_at"], row["customer_phone"], row["channel"],
-                                                 row["summary"])
+        opened, phone, channel, summary, name, agent = key = (
+            row["opened_at"], row["customer_phone"], row["channel"], row["summary"], row["customer_name"], row["agent"])
         if key in self.recent:
-            raise importing.SkipRow(_("the same call as an earlier row of this file (time, phone, channel and"
-                                      " summary)"))
+            raise importing.SkipRow(_("the same as an earlier row of this file (time, phone, channel, summary,"
+                                      " customer and agent)"))
+        same = "channel = ? AND summary = ? AND customer_name IS ? AND agent IS ?"
         if phone is not None:
-            found = self.db.value("SELECT id FROM tickets WHERE customer_phone = ? AND opened_at = ? AND channel = ?"
-                                  " AND summary = ? LIMIT 1", (phone, opened, channel, summary))
+            found = self.db.value("SELECT id FROM tickets WHERE customer_phone = ? AND opened_at = ? AND " + same
+                                  + " LIMIT 1", (phone, opened, channel, summary, name, agent))
         else:
-            found = self.db.value("SELECT id FROM tickets WHERE opened_at = ? AND customer_phone IS NULL"
-                                  " AND channel = ? AND summary = ? LIMIT 1", (opened, channel, summary))
+            found = self.db.value("SELECT id FROM tickets WHERE opened_at = ? AND customer_phone IS NULL AND " + same
+                                  + " LIMIT 1", (opened, channel, summary, name, agent))
         if found is not None:
-            raise importing.SkipRow(_("ticket {id} is already this call (time, phone, channel and summary)")
-                                    .format(id=found), ticket_id=found)
+            raise importing.SkipRow(_("ticket {id} is already this record (time, phone, channel, summary, customer and"
+                                      " agent)").format(id=found), ticket_id=found)
         self.recent[key] = True
         if len(self.recent) > 2 * BATCH:
             self.recent.popitem(last=False)

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from cs.core import clock
 from cs.core.errors import CSError
 from cs.core.i18n import _
-from cs.core.vocabulary import CATEGORIES, CHANNELS, REASONS
+from cs.core.vocabulary import ACTIONS, CATEGORIES, CHANNELS, REASONS
 from cs.desk import customers, shifts
 from cs.scoring.units import number
 
@@ -702,11 +702,6 @@ TEXT = {
                     " Due); done, on time and unreachable count those of them",
     },
 }
-
-
-# The escalation actions of the default rules; a centre's own action is shown as it wrote it.
-ACTIONS = {"dismissal": ("辞退", "dismissal"), "advise_to_leave": ("劝退", "advised to leave"),
-           "warning": ("警告", "warning")}
 
 
 def labels(lang: str) -> dict:

@@ -30,7 +30,8 @@ def render(report: dict, fmt: str, lang: str, template_text: str | None = None) 
                                undefined=StrictUndefined)
     names = report.get("names") or {}
     env.filters.update(pct=percent, minutes=lambda s: minutes(s, lang), md=markdown_text, one_line=one_line,
-                       who=lambda handle: names.get(handle) or handle or "-", last_day=last_day)
+                       who=lambda handle: _who(names, handle), last_day=last_day,
+                       act=lambda code: labels(lang)["action"].get(code, code))
     from jinja2 import TemplateError
 
     from cs.core.errors import CSError
@@ -60,6 +61,17 @@ def minutes(seconds, lang: str) -> str:
     if seconds is None:
         return "—"
     return f"{seconds / 60:.1f} {'分钟' if lang == 'zh' else 'min'}"
+
+
+def _who(names: dict, handle) -> str:
+    """An agent as reports show them: the name, with the handle when agents the report names share it."""
+    if not handle:
+        return "-"
+    name = names.get(handle)
+    if not name:
+        return handle
+    shared = sum(1 for other in names.values() if other == name) > 1
+    return f"{name}({handle})" if shared else name
 
 
 def last_day(end: str) -> str:

@@ -311,7 +311,8 @@ def run(ctx, day: date, *, dry_run: bool = False) -> dict:
     added = [entry for key, entry in wanted.items() if key not in stored]
     updated = [entry for key, entry in wanted.items()
                if key in stored and not stored[key]["voided"]
-               and any(stored[key][field] != entry[field] for field in _COMPARED)]
+               and (any(stored[key][field] != entry[field] for field in _COMPARED)
+                    or stored[key]["detail_msg"] is None)]  # judged before m013: its detail gets its parts
     removed = [dict(row) for key, row in stored.items() if key not in wanted and not row["voided"]]
     if not dry_run:
         _write(ctx, day, added, updated, removed)

@@ -211,7 +211,7 @@ def _create_private_file(path: Path) -> None:
         return
     except OSError as exc:
         raise CSError(_("cannot create the database {path}: {error}; check --db or CS_DB")
-                      .format(path=path, error=exc.strerror)) from None
+                      .format(path=path, error=files.os_reason(exc))) from None
     os.close(fd)
     damage_marker(path).unlink(missing_ok=True)  # a note left from a file that is no longer there
 
