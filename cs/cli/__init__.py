@@ -62,7 +62,9 @@ def choose_language(args) -> None:
         if name in _VALUED and not has_value:
             value = args[i + 1] if i + 1 < len(args) else ""
             i += 1
-        given[name] = value  # the last one, as Click takes it (through sudo a second --db is refused anyway)
+        # The last one, as Click takes it; through sudo the wrapper's --db, the first (a second is refused).
+        if name not in given or not (name == "--db" and os.environ.get("SUDO_USER")):
+            given[name] = value
         i += 1
     lang = given.get("--lang")
     if lang not in i18n.LANGUAGES:  # a wrong --lang is refused by Click, in CS_LANG's language if it has one
