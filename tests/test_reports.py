@@ -423,6 +423,7 @@ def expected_shift_report(cs, ids) -> dict:
         ],
         # Every agent the report mentions, with the full name reports show (SPEC section 17).
         "names": {"li": NAMES["li"], "zhang": NAMES["zhang"]},
+        "dispatches": [],  # no department in this centre (test_dispatch.py counts them)
     }
 
 
@@ -936,6 +937,7 @@ def expected_month(cs, centre) -> dict:
         "visit_plans": [],
         "appeals": [],
         "names": {handle: NAMES[handle] for handle in ("li", "sup", "zhang", "zhao")},
+        "dispatches": [],
     }
 
 

@@ -325,6 +325,8 @@ SQL_WHITELIST = {
                                      "bound, never inlined); ORDER BY checked over SORT_SQL; LIMIT bound",
     ("cs/exchange/tickets.py", "_write_batch"): "query.insert_sql over the fixed tickets.COLUMNS tuple; values bound",
     ("jobs/overdue_alerts.py", "_open_deliveries"): "one ? per channel name; the names are bound",
+    ("cs/desk/dispatch.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders; ORDER BY checked;"
+                                      " LIMIT bound",
     ("cs/desk/visits.py", "_run_period"): "the scope clause from _scope_sql: one of three fixed texts, the tag bound",
     ("cs/reports/figures.py", "agent_names"): "one ? per handle; the handles are bound",
     ("cs/reports/figures.py", "_by_ids"): "the constant _TICKET or _CALLBACK select and one ? per id",

@@ -159,6 +159,19 @@ def assign(ticket_id, at, as_json, agent):
     change_record(tickets.assign, ticket_id, at, as_json, agent=agent)
 
 
+@ticket.command("transfer")
+@change_options("ticket_id")
+@click.argument("department")
+@click.option("--due", type=TimeParam(), help="When the department must be done [default: [sla.dispatch] done].")
+@click.option("--note", help="What the department is asked to do.")
+def transfer(ticket_id, at, as_json, department, due, note):
+    """Send a ticket to a DEPARTMENT (code or name): a dispatch (派单) it must accept and finish; prints the
+    dispatch's id."""
+    from cs.desk import flows
+
+    change_record(flows.transfer_ticket, ticket_id, at, as_json, department_code=department, due=due, note=note)
+
+
 @ticket.command("note")
 @change_options("ticket_id")
 @click.argument("text")

@@ -32,6 +32,8 @@ DEFAULTS: dict = {
         "high": {"first_response": "30m", "resolve": "1wd"},
         "normal": {"first_response": "2h", "resolve": "2wd"},
         "low": {"first_response": "4h", "resolve": "3wd"},
+        # A dispatch to a department (派单): accepted within `accept` of service time, done within `done`.
+        "dispatch": {"accept": "30m", "done": "1wd"},
     },
     "shift": [
         {"code": "day", "label": "白班", "start": "09:00", "end": "18:00"},

@@ -119,4 +119,14 @@ LABELS = {
     "filed_at": ("提交时间", "Filed"),
     "decided_by": ("处理人", "Decided by"),
     "decided_at": ("处理时间", "Decided"),
+    # departments and dispatches (派单)
+    "code": ("代码", "Code"),
+    "head": ("负责人", "Head"),
+    "contact": ("联系人", "Contact"),
+    "sent_at": ("派单时间", "Sent"),
+    "sent_by": ("派单人", "Sent by"),
+    "accept_due_at": ("接单时限", "Accept by"),
+    "accepted_at": ("接单时间", "Accepted"),
+    "accepted_by": ("接单人", "Accepted by"),
+    "done_due_at": ("完工时限", "Done by"),
 }

@@ -87,12 +87,17 @@ TICKET_EVENTS = {
     "note": ("备注", "note"), "pended": ("挂起", "pended"), "resumed": ("恢复处理", "resumed"),
     "resolved": ("解决", "resolved"), "closed": ("关闭", "closed"), "reopened": ("重新打开", "reopened"),
     "verdict": ("投诉结论", "verdict"), "satisfaction": ("满意度", "satisfaction"), "updated": ("修改", "updated"),
-    "imported": ("导入", "imported"),
+    "imported": ("导入", "imported"), "transferred": ("转交部门", "transferred"),
 }
 CALLBACK_EVENTS = {
     "created": ("创建", "created"), "assigned": ("转派", "assigned"), "attempt": ("尝试联系", "attempt"),
     "done": ("完成", "done"), "cancelled": ("取消", "cancelled"), "failed": ("无法联系", "failed"),
     "rescheduled": ("改期", "rescheduled"), "imported": ("导入", "imported"), "superseded": ("被替代", "superseded"),
+}
+DISPATCH_STATUSES = {
+    "sent": ("已派单", "sent"),
+    "accepted": ("已接单", "accepted"),
+    "done": ("已完工", "done"),
 }
 APPEAL_STATUSES = {
     "open": ("待处理", "open"),

@@ -11,6 +11,16 @@ from cs.core.vocabulary import REASONS, label
 from cs.desk import callbacks, tickets
 
 
+def transfer_ticket(ctx, ticket_id: int, department_code: str, *, due: datetime | None = None,
+                    note: str | None = None, at: datetime | None = None) -> dict:
+    """Send the ticket to a department: the ticket's `department` is set and a dispatch opens (one transaction)."""
+    from cs.desk import dispatch
+
+    dept = dispatch.department(ctx.db, department_code)
+    tickets.transfer(ctx, ticket_id, dept["name"], at)
+    return dispatch.open_dispatch(ctx, ticket_id, dept["code"], sent_at=at or ctx.now, due=due, note=note)
+
+
 def resolve_ticket(ctx, ticket_id: int, resolution: str, fcr: bool = False, at: datetime | None = None) -> dict:
     """Resolve the ticket, then create the callbacks its policies call for (the same transaction)."""
     ticket = tickets.resolve(ctx, ticket_id, resolution, fcr=fcr, at=at)

@@ -322,6 +322,8 @@ _NEEDS_STATE = {
     "resolving": N_("ticket {id} is {status}; resolving needs a ticket that is {allowed} (see 'cs ticket show {id}')"),
     "closing": N_("ticket {id} is {status}; closing needs a ticket that is {allowed} (see 'cs ticket show {id}')"),
     "reopening": N_("ticket {id} is {status}; reopening needs a ticket that is {allowed} (see 'cs ticket show {id}')"),
+    "transferring": N_("ticket {id} is {status}; transferring needs a ticket that is {allowed}"
+                       " (see 'cs ticket show {id}')"),
 }
 _EITHER_STATE = (N_("open or in_progress or pending"), N_("open or in_progress or pending or resolved"),
                  N_("open or in_progress"), N_("resolved or closed"))
@@ -361,6 +363,14 @@ def respond(ctx, ticket_id: int, at: datetime | None = None) -> dict:
     if row["status"] == "open":
         changes["status"] = "in_progress"
     return _change(ctx, row, at_db, "responded", changes)
+
+
+def transfer(ctx, ticket_id: int, department_name: str, at: datetime | None = None) -> dict:
+    """The ticket goes to a department (its dispatch is flows.transfer_ticket's): `department` is set."""
+    row = stored_row(ctx, ticket_id)
+    at_db = _check_at(ctx, at or ctx.now, row)
+    _refuse_state(row, "transferring", OPEN_STATUSES)
+    return _change(ctx, row, at_db, "transferred", {"department": department_name}, f"→ {department_name}")
 
 
 def assign(ctx, ticket_id: int, agent: str, at: datetime | None = None) -> dict:

@@ -376,11 +376,19 @@ def _window_report(ctx, kind: str, day: date, start: str, end: str, roster: list
         "deductions": deduction_entries(ctx, day, [agent] if agent else (roster if kind == "shift" else None),
                                         min(judged, ctx.now_db)),
         "handover": [item for item in open_handover(ctx, end) if agent is None or item["agent"] == agent],
+        "dispatches": dispatch_figures(ctx, start, end),
     }
     mentioned = {*roster, *(c["agent"] for c in report["callbacks"]["overdue_items"]),
                  *(d["agent"] for d in report["deductions"]), *(h["agent"] for h in report["handover"])}
     report["names"] = agent_names(ctx, mentioned)
     return report
+
+
+def dispatch_figures(ctx, start: str, end: str) -> list[dict]:
+    """Per department: dispatches sent, accepted and done in the window, on time or not (SPEC section 18)."""
+    from cs.desk import dispatch
+
+    return dispatch.figures(ctx, start, end)
 
 
 def agent_names(ctx, handles) -> dict:
@@ -465,6 +473,7 @@ def month_report(ctx, *, month: str | None = None) -> dict:
         "callbacks_by_policy": callbacks_by_policy(ctx, month, start, end),
         "visit_plans": visit_plan_figures(ctx, end),
         "appeals": appeals.query(ctx, month=month),
+        "dispatches": dispatch_figures(ctx, start, end),
     }
     report["names"] = agent_names(ctx, {*(s["agent"] for s in report["scores"]),
                                         *(a[key] for a in report["appeals"] for key in ("agent", "decided_by"))})
@@ -667,6 +676,8 @@ TEXT = {
         "appeals": "申诉", "entry": "扣分", "decision": "处理意见", "appeal_open": "待处理",
         "appeal_accepted": "已采纳(扣分作废)", "appeal_rejected": "已驳回",
         "hours": "小时", "max": "最高", "per_hour_unit": "件",
+        "dispatches": "派单", "dept": "部门", "sent_n": "派单", "accepted_n": "接单", "done_n": "完工", "in_time": "按时",
+        "overdue_at_end": "逾期未完",
         "handover_open": "待处理", "handover_acked": "已确认", "handover_done": "已完成",
         "base_due": "基数：本月到期的回访（截止前取消的不计），与关键指标的“到期”相同；完成、按时、无法联系均指其中的回访",
     },
@@ -697,6 +708,8 @@ TEXT = {
         "appeals": "Appeals", "entry": "entry", "decision": "Decision", "appeal_open": "open",
         "appeal_accepted": "accepted (entry void)", "appeal_rejected": "rejected",
         "hours": "h", "max": "max", "per_hour_unit": "",
+        "dispatches": "Dispatches", "dept": "Department", "sent_n": "Sent", "accepted_n": "Accepted", "done_n": "Done",
+        "in_time": "on time", "overdue_at_end": "Overdue at end",
         "handover_open": "open", "handover_acked": "acked", "handover_done": "done",
         "base_due": "Base: callbacks due in the month, less those cancelled before their deadline (the key figures'"
                     " Due); done, on time and unreachable count those of them",

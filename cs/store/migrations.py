@@ -593,8 +593,46 @@ def m015_job_summary_parts(db) -> None:
     )
 
 
+def m016_departments_and_dispatches(db) -> None:
+    run_script(
+        db,
+        """
+        -- Departments a ticket can be sent to (工程部), with the head who decides and the contact who takes them.
+        CREATE TABLE departments (
+            code TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            head TEXT NOT NULL REFERENCES agents (handle),
+            contact TEXT REFERENCES agents (handle),
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        );
+        -- A dispatch (派单): sent -> accepted (接单) -> done (完工), each step with its time and who did it.
+        CREATE TABLE dispatches (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+            department TEXT NOT NULL REFERENCES departments (code),
+            status TEXT NOT NULL CHECK (status IN ('sent', 'accepted', 'done')),
+            sent_at TEXT NOT NULL,
+            sent_by TEXT NOT NULL,
+            accept_due_at TEXT NOT NULL,
+            accepted_at TEXT,
+            accepted_by TEXT,
+            done_due_at TEXT NOT NULL,
+            done_at TEXT,
+            done_by TEXT,
+            note TEXT
+        );
+        CREATE INDEX dispatches_ticket ON dispatches (ticket_id);
+        CREATE INDEX dispatches_open ON dispatches (done_due_at) WHERE status <> 'done';
+        CREATE INDEX dispatches_department ON dispatches (department, sent_at);
+        CREATE INDEX dispatches_accepted ON dispatches (department, accepted_at) WHERE accepted_at IS NOT NULL;
+        CREATE INDEX dispatches_done ON dispatches (department, done_at) WHERE done_at IS NOT NULL;
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
               m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules,
               m010_rule_starts_and_quotas, m011_visit_plans, m012_quota_bookkeeping,
               m013_deduction_detail_parts, m014_agents_by_name,
-              m015_job_summary_parts]
+              m015_job_summary_parts, m016_departments_and_dispatches]

@@ -1,0 +1,108 @@
+"""Departments and dispatches (SPEC section 18). Seed 004: "能處理的事件當即落實解決,不能處理的事件當天交部門負責人,
+由部門負責人決定處理辦法,并交相關人員完成" — a ticket goes to a department, which accepts it (接单) and finishes it
+(完工), each on its deadline; the head decides, the contact takes the work."""
+
+from __future__ import annotations
+
+from helpers_tickets import ok, refused
+
+DAY = "2026-11-19"  # a Thursday; the clock of these tests is Friday 2026-11-20 09:30
+
+
+def centre(cs, validate) -> dict:
+    """zhou supervises; li takes calls; gao heads 工程部, xu is its contact."""
+    ok(cs(["agent", "add", "zhou", "--name", "周敏", "--role", "supervisor"]))
+    for handle, name, role in (("li", "李娜", "agent"), ("gao", "高工", "agent"), ("xu", "徐师傅", "agent")):
+        ok(cs(["--as", "zhou", "agent", "add", handle, "--name", name, "--role", role]))
+    dept = ok(cs(["--as", "zhou", "dept", "add", "eng", "--name", "工程部", "--head", "gao", "--contact", "徐师傅",
+                  "--json"])).json()
+    validate(dept, "department")
+    assert dept == {"code": "eng", "name": "工程部", "head": "gao", "contact": "xu", "active": True}
+    return dept
+
+
+def ticket(cs, at: str) -> int:
+    return int(ok(cs(["--as", "li", "--now", at, "ticket", "add", "--channel", "来电", "--category", "报修",
+                      "--summary", "空调漏水", "--agent", "li"])).stdout)
+
+
+def transfer(cs, validate, ticket_id: int, at: str, *extra) -> dict:
+    doc = ok(cs(["--as", "li", "--now", at, "ticket", "transfer", str(ticket_id), "工程部", *extra, "--json"])).json()
+    return validate(doc, "dispatch")
+
+
+def test_a_transfer_opens_a_dispatch_on_its_own_service_time_deadlines(cs, validate):
+    centre(cs, validate)
+    late = ticket(cs, f"{DAY}T22:40")
+    sent = transfer(cs, validate, late, f"{DAY}T22:50")
+    # [sla.dispatch] accept = 30m of service time (09:00-23:00): 10 minutes that evening, 20 the next morning.
+    assert sent["accept_due_at"] == "2026-11-20T09:20:00+08:00"
+    # done = 1wd: the next working day at the same clock time (Friday 22:50).
+    assert sent["done_due_at"] == "2026-11-20T22:50:00+08:00"
+    assert (sent["status"], sent["ticket_id"], sent["department"], sent["sent_by"]) == ("sent", late, "eng", "li")
+    shown = ok(cs(["ticket", "show", str(late), "--json"])).json()
+    assert shown["department"] == "工程部" and shown["history"][-1]["kind"] == "transferred"
+    again = cs(["--as", "li", "ticket", "transfer", str(late), "eng"])
+    assert refused(again) and "already with 工程部" in again.stderr
+    other = ticket(cs, f"{DAY}T10:00")
+    given = transfer(cs, validate, other, f"{DAY}T10:05", "--due", f"{DAY}T17:00")
+    assert given["done_due_at"] == f"{DAY}T17:00:00+08:00" and given["accept_due_at"] == f"{DAY}T10:35:00+08:00"
+
+
+def test_accepted_then_done_by_the_department_each_step_timed(cs, validate):
+    centre(cs, validate)
+    sent = transfer(cs, validate, ticket(cs, f"{DAY}T09:00"), f"{DAY}T09:10")
+    early = cs(["--as", "xu", "dispatch", "done", str(sent["id"])])
+    assert refused(early) and f"accept it first: cs dispatch accept {sent['id']}" in early.stderr
+    stranger = cs(["--as", "li", "dispatch", "accept", str(sent["id"])])
+    assert refused(stranger) and "needs the role leader or supervisor" in stranger.stderr
+    accepted = validate(ok(cs(["--as", "xu", "--now", f"{DAY}T09:30", "dispatch", "accept", str(sent["id"]),
+                               "--json"])).json(), "dispatch")
+    assert (accepted["status"], accepted["accepted_at"], accepted["accepted_by"]) == (
+        "accepted", f"{DAY}T09:30:00+08:00", "xu")
+    assert refused(cs(["--as", "gao", "dispatch", "accept", str(sent["id"])]))  # once
+    done = validate(ok(cs(["--as", "gao", "--now", f"{DAY}T16:00", "dispatch", "done", str(sent["id"]), "--note",
+                           "已更换排水管", "--json"])).json(), "dispatch")
+    assert (done["status"], done["done_by"], done["note"], done["overdue"]) == ("done", "gao", "已更换排水管", False)
+    listed = ok(cs(["dispatch", "list", "--dept", "工程部", "--json"])).json()
+    assert [d["id"] for d in listed] == [sent["id"]] and ok(cs(["dispatch", "list", "--open", "--json"])).json() == []
+
+
+def test_the_reports_count_each_departments_dispatches_on_time_or_not(cs, validate):
+    """Hand computed for the day of DAY: A accepted 09:20 (due 09:40) and done 15:00 (due DAY+1wd): on time; B sent
+    10:00, accepted 11:00 (due 10:30, late), not done; C sent 14:00 with --due 16:00, accepted 14:10, not done by
+    16:00 (late at the day's end); D sent the day before, done on DAY 09:00 (on time)."""
+    centre(cs, validate)
+    d = transfer(cs, validate, ticket(cs, "2026-11-18T10:00"), "2026-11-18T10:05")
+    ok(cs(["--as", "xu", "--now", "2026-11-18T10:10", "dispatch", "accept", str(d["id"])]))
+    ok(cs(["--as", "xu", "--now", f"{DAY}T09:00", "dispatch", "done", str(d["id"])]))
+    a = transfer(cs, validate, ticket(cs, f"{DAY}T09:05"), f"{DAY}T09:10")
+    ok(cs(["--as", "xu", "--now", f"{DAY}T09:20", "dispatch", "accept", str(a["id"])]))
+    ok(cs(["--as", "xu", "--now", f"{DAY}T15:00", "dispatch", "done", str(a["id"])]))
+    b = transfer(cs, validate, ticket(cs, f"{DAY}T09:55"), f"{DAY}T10:00")
+    ok(cs(["--as", "xu", "--now", f"{DAY}T11:00", "dispatch", "accept", str(b["id"])]))
+    c = transfer(cs, validate, ticket(cs, f"{DAY}T13:55"), f"{DAY}T14:00", "--due", f"{DAY}T16:00")
+    ok(cs(["--as", "xu", "--now", f"{DAY}T14:10", "dispatch", "accept", str(c["id"])]))
+    report = validate(ok(cs(["report", "day", "--date", DAY, "--json"])).json(), "report")
+    assert report["dispatches"] == [{"department": "eng", "name": "工程部", "sent": 3, "accepted": 3,
+                                     "accepted_on_time": 2, "done": 2, "done_on_time": 2, "overdue_at_end": 1}]
+    month = validate(ok(cs(["report", "month", "--month", "2026-11", "--json"])).json(), "report")
+    assert month["dispatches"][0]["sent"] == 4 and month["dispatches"][0]["done_on_time"] == 2
+    text = ok(cs(["--lang", "zh", "report", "day", "--date", DAY])).stdout
+    assert "工程部: 派单 3 | 接单 3 (按时 2) | 完工 2 (按时 2) | 逾期未完 1" in text
+    overdue = ok(cs(["dispatch", "list", "--overdue", "--json"])).json()
+    assert [x["id"] for x in overdue] == [c["id"]]
+
+
+def test_departments_are_a_supervisors_and_names_work_like_codes(cs, validate):
+    centre(cs, validate)
+    assert refused(cs(["--as", "li", "dept", "add", "cs2", "--name", "客服二部", "--head", "li"]))
+    assert refused(cs(["--as", "zhou", "dept", "add", "eng2", "--name", "工程部", "--head", "gao"]))
+    assert refused(cs(["--as", "zhou", "dept", "add", "ops", "--name", "运营部", "--head", "nobody"]))
+    changed = ok(cs(["--as", "zhou", "dept", "update", "工程部", "--head", "xu", "--contact", "", "--json"])).json()
+    assert validate(changed, "department")["head"] == "xu" and changed["contact"] is None
+    ok(cs(["--as", "zhou", "dept", "update", "eng", "--inactive"]))
+    closed = cs(["--as", "li", "ticket", "transfer", str(ticket(cs, f"{DAY}T09:00")), "eng"])
+    assert refused(closed) and "deactivated" in closed.stderr
+    assert ok(cs(["dept", "list", "--json"])).json() == []
+    assert [d["code"] for d in ok(cs(["dept", "list", "--all", "--json"])).json()] == ["eng"]
