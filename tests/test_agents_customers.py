@@ -121,7 +121,8 @@ def test_customers_are_upserted_from_tickets_and_counted(cs):
     cs("--now 2026-11-20T10:00 ticket add --channel phone --category repair --summary 第二次 --phone +8613800138000 --customer 老王")
     listed = cs("customer list --json").json()
     assert listed == [{"phone": "13800138000", "name": "王先生", "vip": False, "no_callback": False, "tags": [],
-                       "tickets": 2, "last_contact_at": "2026-11-20T10:00:00+08:00"}]
+                       "building": None, "unit": None, "room": None, "tickets": 2,
+                       "last_contact_at": "2026-11-20T10:00:00+08:00"}]
     shown = cs("customer show '+86 138 0013 8000' --json").json()
     assert [t["summary"] for t in shown["ticket_list"]] == ["第二次", "第一次"]
     assert shown["callback_list"] == []

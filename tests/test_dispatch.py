@@ -106,3 +106,54 @@ def test_departments_are_a_supervisors_and_names_work_like_codes(cs, validate):
     assert refused(closed) and "deactivated" in closed.stderr
     assert ok(cs(["dept", "list", "--json"])).json() == []
     assert [d["code"] for d in ok(cs(["dept", "list", "--all", "--json"])).json()] == ["eng"]
+
+
+# --- the property desk's 住处 (SPEC section 18; seed 004: 禮貌詢問業主或客戶的姓名、住處) -------------------------------------
+
+
+def test_a_tickets_building_unit_and_room_and_the_customers(cs, validate):
+    first = ok(cs(["ticket", "add", "--channel", "来访", "--category", "报修", "--summary", "厨房漏水", "--phone",
+                   "13900000001", "--customer", "王建国", "--building", "3栋", "--unit", "2", "--room", "301",
+                   "--json"])).json()
+    assert validate(first, "ticket")[("building")] == "3栋" and (first["unit"], first["room"]) == ("2", "301")
+    # The next call from the same phone takes the customer's 住处.
+    second = ok(cs(["ticket", "add", "--channel", "来电", "--category", "咨询", "--summary", "物业费", "--phone",
+                    "13900000001", "--json"])).json()
+    assert (second["building"], second["unit"], second["room"]) == ("3栋", "2", "301")
+    customer = validate(ok(cs(["customer", "show", "13900000001", "--json"])).json(), "customer")
+    assert (customer["building"], customer["room"]) == ("3栋", "301")
+    ok(cs(["ticket", "add", "--channel", "来电", "--category", "咨询", "--summary", "别处", "--building", "5号楼"]))
+    assert [t["id"] for t in ok(cs(["ticket", "list", "--building", "3栋", "--json"])).json()] == [second["id"],
+                                                                                                  first["id"]]
+    assert [t["id"] for t in ok(cs(["ticket", "list", "--building", "3栋", "--room", "302", "--json"])).json()] == []
+    moved = ok(cs(["customer", "set", "13900000001", "--building", "6栋", "--unit", "", "--room", "601",
+                   "--json"])).json()
+    assert (moved["building"], moved["unit"], moved["room"]) == ("6栋", None, "601")
+    assert [c["phone"] for c in ok(cs(["customer", "list", "--building", "6栋", "--json"])).json()] == ["13900000001"]
+    ok(cs(["ticket", "update", str(first["id"]), "--tag", "demand"]))
+    day = ok(cs(["--now", "2026-11-21T09:00", "--lang", "zh", "report", "day", "--date", "2026-11-20"])).stdout
+    assert f"#{first['id']} 厨房漏水 (3栋2单元301)" in day
+
+
+def test_a_sheets_zhuchu_column_reads_into_building_unit_and_room(cs, tmp_path):
+    path = tmp_path / "来访记录.csv"
+    path.write_text("日期,业主,联系电话,住处,类型,事由,方式\n"
+                    "2026/11/19 9:05,赵阿姨,13900000009,5号楼1203室,报修,电梯按钮失灵,来访\n"
+                    "2026/11/19 10:05,钱先生,13900000010,3栋2单元301,报修,水管漏水,来访\n"
+                    "2026/11/19 11:05,孙女士,13900000011,东区花园,咨询,停车位,来电\n", encoding="utf-8")
+    ok(cs(["ticket", "import", str(path)]))
+    read = {t["summary"]: (t["building"], t["unit"], t["room"]) for t in ok(cs(["ticket", "list", "--json"])).json()}
+    assert read == {"电梯按钮失灵": ("5号楼", None, "1203"), "水管漏水": ("3栋", "2", "301"),
+                    "停车位": ("东区花园", None, None)}  # a 住处 that is not 楼栋/单元/房号 is kept whole
+    columns = tmp_path / "楼栋单元房号.csv"
+    columns.write_text("日期,楼栋,单元,房号,类型,事由,方式\n2026/11/19 12:00,7栋,1,702,咨询,门禁卡,来访\n",
+                       encoding="utf-8")
+    ok(cs(["ticket", "import", str(columns)]))
+    exported = tmp_path / "out.jsonl"
+    ok(cs(["ticket", "export", "-o", str(exported)]))
+    text = exported.read_text("utf-8")
+    assert '"building":"7栋","unit":"1","room":"702"' in text
+    ok(cs(["--db", str(tmp_path / "again.db"), "db", "init"]))
+    ok(cs(["--db", str(tmp_path / "again.db"), "ticket", "import", str(exported)]))
+    again = ok(cs(["--db", str(tmp_path / "again.db"), "ticket", "list", "--building", "7栋", "--json"])).json()
+    assert [(t["unit"], t["room"]) for t in again] == [("1", "702")]

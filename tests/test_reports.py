@@ -322,7 +322,7 @@ def overdue_item(ids, name, agent, reason, due, attempts, hours):
 
 
 def bucket_item(ids, name, department=None):
-    return {"id": ids[name], "summary": SUMMARIES[name], "department": department}
+    return {"id": ids[name], "summary": SUMMARIES[name], "department": department, "address": None}
 
 
 def handover_item(ids, name, day, shift, agent, status, created, ticket=None):
@@ -775,7 +775,8 @@ def hostile_centre(cs) -> dict:
 def test_html_shows_ticket_text_literally(cs, validate):
     ids = hostile_centre(cs)
     doc = report_json(cs, validate, "shift", "--date", D, "--shift", "day", now=t("18:30"))
-    assert doc["bucket_items"]["demand"] == [{"id": ids["ticket"], "summary": HOSTILE_SUMMARY, "department": "<i>IT</i>"}]
+    assert doc["bucket_items"]["demand"] == [{"id": ids["ticket"], "summary": HOSTILE_SUMMARY, "department": "<i>IT</i>",
+                                              "address": None}]
     assert doc["handover"][0]["text"] == HOSTILE_HANDOVER
     html = report(cs, "shift", "--date", D, "--shift", "day", "--format", "html", now=t("18:30"))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -378,18 +378,18 @@ def test_header_beyond_first_ten_rows_is_not_searched(cs, tmp_path):
 
 
 def test_unknown_column_refused_naming_map(cs, tmp_path, validate):
-    path = build_csv(tmp_path / "in.csv", [["日期", "内容", "类型", "方式", "楼栋"],
-                                           ["2026/11/18 9:05", "漏水", "报修", "来电", "3号楼"]])
+    path = build_csv(tmp_path / "in.csv", [["日期", "内容", "类型", "方式", "车牌号"],
+                                           ["2026/11/18 9:05", "漏水", "报修", "来电", "浙A12345"]])
     result = refused_import(cs, path)
-    assert "楼栋" in result.stderr and "--map '楼栋=FIELD'" in result.stderr and "--map '楼栋='" in result.stderr
+    assert "车牌号" in result.stderr and "--map '车牌号=FIELD'" in result.stderr and "--map '车牌号='" in result.stderr
     document = import_json(cs, validate, path, code=1)
     assert document["errors"][0]["field"] == "(file)" and document["imported"] == 0
-    assert document["table"]["columns"][-1] == {"column": "楼栋", "letter": "E", "field": None, "known": False}
-    # skipped with --map '楼栋=', or read into a field
-    imported(cs, path, "--map", "楼栋=")
+    assert document["table"]["columns"][-1] == {"column": "车牌号", "letter": "E", "field": None, "known": False}
+    # skipped with --map '车牌号=', or read into a field
+    imported(cs, path, "--map", "车牌号=")
     assert listing(cs)[0]["detail"] is None
-    imported(cs, path, "--map", "楼栋=department", "--allow-duplicates")  # the same call, read again
-    assert listing(cs, "--sort", "id")[-1]["department"] == "3号楼"
+    imported(cs, path, "--map", "车牌号=department", "--allow-duplicates")  # the same call, read again
+    assert listing(cs, "--sort", "id")[-1]["department"] == "浙A12345"
 
 
 @pytest.mark.parametrize("option,needle", [
@@ -1152,18 +1152,18 @@ def plan(columns, maps=None):
 
 
 def test_column_plan_fields_skips_unknown_and_joins():
-    p = plan(["序号", "日期", "时间", "内容", "楼栋", "", "电话(手机)", "处理结果", "处理情况"])
+    p = plan(["序号", "日期", "时间", "内容", "车牌号", "", "电话(手机)", "处理结果", "处理情况"])
     assert p.fields == {1: "opened_at", 2: "opened_at", 3: "summary", 6: "customer_phone", 7: "resolution",
                         8: "resolution"}
     assert p.skipped == [0, 5]
-    assert p.unknown == ["楼栋"]
-    with pytest.raises(CSError, match="--map '楼栋=FIELD'"):
+    assert p.unknown == ["车牌号"]
+    with pytest.raises(CSError, match="--map '车牌号=FIELD'"):
         p.require_known()
     assert p.columns_of("opened_at") == "日期+时间" and p.columns_of("category") is None
     mapping = p.mapping()
-    assert mapping[4] == {"column": "楼栋", "letter": "E", "field": None, "known": False}
+    assert mapping[4] == {"column": "车牌号", "letter": "E", "field": None, "known": False}
     assert mapping[5] == {"column": "(F)", "letter": "F", "field": None, "known": True}
-    record = p.record(["1", "2026-11-18", "9:05", "漏水", "3号楼", "", "13800138000", "已派人", "已修好"])
+    record = p.record(["1", "2026-11-18", "9:05", "漏水", "浙A12345", "", "13800138000", "已派人", "已修好"])
     assert record == {"opened_at": "2026-11-18 9:05", "summary": "漏水", "customer_phone": "13800138000",
                       "resolution": "已派人\n已修好"}
     assert p.record([None, datetime(2026, 11, 18), time(9, 5)])["opened_at"] == datetime(2026, 11, 18, 9, 5)
@@ -1174,13 +1174,13 @@ def test_column_plan_fields_skips_unknown_and_joins():
 
 
 def test_column_plan_maps():
-    p = plan(["日期", "楼栋", "内容"], maps={"楼栋": "department", "内容": ""})
+    p = plan(["日期", "车牌号", "内容"], maps={"车牌号": "department", "内容": ""})
     assert p.fields == {0: "opened_at", 1: "department"} and p.skipped == [2] and p.unknown == []
     p.require_known()
     with pytest.raises(CSError, match="not a field"):
-        plan(["日期", "楼栋"], maps={"楼栋": "building"})
+        plan(["日期", "车牌号"], maps={"车牌号": "plate"})
     with pytest.raises(CSError, match="does not have"):
-        plan(["日期", "内容"], maps={"楼栋": "department"})
+        plan(["日期", "内容"], maps={"车牌号": "department"})
     with pytest.raises(CSError, match="all map to category"):
         plan(["类型", "类别"])
     with pytest.raises(CSError, match="all map to channel"):

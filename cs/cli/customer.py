@@ -15,7 +15,7 @@ from cs.cli.common import (
     output_options,
     terminal_limit,
 )
-from cs.cli.ticket import CALLBACK_COLUMNS, for_table
+from cs.cli.ticket import CALLBACK_COLUMNS, address_options, for_table
 from cs.cli.ticket import LIST_COLUMNS as TICKET_COLUMNS
 from cs.core.i18n import _
 from cs.desk import callbacks, customers, tickets
@@ -31,12 +31,14 @@ def customer():
 @customer.command("list")
 @click.option("--search", help="Part of a phone number or name.")
 @click.option("--vip/--no-vip", default=None, help="Only VIP customers, or only others.")
+@click.option("--building", help="Customers living in this building (楼栋).")
 @list_options("-last_contact_at", customers.SORTABLE)
 @output_options
-def list_(search, vip, limit, sort, fmt):
+def list_(search, vip, building, limit, sort, fmt):
     """List customers, most recent contact first."""
     _app, ctx = app_and_ctx()
-    rows = customers.list_customers(ctx.db, ctx.display, search=search, vip=vip, limit=terminal_limit(limit), sort=sort)
+    rows = customers.list_customers(ctx.db, ctx.display, search=search, vip=vip, building=building,
+                                    limit=terminal_limit(limit), sort=sort)
     emit_list(rows, fmt, COLUMNS)
 
 
@@ -65,13 +67,15 @@ def show(phone, fmt):
               help="谢绝回访: the customer declines callbacks.")
 @click.option("--tag", multiple=True, help="Add a tag (e.g. a 小区 or 楼栋; a visit plan's scope tag:TAG).")
 @click.option("--untag", multiple=True, help="Remove a tag.")
+@address_options
 @json_option
-def set_(phone, name, vip, no_callback, tag, untag, as_json):
+def set_(phone, name, vip, no_callback, tag, untag, building, unit, room, as_json):
     """Create or change a customer's record."""
     _app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = customers.set_flags(ctx.db, phone, at=ctx.now_db, actor=ctx.actor, display=ctx.display, name=name,
-                                     vip=vip, no_callback=no_callback, tag=tag, untag=untag)
+                                     vip=vip, no_callback=no_callback, tag=tag, untag=untag,
+                                     address={"building": building, "unit": unit, "room": room})
         if no_callback:
             from cs.desk import flows
 

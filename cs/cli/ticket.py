@@ -62,6 +62,13 @@ def history_row(event: dict, lang: str) -> dict:
             "to_status": label(STATUSES, event.get("to_status"), lang) or None}
 
 
+def address_options(func):
+    """--building, --unit, --room: the caller's 住处 on a property desk (楼栋, 单元, 房号)."""
+    func = click.option("--room", help="Room (房号).")(func)
+    func = click.option("--unit", help="Unit (单元).")(func)
+    return click.option("--building", help="Building (楼栋).")(func)
+
+
 @click.group()
 def ticket():
     """Tickets (工单): calls, visits, complaints, repairs."""
@@ -80,15 +87,17 @@ def ticket():
 @click.option("--about", help="Agent a complaint is about.", type=AGENT, shell_complete=completion.agents)
 @click.option("--tag", "tags", multiple=True, help="Tag (repeatable), e.g. demand, system.")
 @click.option("--opened-at", type=TimeParam(), help="When it came in [default now].")
+@address_options
 @json_option
 def add(channel, category, summary, customer, phone, detail, priority, agent, department, about, tags, opened_at,
-        as_json):
+        building, unit, room, as_json):
     """Log a new ticket."""
     app, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = tickets.add(ctx, channel=channel, category=category, summary=summary, customer=customer, phone=phone,
                              detail=detail, priority=priority, agent=agent, department=department, about=about,
-                             tags=tags, opened_at=app.business_time(opened_at))
+                             tags=tags, opened_at=app.business_time(opened_at), building=building, unit=unit,
+                             room=room)
     emit_written(record, as_json)
 
 
@@ -105,16 +114,18 @@ def add(channel, category, summary, customer, phone, detail, priority, agent, de
 @click.option("--open", "open_only", is_flag=True, help="Not resolved or closed.")
 @click.option("--breached", is_flag=True, help="Missed an SLA deadline.")
 @click.option("--search", help="Full text over summary, detail and notes (Chinese included).")
+@address_options
 @list_options("-opened_at,-id", tickets.SORTABLE)
 @output_options(workbook=True)
-def list_(status, category, channel, priority, agent, phone, tag, since, until, open_only, breached, search, limit,
-          sort, fmt):
+def list_(status, category, channel, priority, agent, phone, tag, since, until, open_only, breached, search, building,
+          unit, room, limit, sort, fmt):
     """List tickets, newest first."""
     app, ctx = app_and_ctx()
     rows = tickets.query(ctx, status=status, category=category, channel=channel, priority=priority, agent=agent,
                          phone=phone, tag=tag, since=resolve(app, since), until=resolve_until(app, until),
                          open_only=open_only,
-                         breached=breached, search=search, limit=terminal_limit(limit), sort=sort)
+                         breached=breached, search=search, building=building, unit=unit, room=room,
+                         limit=terminal_limit(limit), sort=sort)
     if fmt == "table":
         rows = (for_table(row, app.lang) for row in rows)
     emit_list(rows, fmt, LIST_COLUMNS, max_widths={"summary": 36, "customer_name": 12}, enums=ENUMS,
@@ -253,6 +264,7 @@ def verdict(ticket_id, verdict, at, as_json):
               type=AGENT, shell_complete=completion.agents)
 @click.option("--tag", "add_tags", multiple=True, help="Add a tag (repeatable).")
 @click.option("--untag", "remove_tags", multiple=True, help="Remove a tag (repeatable).")
+@address_options
 @at_option
 @json_option
 def update(ticket_id, at, as_json, add_tags, remove_tags, **fields):

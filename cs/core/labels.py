@@ -129,4 +129,7 @@ LABELS = {
     "accepted_at": ("接单时间", "Accepted"),
     "accepted_by": ("接单人", "Accepted by"),
     "done_due_at": ("完工时限", "Done by"),
+    "building": ("楼栋", "Building"),
+    "unit": ("单元", "Unit"),
+    "room": ("房号", "Room"),
 }

@@ -657,7 +657,7 @@ class Centre:
             name, phone, agent, department, about, verdict, verdict_at and stamp(verdict_at), tags,
             first_response_at and stamp(first_response_at), stamp(response_due), resolved_at and stamp(resolved_at),
             stamp(resolve_due), pending_since and stamp(pending_since), paused_s, closed_at and stamp(closed_at),
-            resolution, fcr, satisfaction, agent, stamp(updated)))
+            resolution, fcr, satisfaction, agent, stamp(updated), None, None, None))
 
     def _callback(self, rng, policy, ticket_id, resolved, agent, phone, name, vip, records):
         """The policy's callback for a ticket resolved at `resolved`, worked as agents do; returns

@@ -7,8 +7,9 @@ import re
 import unicodedata
 
 from cs.core.errors import CSError
-from cs.core.i18n import _
+from cs.core.i18n import N_, _
 from cs.core.text import clean_tags as _clean_tags
+from cs.core.text import clean_text
 from cs.store.query import Filters, listing, one_or_refuse
 
 _COUNTRY_PREFIX = re.compile(r"^(\+86|0086)")
@@ -57,9 +58,10 @@ def upsert_many(db, contacts) -> None:
 
 
 SORTABLE = {"phone", "name", "tickets", "last_contact_at"}
+_ADDRESS_WORDS = {"building": N_("building"), "unit": N_("unit"), "room": N_("room")}
 
 _SUMMARY_SQL = """
-    SELECT c.phone, c.name, c.vip, c.no_callback, c.tags,
+    SELECT c.phone, c.name, c.vip, c.no_callback, c.tags, c.building, c.unit, c.room,
            (SELECT COUNT(*) FROM tickets t WHERE t.customer_phone = c.phone) AS tickets,
            (SELECT MAX(opened_at) FROM tickets t WHERE t.customer_phone = c.phone) AS last_contact_at
     FROM customers c
@@ -73,6 +75,9 @@ def to_json(row, display) -> dict:
         "vip": bool(row["vip"]),
         "no_callback": bool(row["no_callback"]),
         "tags": json.loads(row["tags"]),
+        "building": row["building"],
+        "unit": row["unit"],
+        "room": row["room"],
         "tickets": row["tickets"],
         "last_contact_at": display(row["last_contact_at"]),
     }
@@ -85,8 +90,11 @@ def get(db, phone: str, display) -> dict:
     return to_json(row, display)
 
 
-def list_customers(db, display, *, search=None, vip=None, limit=None, sort="-last_contact_at") -> list[dict]:
+def list_customers(db, display, *, search=None, vip=None, building=None, limit=None,
+                   sort="-last_contact_at") -> list[dict]:
     filters = Filters()  # on the summary's columns, so that tickets and last_contact_at sort too
+    if building:
+        filters.add("building = :building", building=building.strip())
     if search:
         filters.add("(instr(phone, :search) > 0 OR instr(COALESCE(name, ''), :search) > 0)", search=search)
     if vip is not None:
@@ -96,7 +104,7 @@ def list_customers(db, display, *, search=None, vip=None, limit=None, sort="-las
 
 
 def set_flags(db, phone: str, *, at: str, actor: str, display, name=None, vip=None, no_callback=None,
-              tag=(), untag=()) -> dict:
+              tag=(), untag=(), address=None) -> dict:
     """Create or change a customer's record; `tag`/`untag` add and remove tags (a visit plan's scope tag:TAG)."""
     normalised = normalise_phone(phone)
     if name is not None and not name.strip():
@@ -114,6 +122,9 @@ def set_flags(db, phone: str, *, at: str, actor: str, display, name=None, vip=No
         wanted = [t for t in current if t not in untag] + [t for t in dict.fromkeys(_clean_tags(tag)) if t not in current]
         changes["tags"] = json.dumps(wanted, ensure_ascii=False)
     changes = {k: (int(v) if isinstance(v, bool) else v) for k, v in changes.items() if v is not None}
+    for key, value in (address or {}).items():  # the 住处: '' clears a part
+        if value is not None:
+            changes[key] = clean_text(value, _ADDRESS_WORDS[key], 40)
     if changes:
         assignments = ", ".join(f"{key} = :{key}" for key in changes)
         db.execute(

@@ -25,17 +25,18 @@ from cs.store.query import Filters, insert_sql, listing, one_or_refuse
 
 FIELDS = (
     "id", "opened_at", "channel", "category", "priority", "status", "summary", "detail",
-    "customer_name", "customer_phone", "agent", "department", "about_agent", "verdict", "tags",
-    "first_response_at", "first_response_due_at", "resolved_at", "resolve_due_at", "closed_at",
+    "customer_name", "customer_phone", "building", "unit", "room", "agent", "department", "about_agent", "verdict",
+    "tags", "first_response_at", "first_response_due_at", "resolved_at", "resolve_due_at", "closed_at",
     "resolution", "fcr", "breached", "satisfaction", "created_by", "updated_at",
 )
+ADDRESS = ("building", "unit", "room")
 # Every column of the tickets table in its order: the one list that adding, importing and generating
 # tickets write (FIELDS above is the JSON, which adds `breached` and leaves out bookkeeping columns).
 COLUMNS = (
     "id", "opened_at", "channel", "category", "priority", "status", "summary", "detail", "customer_name",
     "customer_phone", "agent", "department", "about_agent", "verdict", "verdict_at", "tags", "first_response_at",
     "first_response_due_at", "resolved_at", "resolve_due_at", "pending_since", "paused_s", "closed_at",
-    "resolution", "fcr", "satisfaction", "created_by", "updated_at",
+    "resolution", "fcr", "satisfaction", "created_by", "updated_at", "building", "unit", "room",
 )
 INSERT_SQL = insert_sql("tickets", COLUMNS, named=True)
 OPEN_STATUSES = ("open", "in_progress", "pending")
@@ -147,6 +148,9 @@ def to_json(ctx, row) -> dict:
         "detail": row["detail"],
         "customer_name": row["customer_name"],
         "customer_phone": row["customer_phone"],
+        "building": row["building"],
+        "unit": row["unit"],
+        "room": row["room"],
         "agent": row["agent"],
         "department": row["department"],
         "about_agent": row["about_agent"],
@@ -206,6 +210,9 @@ FIELD_CHECKS = {
     "customer_name": lambda v: clean_text(v, N_("customer name"), 200),
     "customer_phone": lambda v: customers.normalise_phone(v) if v.strip() else None,
     "department": lambda v: clean_text(v, N_("department"), 200),
+    "building": lambda v: clean_text(v, N_("building"), 40),
+    "unit": lambda v: clean_text(v, N_("unit"), 40),
+    "room": lambda v: clean_text(v, N_("room"), 40),
 }
 
 
@@ -250,12 +257,16 @@ def add(
     about=None,
     tags=(),
     opened_at: datetime | None = None,
+    building=None,
+    unit=None,
+    room=None,
 ) -> dict:
     db = ctx.db
     opened = opened_at or ctx.now
     opened_db = _check_at(ctx, opened, what="--opened-at")
     given = {"channel": channel, "category": category, "priority": priority, "summary": summary, "detail": detail,
-             "customer_name": customer, "customer_phone": phone, "department": department}
+             "customer_name": customer, "customer_phone": phone, "department": department, "building": building,
+             "unit": unit, "room": room}
     values = {key: FIELD_CHECKS[key](value) if value is not None else None for key, value in given.items()}
     values["summary"] = values["summary"] or FIELD_CHECKS["summary"]("")  # refuses an empty summary
     values["tags"] = json.dumps(clean_tags(tags), ensure_ascii=False)
@@ -267,6 +278,7 @@ def add(
     first_due, resolve_due = due_times(ctx, opened, values["priority"])
     if values["customer_phone"]:
         customers.upsert(db, values["customer_phone"], values["customer_name"], opened_db)
+        _address_from_customer(db, values)
     cur = db.execute(INSERT_SQL, {
         **dict.fromkeys(COLUMNS), **values, "opened_at": opened_db, "status": "open", "paused_s": 0, "fcr": 0,
         "first_response_due_at": first_due, "resolve_due_at": resolve_due, "created_by": ctx.actor,
@@ -278,6 +290,18 @@ def add(
     ticket = get(ctx, ticket_id)
     db.audit(ctx.now_db, ctx.actor, "ticket.add", "ticket", ticket_id, None, ticket)
     return ticket
+
+
+def _address_from_customer(db, values: dict) -> None:
+    """A ticket with no 住处 takes the customer's; one with a 住处 gives it to a customer who has none."""
+    phone = values["customer_phone"]
+    if any(values.get(key) for key in ADDRESS):
+        db.execute("UPDATE customers SET building = ?, unit = ?, room = ? WHERE phone = ? AND building IS NULL"
+                   " AND unit IS NULL AND room IS NULL", (values["building"], values["unit"], values["room"], phone))
+        return
+    known = db.one("SELECT building, unit, room FROM customers WHERE phone = ?", (phone,))
+    if known is not None:
+        values.update({key: known[key] for key in ADDRESS})
 
 
 def index_for_search(db, rows) -> None:
@@ -574,6 +598,9 @@ def query(
     open_only=False,
     breached=False,
     search=None,
+    building=None,
+    unit=None,
+    room=None,
     limit=None,
     sort="-opened_at,-id",
 ):
@@ -591,6 +618,12 @@ def query(
         filters.add("t.agent = :agent", agent=agent)
     if phone:
         filters.add("t.customer_phone = :phone", phone=customers.normalise_phone(phone))
+    if building:
+        filters.add("t.building = :building", building=building.strip())
+    if unit:
+        filters.add("t.unit = :unit", unit=unit.strip())
+    if room:
+        filters.add("t.room = :room", room=room.strip())
     if tag:
         filters.add("EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = :tag)", tag=tag)
     if since:

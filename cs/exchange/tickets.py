@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import operator
+import re
 import sqlite3
 
 from cs.core import clock
@@ -37,6 +38,30 @@ BATCH = 1000
 # ? placeholders for the bulk insert: binding tuples is cheaper than dicts.
 _INSERT_POSITIONAL = insert_sql("tickets", COLUMNS)
 _AS_TUPLE = operator.itemgetter(*COLUMNS)
+
+
+def _sheet_row(record, plan, options):
+    """A sheet's row as the checks take it: its 住处 read into building, unit and room, and its status inferred."""
+    return _with_inferred_status(_with_address(record), plan, options)
+
+
+_ADDRESS = re.compile(r"\s*(?P<building>[^\s]+?(?:号楼|栋|幢|座|楼))\s*(?:(?P<unit>[^\s单元]+?)\s*单元)?"
+                      r"\s*(?P<room>[0-9A-Za-z-]+?)\s*(?:室|号|房)?\s*")
+
+
+def _with_address(record):
+    """A 住处 column (3栋2单元301, 5号楼1203室) read into building, unit and room, where the sheet has no such
+    columns of its own; one that does not read so is kept whole as the building."""
+    address = record.pop("address", None)
+    if address is None or any(record.get(key) for key in ("building", "unit", "room")):
+        return record
+    text = sheets.whole_number_text(address)
+    match = _ADDRESS.fullmatch(str(text))
+    if match:
+        record.update({key: value for key, value in match.groupdict().items() if value})
+    else:
+        record["building"] = str(text).strip()
+    return record
 
 
 def _with_inferred_status(record, plan, options):
@@ -73,13 +98,18 @@ _HEADERS = {
     "resolved_at": ("处理时间", "完成时间", "办结时间", "解决日期"),
     "satisfaction": ("客户评价", "满意程度"),
     "id": ("工单号", "工单编号"),
+    "building": ("楼栋", "楼号", "栋号", "楼宇"),
+    "unit": ("单元", "单元号"),
+    "room": ("房号", "门牌号", "房间号", "室号"),
+    "address": ("住处", "住址", "地址", "房屋地址", "业主住址"),
 }
+SHEET_FIELDS = (*FIELDS, "address")  # a sheet may give the 住处 whole (read by _with_address)
 _TIME_FIELDS = frozenset({"opened_at", "first_response_at", "first_response_due_at", "resolved_at", "resolve_due_at",
                           "closed_at", "updated_at"})
 TICKET_SHEET = SheetKind(
-    noun="ticket", fields=FIELDS, headers=headers_for(FIELDS, _HEADERS),
+    noun="ticket", fields=SHEET_FIELDS, headers=headers_for(SHEET_FIELDS, _HEADERS),
     joinable=_TIME_FIELDS | {"summary", "detail", "resolution"},
-    numeric=_TIME_FIELDS | {"id", "satisfaction", "fcr"}, times=_TIME_FIELDS, finish=_with_inferred_status,
+    numeric=_TIME_FIELDS | {"id", "satisfaction", "fcr"}, times=_TIME_FIELDS, finish=_sheet_row,
 )
 
 
@@ -373,6 +403,10 @@ def _write_batch(ctx, batch, outcome) -> int:
         return 0
     ctx.db.execute("RELEASE batch")
     index_for_search(ctx.db, [(r["id"], r["summary"], r["detail"]) for r in rows])
+    ctx.db.executemany(  # a customer with no 住处 yet takes the one a row gives
+        "UPDATE customers SET building = ?, unit = ?, room = ? WHERE phone = ? AND building IS NULL AND unit IS NULL"
+        " AND room IS NULL", [(r["building"], r["unit"], r["room"], r["customer_phone"]) for r in rows
+                              if r["customer_phone"] and (r["building"] or r["unit"] or r["room"])])
     return len(rows)
 
 

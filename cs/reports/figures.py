@@ -39,7 +39,7 @@ def parts(numerator: int, denominator: int) -> dict:
 # stream, and only what the figures need is kept (see ticket_figures).
 _TICKET = ("SELECT id, opened_at, channel, category, priority, status, summary, agent, department, tags,"
            " first_response_at, first_response_due_at, resolved_at, resolve_due_at, pending_since, fcr,"
-           " updated_at FROM tickets")
+           " updated_at, building, unit, room FROM tickets")
 _BATCH = 500
 
 
@@ -203,6 +203,15 @@ def _by_hour(ctx, opened: list[str], start: str, end: str) -> list[dict]:
     return [{"hour": key[-2:] + ":00", "tickets": count} for key, count in counts.items()]
 
 
+def address(row) -> str | None:
+    """A ticket's 住处 as a property desk writes it: 3栋2单元301 (None when it has none)."""
+    building, unit, room = row["building"], row["unit"], row["room"]
+    if not (building or unit or room):
+        return None
+    unit_text = f"{unit}单元" if unit and not unit.endswith("单元") else (unit or "")
+    return f"{building or ''}{unit_text}{room or ''}"
+
+
 def buckets(received) -> tuple[dict, dict]:
     """The four report buckets of seed 001: 市场需求, 系统问题, 市场投诉, 转交问题."""
     import json
@@ -218,7 +227,8 @@ def buckets(received) -> tuple[dict, dict]:
             items["complaint"].append(row)
         if row["department"]:
             items["transfer"].append(row)
-    listed = {name: [{"id": r["id"], "summary": r["summary"], "department": r["department"]} for r in rows]
+    listed = {name: [{"id": r["id"], "summary": r["summary"], "department": r["department"],
+                      "address": address(r)} for r in rows]
               for name, rows in items.items()}
     return {name: len(rows) for name, rows in items.items()}, listed
 

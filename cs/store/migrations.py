@@ -631,8 +631,24 @@ def m016_departments_and_dispatches(db) -> None:
     )
 
 
+def m017_addresses(db) -> None:
+    run_script(
+        db,
+        """
+        -- The caller's 住处 on a property desk (seed 004's 来访记录): 楼栋, 单元, 房号, on tickets and customers.
+        ALTER TABLE tickets ADD COLUMN building TEXT;
+        ALTER TABLE tickets ADD COLUMN unit TEXT;
+        ALTER TABLE tickets ADD COLUMN room TEXT;
+        ALTER TABLE customers ADD COLUMN building TEXT;
+        ALTER TABLE customers ADD COLUMN unit TEXT;
+        ALTER TABLE customers ADD COLUMN room TEXT;
+        CREATE INDEX tickets_address ON tickets (building, unit, room) WHERE building IS NOT NULL;
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
               m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules,
               m010_rule_starts_and_quotas, m011_visit_plans, m012_quota_bookkeeping,
               m013_deduction_detail_parts, m014_agents_by_name,
-              m015_job_summary_parts, m016_departments_and_dispatches]
+              m015_job_summary_parts, m016_departments_and_dispatches, m017_addresses]
