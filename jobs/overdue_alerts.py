@@ -59,46 +59,122 @@ def _escalation_lookup(people: dict):
 
 
 def due_alerts(ctx) -> list[dict]:
-    """Every (callback, level, recipient) an alert is owed for now, with its repeat round."""
+    """Every (kind, record, deadline, level, recipient) an alert is owed for now, with its repeat round: overdue
+    callbacks, tickets past their first-response or resolve deadline, and dispatches past their accept or done
+    deadline (SPEC section 18)."""
     config = ctx.config["alerts"]
     escalate_s = clock.parse_duration(config.get("escalate_after", "2h")).seconds()
     repeat_s = clock.parse_duration(config["repeat_every"]).seconds() if config.get("repeat_every") else None
     people = _people(ctx)
     escalation_recipients = _escalation_lookup(people)
     owed = []
-    rows = ctx.db.all("SELECT * FROM callbacks WHERE status = 'pending' AND due_at < ? ORDER BY due_at, id",
-                      (ctx.now_db,))
-    for row in rows:
-        overdue_s = (ctx.now - clock.from_db(row["due_at"])).total_seconds()
-        owner = people.get(row["agent"])
-        team = owner["team"] if owner else None
-        levels = [(1, [row["agent"]] if owner else escalation_recipients(team), overdue_s)]
+
+    def owe(kind, row, due_at, first, second, deadline=None):
+        """Level 1 to `first` at once, level 2 to `second` once overdue for escalate_after."""
+        overdue_s = (ctx.now - clock.from_db(due_at)).total_seconds()
+        levels = [(1, first, overdue_s)]
         if overdue_s >= escalate_s:
-            levels.append((2, _past(row["agent"], escalation_recipients(team), people), overdue_s - escalate_s))
+            levels.append((2, second, overdue_s - escalate_s))
         for level, recipients, age_s in levels:
             round_number = int(age_s // repeat_s) if repeat_s else 0
             for recipient in recipients:
-                owed.append({"row": row, "level": level, "recipient": recipient, "round": round_number,
+                owed.append({"kind": kind, "ref_id": row["id"], "due_at": due_at, "deadline": deadline, "row": row,
+                             "level": level, "recipient": recipient, "round": round_number,
                              "overdue_minutes": int(overdue_s // 60)})
+
+    def agent_levels(agent):
+        """The agent, then the team's leaders (else the supervisors), past the agent."""
+        owner = people.get(agent)
+        team = owner["team"] if owner else None
+        return ([agent] if owner else escalation_recipients(team)), _past(agent, escalation_recipients(team), people)
+
+    for row in ctx.db.all("SELECT * FROM callbacks WHERE status = 'pending' AND due_at < ? ORDER BY due_at, id",
+                          (ctx.now_db,)):
+        owe("callback", row, row["due_at"], *agent_levels(row["agent"]))
+    for deadline, row in _late_tickets(ctx):
+        owe("ticket", row, row[f"{deadline}_due_at"], *agent_levels(row["agent"]), deadline=deadline)
+    for deadline, row in _late_dispatches(ctx):
+        first, second = _department_levels(ctx, row["department"], people)
+        owe("dispatch", row, row[f"{deadline}_due_at"], first, second, deadline=deadline)
     return owed
 
 
-def _already_sent(ctx) -> set:
-    """Alerts recorded for the callbacks overdue now, in one lookup (a backlog may be long)."""
-    rows = ctx.db.all(
-        "SELECT a.callback_id, a.level, a.recipient, a.channel, a.round, a.due_at FROM alerts a"
-        " JOIN callbacks c ON c.id = a.callback_id AND c.due_at = a.due_at"
-        " WHERE c.status = 'pending' AND c.due_at < ?", (ctx.now_db,))
-    return {tuple(row) for row in rows}
+def _late_tickets(ctx):
+    """(deadline, ticket) for each ticket past a deadline it has not met: its first response, or its resolution
+    (a pending ticket's resolve clock is stopped)."""
+    # The first condition is the partial index tickets_first_response_late's own: the lookup stays on it. A ticket
+    # not yet answered is alerted for that alone; its resolution's turn comes once it is answered.
+    unanswered = set()
+    for row in ctx.db.all("SELECT * FROM tickets WHERE (first_response_at IS NULL OR first_response_at >"
+                          " first_response_due_at) AND first_response_at IS NULL AND first_response_due_at < ?"
+                          " AND status IN ('open', 'in_progress', 'pending') ORDER BY first_response_due_at, id",
+                          (ctx.now_db,)):
+        unanswered.add(row["id"])
+        yield "first_response", row
+    for row in ctx.db.all("SELECT * FROM tickets WHERE status IN ('open', 'in_progress') AND resolve_due_at < ?"
+                          " ORDER BY resolve_due_at, id", (ctx.now_db,)):
+        if row["id"] not in unanswered:
+            yield "resolve", row
+
+
+def _late_dispatches(ctx):
+    """(deadline, dispatch) for each open dispatch past its accept or done deadline."""
+    for row in ctx.db.all("SELECT d.*, t.summary FROM dispatches d JOIN tickets t ON t.id = d.ticket_id"
+                          " WHERE d.status = 'sent' AND d.accept_due_at < ? ORDER BY d.accept_due_at, d.id",
+                          (ctx.now_db,)):
+        yield "accept", row
+    for row in ctx.db.all("SELECT d.*, t.summary FROM dispatches d JOIN tickets t ON t.id = d.ticket_id"
+                          " WHERE d.status <> 'done' AND d.done_due_at < ? ORDER BY d.done_due_at, d.id",
+                          (ctx.now_db,)):
+        yield "done", row
+
+
+def _department_levels(ctx, code: str, people: dict) -> tuple[list, list]:
+    """A late dispatch goes first to the department's contact (else its head), then to its head (seed 004:
+    不能處理的事件當天交部門負責人), or past a head alerted first, to the supervisors."""
+    dept = ctx.db.one("SELECT head, contact FROM departments WHERE code = ?", (code,))
+    head, contact = (dept["head"], dept["contact"]) if dept else (None, None)
+    first = [who for who in (contact or head,) if who in people] or _supervisors(people)
+    second = [head] if head in people and head not in first else _past(first[0] if first else None,
+                                                                        _supervisors(people), people)
+    return first, second
+
+
+def _already_sent(ctx, owed: list[dict]) -> set:
+    """Alerts recorded for what is overdue now: the overdue callbacks' in one lookup driven by them (CROSS JOIN
+    keeps that order: a backlog may be long, the alerts of years longer), each late ticket's and dispatch's
+    through the alerts' unique key."""
+    found = {tuple(row) for row in ctx.db.all(
+        "SELECT a.kind, a.ref_id, a.level, a.recipient, a.channel, a.round, a.due_at FROM callbacks c"
+        " CROSS JOIN alerts a ON a.kind = 'callback' AND a.ref_id = c.id AND a.due_at = c.due_at"
+        " WHERE c.status = 'pending' AND c.due_at < ?", (ctx.now_db,))}
+    for kind, ref_id in sorted({(a["kind"], a["ref_id"]) for a in owed if a["kind"] != "callback"}):
+        found.update(tuple(row) for row in ctx.db.all(
+            "SELECT kind, ref_id, level, recipient, channel, round, due_at FROM alerts WHERE kind = ? AND ref_id = ?",
+            (kind, ref_id)))
+    return found
 
 
 def _line(ctx, alert: dict) -> str:
     row = alert["row"]
-    due = ctx.display(row["due_at"])[5:16].replace("T", " ")
+    due = ctx.display(alert["due_at"])[5:16].replace("T", " ")
     minutes = alert["overdue_minutes"]
     late = (_("{minutes} min").format(minutes=minutes) if minutes < 60
             else _("{hours:.1f} h").format(hours=minutes / 60))
     escalated = _(" [escalated]") if alert["level"] == 2 else ""
+    if alert["kind"] == "ticket":
+        template = (_("ticket #{id} {summary}: first response due {due}, {late} overdue, agent {agent}{escalated}")
+                    if alert["deadline"] == "first_response"
+                    else _("ticket #{id} {summary}: resolution due {due}, {late} overdue, agent {agent}{escalated}"))
+        return template.format(id=row["id"], summary=row["summary"], due=due, late=late, agent=row["agent"] or "-",
+                               escalated=escalated)
+    if alert["kind"] == "dispatch":
+        template = (_("dispatch {id} to {department} (ticket #{ticket} {summary}): not accepted, due {due}, {late}"
+                      " overdue{escalated}") if alert["deadline"] == "accept"
+                    else _("dispatch {id} to {department} (ticket #{ticket} {summary}): not done, due {due}, {late}"
+                           " overdue{escalated}"))
+        return template.format(id=row["id"], department=row["department"], ticket=row["ticket_id"],
+                               summary=row["summary"], due=due, late=late, escalated=escalated)
     return _("#{id} {customer} {phone} {reason} due {due}, {late} overdue, agent {agent}{escalated}").format(
         id=row["id"], customer=row["customer_name"] or "", phone=customers.mask_phone(row["customer_phone"]) or "",
         reason=label(REASONS, row["reason"], language()), due=due, late=late, agent=row["agent"] or "-",
@@ -107,7 +183,8 @@ def _line(ctx, alert: dict) -> str:
 
 def _identity(alert: dict, channel: str) -> tuple:
     """What makes an alert the same alert: the alerts table's unique key."""
-    return (alert["row"]["id"], alert["level"], alert["recipient"], channel, alert["round"], alert["row"]["due_at"])
+    return (alert["kind"], alert["ref_id"], alert["level"], alert["recipient"], channel, alert["round"],
+            alert["due_at"])
 
 
 def _open_deliveries(ctx, channels) -> dict:
@@ -117,8 +194,14 @@ def _open_deliveries(ctx, channels) -> dict:
     marks = ",".join("?" * len(channels))
     rows = ctx.db.all(f"SELECT alert_key, channel, recipient, alerts FROM deliveries"
                       f" WHERE state IN ('sending', 'failed') AND channel IN ({marks})", tuple(channels))
-    return {(callback_id, level, row["recipient"], row["channel"], round_number, due_at): row["alert_key"]
-            for row in rows for callback_id, level, round_number, due_at in json.loads(row["alerts"])}
+    return {(*_kind_and_ref(entry), entry[-3], row["recipient"], row["channel"], entry[-2], entry[-1]): row["alert_key"]
+            for row in rows for entry in json.loads(row["alerts"])}
+
+
+def _kind_and_ref(entry: list) -> tuple:
+    """A delivery's alert: [kind, ref_id, level, round, due_at]; recorded before m018, [callback_id, level, round,
+    due_at]."""
+    return tuple(entry[:2]) if len(entry) == 5 else ("callback", entry[0])
 
 
 def run(ctx, *, channels: dict, dry_run: bool = False) -> dict:
@@ -129,14 +212,15 @@ def run(ctx, *, channels: dict, dry_run: bool = False) -> dict:
     result = {"alerts": [], "held": 0, "suppressed": 0, "failed": False, "errors": []}
     again: dict = {}  # alert_key -> the alerts still owed of a message whose outcome is unknown or failed
     digests: dict = {}
-    sent = _already_sent(ctx)
+    owed = due_alerts(ctx)
+    sent = _already_sent(ctx, owed)
     in_flight = _open_deliveries(ctx, list(channels))
     suppressed = set()
-    for alert in due_alerts(ctx):
+    for alert in owed:
         for name in channels:
             identity = _identity(alert, name)
             if identity in sent:
-                suppressed.add((alert["row"]["id"], alert["level"]))
+                suppressed.add((alert["kind"], alert["ref_id"], alert["level"]))
                 continue
             if not inside_hours:
                 result["held"] += 1
@@ -188,8 +272,9 @@ def _send(ctx, channel, recipient: dict, alerts: list[dict], key, dry_run: bool,
     """Deliver the recipient's digest part by part (`key` given: one message sent again under its key). Each
     message is recorded before it is sent and its outcome right after; a failure half-way leaves the rest for
     the next run, and so does a request to stop. Returns (status, alert_key) for each alert."""
-    header = _("Overdue callbacks ({name}, {count})").format(name=recipient.get("name") or recipient["handle"],
-                                                            count=len(alerts))
+    name = recipient.get("name") or recipient["handle"]
+    header = (_("Overdue callbacks ({name}, {count})") if all(a["kind"] == "callback" for a in alerts)
+              else _("Overdue work ({name}, {count})")).format(name=name, count=len(alerts))
     if dry_run:
         return [("would_send", None)] * len(alerts)
     outcomes: list[tuple] = []
@@ -219,7 +304,7 @@ def _send(ctx, channel, recipient: dict, alerts: list[dict], key, dry_run: bool,
 
 
 def _record_intent(ctx, channel: str, recipient: str, part: list[dict], key: str) -> None:
-    identities = sorted([a["row"]["id"], a["level"], a["round"], a["row"]["due_at"]] for a in part)
+    identities = sorted([a["kind"], a["ref_id"], a["level"], a["round"], a["due_at"]] for a in part)
     with ctx.db.transaction():
         ctx.db.execute(
             "INSERT INTO deliveries (alert_key, channel, recipient, alerts, state, intended_at) VALUES (?,?,?,?,?,?)"
@@ -238,9 +323,9 @@ def _record_delivered(ctx, channel: str, part: list[dict], key: str) -> None:
         ctx.db.execute("UPDATE deliveries SET state = 'sent', ended_at = ?, error = NULL WHERE alert_key = ?",
                        (ctx.now_db, key))
         ctx.db.executemany(
-            "INSERT OR IGNORE INTO alerts (callback_id, level, recipient, channel, round, due_at, sent_at, alert_key)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            [(a["row"]["id"], a["level"], a["recipient"], channel, a["round"], a["row"]["due_at"], ctx.now_db, key)
+            "INSERT OR IGNORE INTO alerts (kind, ref_id, level, recipient, channel, round, due_at, sent_at, alert_key)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            [(a["kind"], a["ref_id"], a["level"], a["recipient"], channel, a["round"], a["due_at"], ctx.now_db, key)
              for a in part],
         )
 
@@ -261,6 +346,8 @@ def _parts(ctx, header: str, alerts: list[dict], limit: int | None) -> list[list
 
 
 def _item(ctx, alert: dict, channel: str, status: str, key: str | None = None) -> dict:
-    return {"callback_id": alert["row"]["id"], "level": alert["level"], "recipient": alert["recipient"],
-            "channel": channel, "status": status, "due_at": ctx.display(alert["row"]["due_at"]),
+    return {"kind": alert["kind"], "ref_id": alert["ref_id"],
+            "callback_id": alert["ref_id"] if alert["kind"] == "callback" else None, "level": alert["level"],
+            "recipient": alert["recipient"], "channel": channel, "status": status,
+            "due_at": ctx.display(alert["due_at"]),
             "overdue_minutes": alert["overdue_minutes"], "alert_key": key}

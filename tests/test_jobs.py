@@ -394,7 +394,8 @@ def sent(document) -> list[tuple]:
 
 def alerts_table(db_path) -> list[tuple]:
     with sqlite3.connect(db_path) as conn:
-        return conn.execute("SELECT callback_id, level, recipient, channel, round FROM alerts ORDER BY 1, 2, 3, 4, 5").fetchall()
+        return conn.execute("SELECT ref_id, level, recipient, channel, round FROM alerts WHERE kind = 'callback'"
+                            " ORDER BY 1, 2, 3, 4, 5").fetchall()
 
 
 @pytest.fixture
@@ -427,7 +428,7 @@ def test_schema_house_style(name):
                 assert prop.get("pattern") == TIMESTAMP, f"{path}/{key}"
 
 
-GOOD_ALERTS = {"alerts": [{"callback_id": 1, "level": 1, "recipient": "alice", "channel": "dingtalk", "status": "sent",
+GOOD_ALERTS = {"alerts": [{"kind": "callback", "ref_id": 1, "callback_id": 1, "level": 1, "recipient": "alice", "channel": "dingtalk", "status": "sent",
                            "due_at": "2026-11-20T10:00:00+08:00", "overdue_minutes": 5,
                            "alert_key": "0123456789abcdef0123456789abcdef"}], "held": 0, "suppressed": 2}
 GOOD_RUN = {"job": "overdue-alerts", "last_start": "2026-11-20T09:30:00+08:00",
@@ -1672,3 +1673,58 @@ def test_a_second_signal_stops_the_run_at_once_and_the_message_goes_again_under_
     robot.delay = 0
     again = desk.alerts("2026-11-20T10:10")
     assert _key_header(robot.requests[0]) == _key_header(robot.requests[-1]) == again["alerts"][0]["alert_key"]
+
+
+# =========================================================================== tickets and dispatches (SPEC section 18)
+
+
+def kinds_sent(document) -> list[tuple]:
+    return sorted((a["kind"], a["ref_id"], a["level"], a["recipient"]) for a in document["alerts"]
+                  if a["status"] == "sent")
+
+
+def test_late_tickets_and_dispatches_are_alerted_like_callbacks(desk, robot):
+    """Seed 004: 不能處理的事件當天交部門負責人 — a dispatch nobody accepts goes to the department's contact, then to its
+    head; a ticket past its first-response deadline goes to its agent, then the team's leaders; each once."""
+    desk.staff()
+    ok(desk.configure(channels=["dingtalk"], escalate_after="2h"))
+    ok(desk.cs(["--as", "sue", "dept", "add", "eng", "--name", "工程部", "--head", "lee", "--contact", "bob"]))
+
+    def ticket(agent, summary, at="2026-11-20T09:00"):
+        return int(ok(desk.cs(["--as", agent, "ticket", "add", "--channel", "来电", "--category", "报修", "--summary",
+                               summary, "--agent", agent], now=at)).stdout)
+
+    on_time = ticket("alice", "空调漏水")
+    ok(desk.cs(["--as", "alice", "ticket", "respond", str(on_time)], now="2026-11-20T09:10"))
+    done_in_time = ok(desk.cs(["--as", "alice", "ticket", "transfer", str(on_time), "工程部", "--json"],
+                              now="2026-11-20T09:15")).json()["id"]
+    ok(desk.cs(["--as", "bob", "dispatch", "accept", str(done_in_time)], now="2026-11-20T09:30"))
+    ok(desk.cs(["--as", "bob", "dispatch", "done", str(done_in_time)], now="2026-11-20T11:00"))
+    forgotten = ticket("alice", "电梯按钮失灵")
+    ok(desk.cs(["--as", "alice", "ticket", "respond", str(forgotten)], now="2026-11-20T09:05"))
+    never = ok(desk.cs(["--as", "alice", "ticket", "transfer", str(forgotten), "eng", "--json"],
+                       now="2026-11-20T09:10")).json()
+    assert never["accept_due_at"] == "2026-11-20T09:40:00+08:00"
+    unanswered = ticket("alice", "停车位咨询")  # first response due 11:00 (2h of service time)
+
+    first = desk.alerts("2026-11-20T10:00")
+    assert kinds_sent(first) == [("dispatch", never["id"], 1, "bob")]  # the contact; the repair on time: nothing
+    assert all(a["callback_id"] is None for a in first["alerts"])
+    assert f"dispatch {never['id']} to eng" in message_text(robot.delivered()[0]) and "not accepted" in message_text(
+        robot.delivered()[0])
+    assert desk.alerts("2026-11-20T10:30")["alerts"] == []  # once
+    later = desk.alerts("2026-11-20T11:05")
+    assert kinds_sent(later) == [("ticket", unanswered, 1, "alice")]
+    escalated = desk.alerts("2026-11-20T11:45")  # 2h past the accept deadline: the head
+    assert kinds_sent(escalated) == [("dispatch", never["id"], 2, "lee")]
+    leaders = desk.alerts("2026-11-20T13:05")  # 2h past the first-response deadline: alice's team leaders
+    assert kinds_sent(leaders) == [("ticket", unanswered, 2, "lee"), ("ticket", unanswered, 2, "lin")]
+    assert desk.alerts("2026-11-20T13:30")["alerts"] == []
+    ok(desk.cs(["--as", "alice", "ticket", "respond", str(unanswered)], now="2026-11-20T13:40"))
+    ok(desk.cs(["--as", "bob", "dispatch", "accept", str(never["id"])], now="2026-11-20T13:45"))
+    assert desk.alerts("2026-11-20T14:00")["alerts"] == []  # met: nothing owed any more
+    with sqlite3.connect(desk.tmp_path / "cs.db") as conn:
+        recorded = conn.execute("SELECT kind, ref_id, level, recipient FROM alerts ORDER BY 1, 2, 3, 4").fetchall()
+    assert recorded == [("dispatch", never["id"], 1, "bob"), ("dispatch", never["id"], 2, "lee"),
+                        ("ticket", unanswered, 1, "alice"), ("ticket", unanswered, 2, "lee"),
+                        ("ticket", unanswered, 2, "lin")]

@@ -253,15 +253,15 @@ def test_concurrent_writers_and_jobs_lose_and_duplicate_nothing(cs):
     assert value(path, "SELECT COUNT(DISTINCT ref_id) FROM deductions WHERE rule = 'callback_overdue'") \
         == len(callback_ids)
 
-    # overdue-alerts: no (callback, level, recipient) alerted twice; what was sent is what was recorded.
+    # overdue-alerts: no (callback or ticket, level, recipient) alerted twice; what was sent is what was recorded.
     sent = Counter()
     for job, result in job_runs:
         if job == "overdue-alerts":
             for alert in json.loads(result.stdout)["alerts"]:
                 assert alert["status"] == "sent", alert
-                sent[(alert["callback_id"], alert["level"], alert["recipient"], alert["channel"])] += 1
+                sent[(alert["kind"], alert["ref_id"], alert["level"], alert["recipient"], alert["channel"])] += 1
     assert all(n == 1 for n in sent.values()), sent
-    assert Counter(rows(path, "SELECT callback_id, level, recipient, channel FROM alerts")) == sent
+    assert Counter(rows(path, "SELECT kind, ref_id, level, recipient, channel FROM alerts")) == sent
 
     # Every job run recorded and finished ok; none left 'running'.
     outcomes = Counter(rows(path, "SELECT job, outcome FROM job_runs"))

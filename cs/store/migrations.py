@@ -647,8 +647,38 @@ def m017_addresses(db) -> None:
     )
 
 
+def m018_alerts_for_every_kind(db) -> None:
+    run_script(
+        db,
+        """
+        -- Overdue alerts on tickets and dispatches too (SPEC section 18): the key gains the kind of record.
+        CREATE TABLE alerts_new (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('callback', 'ticket', 'dispatch')),
+            ref_id INTEGER NOT NULL,
+            level INTEGER NOT NULL,
+            recipient TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            round INTEGER NOT NULL DEFAULT 0,
+            due_at TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            alert_key TEXT,
+            UNIQUE (kind, ref_id, level, recipient, channel, round, due_at)
+        );
+        INSERT INTO alerts_new (id, kind, ref_id, level, recipient, channel, round, due_at, sent_at, alert_key)
+            SELECT id, 'callback', callback_id, level, recipient, channel, round, due_at, sent_at, alert_key FROM alerts;
+        DROP TABLE alerts;
+        ALTER TABLE alerts_new RENAME TO alerts;
+        -- The late-ticket lookups: tickets still open, by their resolve deadline.
+        CREATE INDEX tickets_open_resolve ON tickets (resolve_due_at) WHERE status IN ('open', 'in_progress');
+        CREATE INDEX dispatches_sent ON dispatches (accept_due_at) WHERE status = 'sent';
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
               m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules,
               m010_rule_starts_and_quotas, m011_visit_plans, m012_quota_bookkeeping,
               m013_deduction_detail_parts, m014_agents_by_name,
-              m015_job_summary_parts, m016_departments_and_dispatches, m017_addresses]
+              m015_job_summary_parts, m016_departments_and_dispatches, m017_addresses,
+              m018_alerts_for_every_kind]
