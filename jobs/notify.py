@@ -95,14 +95,15 @@ class Channel:
                 channel=self.name, variable=variable))
         return value
 
-    def deliver(self, recipient: dict, level: int, text: str, alerts: list[dict], alert_key: str) -> None:
+    def deliver(self, recipient: dict, level: int, text: str, alerts: list[dict], alert_key: str, *,
+                subject: str | None = None, html: str | None = None) -> None:
         """Send one message. `alert_key` is its idempotency key: the same when the message is sent again after a
         run was killed in flight (the X-CS-Alert-Key header, the webhook's `alert_key`, the e-mail's Message-ID)."""
         if self.name == "stdout":
             self.out.write(text + "\n\n")
             return
         if self.name == "email":
-            self._email(recipient, level, text, alert_key)
+            self._email(recipient, level, text, alert_key, subject=subject, html=html)
             return
         self._respect_rate_limit()
         self._post(self._request(recipient, level, text, alerts, alert_key), alert_key)
@@ -188,7 +189,8 @@ class Channel:
             raise DeliveryError(_("{channel}: refused ({code} {words})").format(channel=self.name, code=str(code)[:20],
                                                                                 words=words))
 
-    def _email(self, recipient: dict, level: int, text: str, alert_key: str) -> None:
+    def _email(self, recipient: dict, level: int, text: str, alert_key: str, *, subject: str | None = None,
+               html: str | None = None) -> None:
         import smtplib
         import ssl
         from email.message import EmailMessage
@@ -206,9 +208,11 @@ class Channel:
         message["Message-ID"] = f"<{alert_key}@{self.settings['sender'].rpartition('@')[2] or 'cs.invalid'}>"
         message["X-CS-Alert-Key"] = alert_key
         name = recipient.get("name") or recipient["handle"]
-        message["Subject"] = (_("[cs] Overdue callbacks ({name})") if level == 1
-                              else _("[cs] Overdue callbacks, escalated ({name})")).format(name=name)
+        message["Subject"] = subject or (_("[cs] Overdue callbacks ({name})") if level == 1
+                                         else _("[cs] Overdue callbacks, escalated ({name})")).format(name=name)
         message.set_content(text)
+        if html is not None:  # the report itself, as the body mail clients show (the text part is its summary)
+            message.add_alternative(html, subtype="html")
         user, password = self.secret("user_env"), self.secret("password_env")
         implicit = self.settings.get("tls") == "implicit"  # port 465: TLS from the first byte
         timeout = float(self.settings.get("timeout", 10))

@@ -1728,3 +1728,45 @@ def test_late_tickets_and_dispatches_are_alerted_like_callbacks(desk, robot):
     assert recorded == [("dispatch", never["id"], 1, "bob"), ("dispatch", never["id"], 2, "lee"),
                         ("ticket", unanswered, 1, "alice"), ("ticket", unanswered, 2, "lee"),
                         ("ticket", unanswered, 2, "lin")]
+
+
+def test_the_shift_report_reaches_the_supervisor_by_email_and_webhook_once(desk, robot, smtp_server, tmp_path):
+    """Seed 001: 日志写好后需备份2份。备份一放在"我的文档",备份二发客服主管的邮箱 — with [reports] deliver = true,
+    shift-reports sends each report it writes to the supervisors: the HTML report by e-mail, the key figures to the
+    robots; once, across runs; a delivery that failed is sent again by the next run."""
+    box, port = smtp_server()
+    desk.staff()
+    ok(desk.configure(channels=["email", "webhook"], extra="\n[reports]\ndeliver = true\n",
+                      email={"host": "127.0.0.1", "port": port, "starttls": False, "sender": "cs@example.com",
+                             "timeout": 10}))
+    ok(desk.cs(["--as", "sue", "roster", "set", "2026-11-20", "day", "alice"]))
+    ok(desk.cs(["--as", "alice", "ticket", "add", "--channel", "来电", "--category", "咨询", "--summary", "发票"],
+               now="2026-11-20T10:00"))
+    out = tmp_path / "reports"
+    first = ok(desk.cs(["jobs", "run", "shift-reports", "--out", str(out), "--json"], now="2026-11-20T18:10")).json()
+    assert len(first["files"]) == 1 and [(d["recipient"], d["channel"]) for d in first["delivered"]] == [
+        ("sue", "email"), ("sue", "webhook")]
+    (mail,) = box.messages
+    assert mail["to"] == ["sue@example.com"]
+    message = _mail(box)
+    assert "shift report" in message["Subject"] and message.get_content_type() == "multipart/alternative"
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "<!DOCTYPE html>" in html and "白班" in html
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "1 received" in text and first["files"][0].rsplit("/", 1)[1] in text
+    (hook,) = robot.delivered("webhook")
+    assert hook["body"]["recipient"] == "sue" and "1 received" in hook["body"]["text"]
+    again = ok(desk.cs(["jobs", "run", "shift-reports", "--out", str(out), "--json"], now="2026-11-20T18:40")).json()
+    assert again["files"] == [] and again["delivered"] == []
+    assert len(box.messages) == 1 and len(robot.delivered("webhook")) == 1  # once, across two runs
+    # The late shift's report: the robot fails; the next run sends it again (the e-mail went, and not again).
+    ok(desk.cs(["--as", "sue", "roster", "set", "2026-11-20", "late", "bob"]))
+    robot.fail(1, "http500")
+    failing = desk.cs(["jobs", "run", "shift-reports", "--out", str(out), "--json"], now="2026-11-20T23:10")
+    assert failing.exit_code == 1 and "sue via webhook" in failing.stderr
+    assert len(box.messages) == 2 and len(robot.delivered("webhook")) == 1
+    retried = ok(desk.cs(["jobs", "run", "shift-reports", "--out", str(out), "--json"], now="2026-11-20T23:20")).json()
+    assert [(d["shift"], d["channel"]) for d in retried["delivered"]] == [("late", "webhook")]
+    assert len(box.messages) == 2 and len(robot.delivered("webhook")) == 2
+    assert ok(desk.cs(["jobs", "run", "shift-reports", "--out", str(out), "--json"],
+                      now="2026-11-20T23:30")).json()["delivered"] == []

@@ -39,6 +39,8 @@ def run(name, dry_run, as_json, channel_names, out, fmt, verbose):
         if not out:
             raise click.UsageError(_("shift-reports needs --out DIR: where to write the reports"))
         options.update(out=out, fmt=fmt, lang=app.lang)
+        if ctx.config["reports"].get("deliver"):  # to the supervisors, through the alert channels
+            options["channels"] = _channels(ctx, channel_names, sys.stderr if as_json else sys.stdout)
     result, ok = runner.run(ctx, app.db_path, name, dry_run=dry_run, options=options)
     if result is None:
         click.echo(_("{name} is already running; this run did nothing").format(name=name), err=True)
@@ -67,7 +69,7 @@ def run(name, dry_run, as_json, channel_names, out, fmt, verbose):
 
 def _did_something(result: dict) -> bool:
     """Alerts sent, failed or held, days judged or changed, reports written."""
-    return any(result.get(key) for key in ("alerts", "held", "days", "rechecked", "files", "errors"))
+    return any(result.get(key) for key in ("alerts", "held", "days", "rechecked", "files", "errors", "delivered"))
 
 
 def _channels(ctx, names, out) -> dict:

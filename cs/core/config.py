@@ -145,6 +145,9 @@ DEFAULTS: dict = {
     },
     "channels": {},
     "team": [],
+    # The 值班日志 reaches the supervisor (seed 001: 备份二发客服主管的邮箱): shift-reports sends each report it
+    # writes to the supervisors through the alert channels.
+    "reports": {"deliver": False},
 }
 
 # Sections whose value replaces the default as a whole (lists, and tables keyed by user names).

@@ -676,9 +676,33 @@ def m018_alerts_for_every_kind(db) -> None:
     )
 
 
+def m019_report_deliveries(db) -> None:
+    run_script(
+        db,
+        """
+        -- Each shift report sent to each supervisor on each channel, once: 'sent', or 'sending'/'failed' and sent
+        -- again by the next run (the same key: the e-mail's Message-ID, the robots' alert_key).
+        CREATE TABLE report_deliveries (
+            date TEXT NOT NULL,
+            shift TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            delivery_key TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 1,
+            intended_at TEXT NOT NULL,
+            sent_at TEXT,
+            error TEXT,
+            PRIMARY KEY (date, shift, recipient, channel)
+        );
+        CREATE INDEX report_deliveries_open ON report_deliveries (date) WHERE state <> 'sent';
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
               m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules,
               m010_rule_starts_and_quotas, m011_visit_plans, m012_quota_bookkeeping,
               m013_deduction_detail_parts, m014_agents_by_name,
               m015_job_summary_parts, m016_departments_and_dispatches, m017_addresses,
-              m018_alerts_for_every_kind]
+              m018_alerts_for_every_kind, m019_report_deliveries]
