@@ -168,3 +168,16 @@ def test_a_closed_pipe_ends_quietly_with_exit_0(tmp_path):
     proc.stdout.close()  # as `head -1` does
     assert proc.wait(timeout=60) == 0
     assert proc.stderr.read() == b""
+
+
+def test_the_demo_has_a_engineering_department_with_dispatches_in_every_state(tmp_path):
+    """Issue 20: `cs demo` includes a 工程部 with dispatches sent, accepted and done (some late)."""
+    env = {"CS_NOW": "2026-11-20T18:30+08:00", "CS_TZ": "Asia/Shanghai", "CS_DB": str(tmp_path / "demo.db")}
+    shown = run("demo", env=env)
+    assert shown.returncode == 0 and "cs dispatch list --open" in shown.stdout
+    departments = {d["code"]: d for d in json.loads(run("dept", "list", "--json", env=env).stdout)}
+    assert departments["eng"]["name"] == "工程部" and departments["eng"]["head"] == "wang"
+    listed = json.loads(run("dispatch", "list", "--json", env=env).stdout)
+    assert {d["status"] for d in listed} == {"sent", "accepted", "done"}
+    assert {d["status"] for d in listed if d["department"] == "eng"} >= {"sent", "accepted", "done"}
+    assert any(d["overdue"] for d in listed) and any(not d["overdue"] for d in listed)

@@ -82,6 +82,15 @@ def demo(db_path, days, agents, tickets_per_agent, seed):
     click.echo("\n" + _("Overdue callbacks (cs callback list --overdue):"))
     overdue = (callback_row(row, app.lang) for row in callbacks.query(ctx, overdue=True, limit=10))
     emit_list(overdue, "table", COLUMNS, max_widths={"customer_name": 10})
+    from cs.cli.dispatch import COLUMNS as DISPATCH_COLUMNS
+    from cs.core.vocabulary import DISPATCH_STATUSES
+    from cs.desk import dispatch
+
+    click.echo("\n" + _("Dispatches to the departments not done yet (cs dispatch list --open):"))
+    from cs.cli.dispatch import shown
+
+    emit_list(shown(ctx, dispatch.query(ctx, open_only=True, limit=10), "table"), "table", DISPATCH_COLUMNS,
+              enums={"status": DISPATCH_STATUSES})
     _show_example_day(ctx, counts["example_day"])
     _try_it(target)
 

@@ -103,7 +103,15 @@ def list_(open_only, overdue, department, ticket_id, limit, sort, fmt):
     _app, ctx = app_and_ctx()
     rows = dispatch.query(ctx, open_only=open_only, overdue=overdue, department_code=department, ticket_id=ticket_id,
                           limit=terminal_limit(limit), sort=sort)
-    emit_list(rows, fmt, COLUMNS, enums={"status": DISPATCH_STATUSES}, title="派单")
+    emit_list(shown(ctx, rows, fmt), fmt, COLUMNS, enums={"status": DISPATCH_STATUSES}, title="派单")
+
+
+def shown(ctx, rows, fmt):
+    """A table names each department (工程部); JSON and CSV keep the code."""
+    if fmt != "table":
+        return rows
+    names = {d["code"]: d["name"] for d in dispatch.list_departments(ctx.db, include_inactive=True)}
+    return [{**row, "department": names.get(row["department"], row["department"])} for row in rows]
 
 
 @dispatch_group.command("show")

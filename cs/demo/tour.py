@@ -88,9 +88,41 @@ def build(ctx, *, days: int = 7, seed: int = 2026) -> dict:
     _violations(ctx, past_days, example)
     for day in past_days:
         deductions.run(ctx, day)
+    dispatched = _departments(ctx, random.Random(seed + 18))  # its own stream: the rest of the centre is unchanged
     count = ctx.db.value("SELECT COUNT(*) FROM callbacks")
     return {"agents": len(AGENTS), "customers": len(people), "tickets": len(made), "callbacks": count,
-            "example_day": example}
+            "example_day": example, "dispatches": dispatched}
+
+
+# The departments of the demo (seed 004: 不能處理的事件當天交部門負責人): code, name, head, contact.
+DEPARTMENTS = [("eng", "工程部", "wang", "liu"), ("finance", "财务部", "chen", None), ("logistics", "物流部", "chen", None)]
+
+
+def _departments(ctx, rng) -> int:
+    """The departments, and a dispatch for each ticket sent to one, in every state: done on time and late,
+    accepted and working, sent and waiting, and sent and forgotten past its deadline."""
+    from cs.desk import dispatch
+
+    supervisor = replace_actor(ctx, AGENTS[0][0])
+    for code, name, head, contact in DEPARTMENTS:
+        dispatch.add_department(supervisor, code, name=name, head=head, contact=contact)
+    codes = {name: (code, head) for code, name, head, _contact in DEPARTMENTS}
+    rows = ctx.db.all("SELECT id, opened_at, department, status FROM tickets WHERE department IS NOT NULL ORDER BY id")
+    for row in rows:
+        code, head = codes[row["department"]]
+        sent = clock.from_db(row["opened_at"]) + timedelta(minutes=rng.choice([10, 20, 40]))
+        if sent >= ctx.now:
+            continue
+        made = dispatch.open_dispatch(ctx, row["id"], code, sent_at=sent)
+        worker = replace_actor(ctx, head)
+        accept_at = sent + timedelta(minutes=rng.choice([10, 25, 90]))
+        if row["status"] in ("resolved", "closed") or rng.random() < 0.5:
+            if accept_at < ctx.now:
+                dispatch.accept(worker, made["id"], at=accept_at)
+                done_at = accept_at + timedelta(hours=rng.choice([2, 5, 30]))
+                if row["status"] in ("resolved", "closed") and done_at < ctx.now:
+                    dispatch.done(worker, made["id"], at=done_at, note="已处理完毕")
+    return ctx.db.value("SELECT COUNT(*) FROM dispatches")
 
 
 def _customers(ctx, rng) -> list[tuple[str, str]]:
