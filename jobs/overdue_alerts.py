@@ -119,14 +119,19 @@ def _late_tickets(ctx):
 
 def _late_dispatches(ctx):
     """(deadline, dispatch) for each open dispatch past its accept or done deadline."""
-    for row in ctx.db.all("SELECT d.*, t.summary FROM dispatches d JOIN tickets t ON t.id = d.ticket_id"
+    unaccepted = set()  # a dispatch nobody accepted is alerted for that alone, like an unanswered ticket
+    for row in ctx.db.all("SELECT d.*, t.summary, p.name AS department_name FROM dispatches d"
+                          " JOIN tickets t ON t.id = d.ticket_id JOIN departments p ON p.code = d.department"
                           " WHERE d.status = 'sent' AND d.accept_due_at < ? ORDER BY d.accept_due_at, d.id",
                           (ctx.now_db,)):
+        unaccepted.add(row["id"])
         yield "accept", row
-    for row in ctx.db.all("SELECT d.*, t.summary FROM dispatches d JOIN tickets t ON t.id = d.ticket_id"
+    for row in ctx.db.all("SELECT d.*, t.summary, p.name AS department_name FROM dispatches d"
+                          " JOIN tickets t ON t.id = d.ticket_id JOIN departments p ON p.code = d.department"
                           " WHERE d.status <> 'done' AND d.done_due_at < ? ORDER BY d.done_due_at, d.id",
                           (ctx.now_db,)):
-        yield "done", row
+        if row["id"] not in unaccepted:
+            yield "done", row
 
 
 def _department_levels(ctx, code: str, people: dict) -> tuple[list, list]:
@@ -134,7 +139,8 @@ def _department_levels(ctx, code: str, people: dict) -> tuple[list, list]:
     不能處理的事件當天交部門負責人), or past a head alerted first, to the supervisors."""
     dept = ctx.db.one("SELECT head, contact FROM departments WHERE code = ?", (code,))
     head, contact = (dept["head"], dept["contact"]) if dept else (None, None)
-    first = [who for who in (contact or head,) if who in people] or _supervisors(people)
+    first = [next(who for who in (contact, head) if who in people)] if {contact, head} & set(people) else _supervisors(
+        people)
     second = [head] if head in people and head not in first else _past(first[0] if first else None,
                                                                         _supervisors(people), people)
     return first, second
@@ -173,7 +179,7 @@ def _line(ctx, alert: dict) -> str:
                       " overdue{escalated}") if alert["deadline"] == "accept"
                     else _("dispatch {id} to {department} (ticket #{ticket} {summary}): not done, due {due}, {late}"
                            " overdue{escalated}"))
-        return template.format(id=row["id"], department=row["department"], ticket=row["ticket_id"],
+        return template.format(id=row["id"], department=row["department_name"], ticket=row["ticket_id"],
                                summary=row["summary"], due=due, late=late, escalated=escalated)
     return _("#{id} {customer} {phone} {reason} due {due}, {late} overdue, agent {agent}{escalated}").format(
         id=row["id"], customer=row["customer_name"] or "", phone=customers.mask_phone(row["customer_phone"]) or "",
@@ -273,8 +279,12 @@ def _send(ctx, channel, recipient: dict, alerts: list[dict], key, dry_run: bool,
     message is recorded before it is sent and its outcome right after; a failure half-way leaves the rest for
     the next run, and so does a request to stop. Returns (status, alert_key) for each alert."""
     name = recipient.get("name") or recipient["handle"]
-    header = (_("Overdue callbacks ({name}, {count})") if all(a["kind"] == "callback" for a in alerts)
+    callbacks_only = all(a["kind"] == "callback" for a in alerts)
+    header = (_("Overdue callbacks ({name}, {count})") if callbacks_only
               else _("Overdue work ({name}, {count})")).format(name=name, count=len(alerts))
+    escalated = max(a["level"] for a in alerts) == 2
+    subject = None if callbacks_only else (_("[cs] Overdue work, escalated ({name})") if escalated
+                                           else _("[cs] Overdue work ({name})")).format(name=name)
     if dry_run:
         return [("would_send", None)] * len(alerts)
     outcomes: list[tuple] = []
@@ -290,7 +300,8 @@ def _send(ctx, channel, recipient: dict, alerts: list[dict], key, dry_run: bool,
         try:
             text = "\n".join([header] + [_line(ctx, a) for a in part])
             channel.deliver(recipient, max(a["level"] for a in part), text,
-                            [_item(ctx, alert, channel.name, "sent", part_key) for alert in part], alert_key=part_key)
+                            [_item(ctx, alert, channel.name, "sent", part_key) for alert in part], alert_key=part_key,
+                            subject=subject)
         except DeliveryError as exc:
             result["failed"] = True
             result["errors"].append(_("{recipient} via {channel}: {error}").format(recipient=recipient["handle"],
@@ -346,7 +357,7 @@ def _parts(ctx, header: str, alerts: list[dict], limit: int | None) -> list[list
 
 
 def _item(ctx, alert: dict, channel: str, status: str, key: str | None = None) -> dict:
-    return {"kind": alert["kind"], "ref_id": alert["ref_id"],
+    return {"kind": alert["kind"], "ref_id": alert["ref_id"], "deadline": alert["deadline"],
             "callback_id": alert["ref_id"] if alert["kind"] == "callback" else None, "level": alert["level"],
             "recipient": alert["recipient"], "channel": channel, "status": status,
             "due_at": ctx.display(alert["due_at"]),

@@ -56,6 +56,8 @@ def run(ctx, *, dry_run: bool = False, out: str | None = None, fmt: str = "html"
             with ctx.db.transaction():
                 ctx.db.execute("INSERT INTO shift_report_runs (date, shift, path, written_at) VALUES (?, ?, ?, ?)",
                                (window.date.isoformat(), window.code, str(path), ctx.now_db))
+                if delivery is not None:  # every delivery owed, with the report: a stop half-way loses none
+                    delivery.owe(report)
             if delivery is not None:
                 delivery.send(report, path)
         written_files.append(str(path))
@@ -82,14 +84,28 @@ class Delivery:
         self.delivered: list[dict] = []
         self.errors: list[str] = []
 
+    def owe(self, report: dict) -> None:
+        """Record every (supervisor, channel) the report is owed to, in the transaction that records the report."""
+        self.ctx.db.executemany(
+            "INSERT OR IGNORE INTO report_deliveries (date, shift, recipient, channel, delivery_key, state, attempts,"
+            " intended_at) VALUES (?, ?, ?, ?, ?, 'sending', 0, ?)",
+            [(report["date"], report["shift"]["code"], person["handle"], name,
+              _key(report["date"], report["shift"]["code"], person["handle"], name), self.ctx.now_db)
+             for person in self.supervisors for name in self.channels])
+
     def again(self) -> None:
         for row in self.ctx.db.all("SELECT d.*, r.path FROM report_deliveries d JOIN shift_report_runs r"
                                    " ON r.date = d.date AND r.shift = d.shift WHERE d.state <> 'sent' ORDER BY d.date"):
             if stop_requested():
                 return
             person = next((p for p in self.supervisors if p["handle"] == row["recipient"]), None)
-            if person is None or row["channel"] not in self.channels or not Path(row["path"]).is_file():
-                continue  # left as it is: the supervisor, the channel or the file is gone
+            if person is None or row["channel"] not in self.channels:
+                continue  # no longer a supervisor, or the channel is gone: nobody to send it to
+            if not Path(row["path"]).is_file():
+                self.errors.append(_("{date} {shift}: the report {path} is gone, so it was not sent to {recipient};"
+                                     " put the file back and the next run sends it").format(
+                    date=row["date"], shift=row["shift"], path=row["path"], recipient=row["recipient"]))
+                continue
             from datetime import date as date_type
 
             report = reports.shift_report(self.ctx, day=date_type.fromisoformat(row["date"]), shift_code=row["shift"])
@@ -107,12 +123,11 @@ class Delivery:
                     self._one(report, path, person, name)
 
     def _one(self, report: dict, path: Path, person: dict, name: str) -> None:
-        import hashlib
 
         from jobs.notify import DeliveryError
 
         ctx, day, code = self.ctx, report["date"], report["shift"]["code"]
-        key = hashlib.sha256(json.dumps(["report", day, code, person["handle"], name]).encode()).hexdigest()[:32]
+        key = _key(day, code, person["handle"], name)
         with ctx.db.transaction():
             ctx.db.execute(
                 "INSERT INTO report_deliveries (date, shift, recipient, channel, delivery_key, state, intended_at)"
@@ -138,6 +153,13 @@ class Delivery:
                            " AND recipient = ? AND channel = ?", (ctx.now_db, day, code, person["handle"], name))
         self.delivered.append({"date": day, "shift": code, "recipient": person["handle"], "channel": name,
                                "key": key})
+
+
+def _key(day: str, shift: str, recipient: str, channel: str) -> str:
+    """A delivery's idempotency key: the same report to the same person on the same channel, the same key."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(["report", day, shift, recipient, channel]).encode()).hexdigest()[:32]
 
 
 def summary(report: dict, file_name: str) -> str:

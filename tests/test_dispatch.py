@@ -45,8 +45,12 @@ def test_a_transfer_opens_a_dispatch_on_its_own_service_time_deadlines(cs, valid
     again = cs(["--as", "li", "ticket", "transfer", str(late), "eng"])
     assert refused(again) and "already with 工程部" in again.stderr
     other = ticket(cs, f"{DAY}T10:00")
-    given = transfer(cs, validate, other, f"{DAY}T10:05", "--due", f"{DAY}T17:00")
+    given = transfer(cs, validate, other, f"{DAY}T10:05", "--due", f"{DAY}T17:00", "--note", "请今天修好")
     assert given["done_due_at"] == f"{DAY}T17:00:00+08:00" and given["accept_due_at"] == f"{DAY}T10:35:00+08:00"
+    ok(cs(["--as", "xu", "--now", f"{DAY}T10:30", "dispatch", "accept", str(given["id"])]))
+    finished = ok(cs(["--as", "xu", "--now", f"{DAY}T16:00", "dispatch", "done", str(given["id"]), "--note", "已修好",
+                      "--json"])).json()
+    assert (finished["note"], finished["done_note"]) == ("请今天修好", "已修好")  # the request and the answer, both
 
 
 def test_accepted_then_done_by_the_department_each_step_timed(cs, validate):
@@ -63,7 +67,7 @@ def test_accepted_then_done_by_the_department_each_step_timed(cs, validate):
     assert refused(cs(["--as", "gao", "dispatch", "accept", str(sent["id"])]))  # once
     done = validate(ok(cs(["--as", "gao", "--now", f"{DAY}T16:00", "dispatch", "done", str(sent["id"]), "--note",
                            "已更换排水管", "--json"])).json(), "dispatch")
-    assert (done["status"], done["done_by"], done["note"], done["overdue"]) == ("done", "gao", "已更换排水管", False)
+    assert (done["status"], done["done_by"], done["done_note"], done["overdue"]) == ("done", "gao", "已更换排水管", False)
     listed = ok(cs(["dispatch", "list", "--dept", "工程部", "--json"])).json()
     assert [d["id"] for d in listed] == [sent["id"]] and ok(cs(["dispatch", "list", "--open", "--json"])).json() == []
 
@@ -157,3 +161,24 @@ def test_a_sheets_zhuchu_column_reads_into_building_unit_and_room(cs, tmp_path):
     ok(cs(["--db", str(tmp_path / "again.db"), "ticket", "import", str(exported)]))
     again = ok(cs(["--db", str(tmp_path / "again.db"), "ticket", "list", "--building", "7栋", "--json"])).json()
     assert [(t["unit"], t["room"]) for t in again] == [("1", "702")]
+
+
+def test_review_fixes_names_codes_contacts_and_lateness_as_of_now(cs, validate):
+    centre(cs, validate)
+    ok(cs(["--as", "zhou", "dept", "add", "fin", "--name", "财务部", "--head", "gao"]))
+    clash = cs(["--as", "zhou", "dept", "update", "fin", "--name", "工程部"])
+    assert refused(clash) and "exists already" in clash.stderr
+    assert refused(cs(["--as", "zhou", "dept", "add", "ops", "--name", "eng", "--head", "gao"]))  # a name = a code
+    assert refused(cs(["--as", "zhou", "dept", "add", "工程部", "--name", "运营部", "--head", "gao"]))  # a code = a name
+    # A contact who has left: the head hears of a dispatch nobody accepted (seed 004: 交部門負責人).
+    late = transfer(cs, validate, ticket(cs, "2026-11-20T08:30"), "2026-11-20T09:00")
+    ok(cs(["--as", "zhou", "agent", "deactivate", "xu"]))
+    alerts = ok(cs(["--now", "2026-11-20T09:45", "jobs", "run", "overdue-alerts", "--json"])).json()
+    validate(alerts, "alerts")
+    assert [(a["kind"], a["ref_id"], a["deadline"], a["level"], a["recipient"]) for a in alerts["alerts"]] == [
+        ("dispatch", late["id"], "accept", 1, "gao")]
+    # Today's report: a dispatch is late as of now, not as of the day's end.
+    ok(cs(["--as", "li", "--now", "2026-11-20T09:40", "ticket", "transfer", str(ticket(cs, "2026-11-20T09:35")),
+           "eng"]))
+    today = ok(cs(["--now", "2026-11-20T09:50", "report", "day", "--date", "2026-11-20", "--json"])).json()
+    assert today["dispatches"][0]["sent"] == 2 and today["dispatches"][0]["overdue_at_end"] == 1

@@ -428,7 +428,7 @@ def test_schema_house_style(name):
                 assert prop.get("pattern") == TIMESTAMP, f"{path}/{key}"
 
 
-GOOD_ALERTS = {"alerts": [{"kind": "callback", "ref_id": 1, "callback_id": 1, "level": 1, "recipient": "alice", "channel": "dingtalk", "status": "sent",
+GOOD_ALERTS = {"alerts": [{"kind": "callback", "ref_id": 1, "deadline": None, "callback_id": 1, "level": 1, "recipient": "alice", "channel": "dingtalk", "status": "sent",
                            "due_at": "2026-11-20T10:00:00+08:00", "overdue_minutes": 5,
                            "alert_key": "0123456789abcdef0123456789abcdef"}], "held": 0, "suppressed": 2}
 GOOD_RUN = {"job": "overdue-alerts", "last_start": "2026-11-20T09:30:00+08:00",
@@ -1710,7 +1710,7 @@ def test_late_tickets_and_dispatches_are_alerted_like_callbacks(desk, robot):
     first = desk.alerts("2026-11-20T10:00")
     assert kinds_sent(first) == [("dispatch", never["id"], 1, "bob")]  # the contact; the repair on time: nothing
     assert all(a["callback_id"] is None for a in first["alerts"])
-    assert f"dispatch {never['id']} to eng" in message_text(robot.delivered()[0]) and "not accepted" in message_text(
+    assert f"dispatch {never['id']} to 工程部" in message_text(robot.delivered()[0]) and "not accepted" in message_text(
         robot.delivered()[0])
     assert desk.alerts("2026-11-20T10:30")["alerts"] == []  # once
     later = desk.alerts("2026-11-20T11:05")

@@ -124,7 +124,7 @@ def set_flags(db, phone: str, *, at: str, actor: str, display, name=None, vip=No
     changes = {k: (int(v) if isinstance(v, bool) else v) for k, v in changes.items() if v is not None}
     for key, value in (address or {}).items():  # the 住处: '' clears a part
         if value is not None:
-            changes[key] = clean_text(value, _ADDRESS_WORDS[key], 40)
+            changes[key] = clean_text(value, _ADDRESS_WORDS[key], 100 if key == "building" else 40)
     if changes:
         assignments = ", ".join(f"{key} = :{key}" for key in changes)
         db.execute(

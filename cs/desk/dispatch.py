@@ -22,7 +22,7 @@ from cs.store.query import Filters, listing, one_or_refuse
 
 DEPARTMENT_FIELDS = ("code", "name", "head", "contact", "active")
 FIELDS = ("id", "ticket_id", "department", "status", "sent_at", "sent_by", "accept_due_at", "accepted_at",
-          "accepted_by", "done_due_at", "done_at", "done_by", "note", "overdue")
+          "accepted_by", "done_due_at", "done_at", "done_by", "note", "done_note", "overdue")
 STATUSES = ("sent", "accepted", "done")
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
@@ -51,7 +51,7 @@ def add_department(ctx, code: str, *, name: str, head: str, contact: str | None 
         raise CSError(_("{code!r} is not a usable department code: letters, digits, _ and - (at most 40)").format(
             code=code))
     name = clean_text(name, N_("name"), 100, required=True)
-    if ctx.db.one("SELECT 1 FROM departments WHERE code = ? OR name = ?", (code, name)):
+    if ctx.db.one("SELECT 1 FROM departments WHERE code IN (?, ?) OR name IN (?, ?)", (code, name, code, name)):
         raise CSError(_("a department {code!r} or named {name!r} exists already; see 'cs dept list'").format(
             code=code, name=name))
     row = {"code": code, "name": name, "head": agents_mod.require_active(ctx.db, head, N_("department head")),
@@ -70,6 +70,10 @@ def update_department(ctx, code: str, *, name=None, head=None, contact=None, act
     changes = {}
     if name is not None:
         changes["name"] = clean_text(name, N_("name"), 100, required=True)
+        if ctx.db.one("SELECT 1 FROM departments WHERE (code = ? OR name = ?) AND code <> ?",
+                      (changes["name"], changes["name"], before["code"])):
+            raise CSError(_("a department {code!r} or named {name!r} exists already; see 'cs dept list'").format(
+                code=changes["name"], name=changes["name"]))
     if head is not None:
         changes["head"] = agents_mod.require_active(ctx.db, head, N_("department head"))
     if contact is not None:
@@ -109,6 +113,7 @@ def to_json(ctx, row) -> dict:
             "accept_due_at": ctx.display(row["accept_due_at"]), "accepted_at": ctx.display(row["accepted_at"]),
             "accepted_by": row["accepted_by"], "done_due_at": ctx.display(row["done_due_at"]),
             "done_at": ctx.display(row["done_at"]), "done_by": row["done_by"], "note": row["note"],
+            "done_note": row["done_note"],
             "overdue": is_overdue(row, ctx.now_db)}
 
 
@@ -150,7 +155,7 @@ def open_dispatch(ctx, ticket_id: int, department_code: str, *, sent_at: datetim
             due=ctx.display(clock.to_db(done_due)), sent=ctx.display(clock.to_db(sent_at))))
     row = {"ticket_id": ticket_id, "department": dept["code"], "sent_at": clock.to_db(sent_at), "sent_by": ctx.actor,
            "accept_due_at": clock.to_db(min(accept_due, done_due)), "done_due_at": clock.to_db(done_due),
-           "note": clean_text(note, N_("note"), 2000) if note else None}
+           "note": clean_text(note, N_("note"), 2000) if note and note.strip() else None}
     dispatch_id = ctx.db.execute(
         "INSERT INTO dispatches (ticket_id, department, status, sent_at, sent_by, accept_due_at, done_due_at, note)"
         " VALUES (:ticket_id, :department, 'sent', :sent_at, :sent_by, :accept_due_at, :done_due_at, :note)",
@@ -179,8 +184,8 @@ def done(ctx, dispatch_id: int, at: datetime | None = None, note: str | None = N
         raise CSError(_("dispatch {id} is done already").format(id=dispatch_id))
     at_db = _check_at(ctx, at, row, after=row["accepted_at"])
     changes = {"status": "done", "done_at": at_db, "done_by": ctx.actor}
-    if note:
-        changes["note"] = clean_text(note, N_("note"), 2000)
+    if note and note.strip():
+        changes["done_note"] = clean_text(note, N_("note"), 2000)
     return _change(ctx, row, "done", changes)
 
 
@@ -219,7 +224,7 @@ def _change(ctx, row, kind: str, changes: dict) -> dict:
 
 
 _UPDATE_DISPATCH = {key: f"UPDATE dispatches SET {key} = ? WHERE id = ?"
-                    for key in ("status", "accepted_at", "accepted_by", "done_at", "done_by", "note")}
+                    for key in ("status", "accepted_at", "accepted_by", "done_at", "done_by", "done_note")}
 SORTABLE = {"id", "ticket_id", "department", "status", "sent_at", "accept_due_at", "done_due_at"}
 
 
@@ -252,11 +257,12 @@ def figures(ctx, start: str, end: str) -> list[dict]:
         finished = ctx.db.one(
             "SELECT COUNT(*) AS n, COALESCE(SUM(done_at <= done_due_at), 0) AS on_time FROM dispatches"
             " WHERE department = ? AND done_at >= ? AND done_at < ?", (code, start, end))
+        judged = min(end, ctx.now_db)  # a window not over yet: late as of now, not as of its end
         late = ctx.db.value(
             "SELECT COUNT(*) FROM dispatches WHERE department = ? AND sent_at < ?"
             " AND (done_at IS NULL OR done_at >= ?) AND (done_due_at < ?"
             " OR ((accepted_at IS NULL OR accepted_at >= ?) AND accept_due_at < ?))",
-            (code, end, end, end, end, end))
+            (code, judged, judged, judged, judged, judged))
         if sent or accepted["n"] or finished["n"] or late:
             rows.append({"department": code, "name": dept["name"], "sent": sent, "accepted": accepted["n"],
                          "accepted_on_time": accepted["on_time"], "done": finished["n"],

@@ -210,7 +210,7 @@ FIELD_CHECKS = {
     "customer_name": lambda v: clean_text(v, N_("customer name"), 200),
     "customer_phone": lambda v: customers.normalise_phone(v) if v.strip() else None,
     "department": lambda v: clean_text(v, N_("department"), 200),
-    "building": lambda v: clean_text(v, N_("building"), 40),
+    "building": lambda v: clean_text(v, N_("building"), 100),  # a 住处 that is not 楼栋/单元/房号 is kept here whole
     "unit": lambda v: clean_text(v, N_("unit"), 40),
     "room": lambda v: clean_text(v, N_("room"), 40),
 }

@@ -700,9 +700,19 @@ def m019_report_deliveries(db) -> None:
     )
 
 
+def m020_dispatch_done_note(db) -> None:
+    run_script(
+        db,
+        """
+        -- What the department says it did, kept apart from what the sender asked (note).
+        ALTER TABLE dispatches ADD COLUMN done_note TEXT;
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
               m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules,
               m010_rule_starts_and_quotas, m011_visit_plans, m012_quota_bookkeeping,
               m013_deduction_detail_parts, m014_agents_by_name,
               m015_job_summary_parts, m016_departments_and_dispatches, m017_addresses,
-              m018_alerts_for_every_kind, m019_report_deliveries]
+              m018_alerts_for_every_kind, m019_report_deliveries, m020_dispatch_done_note]
