@@ -101,37 +101,41 @@ def due_alerts(ctx) -> list[dict]:
 
 def _late_tickets(ctx):
     """(deadline, ticket) for each ticket past a deadline it has not met: its first response, or its resolution
-    (a pending ticket's resolve clock is stopped)."""
-    # The first condition is the partial index tickets_first_response_late's own: the lookup stays on it. A ticket
-    # not yet answered is alerted for that alone; its resolution's turn comes once it is answered.
-    unanswered = set()
-    for row in ctx.db.all("SELECT * FROM tickets WHERE (first_response_at IS NULL OR first_response_at >"
-                          " first_response_due_at) AND first_response_at IS NULL AND first_response_due_at < ?"
-                          " AND status IN ('open', 'in_progress', 'pending') ORDER BY first_response_due_at, id",
-                          (ctx.now_db,)):
-        unanswered.add(row["id"])
-        yield "first_response", row
-    for row in ctx.db.all("SELECT * FROM tickets WHERE status IN ('open', 'in_progress') AND resolve_due_at < ?"
-                          " ORDER BY resolve_due_at, id", (ctx.now_db,)):
-        if row["id"] not in unanswered:
-            yield "resolve", row
+    (a pending ticket's resolve clock is stopped). The first query's first condition is the partial index
+    tickets_first_response_late's own: the lookup stays on it."""
+    return _one_deadline_at_a_time(
+        ("first_response", ctx.db.all(
+            "SELECT * FROM tickets WHERE (first_response_at IS NULL OR first_response_at > first_response_due_at)"
+            " AND first_response_at IS NULL AND first_response_due_at < ? AND status IN ('open', 'in_progress',"
+            " 'pending') ORDER BY first_response_due_at, id", (ctx.now_db,))),
+        ("resolve", ctx.db.all("SELECT * FROM tickets WHERE status IN ('open', 'in_progress') AND resolve_due_at < ?"
+                               " ORDER BY resolve_due_at, id", (ctx.now_db,))))
+
+
+_DISPATCHES = ("SELECT d.*, t.summary, p.name AS department_name FROM dispatches d JOIN tickets t ON t.id = d.ticket_id"
+               " JOIN departments p ON p.code = d.department")
 
 
 def _late_dispatches(ctx):
     """(deadline, dispatch) for each open dispatch past its accept or done deadline."""
-    unaccepted = set()  # a dispatch nobody accepted is alerted for that alone, like an unanswered ticket
-    for row in ctx.db.all("SELECT d.*, t.summary, p.name AS department_name FROM dispatches d"
-                          " JOIN tickets t ON t.id = d.ticket_id JOIN departments p ON p.code = d.department"
-                          " WHERE d.status = 'sent' AND d.accept_due_at < ? ORDER BY d.accept_due_at, d.id",
-                          (ctx.now_db,)):
-        unaccepted.add(row["id"])
-        yield "accept", row
-    for row in ctx.db.all("SELECT d.*, t.summary, p.name AS department_name FROM dispatches d"
-                          " JOIN tickets t ON t.id = d.ticket_id JOIN departments p ON p.code = d.department"
-                          " WHERE d.status <> 'done' AND d.done_due_at < ? ORDER BY d.done_due_at, d.id",
-                          (ctx.now_db,)):
-        if row["id"] not in unaccepted:
-            yield "done", row
+    return _one_deadline_at_a_time(
+        ("accept", ctx.db.all(_DISPATCHES + " WHERE d.status = 'sent' AND d.accept_due_at < ?"
+                              " ORDER BY d.accept_due_at, d.id", (ctx.now_db,))),
+        ("done", ctx.db.all(_DISPATCHES + " WHERE d.status <> 'done' AND d.done_due_at < ?"
+                            " ORDER BY d.done_due_at, d.id", (ctx.now_db,))))
+
+
+def _one_deadline_at_a_time(first: tuple, second: tuple):
+    """(deadline, row): a record late on its first deadline (an unanswered ticket, an unaccepted dispatch) is
+    alerted for that alone; its second deadline's turn comes once the first is met."""
+    (first_name, first_rows), (second_name, second_rows) = first, second
+    seen = set()
+    for row in first_rows:
+        seen.add(row["id"])
+        yield first_name, row
+    for row in second_rows:
+        if row["id"] not in seen:
+            yield second_name, row
 
 
 def _department_levels(ctx, code: str, people: dict) -> tuple[list, list]:
