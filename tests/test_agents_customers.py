@@ -13,7 +13,8 @@ def test_agent_add_list_update_deactivate(cs):
     assert cs("agent update li --team 二组 --json").json()["team"] == "二组"
     listed = cs("agent list --json").json()
     assert listed == [{"handle": "li", "name": "李娜", "team": "二组", "role": "agent",
-                       "email": "li@example.com", "mobile": "13900001111", "os_user": None, "active": True}]
+                       "email": "li@example.com", "mobile": "13900001111", "os_user": None, "extension": None,
+                       "active": True}]
     assert cs("agent deactivate li").exit_code == 0
     assert cs("agent list --json").json() == []
     assert cs("agent list --all --json").json()[0]["active"] is False

@@ -29,6 +29,7 @@ COMMANDS = {
     "duty": ("cs.cli.shifts", "duty", N_("Daily duties (每日工作).")),
     "dept": ("cs.cli.dispatch", "dept", N_("Departments a ticket can be sent to (工程部).")),
     "dispatch": ("cs.cli.dispatch", "dispatch_group", N_("Dispatches (派单): accepted, done, late.")),
+    "calls": ("cs.cli.calls", "calls", N_("Call records (话单): import them; 接通率, three rings, ASA, AHT.")),
     "violation": ("cs.cli.scoring", "violation", N_("Manual violations with escalating fines.")),
     "deductions": ("cs.cli.scoring", "deductions_group", N_("Daily deductions (考核扣分).")),
     "score": ("cs.cli.scoring", "score", N_("Monthly scores and ranks.")),
@@ -46,7 +47,7 @@ COMMANDS = {
 # The commands that may create a missing desk: they record something new (or set one up).
 CREATING = {"db init", "demo", "agent add", "config load", "config set", "ticket add", "ticket import",
             "callback add", "callback import", "customer set", "roster set", "handover add", "duty done",
-            "violation add", "dept add"}
+            "violation add", "dept add", "calls import"}
 
 
 # Global options that take a value: their values are skipped when looking for --lang and --db before parsing.

@@ -31,6 +31,7 @@ def _profile_options(func):
     func = click.option("--os-user", "os_user",
                         help="The OS login that identifies this agent ('' clears it); once any agent has one,"
                              " the desk takes the actor from the login.")(func)
+    func = click.option("--extension", help="The phone extension call records name this agent by ('' clears it).")(func)
     func = click.option("--mobile", help="Mobile number (for alerts).")(func)
     func = click.option("--email", help="E-mail address (for alerts).")(func)
     func = click.option("--team", help="Team (班组).")(func)
@@ -43,12 +44,12 @@ def _profile_options(func):
 @click.option("--role", type=choice(ROLES, "role"), default="agent", show_default=True)
 @_profile_options
 @json_option
-def add(handle, name, role, team, email, mobile, os_user, as_json):
+def add(handle, name, role, team, email, mobile, os_user, extension, as_json):
     """Register an agent by a short handle (工号)."""
     _, ctx = app_and_ctx()
     with ctx.db.transaction():
         record = agents.add(ctx.db, handle, at=ctx.now_db, actor=ctx.actor, name=name, team=team, role=role,
-                            email=email, mobile=mobile, os_user=os_user)
+                            email=email, mobile=mobile, os_user=os_user, extension=extension)
     emit_written(record, as_json, key="handle")
 
 

@@ -148,6 +148,10 @@ DEFAULTS: dict = {
     # The 值班日志 reaches the supervisor (seed 001: 备份二发客服主管的邮箱): shift-reports sends each report it
     # writes to the supervisors through the alert channels.
     "reports": {"deliver": False},
+    # The hotline (SPEC section 19): answered within answer_within counts as within three rings (seed 004:
+    # 在电话铃响3次前接听); cs staffing plans for service_level of the calls within it, no agent busier than
+    # max_occupancy, and shrinkage of the rostered time away from the phones.
+    "calls": {"answer_within": "15s", "service_level": 0.8, "max_occupancy": 0.85, "shrinkage": 0.3},
 }
 
 # Sections whose value replaces the default as a whole (lists, and tables keyed by user names).
@@ -339,6 +343,7 @@ _PATTERN_WORDS = {
     "^[a-z_][a-z0-9_.-]{0,31}$": N_("a login name such as csdesk"),
     "^(all|vip|tag:[^,; \\t\\n]+)$": N_("all, vip, or tag:TAG"),
     "^\\S(.*\\S)?$": N_("one line of text with no space at either end"),
+    "^\\d{1,4}(s|m)$": N_("a time in seconds or minutes, such as 15s or 1m"),
 }
 
 

@@ -130,6 +130,16 @@ LABELS = {
     "accepted_by": ("接单人", "Accepted by"),
     "done_due_at": ("完工时限", "Done by"),
     "building": ("楼栋", "Building"),
+    # cs calls stats
+    "offered": ("呼入", "Offered"),
+    "answered": ("接通", "Answered"),
+    "answer_rate": ("接通率", "Answer rate"),
+    "abandoned": ("放弃", "Abandoned"),
+    "answer_within_s": ("应答时限(秒)", "Answer within (s)"),
+    "answered_within": ("及时接听", "Answered in time"),
+    "answered_within_rate": ("及时接听率", "Answered-in-time rate"),
+    "asa_s": ("平均应答速度(秒)", "ASA (s)"),
+    "aht_s": ("平均处理时长(秒)", "AHT (s)"),
     "unit": ("单元", "Unit"),
     "room": ("房号", "Room"),
 }

@@ -11,11 +11,12 @@ from cs.core.vocabulary import ROLES, normalise
 from cs.desk.customers import normalise_phone
 from cs.store.query import Filters, listing, one_or_refuse
 
-FIELDS = ("handle", "name", "team", "role", "email", "mobile", "os_user", "active")
+FIELDS = ("handle", "name", "team", "role", "email", "mobile", "os_user", "extension", "active")
 SORTABLE = {"handle", "name", "team", "role", "active"}
 _HANDLE = re.compile(r"[^\s,;]{1,64}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _LOGIN = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")  # a POSIX login name as useradd accepts it
+_EXTENSION = re.compile(r"[A-Za-z0-9_.-]{1,20}")
 # The roles a refusal names when either will do, as it says them (translated where shown).
 _EITHER_ROLE = (N_("leader or supervisor"),)
 
@@ -29,6 +30,7 @@ def to_json(row) -> dict:
         "email": row["email"],
         "mobile": row["mobile"],
         "os_user": row["os_user"],
+        "extension": row["extension"],
         "active": bool(row["active"]),
     }
 
@@ -133,12 +135,17 @@ def _clean(fields: dict) -> dict:
             if value and not _LOGIN.fullmatch(value):
                 raise CSError(_("{value!r} is not a login name: lower-case letters, digits, '_', '.' and '-'").format(
                     value=value))
-        clean[key] = value or None if key in ("team", "email", "mobile", "os_user") else value
+        elif key == "extension":  # the phone extension call records name the agent by (SPEC section 19)
+            value = value.strip()
+            if value and not _EXTENSION.fullmatch(value):
+                raise CSError(_("{value!r} is not an extension: up to 20 letters, digits, '_', '.' and '-'").format(
+                    value=value))
+        clean[key] = value or None if key in ("team", "email", "mobile", "os_user", "extension") else value
     return clean
 
 
 def add(db, handle: str, *, at: str, actor: str, name: str, team=None, role="agent", email=None, mobile=None,
-        os_user=None) -> dict:
+        os_user=None, extension=None) -> dict:
     require_role(db, actor, {"supervisor"}, N_("adding an agent"))
     if not _HANDLE.fullmatch(handle):
         raise CSError(_("{handle!r} is not a usable handle: up to 64 characters, no spaces, commas or semicolons")
@@ -146,14 +153,19 @@ def add(db, handle: str, *, at: str, actor: str, name: str, team=None, role="age
     if db.one("SELECT 1 FROM agents WHERE handle = ?", (handle,)):
         raise CSError(_("agent '{handle}' exists already; change it with 'cs agent update {handle}'").format(
             handle=handle))
-    fields = _clean({"name": name, "team": team, "role": role, "email": email, "mobile": mobile, "os_user": os_user})
+    fields = _clean({"name": name, "team": team, "role": role, "email": email, "mobile": mobile, "os_user": os_user,
+                     "extension": extension})
+    if fields.get("extension") and db.one("SELECT 1 FROM agents WHERE extension = ?", (fields["extension"],)):
+        raise CSError(_("extension {extension} is another agent's already; one extension, one agent").format(
+            extension=fields["extension"]))
     _refuse_taken_login(db, fields.get("os_user"), handle)
     _refuse_names_that_cross(db, handle, fields.get("name"))
-    row = {"handle": handle, "team": None, "email": None, "mobile": None, "os_user": None, **fields, "active": 1,
+    row = {"handle": handle, "team": None, "email": None, "mobile": None, "os_user": None, "extension": None, **fields,
+           "active": 1,
            "created_at": at}
     db.execute(
-        "INSERT INTO agents (handle, name, team, role, email, mobile, os_user, active, created_at)"
-        " VALUES (:handle, :name, :team, :role, :email, :mobile, :os_user, :active, :created_at)",
+        "INSERT INTO agents (handle, name, team, role, email, mobile, os_user, extension, active, created_at)"
+        " VALUES (:handle, :name, :team, :role, :email, :mobile, :os_user, :extension, :active, :created_at)",
         row,
     )
     after = get(db, handle)
@@ -171,6 +183,11 @@ def update(db, handle: str, *, at: str, actor: str, **changes) -> dict:
     require_role(db, actor, {"supervisor"}, _("changing agent '{handle}'").format(handle=handle))
     _refuse_taken_login(db, fields.get("os_user"), handle)
     _refuse_names_that_cross(db, handle, fields.get("name"))
+    taken = fields.get("extension") and db.one("SELECT handle FROM agents WHERE extension = ? AND handle <> ?",
+                                               (fields["extension"], handle))
+    if taken:
+        raise CSError(_("extension {extension} is agent '{other}'s already; one extension, one agent").format(
+            extension=fields["extension"], other=taken["handle"]))
     assignments = ", ".join(f"{key} = :{key}" for key in fields)
     db.execute(f"UPDATE agents SET {assignments} WHERE handle = :handle", {**fields, "handle": handle})
     after = get(db, handle)

@@ -710,9 +710,34 @@ def m020_dispatch_done_note(db) -> None:
     )
 
 
+def m021_call_records(db) -> None:
+    run_script(
+        db,
+        """
+        -- Call records (SPEC section 19): one row a call, from a switch's CDR or a sheet, by its unique id.
+        ALTER TABLE agents ADD COLUMN extension TEXT;
+        CREATE UNIQUE INDEX agents_extension ON agents (extension) WHERE extension IS NOT NULL;
+        CREATE TABLE calls (
+            id INTEGER PRIMARY KEY,
+            uniqueid TEXT NOT NULL UNIQUE,
+            caller TEXT,
+            extension TEXT,
+            agent TEXT,
+            started_at TEXT NOT NULL,
+            answered_at TEXT,
+            ended_at TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        );
+        CREATE INDEX calls_started ON calls (started_at);
+        CREATE INDEX calls_agent ON calls (agent, started_at) WHERE agent IS NOT NULL;
+        """,
+    )
+
+
 MIGRATIONS = [m001_foundation, m002_callbacks, m003_shifts_and_scoring, m004_jobs, m005_first_response_deadlines,
               m006_history_before, m007_identity_closing_appeals, m008_delivery_intents, m009_seed_rules,
               m010_rule_starts_and_quotas, m011_visit_plans, m012_quota_bookkeeping,
               m013_deduction_detail_parts, m014_agents_by_name,
               m015_job_summary_parts, m016_departments_and_dispatches, m017_addresses,
-              m018_alerts_for_every_kind, m019_report_deliveries, m020_dispatch_done_note]
+              m018_alerts_for_every_kind, m019_report_deliveries, m020_dispatch_done_note,
+              m021_call_records]

@@ -1,0 +1,77 @@
+"""cs calls ...: call records from the switch, and the hotline's figures (接通率, three rings, ASA, AHT)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cs.cli import AGENT, TimeParam, completion
+from cs.cli.common import MONTH, app_and_ctx, emit_object, output_options
+from cs.core.i18n import _
+
+
+@click.group()
+def calls():
+    """Call records (话单) and the hotline's figures: 接通率, answered within three rings, ASA, AHT."""
+
+
+@calls.command("import")
+@click.argument("source", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["asterisk", "freeswitch", "sheet"]),
+              help="asterisk: Master.csv (no header); freeswitch: cdr_csv's default template; sheet: CSV with"
+                   " headers (主叫, 开始时间, 应答时间, 结束时间, 坐席/分机, 结果, 编号) [default: from the first line].")
+@click.option("--dry-run", is_flag=True, help="Check every record; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def import_(source, fmt, dry_run, as_json):
+    """Import call records; a record already imported is skipped, so a file imported again adds nothing."""
+    from cs import output
+    from cs.exchange import calls as calls_io
+    from cs.exchange.importing import open_source
+
+    _app, ctx = app_and_ctx()
+    if source == "-":
+        result = calls_io.import_stream(ctx, sys.stdin.buffer, fmt=fmt, dry_run=dry_run)
+    else:
+        with open_source(source) as binary:
+            result = calls_io.import_stream(ctx, binary, fmt=fmt, dry_run=dry_run)
+    if as_json:
+        output.render_object(result, "json", sys.stdout)
+    for error in result["errors"]:
+        click.echo(_("Error: line {line}: {message}").format(line=error["line"], message=error["message"]), err=True)
+    if result["error_count"]:
+        raise click.ClickException(_("{count} bad record(s); nothing was imported. Fix them and run the import"
+                                     " again").format(count=result["error_count"]))
+    if result["unknown_extensions"]:
+        click.echo(_("Warning: no agent has extension(s) {extensions}; their calls count for the centre, not an agent"
+                     " (cs agent update HANDLE --extension EXT)").format(
+            extensions=", ".join(result["unknown_extensions"][:20])), err=True)
+    template = (_("would import {imported} call(s), {skipped} already imported") if dry_run
+                else _("imported {imported} call(s), {skipped} already imported"))
+    click.echo(template.format(imported=result["imported"], skipped=result["skipped"]), err=True)
+
+
+@calls.command("stats")
+@click.option("--date", "day", type=TimeParam(), help="One business day [default today].")
+@click.option("--month", type=MONTH, help="A month, YYYY-MM.")
+@click.option("--agent", type=AGENT, shell_complete=completion.agents, help="One agent's calls.")
+@output_options
+def stats(day, month, agent, fmt):
+    """Offered, answered, 接通率, abandoned, answered within [calls] answer_within, ASA and AHT."""
+    from cs.calls.figures import call_figures
+    from cs.cli.shifts import local_day
+    from cs.scoring import units
+
+    app, ctx = app_and_ctx()
+    if day is not None and month:
+        raise click.UsageError(_("give --date or --month, not both"))
+    if month:
+        first, after = units.month_days(month)
+        start, end = units.bounds(ctx, first)[0], units.bounds(ctx, after)[0]
+        period = {"month": month}
+    else:
+        chosen = local_day(app, day)
+        start, end = units.bounds(ctx, chosen)
+        period = {"date": chosen.isoformat()}
+    figures = call_figures(ctx, start, end, agent)
+    emit_object({**period, "agent": agent, "start": ctx.display(start), "end": ctx.display(end), **figures}, fmt)
