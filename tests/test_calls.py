@@ -139,3 +139,36 @@ def test_erlang_c_agrees_with_an_independent_implementation(calls, aht, within, 
         assert _independent_service_level(needed - 1, load, aht, within) < target + 1e-9
     assert erlang.service_level(needed, load, aht, within) == pytest.approx(
         _independent_service_level(needed, load, aht, within), abs=1e-9)
+
+
+# --- cs staffing ------------------------------------------------------------------------------------------------
+
+
+def test_staffing_forecasts_each_hour_from_the_same_weekday_and_compares_the_roster(desk, validate, tmp_path):
+    """Thursday 2026-11-26 from the four Thursdays before: 100 calls between 10:00 and 11:00 on two of them (each
+    answered after 10 s, talked 110 s: AHT 110 s), none on the others: 50 calls expected at 10:00. Traffic
+    50 × 110 / 3600 = 1.53 Erlangs; the fewest agents answering 80 % within 15 s, no busier than 85 %, then ÷ 0.7."""
+    rows = ["编号,开始时间,应答时间,结束时间,坐席/分机"]
+    for day in ("2026-11-19", "2026-11-12"):
+        for n in range(100):
+            minute, second = divmod(n * 30, 60)
+            rows.append(f"{day}-{n},{day} 10:{minute:02d}:{second:02d},{day} 10:{minute:02d}:{second + 10:02d},"
+                        f"{day} 10:{minute + 2:02d}:{second:02d},8001")
+    path = tmp_path / "calls.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert imported(desk, validate, path)["imported"] == 200
+    ok(desk(["--as", "zhou", "roster", "set", "2026-11-26", "day", "li"]))
+    plan = ok(desk(["--now", "2026-11-25T18:00", "staffing", "--date", "2026-11-26", "--json"])).json()
+    validate(plan, "staffing")
+    assert plan["sample_days"] == ["2026-11-19", "2026-11-12", "2026-11-05", "2026-10-29"]
+    ten = plan["hours"][10]
+    assert (ten["hour"], ten["calls"], ten["aht_s"], ten["rostered"]) == ("10:00", 50.0, 110.0, 1)
+    load = 50 * 110 / 3600
+    on_phones = next(n for n in range(1, 50) if n > load and _independent_service_level(n, load, 110, 15) >= 0.8)
+    on_phones = max(on_phones, math.ceil(load / 0.85))
+    assert on_phones == 4 and ten["required"] == math.ceil(on_phones / 0.7) == 6
+    assert plan["hours"][3] == {"hour": "03:00", "calls": 0.0, "aht_s": 110.0, "required": 0, "rostered": 0}
+    table = ok(desk(["--lang", "zh", "--now", "2026-11-25T18:00", "staffing", "--date", "2026-11-26"])).stdout
+    assert "10:00" in table and "⚠" in table  # 1 rostered, 6 required
+    html = ok(desk(["--now", "2026-11-25T18:00", "staffing", "--date", "2026-11-26", "--format", "html"])).stdout
+    assert "<svg" in html and "#c53030" in html

@@ -30,6 +30,7 @@ COMMANDS = {
     "dept": ("cs.cli.dispatch", "dept", N_("Departments a ticket can be sent to (工程部).")),
     "dispatch": ("cs.cli.dispatch", "dispatch_group", N_("Dispatches (派单): accepted, done, late.")),
     "calls": ("cs.cli.calls", "calls", N_("Call records (话单): import them; 接通率, three rings, ASA, AHT.")),
+    "staffing": ("cs.cli.calls", "staffing", N_("Agents each hour needs (Erlang C), beside those rostered.")),
     "violation": ("cs.cli.scoring", "violation", N_("Manual violations with escalating fines.")),
     "deductions": ("cs.cli.scoring", "deductions_group", N_("Daily deductions (考核扣分).")),
     "score": ("cs.cli.scoring", "score", N_("Monthly scores and ranks.")),

@@ -75,3 +75,40 @@ def stats(day, month, agent, fmt):
         period = {"date": chosen.isoformat()}
     figures = call_figures(ctx, start, end, agent)
     emit_object({**period, "agent": agent, "start": ctx.display(start), "end": ctx.display(end), **figures}, fmt)
+
+
+@click.command("staffing")
+@click.option("--date", "day", type=TimeParam(), help="The day to plan [default today].")
+@click.option("--weeks", type=click.IntRange(1, 52), default=4, show_default=True,
+              help="Weeks back whose same weekday forecasts the calls.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (html).")
+def staffing(day, weeks, fmt, as_json, output):
+    """Agents each hour needs (Erlang C on the calls of the same weekday over past weeks), beside those
+    rostered: under-staffed hours stand out."""
+    from cs import output as out
+    from cs.calls.staffing import plan
+    from cs.cli.common import emit_list
+    from cs.cli.shifts import local_day
+
+    app, ctx = app_and_ctx()
+    result = plan(ctx, local_day(app, day), weeks)
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
+        out.render_object(result, "json", sys.stdout)
+        return
+    if fmt == "html":
+        from cs.core import files
+        from cs.reports import render as report_render
+
+        text = report_render.render({**result, "kind": "staffing"}, "html", app.lang)
+        if output:
+            files.write_private(output, text)
+            click.echo(output)
+        else:
+            click.echo(text, nl=False)
+        return
+    shown = [{**hour, "short": "⚠" if hour["rostered"] < hour["required"] else ""} for hour in result["hours"]
+             if hour["calls"] or hour["rostered"]]
+    emit_list(shown, "table", ["hour", "calls", "aht_s", "required", "rostered", "short"])

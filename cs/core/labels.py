@@ -130,6 +130,12 @@ LABELS = {
     "accepted_by": ("接单人", "Accepted by"),
     "done_due_at": ("完工时限", "Done by"),
     "building": ("楼栋", "Building"),
+    # cs staffing
+    "hour": ("时段", "Hour"),
+    "calls": ("预计来电", "Calls"),
+    "required": ("需要", "Required"),
+    "rostered": ("已排班", "Rostered"),
+    "short": ("人手不足", "Short"),
     # cs calls stats
     "offered": ("呼入", "Offered"),
     "answered": ("接通", "Answered"),

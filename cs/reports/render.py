@@ -37,7 +37,7 @@ def render(report: dict, fmt: str, lang: str, template_text: str | None = None) 
     from cs.core.errors import CSError
     from cs.core.i18n import _
 
-    family = report["kind"] if report["kind"] in ("month", "week") else "window"
+    family = report["kind"] if report["kind"] in ("month", "week", "staffing") else "window"
     try:
         template = (env.from_string(template_text) if template_text is not None
                     else env.get_template(f"{family}.{EXTENSIONS[fmt]}.j2"))
