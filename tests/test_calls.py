@@ -172,3 +172,20 @@ def test_staffing_forecasts_each_hour_from_the_same_weekday_and_compares_the_ros
     assert "10:00" in table and "⚠" in table  # 1 rostered, 6 required
     html = ok(desk(["--now", "2026-11-25T18:00", "staffing", "--date", "2026-11-26", "--format", "html"])).stdout
     assert "<svg" in html and "#c53030" in html
+
+
+def test_the_reports_carry_the_hotline(desk, validate, tmp_path):
+    path = tmp_path / "Master.csv"
+    path.write_text(MASTER_CSV, encoding="utf-8")
+    imported(desk, validate, path)
+    day = validate(ok(desk(["report", "day", "--date", "2026-11-19", "--json"])).json(), "report")
+    assert day["calls"] == {key: value for key, value in stats(desk, validate, "--date", "2026-11-19").items()
+                            if key in day["calls"]}
+    assert (day["calls"]["offered"], day["calls"]["answered_within"]) == (4, 2)
+    li = validate(ok(desk(["report", "shift", "--date", "2026-11-19", "--shift", "day", "--agent", "li",
+                           "--json"])).json(), "report")
+    assert li["calls"]["offered"] == 2
+    month = validate(ok(desk(["report", "month", "--month", "2026-11", "--json"])).json(), "report")
+    assert month["calls"]["answer_rate"] == 0.75
+    text = ok(desk(["--lang", "zh", "report", "day", "--date", "2026-11-19"])).stdout
+    assert "呼入 4 | 接通 3 | 接通率 75.0% | 放弃 1 | 三声内接听 2 (50.0%) | 平均应答速度 11.7s | 平均处理时长 120.0s" in text

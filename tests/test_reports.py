@@ -321,6 +321,12 @@ def overdue_item(ids, name, agent, reason, due, attempts, hours):
             "agent": agent, "reason": reason, "due_at": due, "attempts": attempts, "overdue_hours": hours}
 
 
+# No call records in this centre: the hotline's figures are all zero (test_calls.py counts them).
+NO_CALLS = {"offered": 0, "answered": 0, "answer_rate": None, "answer_rate_parts": {"numerator": 0, "denominator": 0},
+            "abandoned": 0, "answer_within_s": 15, "answered_within": 0, "answered_within_rate": None,
+            "answered_within_rate_parts": {"numerator": 0, "denominator": 0}, "asa_s": None, "aht_s": None}
+
+
 def bucket_item(ids, name, department=None):
     return {"id": ids[name], "summary": SUMMARIES[name], "department": department, "address": None}
 
@@ -424,6 +430,7 @@ def expected_shift_report(cs, ids) -> dict:
         # Every agent the report mentions, with the full name reports show (SPEC section 17).
         "names": {"li": NAMES["li"], "zhang": NAMES["zhang"]},
         "dispatches": [],  # no department in this centre (test_dispatch.py counts them)
+        "calls": NO_CALLS,
     }
 
 
@@ -939,6 +946,7 @@ def expected_month(cs, centre) -> dict:
         "appeals": [],
         "names": {handle: NAMES[handle] for handle in ("li", "sup", "zhang", "zhao")},
         "dispatches": [],
+        "calls": NO_CALLS,
     }
 
 

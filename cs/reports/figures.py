@@ -387,11 +387,19 @@ def _window_report(ctx, kind: str, day: date, start: str, end: str, roster: list
                                         min(judged, ctx.now_db)),
         "handover": [item for item in open_handover(ctx, end) if agent is None or item["agent"] == agent],
         "dispatches": dispatch_figures(ctx, start, end),
+        "calls": hotline_figures(ctx, start, end, agent),
     }
     mentioned = {*roster, *(c["agent"] for c in report["callbacks"]["overdue_items"]),
                  *(d["agent"] for d in report["deductions"]), *(h["agent"] for h in report["handover"])}
     report["names"] = agent_names(ctx, mentioned)
     return report
+
+
+def hotline_figures(ctx, start: str, end: str, agent: str | None = None) -> dict:
+    """The hotline over the window (SPEC section 19): offered, answered, 接通率, within three rings, ASA, AHT."""
+    from cs.calls.figures import call_figures
+
+    return call_figures(ctx, start, end, agent)
 
 
 def dispatch_figures(ctx, start: str, end: str) -> list[dict]:
@@ -484,6 +492,7 @@ def month_report(ctx, *, month: str | None = None) -> dict:
         "visit_plans": visit_plan_figures(ctx, end),
         "appeals": appeals.query(ctx, month=month),
         "dispatches": dispatch_figures(ctx, start, end),
+        "calls": hotline_figures(ctx, start, end),
     }
     report["names"] = agent_names(ctx, {*(s["agent"] for s in report["scores"]),
                                         *(a[key] for a in report["appeals"] for key in ("agent", "decided_by"))})
@@ -689,6 +698,8 @@ TEXT = {
         "staffing_title": "人手需求", "staffing_basis": "预测依据", "service_level": "服务水平",
         "max_occupancy": "最高占用率", "shrinkage": "缺勤率", "required_n": "需要", "rostered_n": "已排班",
         "short": "红色为人手不足", "hour": "时段", "calls_expected": "预计来电", "aht": "平均处理时长(秒)",
+        "hotline": "热线", "offered": "呼入", "answered_calls": "接通", "answer_rate": "接通率", "abandoned": "放弃",
+        "within_rings": "三声内接听", "asa": "平均应答速度", "aht_s": "平均处理时长",
         "dispatches": "派单", "dept": "部门", "sent_n": "派单", "accepted_n": "接单", "done_n": "完工", "in_time": "按时",
         "overdue_at_end": "逾期未完",
         "handover_open": "待处理", "handover_acked": "已确认", "handover_done": "已完成",
@@ -724,6 +735,8 @@ TEXT = {
         "staffing_title": "Staffing", "staffing_basis": "Forecast from", "service_level": "Service level",
         "max_occupancy": "Max occupancy", "shrinkage": "Shrinkage", "required_n": "Required", "rostered_n": "Rostered",
         "short": "red: short", "hour": "Hour", "calls_expected": "Calls expected", "aht": "AHT (s)",
+        "hotline": "Hotline", "offered": "Offered", "answered_calls": "Answered", "answer_rate": "Answer rate",
+        "abandoned": "Abandoned", "within_rings": "Answered within three rings", "asa": "ASA", "aht_s": "AHT",
         "dispatches": "Dispatches", "dept": "Department", "sent_n": "Sent", "accepted_n": "Accepted", "done_n": "Done",
         "in_time": "on time", "overdue_at_end": "Overdue at end",
         "handover_open": "open", "handover_acked": "acked", "handover_done": "done",
