@@ -29,7 +29,7 @@ REPORTS = {
     "week": ["report", "week", "--week", "2026-11-12"],
     "month": ["report", "month", "--month", "2026-11"],
 }
-WINDOW = {"shift": "1100,1500", "week": "1100,700", "month": "1100,1900"}
+WINDOW = {"shift": "1100,1800", "week": "1100,700", "month": "1100,2100"}
 
 
 def main() -> int:
