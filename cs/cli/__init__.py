@@ -78,7 +78,7 @@ def choose_language(args) -> None:
         return
     path = given.get("--db") or os.environ.get("CS_DB")
     if not path:
-        from cs.store.db import default_path
+        from cs.store.paths import default_path  # not cs.store.db: sqlite3 and json wait for a command
 
         path = str(default_path(os.environ))
     i18n.choose(None, path)

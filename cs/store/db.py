@@ -11,14 +11,9 @@ from pathlib import Path
 
 from cs.core.errors import CSError, DatabaseLocked
 from cs.core.i18n import _
+from cs.store.paths import default_path  # noqa: F401 (cs.store.db.default_path, as before)
 
 BUSY_TIMEOUT_S = 5.0
-
-
-def default_path(environ) -> Path:
-    """$XDG_DATA_HOME/cs/cs.db, else ~/.local/share/cs/cs.db (`environ` is the CLI's os.environ)."""
-    data_home = environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(data_home) / "cs" / "cs.db"
 
 
 class Database:
