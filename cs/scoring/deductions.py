@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from cs.core import clock
+from cs.core import clock, i18n
 from cs.core.errors import CSError
 from cs.core.i18n import N_, Msg, _
 from cs.core.text import clean_text
@@ -287,7 +287,7 @@ def _one_incident_one_deduction(ctx, entries: dict) -> dict:
                     continue
                 entry = {**entry, **stored_detail(Msg(
                     "{detail} (one incident with complaint {ticket}, whose {points}-point entry this replaces)",
-                    detail=_detail_of(entry), ticket=complaint["ticket_id"], points=number(complaint["points"])))}
+                    detail=Msg.from_parts(json.loads(entry["detail_msg"])), ticket=complaint["ticket_id"], points=number(complaint["points"])))}
         kept[key] = entry
     return kept
 
@@ -329,19 +329,13 @@ def run(ctx, day: date, *, dry_run: bool = False) -> dict:
 def stored_detail(detail: Msg) -> dict:
     """A detail as the database keeps it: in English (compared from one run to the next, and read by older
     versions) and in its parts (shown in the reader's language)."""
-    return {"detail": detail.english(), "detail_msg": json.dumps(detail.parts(), ensure_ascii=False)}
-
-
-def _detail_of(entry) -> Msg | str:
-    parts = entry["detail_msg"] if "detail_msg" in entry.keys() else None
-    if parts:
-        return Msg.from_parts(json.loads(parts))
-    return entry["detail"]  # judged before details were kept in parts (migration m013)
+    english, parts = i18n.stored(detail)
+    return {"detail": english, "detail_msg": parts}
 
 
 def shown_detail(entry) -> str:
-    """An entry's detail in the reader's language."""
-    return str(_detail_of(entry))
+    """An entry's detail in the reader's language (one judged before migration m013 has only its English)."""
+    return i18n.text_of(entry["detail"], entry["detail_msg"] if "detail_msg" in entry.keys() else None)
 
 
 def _brief(entry) -> dict:
