@@ -48,6 +48,15 @@ _UPSERT = (
 )
 
 
+def give_addresses(db, records) -> None:
+    """A customer with no 住处 yet takes the one a ticket gives (records: ticket rows with customer_phone,
+    building, unit, room); one with a 住处 keeps it."""
+    db.executemany("UPDATE customers SET building = ?, unit = ?, room = ? WHERE phone = ? AND building IS NULL"
+                   " AND unit IS NULL AND room IS NULL",
+                   [(r["building"], r["unit"], r["room"], r["customer_phone"]) for r in records
+                    if r["customer_phone"] and (r["building"] or r["unit"] or r["room"])])
+
+
 def upsert(db, phone: str, name: str | None, at: str) -> None:
     upsert_many(db, [(phone, name, at)])
 

@@ -294,12 +294,10 @@ def add(
 
 def _address_from_customer(db, values: dict) -> None:
     """A ticket with no 住处 takes the customer's; one with a 住处 gives it to a customer who has none."""
-    phone = values["customer_phone"]
     if any(values.get(key) for key in ADDRESS):
-        db.execute("UPDATE customers SET building = ?, unit = ?, room = ? WHERE phone = ? AND building IS NULL"
-                   " AND unit IS NULL AND room IS NULL", (values["building"], values["unit"], values["room"], phone))
+        customers.give_addresses(db, [values])
         return
-    known = db.one("SELECT building, unit, room FROM customers WHERE phone = ?", (phone,))
+    known = db.one("SELECT building, unit, room FROM customers WHERE phone = ?", (values["customer_phone"],))
     if known is not None:
         values.update({key: known[key] for key in ADDRESS})
 

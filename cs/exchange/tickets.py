@@ -403,10 +403,7 @@ def _write_batch(ctx, batch, outcome) -> int:
         return 0
     ctx.db.execute("RELEASE batch")
     index_for_search(ctx.db, [(r["id"], r["summary"], r["detail"]) for r in rows])
-    ctx.db.executemany(  # a customer with no 住处 yet takes the one a row gives
-        "UPDATE customers SET building = ?, unit = ?, room = ? WHERE phone = ? AND building IS NULL AND unit IS NULL"
-        " AND room IS NULL", [(r["building"], r["unit"], r["room"], r["customer_phone"]) for r in rows
-                              if r["customer_phone"] and (r["building"] or r["unit"] or r["room"])])
+    customers.give_addresses(ctx.db, rows)
     return len(rows)
 
 
