@@ -189,3 +189,96 @@ def test_the_reports_carry_the_hotline(desk, validate, tmp_path):
     assert month["calls"]["answer_rate"] == 0.75
     text = ok(desk(["--lang", "zh", "report", "day", "--date", "2026-11-19"])).stdout
     assert "呼入 4 | 接通 3 | 接通率 75.0% | 放弃 1 | 三声内接听 2 (50.0%) | 平均应答速度 11.7s | 平均处理时长 120.0s" in text
+
+
+EVENING_SHEET = ("编号,主叫,开始时间,应答时间,结束时间,坐席/分机,结果\n"
+                 "A1,13800000001,2026-11-19 14:00:00,2026-11-19 14:00:13,2026-11-19 14:02:13,8001,接通\n"
+                 "A2,13800000002,2026-11-19 14:05:00,,2026-11-19 14:05:30,,未接\n"
+                 "A3,13800000003,2026-11-19 22:00:00,2026-11-19 22:00:20,2026-11-19 22:05:20,8002,接通\n"
+                 "A4,13800000004,2026-11-19 23:30:00,,2026-11-19 23:31:00,,未接\n")
+
+
+def test_figures_per_shift_and_per_agent_add_up_by_hand(desk, validate, tmp_path):
+    """The default shifts: 白班 09:00–18:00 and 晚班 14:00–23:00 overlap from 14:00. The Master.csv's four morning
+    calls and A1/A2 at 14:00 fall in 白班; A1, A2 and A3 (22:00) in 晚班; A4 (23:30) in neither."""
+    (tmp_path / "Master.csv").write_text(MASTER_CSV, encoding="utf-8")
+    (tmp_path / "evening.csv").write_text(EVENING_SHEET, encoding="utf-8")
+    imported(desk, validate, tmp_path / "Master.csv")
+    imported(desk, validate, tmp_path / "evening.csv")
+    day = stats(desk, validate, "--date", "2026-11-19")
+    # Waits 10, 20, 5, 13, 20 s (three within 15 s); talks 180, 120, 60, 120, 300 s.
+    assert (day["offered"], day["answered"], day["answered_within"], day["asa_s"], day["aht_s"]) == (8, 5, 3, 13.6,
+                                                                                                    156.0)
+
+    def brief(row):
+        return (row["offered"], row["answered"], row["answered_within"], row["asa_s"], row["aht_s"])
+
+    by_shift = {row["shift"]: row for row in day["by_shift"]}
+    assert brief(by_shift["day"]) == (6, 4, 3, 12.0, 120.0)  # waits 10, 20, 5, 13; talks 180, 120, 60, 120
+    assert brief(by_shift["late"]) == (3, 2, 1, 16.5, 210.0)  # A1, A2, A3: waits 13, 20; talks 120, 300
+    assert brief(by_shift[None]) == (1, 0, 0, None, None) and by_shift[None]["answer_rate"] == 0.0
+    assert by_shift["day"]["label"] == "白班" and [row["shift"] for row in day["by_shift"]] == ["day", "late", None]
+    by_agent = {row["agent"]: row for row in day["by_agent"]}
+    assert brief(by_agent["li"]) == (3, 3, 3, 9.3, 120.0) and by_agent["li"]["name"] == "李娜"
+    assert brief(by_agent["wang"]) == (2, 2, 0, 20.0, 210.0)
+    assert brief(by_agent[None]) == (3, 0, 0, None, None)  # the queue's call and the sheet's two with no extension
+    assert sum(row["offered"] for row in day["by_agent"]) == day["offered"]
+    li = stats(desk, validate, "--date", "2026-11-19", "--agent", "li")
+    assert [row["agent"] for row in li["by_agent"]] == ["li"] and brief(li) == brief(by_agent["li"])
+    assert {row["shift"]: row["offered"] for row in li["by_shift"]} == {"day": 3, "late": 1}
+
+    week = validate(ok(desk(["report", "week", "--week", "2026-11-19", "--json"])).json(), "report")
+    assert {a["agent"]: brief(a["calls"]) for a in week["agents"]} == {
+        "li": (3, 3, 3, 9.3, 120.0), "wang": (2, 2, 0, 20.0, 210.0)}
+    assert (week["calls"]["offered"], week["calls"]["by_shift"][0]["offered"]) == (8, 6)
+    report = validate(ok(desk(["report", "day", "--date", "2026-11-19", "--json"])).json(), "report")
+    assert report["calls"]["by_agent"] == day["by_agent"] and report["names"]["wang"] == "王芳"
+
+    table = ok(desk(["--lang", "zh", "calls", "stats", "--date", "2026-11-19"])).stdout
+    assert "接通率" in table and "62.5%" in table and "按班次" in table and "按坐席" in table
+    assert "班次外" in table and "（无坐席）" in table and "李娜" in table
+    text = ok(desk(["--lang", "zh", "report", "day", "--date", "2026-11-19"])).stdout
+    assert "白班 呼入 6 | 接通 4 | 接通率 66.7%" in text and "李娜 呼入 3 | 接通 3 | 接通率 100.0%" in text
+    book = tmp_path / "week.xlsx"
+    ok(desk(["--lang", "zh", "report", "week", "--week", "2026-11-19", "--format", "xlsx", "-o", str(book)]))
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(book)["热线·按坐席"]
+    header = [cell.value for cell in sheet[1]]
+    rows = {row[1].value: row for row in sheet.iter_rows(min_row=2)}
+    assert header[:5] == ["坐席", "姓名", "呼入", "接通", "接通率"] and set(rows) == {"全部", "李娜", "王芳", "（无坐席）"}
+    assert rows["李娜"][header.index("接通率")].value == 1 and rows["全部"][4].number_format == "0.0%"
+    assert rows["全部"][header.index("平均处理时长(秒)")].value == 156.0
+    week_text = ok(desk(["--lang", "zh", "report", "week", "--week", "2026-11-19"])).stdout
+    assert "按坐席:\n  李娜 呼入 3 | 接通 3 | 接通率 100.0%" in week_text
+
+
+def test_a_workbook_of_calls_and_asterisk_times_in_utc(desk, validate, tmp_path):
+    """An .xlsx sheet with a title row above its headers, real date cells and numeric extensions; Asterisk's
+    usegmtime=yes writes UTC: `--utc` reads 01:00 as 09:00 in Shanghai."""
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["11月19日话单"])
+    sheet.append(["编号", "主叫", "开始时间", "应答时间", "结束时间", "分机", "结果"])
+    sheet.append(["X1", "13800000001", datetime(2026, 11, 19, 9, 30), datetime(2026, 11, 19, 9, 30, 8),
+                  datetime(2026, 11, 19, 9, 33, 8), 8001, "接通"])
+    sheet.append(["X2", "13800000002", datetime(2026, 11, 19, 9, 40), None, datetime(2026, 11, 19, 9, 41), 8002.0,
+                  "未接"])
+    book.save(tmp_path / "话单.xlsx")
+    result = imported(desk, validate, tmp_path / "话单.xlsx")
+    assert (result["format"], result["imported"], result["unknown_extensions"]) == ("sheet", 2, [])
+    day = stats(desk, validate, "--date", "2026-11-19")
+    assert (day["offered"], day["answered"], day["asa_s"], day["aht_s"]) == (2, 1, 8.0, 180.0)
+    assert [(row["agent"], row["offered"]) for row in day["by_agent"]] == [("li", 1), ("wang", 1)]
+    assert imported(desk, validate, tmp_path / "话单.xlsx")["skipped"] == 2
+
+    utc = MASTER_CSV.replace("2026-11-19 09:", "2026-11-19 01:").replace("2026-11-19 10:", "2026-11-19 02:")
+    (tmp_path / "gmt.csv").write_text(utc, encoding="utf-8")
+    assert imported(desk, validate, tmp_path / "gmt.csv", "--utc", "--dry-run")["imported"] == 4
+    imported(desk, validate, tmp_path / "gmt.csv", "--utc")
+    day = stats(desk, validate, "--date", "2026-11-19")
+    assert day["offered"] == 6 and {row["shift"]: row["offered"] for row in day["by_shift"]} == {"day": 6, "late": 0}

@@ -1,5 +1,7 @@
 """The hot questions are answered from indexes, not by scanning history (EXPLAIN QUERY PLAN)."""
 
+import re
+
 from cs.desk import callbacks, tickets
 
 
@@ -85,7 +87,9 @@ def table_scans(ctx, queries, allowed=("agents", "rule_starts", "departments")):
     scans = []
     for sql, params in queries:
         text = plan(ctx.db, sql, params)
-        walked = [step for step in text.split("SCAN ")[1:] if not step.startswith("CONSTANT ROW")]
+        # A VALUES list is the query's own constants (cs.calls.figures: the shift windows it counts calls in).
+        walked = [step for step in text.split("SCAN ")[1:]
+                  if not re.match(r"(\d+ )?CONSTANT ROW|windows\b", step)]
         if any(step.split()[0] not in allowed for step in walked):
             scans.append((sql, text))
     return scans

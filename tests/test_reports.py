@@ -325,6 +325,8 @@ def overdue_item(ids, name, agent, reason, due, attempts, hours):
 NO_CALLS = {"offered": 0, "answered": 0, "answer_rate": None, "answer_rate_parts": {"numerator": 0, "denominator": 0},
             "abandoned": 0, "answer_within_s": 15, "answered_within": 0, "answered_within_rate": None,
             "answered_within_rate_parts": {"numerator": 0, "denominator": 0}, "asa_s": None, "aht_s": None}
+NO_CALLS = {**NO_CALLS, "by_agent": [], "by_shift": [{"shift": "day", "label": "白班", **NO_CALLS},
+                                                     {"shift": "late", "label": "晚班", **NO_CALLS}]}
 
 
 def bucket_item(ids, name, department=None):

@@ -327,8 +327,8 @@ SQL_WHITELIST = {
     ("jobs/overdue_alerts.py", "_open_deliveries"): "one ? per channel name; the names are bound",
     ("cs/desk/dispatch.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders; ORDER BY checked;"
                                       " LIMIT bound",
-    ("cs/calls/figures.py", "call_figures"): "fixed expressions (the wait and talk seconds) and an optional fixed agent"
-                                             " clause; every value bound by name",
+    ("cs/calls/figures.py", "agent_rows"): "the fixed _SUMS expressions and ?-placeholders, one per agent",
+    ("cs/calls/figures.py", "_sums_in"): "the fixed _SUMS expressions, a (?, ?, ?) per window and a ? per agent",
     ("cs/desk/visits.py", "_run_period"): "the scope clause from _scope_sql: one of three fixed texts, the tag bound",
     ("cs/reports/figures.py", "agent_names"): "one ? per handle; the handles are bound",
     ("cs/reports/figures.py", "_by_ids"): "the constant _TICKET or _CALLBACK select and one ? per id",

@@ -979,7 +979,7 @@ def test_score_xlsx(cs, tmp_path):
     assert width(sheet, header_index(sheet)["姓名"]) >= 6
 
 
-def test_report_month_xlsx_into_dir_has_four_sheets(cs, tmp_path):
+def test_report_month_xlsx_into_dir_has_its_sheets(cs, tmp_path):
     make_deductions(cs)
     add_ticket(cs, "本月工单", opened_at="2026-11-18T09:00")
     folder = tmp_path / "reports"
@@ -989,7 +989,8 @@ def test_report_month_xlsx_into_dir_has_four_sheets(cs, tmp_path):
     assert result.stdout.strip() == str(path)
     assert mode_of(path) == 0o600
     workbook = load_workbook(path)
-    assert workbook.sheetnames == ["得分", "关键指标", "回访工作效果评估", "回访配额执行情况", "走访计划", "考核扣分"]
+    assert workbook.sheetnames == ["得分", "关键指标", "回访工作效果评估", "回访配额执行情况", "走访计划", "考核扣分",
+                                   "热线·按班次", "热线·按坐席"]
     for sheet in workbook.worksheets:
         assert all(cell.font.b for cell in sheet[1]), sheet.title
     scores = workbook["得分"]
@@ -1010,7 +1011,7 @@ def test_report_month_xlsx_to_file_and_english_sheet_names(cs, tmp_path):
     path = tmp_path / "month.xlsx"
     ok(cs(["report", "month", "--format", "xlsx", "-o", str(path)]))
     names = load_workbook(path).sheetnames
-    assert len(names) == 6
+    assert len(names) == 8 and names[6:] == ["Hotline·By shift", "Hotline·By agent"]
     assert all(len(name) <= 31 for name in names)
     # the month's deductions, not a day's: the zh title drops 当日, the en one must drop "of the day"
     assert "day" not in names[5].lower(), names

@@ -19,11 +19,13 @@ def calls():
 @calls.command("import")
 @click.argument("source", type=click.Path(allow_dash=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["asterisk", "freeswitch", "sheet"]),
-              help="asterisk: Master.csv (no header); freeswitch: cdr_csv's default template; sheet: CSV with"
+              help="asterisk: Master.csv (no header); freeswitch: cdr_csv's default template; sheet: CSV or .xlsx with"
                    " headers (主叫, 开始时间, 应答时间, 结束时间, 坐席/分机, 结果, 编号) [default: from the first line].")
+@click.option("--utc", is_flag=True,
+              help="Times without an offset are UTC (Asterisk's cdr.conf usegmtime=yes) [default: the centre's].")
 @click.option("--dry-run", is_flag=True, help="Check every record; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def import_(source, fmt, dry_run, as_json):
+def import_(source, fmt, utc, dry_run, as_json):
     """Import call records; a record already imported is skipped, so a file imported again adds nothing."""
     from cs import output
     from cs.exchange import calls as calls_io
@@ -31,10 +33,10 @@ def import_(source, fmt, dry_run, as_json):
 
     _app, ctx = app_and_ctx()
     if source == "-":
-        result = calls_io.import_stream(ctx, sys.stdin.buffer, fmt=fmt, dry_run=dry_run)
+        result = calls_io.import_stream(ctx, sys.stdin.buffer, fmt=fmt, dry_run=dry_run, utc=utc)
     else:
         with open_source(source) as binary:
-            result = calls_io.import_stream(ctx, binary, fmt=fmt, dry_run=dry_run)
+            result = calls_io.import_stream(ctx, binary, fmt=fmt, dry_run=dry_run, utc=utc)
     if as_json:
         output.render_object(result, "json", sys.stdout)
     for error in result["errors"]:
@@ -73,8 +75,26 @@ def stats(day, month, agent, fmt):
         chosen = local_day(app, day)
         start, end = units.bounds(ctx, chosen)
         period = {"date": chosen.isoformat()}
-    figures = call_figures(ctx, start, end, agent)
-    emit_object({**period, "agent": agent, "start": ctx.display(start), "end": ctx.display(end), **figures}, fmt)
+    figures = call_figures(ctx, start, end, [agent] if agent else None)
+    result = {**period, "agent": agent, "start": ctx.display(start), "end": ctx.display(end), **figures}
+    if fmt != "table":
+        emit_object(result, fmt)
+        return
+    shift_rows = [{**_as_percent(row), "shift": row["label"] or _("outside every shift")} for row in result["by_shift"]]
+    agent_rows = [{**_as_percent(row), "agent": row["agent"] or _("(no agent)"), "name": row["name"] or ""}
+                  for row in result["by_agent"]]
+    emit_object(_as_percent(result), fmt, sections=[(_("By shift"), shift_rows, ["shift", *ROW_COLUMNS]),
+                                                    (_("By agent"), agent_rows, ["agent", "name", *ROW_COLUMNS])])
+
+
+ROW_COLUMNS = ("offered", "answered", "answer_rate", "abandoned", "answered_within", "answered_within_rate", "asa_s",
+               "aht_s")
+
+
+def _as_percent(figures: dict) -> dict:
+    """A table shows 接通率 as 75.0% (JSON keeps the fraction 0.75)."""
+    return {**figures, **{key: "—" if figures[key] is None else f"{figures[key] * 100:.1f}%"
+                          for key in ("answer_rate", "answered_within_rate")}}
 
 
 @click.command("staffing")

@@ -4,10 +4,10 @@ Asterisk writes `Master.csv` without a header, one call a line, in the order cdr
 dst, dcontext, clid, channel, dstchannel, lastapp, lastdata, start, answer, end, duration, billsec, disposition,
 amaflags, and with loguniqueid and loguserfield on, uniqueid and userfield. FreeSWITCH's cdr_csv default template
 is caller_id_name, caller_id_number, destination_number, context, start_stamp, answer_stamp, end_stamp, duration,
-billsec, hangup_cause, uuid, bleg_uuid, accountcode, read_codec, write_codec. A sheet names its columns (主叫,
-开始时间, 应答时间, 结束时间, 坐席/分机, 结果, 编号).
+billsec, hangup_cause, uuid, bleg_uuid, accountcode, read_codec, write_codec. A sheet, CSV or an .xlsx
+workbook's first sheet, names its columns (主叫, 开始时间, 应答时间, 结束时间, 坐席/分机, 结果, 编号).
 
-Times without an offset are the centre's. A call is answered when the switch says so and it was up for a second
+Times without an offset are the centre's, or UTC with --utc (Asterisk's cdr.conf `usegmtime=yes`). A call is answered when the switch says so and it was up for a second
 or more. The agent is the one whose extension took the call (`cs agent update HANDLE --extension EXT`). The import
 is one transaction, all or nothing, and a record already imported (by its unique id; by its contents for a file
 that has none) is skipped: importing a file again adds nothing.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import re
 from datetime import datetime
 
@@ -60,7 +61,7 @@ def detect(first_row: list[str]) -> str:
     return "sheet"
 
 
-def _local(ctx, text: str | None, what: str):
+def _local(zone, text: str | None, what: str):
     if text is None or not text.strip():
         return None
     value = text.strip()
@@ -74,7 +75,7 @@ def _local(ctx, text: str | None, what: str):
             raise BadRecord(_("{what}: {value!r} is not a time such as 2026-11-20 09:30:05").format(
                 what=what, value=value)) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ctx.tz)
+        moment = moment.replace(tzinfo=zone)
     return clock.to_db(moment)
 
 
@@ -90,7 +91,7 @@ def _content_id(fields: list[str]) -> str:
     return "sha1:" + hashlib.sha1("\x1f".join(fields).encode()).hexdigest()
 
 
-def from_asterisk(ctx, fields: list[str]) -> dict:
+def from_asterisk(zone, fields: list[str]) -> dict:
     record = dict(zip(ASTERISK, fields))
     if "end" not in record:
         raise BadRecord(_("{count} fields; Asterisk's Master.csv has 16 to 18").format(count=len(fields)))
@@ -99,12 +100,12 @@ def from_asterisk(ctx, fields: list[str]) -> dict:
     return {"uniqueid": (record.get("uniqueid") or "").strip() or _content_id(fields),
             "caller": record["src"].strip() or None,
             "extension": peer.group(1) if peer else None,  # the agent's channel; a queue's dst names nobody
-            "started_at": _local(ctx, record["start"], "start"),
-            "answered_at": _local(ctx, record["answer"], "answer") if up else None,
-            "ended_at": _local(ctx, record["end"], "end")}
+            "started_at": _local(zone, record["start"], "start"),
+            "answered_at": _local(zone, record["answer"], "answer") if up else None,
+            "ended_at": _local(zone, record["end"], "end")}
 
 
-def from_freeswitch(ctx, fields: list[str]) -> dict:
+def from_freeswitch(zone, fields: list[str]) -> dict:
     record = dict(zip(FREESWITCH, fields))
     if "billsec" not in record:
         raise BadRecord(_("{count} fields; FreeSWITCH's cdr_csv default template has 15").format(count=len(fields)))
@@ -112,9 +113,9 @@ def from_freeswitch(ctx, fields: list[str]) -> dict:
     return {"uniqueid": (record.get("uuid") or "").strip() or _content_id(fields),
             "caller": record["caller_id_number"].strip() or None,
             "extension": record["destination_number"].strip() or None,
-            "started_at": _local(ctx, record["start_stamp"], "start_stamp"),
-            "answered_at": _local(ctx, record["answer_stamp"], "answer_stamp") if up else None,
-            "ended_at": _local(ctx, record["end_stamp"], "end_stamp")}
+            "started_at": _local(zone, record["start_stamp"], "start_stamp"),
+            "answered_at": _local(zone, record["answer_stamp"], "answer_stamp") if up else None,
+            "ended_at": _local(zone, record["end_stamp"], "end_stamp")}
 
 
 def sheet_columns(header: list[str]) -> dict:
@@ -128,48 +129,42 @@ def sheet_columns(header: list[str]) -> dict:
     return columns
 
 
-def from_sheet(ctx, fields: list[str], columns: dict) -> dict:
+def from_sheet(zone, fields: list[str], columns: dict) -> dict:
     record = {field: fields[index] if index < len(fields) else "" for index, field in columns.items()}
-    answered = _local(ctx, record.get("answered"), "应答时间")
+    answered = _local(zone, record.get("answered"), "应答时间")
     result = (record.get("result") or "").strip().lower()
     if result and result not in ANSWERED_WORDS:
         answered = None  # the sheet says the call was not answered, whatever else it holds
     return {"uniqueid": (record.get("uniqueid") or "").strip() or _content_id(fields),
             "caller": (record.get("caller") or "").strip() or None,
             "extension": (record.get("extension") or "").strip() or None,
-            "started_at": _local(ctx, record["started"], "开始时间"),
+            "started_at": _local(zone, record["started"], "开始时间"),
             "answered_at": answered,
-            "ended_at": _local(ctx, record["ended"], "结束时间")}
+            "ended_at": _local(zone, record["ended"], "结束时间")}
 
 
-def import_stream(ctx, binary, *, fmt: str | None = None, dry_run: bool = False) -> dict:
-    """Read every record and store the new ones in one transaction; nothing when a record is bad."""
+def import_stream(ctx, binary, *, fmt: str | None = None, dry_run: bool = False, utc: bool = False) -> dict:
+    """Read every record and store the new ones in one transaction; nothing when a record is bad. `utc`: times
+    without an offset are UTC (Asterisk's usegmtime=yes), not the centre's."""
     from cs.desk import agents as agents_mod
 
     agents_mod.require_role(ctx.db, ctx.actor, {"leader", "supervisor"}, _("importing call records"))
-    reader = csv.reader(io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=""))
     extensions = {row["extension"]: row["handle"] for row in ctx.db.all(
         "SELECT handle, extension FROM agents WHERE extension IS NOT NULL")}
     result = {"imported": 0, "skipped": 0, "dry_run": dry_run, "format": None, "errors": [], "error_count": 0,
               "unknown_extensions": []}
+    zone = clock.UTC if utc else ctx.tz
     unknown: set = set()
-    columns = None
     batch: list[tuple] = []
     try:
         with ctx.db.transaction():
             try:
-                for line, fields in enumerate(reader, start=1):
-                    if not fields or not any(f.strip() for f in fields):
-                        continue
-                    if result["format"] is None:
-                        result["format"] = fmt or detect(fields)
-                        if result["format"] == "sheet":
-                            columns = sheet_columns(fields)
-                            continue
+                result["format"], columns, rows = _rows(binary, fmt)
+                for line, fields in rows:
                     try:
-                        record = (from_asterisk(ctx, fields) if result["format"] == "asterisk"
-                                  else from_freeswitch(ctx, fields) if result["format"] == "freeswitch"
-                                  else from_sheet(ctx, fields, columns))
+                        record = (from_asterisk(zone, fields) if result["format"] == "asterisk"
+                                  else from_freeswitch(zone, fields) if result["format"] == "freeswitch"
+                                  else from_sheet(zone, fields, columns))
                         _check(record)
                     except BadRecord as exc:
                         result["error_count"] += 1
@@ -193,6 +188,38 @@ def import_stream(ctx, binary, *, fmt: str | None = None, dry_run: bool = False)
             result["imported"] = 0
     result["unknown_extensions"] = sorted(unknown)
     return result
+
+
+def _rows(binary, fmt: str | None) -> tuple:
+    """(format, a sheet's columns or None, the (line, fields) of each record): a workbook's first sheet, or CSV
+    whose first line tells its format."""
+    if binary.peek(4)[:4] == b"PK\x03\x04":  # a workbook is a zip file
+        from cs.exchange import sheets
+
+        known = {alias for aliases in HEADERS.values() for alias in aliases}
+        table = sheets.xlsx_table(sheets.seekable(binary), known.__contains__)
+        return "sheet", sheet_columns(table.columns), (
+            (line, [_cell_text(cell) for cell in cells]) for line, cells in table.rows)
+    reader = csv.reader(io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=""))
+    records = ((line, fields) for line, fields in enumerate(reader, start=1) if any(f.strip() for f in fields))
+    first = next(records, None)
+    if first is None:
+        return fmt, None, iter(())
+    fmt = fmt or detect(first[1])
+    if fmt == "sheet":
+        return fmt, sheet_columns(first[1]), records
+    return fmt, None, itertools.chain([first], records)
+
+
+def _cell_text(cell) -> str:
+    """A workbook's cell as a CSV would hold it: 8001 not 8001.0, times as 2026-11-19 09:00:00."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, datetime):
+        return cell.isoformat(sep=" ")
+    return str(cell).strip()
 
 
 class _Undo(Exception):

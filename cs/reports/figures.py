@@ -387,19 +387,21 @@ def _window_report(ctx, kind: str, day: date, start: str, end: str, roster: list
                                         min(judged, ctx.now_db)),
         "handover": [item for item in open_handover(ctx, end) if agent is None or item["agent"] == agent],
         "dispatches": dispatch_figures(ctx, start, end),
-        "calls": hotline_figures(ctx, start, end, agent),
+        "calls": hotline_figures(ctx, start, end, scope),
     }
     mentioned = {*roster, *(c["agent"] for c in report["callbacks"]["overdue_items"]),
+                 *(row["agent"] for row in report["calls"]["by_agent"]),
                  *(d["agent"] for d in report["deductions"]), *(h["agent"] for h in report["handover"])}
     report["names"] = agent_names(ctx, mentioned)
     return report
 
 
-def hotline_figures(ctx, start: str, end: str, agent: str | None = None) -> dict:
-    """The hotline over the window (SPEC section 19): offered, answered, 接通率, within three rings, ASA, AHT."""
+def hotline_figures(ctx, start: str, end: str, agents: list[str] | None = None) -> dict:
+    """The hotline over the window (SPEC section 19): offered, answered, 接通率, within three rings, ASA, AHT;
+    per shift and per agent."""
     from cs.calls.figures import call_figures
 
-    return call_figures(ctx, start, end, agent)
+    return call_figures(ctx, start, end, agents)
 
 
 def dispatch_figures(ctx, start: str, end: str) -> list[dict]:
@@ -495,6 +497,7 @@ def month_report(ctx, *, month: str | None = None) -> dict:
         "calls": hotline_figures(ctx, start, end),
     }
     report["names"] = agent_names(ctx, {*(s["agent"] for s in report["scores"]),
+                                        *(row["agent"] for row in report["calls"]["by_agent"]),
                                         *(a[key] for a in report["appeals"] for key in ("agent", "decided_by"))})
     return report
 
@@ -539,6 +542,7 @@ def week_report(ctx, *, week_of: date | None = None, team: str | None = None) ->
     points = {row["agent"]: row["points"] for row in ctx.db.all(
         "SELECT agent, SUM(points) AS points FROM deductions WHERE date >= ? AND date < ? AND voided = 0"
         " GROUP BY agent", (first_day, after))}
+    hotline = hotline_figures(ctx, start, end, sorted(handles) if team is not None else None)
     rows = []
     for person in people:
         h = person["handle"]
@@ -552,9 +556,21 @@ def week_report(ctx, *, week_of: date | None = None, team: str | None = None) ->
             "resolved": done, "fcr_rate": rate(fcr, done), "fcr_rate_parts": parts(fcr, done),
             "satisfaction_rate": rate(satisfied, reached), "satisfaction_rate_parts": parts(satisfied, reached),
             "points": number(points.get(h) or 0),
+            "calls": _agent_calls(hotline, h),
         })
     return {"kind": "week", "start": ctx.display(start), "end": ctx.display(end),
-            "generated_at": ctx.display(ctx.now_db), "complete": ctx.now_db >= end, "team": team, "agents": rows}
+            "generated_at": ctx.display(ctx.now_db), "complete": ctx.now_db >= end, "team": team, "agents": rows,
+            "calls": hotline, "names": agent_names(ctx, (row["agent"] for row in hotline["by_agent"]))}
+
+
+def _agent_calls(hotline: dict, handle: str) -> dict:
+    """One agent's figures from the hotline's `by_agent` rows (an agent who took no call: zeros and nulls)."""
+    from cs.calls.figures import Sums, figures
+
+    for row in hotline["by_agent"]:
+        if row["agent"] == handle:
+            return {key: value for key, value in row.items() if key not in ("agent", "name")}
+    return figures(Sums(), hotline["answer_within_s"])
 
 
 WEEK_COLUMNS = ["agent", "name", "team", "received", "answered", "reply_rate", "first_response_mean_s",
@@ -567,12 +583,37 @@ def week_sheets(report: dict, lang: str) -> list:
 
     text = TEXT[lang]
     headers = {column: text.get(WEEK_TEXT.get(column, column), column) for column in WEEK_COLUMNS}
-    return [Sheet(text["week"], WEEK_COLUMNS, headers, report["agents"], percent=RATE_COLUMNS)]
+    return [Sheet(text["week"], WEEK_COLUMNS, headers, report["agents"], percent=RATE_COLUMNS),
+            *call_sheets(report, lang)]
+
+
+CALL_COLUMNS = ["offered", "answered", "answer_rate", "abandoned", "answered_within", "answered_within_rate",
+                "asa_s", "aht_s"]
+
+
+def call_sheets(report: dict, lang: str) -> list:
+    """The hotline as two sheets, per shift and per agent, each under a row for the whole period."""
+    from cs.exchange.workbook import Sheet
+
+    text = TEXT[lang]
+    headers = {"offered": text["offered"], "answered": text["answered_calls"], "answer_rate": text["answer_rate"],
+               "abandoned": text["abandoned"], "answered_within": text["within_rings"],
+               "answered_within_rate": text["within_rate"], "asa_s": text["asa_s"], "aht_s": text["aht"]}
+    calls = report["calls"]
+    whole = {"name": text["all_calls"], **{key: calls[key] for key in CALL_COLUMNS}}
+    names = report.get("names") or {}
+    by_shift = [whole, *({**row, "name": row["label"] or text["outside_shifts"]} for row in calls["by_shift"])]
+    by_agent = [whole, *({**row, "name": names.get(row["agent"]) or row["agent"] or text["no_agent"]}
+                         for row in calls["by_agent"])]
+    return [Sheet(f"{text['hotline']}·{text['by_shift']}", ["name", *CALL_COLUMNS],
+                  {**headers, "name": text["shift_col"]}, by_shift, percent=RATE_COLUMNS),
+            Sheet(f"{text['hotline']}·{text['by_agent']}", ["agent", "name", *CALL_COLUMNS],
+                  {**headers, "agent": text["agent_only"], "name": text["name"]}, by_agent, percent=RATE_COLUMNS)]
 
 
 # Columns of the workbooks that hold fractions: shown as percentages (55.6%), kept as numbers for Excel's sums.
 RATE_COLUMNS = frozenset({"reply_rate", "fcr_rate", "satisfaction_rate", "completion_rate", "on_time_rate",
-                          "compliance", "rate", "target"})
+                          "compliance", "rate", "target", "answer_rate", "answered_within_rate"})
 
 
 # The week report's columns, by their label in TEXT.
@@ -698,7 +739,9 @@ TEXT = {
         "staffing_title": "人手需求", "staffing_basis": "预测依据", "service_level": "服务水平",
         "max_occupancy": "最高占用率", "shrinkage": "缺勤率", "required_n": "需要", "rostered_n": "已排班",
         "short": "红色为人手不足", "hour": "时段", "calls_expected": "预计来电", "aht": "平均处理时长(秒)",
-        "hotline": "热线", "offered": "呼入", "answered_calls": "接通", "answer_rate": "接通率", "abandoned": "放弃",
+        "hotline": "热线", "by_shift": "按班次", "by_agent": "按坐席", "outside_shifts": "班次外",
+        "no_agent": "（无坐席）", "within_rate": "三声内接听率", "all_calls": "全部",
+        "shift_col": "班次", "asa_s": "平均应答速度(秒)", "offered": "呼入", "answered_calls": "接通", "answer_rate": "接通率", "abandoned": "放弃",
         "within_rings": "三声内接听", "asa": "平均应答速度", "aht_s": "平均处理时长",
         "dispatches": "派单", "dept": "部门", "sent_n": "派单", "accepted_n": "接单", "done_n": "完工", "in_time": "按时",
         "overdue_at_end": "逾期未完",
@@ -735,7 +778,9 @@ TEXT = {
         "staffing_title": "Staffing", "staffing_basis": "Forecast from", "service_level": "Service level",
         "max_occupancy": "Max occupancy", "shrinkage": "Shrinkage", "required_n": "Required", "rostered_n": "Rostered",
         "short": "red: short", "hour": "Hour", "calls_expected": "Calls expected", "aht": "AHT (s)",
-        "hotline": "Hotline", "offered": "Offered", "answered_calls": "Answered", "answer_rate": "Answer rate",
+        "hotline": "Hotline", "by_shift": "By shift", "by_agent": "By agent",
+        "outside_shifts": "outside every shift", "no_agent": "(no agent)", "within_rate": "Answered within, share",
+        "all_calls": "All", "shift_col": "Shift", "asa_s": "ASA (s)", "offered": "Offered", "answered_calls": "Answered", "answer_rate": "Answer rate",
         "abandoned": "Abandoned", "within_rings": "Answered within three rings", "asa": "ASA", "aht_s": "AHT",
         "dispatches": "Dispatches", "dept": "Department", "sent_n": "Sent", "accepted_n": "Accepted", "done_n": "Done",
         "in_time": "on time", "overdue_at_end": "Overdue at end",
@@ -805,6 +850,7 @@ def month_sheets(ctx, report: dict, lang: str) -> list:
         Sheet("考核扣分" if lang == "zh" else "Deductions", ["id", "date", "agent", "rule", "label", "points", "fine",
                                                         "action", "detail", "voided"],
               {**labels, "agent": text["agent"], "detail": "说明" if lang == "zh" else "Detail"}, entries),
+        *call_sheets(report, lang),
     ]
 
 
