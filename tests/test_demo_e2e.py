@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,12 @@ def test_demo_builds_a_centre_and_shows_a_tour(tmp_path):
     agents = json.loads(run("agent", "list", "--json", env=env).stdout)
     assert {a["role"] for a in agents} == {"agent", "leader", "supervisor"}
     assert json.loads(run("db", "check", "--json", env=env).stdout)["ok"] is True
+    # Yesterday's hotline, per shift and per agent: each answered call at an agent's extension.
+    assert "Yesterday's hotline" in result.stdout and "By agent" in result.stdout
+    yesterday = re.search(r"cs calls stats --date (\S+)\)", result.stdout).group(1)
+    calls = json.loads(run("calls", "stats", "--date", yesterday, "--json", env=env).stdout)
+    assert calls["offered"] >= 10 and 0.5 < calls["answer_rate"] <= 1
+    assert {row["agent"] for row in calls["by_agent"]} - {None} <= {a["handle"] for a in agents if a["extension"]}
 
 
 def test_demo_is_deterministic_for_a_given_now(tmp_path):

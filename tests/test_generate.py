@@ -338,3 +338,36 @@ def test_ctrl_c_during_a_bulk_build_removes_the_half_built_desk_without_a_traceb
     time.sleep(0.5)
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)  # nobody of its group is left
+
+
+def test_the_hotline_rings_through_to_agents_on_shift(rows, domain, cs, centre, validate):
+    """About CALLS_PER_TICKET calls a ticket, most answered, each answered call by an agent on shift at its
+    extension; the ones given up reached nobody; `cs calls stats` counts them all."""
+    from cs.demo.hotline import CALLS_PER_TICKET
+    from cs.desk import shifts
+
+    calls = rows("SELECT * FROM calls")
+    tickets_made = rows("SELECT COUNT(*) FROM tickets")[0][0]
+    assert 0.8 * CALLS_PER_TICKET < len(calls) / tickets_made < 1.2 * CALLS_PER_TICKET
+    answered = [call for call in calls if call["answered_at"]]
+    assert 0.85 < len(answered) / len(calls) < 0.99
+    extension = {row["handle"]: row["extension"] for row in rows("SELECT handle, extension FROM agents")}
+    roster = defaultdict(set)
+    for row in rows("SELECT * FROM roster"):
+        roster[(row["date"], row["shift"])].add(row["agent"])
+    on_shift = 0
+    for call in answered[::10]:
+        assert call["extension"] == extension[call["agent"]]
+        running = shifts.running(domain, clock.from_db(call["started_at"]))
+        staffed = set().union(*(roster[(w.date.isoformat(), w.code)] for w in running))
+        if staffed:  # an hour nobody is rostered for goes to anybody at work that day, as tickets do
+            assert call["agent"] in staffed
+            on_shift += 1
+        assert call["started_at"] < call["answered_at"] < call["ended_at"] <= clock.to_db(NOW)
+    assert on_shift > 30
+    assert all(call["agent"] is None and call["extension"] is None for call in calls if not call["answered_at"])
+    day = (NOW - timedelta(days=1)).date().isoformat()
+    stats = validate(cs(["calls", "stats", "--date", day, "--json"], env={"CS_DB": str(centre)}).json(), "call-stats")
+    start, end = (clock.to_db(moment) for moment in clock.day_bounds(datetime.fromisoformat(day).date(), SHANGHAI))
+    assert stats["offered"] == rows("SELECT COUNT(*) FROM calls WHERE started_at >= ? AND started_at < ?",
+                                    (start, end))[0][0] > 0

@@ -7,7 +7,7 @@ import sys
 import click
 
 from cs.cli import AGENT, TimeParam, completion
-from cs.cli.common import MONTH, app_and_ctx, emit_object, output_options
+from cs.cli.common import MONTH, app_and_ctx, emit_object, headers, output_options
 from cs.core.i18n import _
 
 
@@ -76,15 +76,23 @@ def stats(day, month, agent, fmt):
         start, end = units.bounds(ctx, chosen)
         period = {"date": chosen.isoformat()}
     figures = call_figures(ctx, start, end, [agent] if agent else None)
-    result = {**period, "agent": agent, "start": ctx.display(start), "end": ctx.display(end), **figures}
+    show_stats({**period, "agent": agent, "start": ctx.display(start), "end": ctx.display(end), **figures}, fmt)
+
+
+def show_stats(result: dict, fmt: str) -> None:
+    """The figures as data, or for people: rates in percent, then a table per shift and per agent."""
     if fmt != "table":
         emit_object(result, fmt)
         return
+    app = click.get_current_context().obj
+    shown = {**headers(app.lang), "agent": _("Agent")}
     shift_rows = [{**_as_percent(row), "shift": row["label"] or _("outside every shift")} for row in result["by_shift"]]
     agent_rows = [{**_as_percent(row), "agent": row["agent"] or _("(no agent)"), "name": row["name"] or ""}
                   for row in result["by_agent"]]
-    emit_object(_as_percent(result), fmt, sections=[(_("By shift"), shift_rows, ["shift", *ROW_COLUMNS]),
-                                                    (_("By agent"), agent_rows, ["agent", "name", *ROW_COLUMNS])])
+    top = {key: value for key, value in _as_percent(result).items() if key != "agent" or value is not None}
+    emit_object(top, fmt, sections=[(_("By shift"), shift_rows, ["shift", *ROW_COLUMNS], shown),
+                                                    (_("By agent"), agent_rows, ["agent", "name", *ROW_COLUMNS],
+                                                     shown)])
 
 
 ROW_COLUMNS = ("offered", "answered", "answer_rate", "abandoned", "answered_within", "answered_within_rate", "asa_s",

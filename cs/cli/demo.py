@@ -91,8 +91,26 @@ def demo(db_path, days, agents, tickets_per_agent, seed):
 
     emit_list(shown(ctx, dispatch.query(ctx, open_only=True, limit=10), "table"), "table", DISPATCH_COLUMNS,
               enums={"status": DISPATCH_STATUSES})
+    _show_hotline(ctx)
     _show_example_day(ctx, counts["example_day"])
     _try_it(target)
+
+
+def _show_hotline(ctx) -> None:
+    """Yesterday's calls: 接通率, answered within three rings, per shift and per agent."""
+    from datetime import timedelta
+
+    from cs.calls.figures import call_figures
+    from cs.cli.calls import show_stats
+    from cs.core import clock
+    from cs.scoring import units
+
+    day = clock.local_date(ctx.now, ctx.tz) - timedelta(days=1)
+    start, end = units.bounds(ctx, day)
+    click.echo("\n" + _("Yesterday's hotline: 接通率 and answered within three rings (cs calls stats --date {day}):")
+               .format(day=day))
+    show_stats({"date": day.isoformat(), "agent": None, "start": ctx.display(start), "end": ctx.display(end),
+                **call_figures(ctx, start, end)}, "table")
 
 
 def _show_example_day(ctx, day) -> None:
@@ -143,7 +161,7 @@ def _build_large(app, target: str, is_new: bool, *, agents: int, days: int, seed
         click.echo("\r\033[K", nl=False, err=True)
     rate = counts["tickets"] / counts["build_s"] if counts["build_s"] else 0
     click.echo(_("Demo centre built in {target}: {agents} in {teams}, {customers}, {tickets} ({events}) and"
-                 " {callbacks} over {days} in {build_s:.1f} s ({rate:,.0f} tickets/s); {deductions} for"
+                 " {callbacks} over {days}, with {calls}, in {build_s:.1f} s ({rate:,.0f} tickets/s); {deductions} for"
                  " {scored_days} in {score_s:.1f} s.").format(
         target=target,
         agents=_n(ngettext("{count:,} agent", "{count:,} agents", agents), agents),
@@ -154,6 +172,7 @@ def _build_large(app, target: str, is_new: bool, *, agents: int, days: int, seed
         events=_n(ngettext("{count:,} event", "{count:,} events", counts["ticket_events"]), counts["ticket_events"]),
         callbacks=_n(ngettext("{count:,} callback", "{count:,} callbacks", counts["callbacks"]), counts["callbacks"]),
         days=_n(ngettext("{count:,} day", "{count:,} days", days), days),
+        calls=_n(ngettext("{count:,} call record", "{count:,} call records", counts["calls"]), counts["calls"]),
         build_s=counts["build_s"], rate=rate,
         deductions=_n(ngettext("{count:,} deduction", "{count:,} deductions", counts["deductions"]),
                       counts["deductions"]),
@@ -180,6 +199,8 @@ def _try_it(target: str, ticket: int = 1) -> None:
         "  cs agent list\n"
         "  cs ticket list --category 投诉 --json\n"
         "  cs callback list --overdue\n"
+        "  cs calls stats\n"
+        "  cs staffing\n"
         "  cs shift now\n"
         "  cs score\n"
         "  cs config show"

@@ -32,6 +32,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from cs.core import clock, i18n
+from cs.demo.hotline import CALL_COLUMNS, CALLS_PER_TICKET, day_calls
 from cs.demo.tour import CATEGORY_WEIGHTS, CHANNEL_WEIGHTS, HANDOVER_TEXTS, RESOLUTIONS, SUMMARIES, SURNAMES, TITLES
 from cs.desk import tickets
 from cs.desk.callbacks import quota_selects
@@ -92,7 +93,8 @@ CALLBACK_COLUMNS = ("id", "ticket_id", "customer_name", "customer_phone", "reaso
                     "created_at", "created_by", "done_at", "ended_at", "updated_at")
 # Tables the build fills row by row: their secondary indexes are created after the rows are in, but for
 # those the build fills in key order, which grow at their end as cheaply as the table does.
-BULK_TABLES = ("tickets", "ticket_events", "callbacks", "callback_events", "roster", "handovers", "violations")
+BULK_TABLES = ("tickets", "ticket_events", "callbacks", "callback_events", "roster", "handovers", "violations",
+               "calls")
 APPEND_ORDERED_INDEXES = ("tickets_opened", "ticket_events_ticket", "callbacks_ticket", "callback_events_callback")
 _EPOCH = date(1970, 1, 1)
 
@@ -329,7 +331,9 @@ def make_staff(rng: random.Random, count: int, team_size: int, created_at: str) 
     for n, handle in enumerate(handles):
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN_NAMES) for _ in range(rng.choice((1, 2))))
         role, team = roles[handle]
-        staff.rows.append((handle, name, team, role, f"{handle}@example.com", f"139{n + 1:08d}", 1, created_at))
+        extension = None if role == "supervisor" else str((8000 if count < 2000 else 80000) + n)
+        staff.rows.append((handle, name, team, role, f"{handle}@example.com", f"139{n + 1:08d}", 1, created_at,
+                           extension))
     return staff
 
 
@@ -361,6 +365,7 @@ class DayRecords:
     duties: list = field(default_factory=list)
     violations: list = field(default_factory=list)
     quota: list = field(default_factory=list)  # quota_customers rows: who each policy counted and selected
+    calls: list = field(default_factory=list)  # call records, as `cs calls import` stores them
 
     def as_tuple(self) -> tuple:
         """The lists in field order, to send to another process (dataclasses.astuple deep-copies every row)."""
@@ -398,6 +403,7 @@ class Centre:
         self.max_attempts = ctx.config["callback"]["max_attempts"]
         self.summaries = {cat: SUMMARIES[cat] + MORE_SUMMARIES.get(cat, []) for cat in CATEGORY_WEIGHTS}
         self.team_of = {handle: team for team in staff.teams for handle in team.members}
+        self.extension_of = {row[0]: row[8] for row in staff.rows}
 
     # configuration, prepared once
 
@@ -524,7 +530,19 @@ class Centre:
                            self.staff.supervisor) for handle, code in working]
         last_ticket = self._tickets(rng, day, k, working, records)
         self._shift_work(rng, day, k, working, last_ticket, records)
+        records.calls = self._calls(day, k, working)
         return records
+
+    def _calls(self, day: date, k: int, working) -> list[tuple]:
+        """The hotline's call records: CALLS_PER_TICKET a ticket, at the same hours, to the agents on shift (their
+        own random stream: the tickets are the same with calls or without)."""
+        rng = random.Random(f"{self.seed}:calls:{day.isoformat()}")
+        start = self.timeline.start(k)
+        arrivals = sorted(start + hour * 3600 + int(rng.random() * 3600) for hour in rng.choices(
+            self.hours, cum_weights=self.hour_cum, k=round(self.volume(day) * CALLS_PER_TICKET)))
+        by_hour = self._by_hour(working)
+        return day_calls(rng, arrivals, lambda t: by_hour.get((t - start) // 3600) or self.staff.workers,
+                         self.extension_of, self.timeline.stamp, self.now)
 
     def _tickets(self, rng, day: date, k: int, working, records: DayRecords) -> dict:
         """The day's tickets, their lives and their callbacks; returns each agent's last ticket id."""
@@ -871,6 +889,7 @@ class BulkWriter:
                            " VALUES (?, ?, ?, ?, ?, ?)", records.violations)
             db.executemany("INSERT INTO quota_customers (policy, month, phone, k, selected, ticket_id, at, sample,"
                            " chosen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", records.quota)
+            db.executemany(insert_sql("calls", CALL_COLUMNS), records.calls)
 
     def __exit__(self, *exc):
         db = self.db
@@ -963,7 +982,7 @@ def build(ctx, *, agents: int, days: int, seed: int = 2026, per_agent: float = 1
     centre = Centre(ctx, staff, seed=seed, per_agent=per_agent, first=first)
     with ctx.db.transaction():
         ctx.db.executemany(insert_sql("agents", ("handle", "name", "team", "role", "email", "mobile", "active",
-                                                  "created_at")), staff.rows)
+                                                  "created_at", "extension")), staff.rows)
     dates = [first + timedelta(days=offset) for offset in range(days + 1)]
     with BulkWriter(ctx.db) as writer:
         for done, records in enumerate(generated_days(centre, dates, pipeline=pipeline), start=1):
@@ -980,7 +999,7 @@ def build(ctx, *, agents: int, days: int, seed: int = 2026, per_agent: float = 1
     scored = time.perf_counter()
     counts = {name: ctx.db.value(f"SELECT COUNT(*) FROM {name}")
               for name in ("tickets", "ticket_events", "callbacks", "callback_events", "customers", "roster",
-                           "handovers", "duty_records", "violations", "deductions")}
+                           "handovers", "duty_records", "violations", "deductions", "calls")}
     summary = {"agents": agents, "teams": len(staff.teams), "days": days, "seed": seed, **counts,
                "build_s": round(built - begun, 3), "score_s": round(scored - built, 3),
                "scored_days": scored_days}

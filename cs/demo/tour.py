@@ -72,11 +72,12 @@ HANDOVER_TEXTS = ["客户明早来电询问维修进度,请回复", "退款申�
 def build(ctx, *, days: int = 7, seed: int = 2026) -> dict:
     """Fill an empty database; returns counts of what was made."""
     rng = random.Random(seed)
-    for handle, name, team, role in AGENTS:
+    for number, (handle, name, team, role) in enumerate(AGENTS):
         # The supervisor is added first (anyone may while none exists); she then appoints the rest.
         actor = ctx.actor if role == "supervisor" else AGENTS[0][0]
         agents.add(ctx.db, handle, at=ctx.now_db, actor=actor, name=name, team=team, role=role,
-                   email=f"{handle}@example.com", mobile=f"1390000{len(handle):02d}{ord(handle[0]) % 100:02d}")
+                   email=f"{handle}@example.com", mobile=f"1390000{len(handle):02d}{ord(handle[0]) % 100:02d}",
+                   extension=None if role == "supervisor" else str(8000 + number))
     people = _customers(ctx, rng)
     made = [_ticket(ctx, rng, people, moment) for moment in _arrivals(ctx, rng, days)]
     _work_callbacks(ctx, rng)
@@ -89,9 +90,38 @@ def build(ctx, *, days: int = 7, seed: int = 2026) -> dict:
     for day in past_days:
         deductions.run(ctx, day)
     dispatched = _departments(ctx, random.Random(seed + 18))  # its own stream: the rest of the centre is unchanged
+    calls = _calls(ctx, random.Random(seed + 21), past_days + [today])
     count = ctx.db.value("SELECT COUNT(*) FROM callbacks")
     return {"agents": len(AGENTS), "customers": len(people), "tickets": len(made), "callbacks": count,
-            "example_day": example, "dispatches": dispatched}
+            "example_day": example, "dispatches": dispatched, "calls": calls}
+
+
+def _calls(ctx, rng, days) -> int:
+    """The hotline's call records (as `cs calls import` stores them), to the agents rostered on each shift."""
+    from datetime import datetime
+
+    from cs.demo.hotline import CALL_COLUMNS, day_calls
+    from cs.store.query import insert_sql
+
+    extensions = {row["handle"]: row["extension"] for row in ctx.db.all("SELECT handle, extension FROM agents")}
+    workers = [handle for handle, extension in extensions.items() if extension]
+    hours = [9, 9, 10, 10, 10, 11, 11, 13, 14, 14, 15, 15, 15, 16, 16, 17, 19, 20, 21, 22]
+    rows = []
+    for day in days:
+        windows = [(shifts.window(ctx, shift, day), shifts.rostered(ctx, day, shift["code"]))
+                   for shift in ctx.config["shift"]]
+        start = int(clock.day_bounds(day, ctx.tz)[0].timestamp())
+        count = rng.randint(30, 45) if ctx.calendar.is_workday(day) else rng.randint(10, 16)
+        arrivals = sorted(start + 3600 * rng.choice(hours) + rng.randrange(3600) for _ in range(count))
+
+        def on_duty(t, windows=windows):
+            moment = datetime.fromtimestamp(t, clock.UTC)
+            return [h for window, people in windows if window.start <= moment < window.end for h in people] or workers
+
+        rows += day_calls(rng, arrivals, on_duty, extensions,
+                          lambda t: clock.to_db(datetime.fromtimestamp(t, clock.UTC)), int(ctx.now.timestamp()))
+    ctx.db.executemany(insert_sql("calls", CALL_COLUMNS), rows)
+    return len(rows)
 
 
 # The departments of the demo (seed 004: 不能處理的事件當天交部門負責人): code, name, head, contact.
