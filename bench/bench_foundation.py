@@ -118,7 +118,7 @@ def _write_same_schema(conn, batch):
 def cs_import(path: Path, db_path: Path) -> tuple[float, int]:
     """Wall time and peak memory (KiB) of `cs ticket import` into a new database."""
     env = {**os.environ, "CS_DB": str(db_path), "CS_TZ": "Asia/Shanghai"}
-    subprocess.run(cs_command("db", "info"), env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cs_command("db", "init"), env=env, check=True, stdout=subprocess.DEVNULL)
     return run_measured(cs_command("ticket", "import", str(path)), env)
 
 

@@ -282,3 +282,18 @@ def test_a_workbook_of_calls_and_asterisk_times_in_utc(desk, validate, tmp_path)
     imported(desk, validate, tmp_path / "gmt.csv", "--utc")
     day = stats(desk, validate, "--date", "2026-11-19")
     assert day["offered"] == 6 and {row["shift"]: row["offered"] for row in day["by_shift"]} == {"day": 6, "late": 0}
+
+
+def test_a_sheet_saved_by_excel_in_china_is_gb18030(desk, validate, tmp_path):
+    """Excel in China saves CSV as GB18030: its Chinese header shows it at once. A sheet without 开始时间 and
+    结束时间 is refused naming them."""
+    path = tmp_path / "话单.csv"
+    path.write_bytes("编号,主叫,开始时间,应答时间,结束时间,分机,结果\n"
+                     "G1,13800000001,2026-11-19 09:00:00,2026-11-19 09:00:05,2026-11-19 09:02:05,8001,接通\n"
+                     .encode("gb18030"))
+    assert imported(desk, validate, path)["imported"] == 1
+    assert stats(desk, validate, "--date", "2026-11-19")["by_agent"][0]["agent"] == "li"
+    (tmp_path / "bad.csv").write_text("编号,主叫\nA,1\n", encoding="utf-8")
+    result = desk(["--as", "zhou", "calls", "import", str(tmp_path / "bad.csv")])
+    assert result.exit_code == 1 and result.stderr == ("Error: the sheet has no column for 开始时间, 结束时间; name them"
+                                                       " 开始时间 and 结束时间\n")

@@ -4,8 +4,8 @@ Asterisk writes `Master.csv` without a header, one call a line, in the order cdr
 dst, dcontext, clid, channel, dstchannel, lastapp, lastdata, start, answer, end, duration, billsec, disposition,
 amaflags, and with loguniqueid and loguserfield on, uniqueid and userfield. FreeSWITCH's cdr_csv default template
 is caller_id_name, caller_id_number, destination_number, context, start_stamp, answer_stamp, end_stamp, duration,
-billsec, hangup_cause, uuid, bleg_uuid, accountcode, read_codec, write_codec. A sheet, CSV or an .xlsx
-workbook's first sheet, names its columns (主叫, 开始时间, 应答时间, 结束时间, 坐席/分机, 结果, 编号).
+billsec, hangup_cause, uuid, bleg_uuid, accountcode, read_codec, write_codec. A sheet, CSV (UTF-8, or GB18030 as
+Excel saves it in China) or an .xlsx workbook's first sheet, names its columns (主叫, 开始时间, 应答时间, 结束时间, 坐席/分机, 结果, 编号).
 
 Times without an offset are the centre's, or UTC with --utc (Asterisk's cdr.conf `usegmtime=yes`). A call is answered when the switch says so and it was up for a second
 or more. The agent is the one whose extension took the call (`cs agent update HANDLE --extension EXT`). The import
@@ -122,7 +122,7 @@ def sheet_columns(header: list[str]) -> dict:
     """column index -> field, from a sheet's header (unknown columns are ignored: a CDR export has many)."""
     known = {alias: field for field, aliases in HEADERS.items() for alias in aliases}
     columns = {index: known[name.strip()] for index, name in enumerate(header) if name.strip() in known}
-    missing = [field for field in ("started", "ended") if field not in columns.values()]
+    missing = [HEADERS[field][0] for field in ("started", "ended") if field not in columns.values()]
     if missing:
         raise CSError(_("the sheet has no column for {fields}; name them 开始时间 and 结束时间").format(
             fields=", ".join(missing)))
@@ -200,7 +200,7 @@ def _rows(binary, fmt: str | None) -> tuple:
         table = sheets.xlsx_table(sheets.seekable(binary), known.__contains__)
         return "sheet", sheet_columns(table.columns), (
             (line, [_cell_text(cell) for cell in cells]) for line, cells in table.rows)
-    reader = csv.reader(io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=""))
+    reader = csv.reader(io.TextIOWrapper(binary, encoding=_encoding(binary), errors="strict", newline=""))
     records = ((line, fields) for line, fields in enumerate(reader, start=1) if any(f.strip() for f in fields))
     first = next(records, None)
     if first is None:
@@ -209,6 +209,18 @@ def _rows(binary, fmt: str | None) -> tuple:
     if fmt == "sheet":
         return fmt, sheet_columns(first[1]), records
     return fmt, None, itertools.chain([first], records)
+
+
+def _encoding(binary) -> str:
+    """UTF-8 (a BOM or not), or GB18030 when the first block is not UTF-8: a sheet saved as CSV by Excel in China,
+    whose Chinese header shows it at once. Switches write UTF-8."""
+    head = binary.peek(65536)[:65536]
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not merely a character cut at the block's end
+            return "gb18030"
+    return "utf-8-sig"
 
 
 def _cell_text(cell) -> str:
