@@ -10,7 +10,6 @@ Standard library only and nothing heavy at import time: ``cs`` must start fast.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -50,11 +49,6 @@ def truncate(text: str, width: int) -> str:
     return text[:end] + ELLIPSIS
 
 
-def _pad(text: str, width: int, right: bool = False) -> str:
-    fill = " " * max(0, width - display_width(text))
-    return fill + text if right else text + fill
-
-
 # --------------------------------------------------------------------------- cells
 
 
@@ -79,10 +73,14 @@ def _json_default(value):
 
 
 def _compact_json(value) -> str:
+    import json  # here: a table needs none (start-up, issue 22)
+
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 
 def _pretty_json(value) -> str:
+    import json
+
     return json.dumps(value, ensure_ascii=False, indent=2, default=_json_default)
 
 
@@ -120,7 +118,7 @@ def _table_cell(value) -> str:
         text = _compact_json(value)
     else:
         text = str(value)
-    return text.translate(_CONTROL_TO_SPACE)
+    return text if text.isprintable() else text.translate(_CONTROL_TO_SPACE)
 
 
 def _as_dict(row) -> dict:
@@ -172,12 +170,11 @@ def _table_lines(rows, columns, headers=None, max_widths=None, bold=False) -> li
             limit = max_widths.get(col)
             if limit is not None:
                 text = truncate(text, limit)
-            cells.append(text)
+            cells.append((text, display_width(text)))  # measured once: rows are padded to it below
         body.append(cells)
     widths = [display_width(label) for label in labels]
     for cells in body:
-        for i, text in enumerate(cells):
-            w = display_width(text)
+        for i, (_text, w) in enumerate(cells):
             if w > widths[i]:
                 widths[i] = w
     right = [bool(n) for n in numeric]
@@ -191,9 +188,8 @@ def _table_lines(rows, columns, headers=None, max_widths=None, bold=False) -> li
     lines = [COLUMN_GAP.join(header_cell(i) for i in range(len(columns))).rstrip(" ")]
     lines.append(COLUMN_GAP.join(RULE_CHAR * w for w in widths).rstrip(" "))
     for cells in body:
-        lines.append(
-            COLUMN_GAP.join(_pad(t, widths[i], right[i]) for i, t in enumerate(cells)).rstrip(" ")
-        )
+        lines.append(COLUMN_GAP.join((" " * (widths[i] - w) + t) if right[i] else (t + " " * (widths[i] - w))
+                                     for i, (t, w) in enumerate(cells)).rstrip(" "))
     return lines
 
 

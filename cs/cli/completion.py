@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 import click
-from click.shell_completion import CompletionItem
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -55,6 +54,8 @@ def _stored(ctx):
 
 
 def _items(pairs, incomplete: str):
+    from click.shell_completion import CompletionItem
+
     return [CompletionItem(value, help=help_text) for value, help_text in pairs if value.startswith(incomplete)]
 
 

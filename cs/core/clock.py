@@ -5,7 +5,6 @@ always passed in (by the CLI layer), so history can be back-filled and tests are
 """
 from __future__ import annotations
 
-import calendar as _stdcal
 import datetime
 import functools
 import re
@@ -60,7 +59,17 @@ def from_db(text: str | None) -> datetime.datetime | None:
 def to_display(value: datetime.datetime | str | None, tz) -> str | None:
     if value is None:
         return None
-    dt = from_db(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return _stored_for_display(value, tz)  # a listing shows thousands; many times repeat
+    return _displayed(value, tz)
+
+
+@functools.lru_cache(maxsize=8192)
+def _stored_for_display(value: str, tz) -> str:
+    return _displayed(from_db(value), tz)
+
+
+def _displayed(dt: datetime.datetime, tz) -> str:
     _require_aware(dt)
     local = dt.astimezone(_zone(tz))
     if local.utcoffset().seconds % 60:
@@ -86,9 +95,24 @@ def _local_instant(d: date, t: datetime.time, tz) -> datetime.datetime:
 
 # ---------------------------------------------------------------- durations
 
+class _Lazy:
+    """A pattern compiled on first use: most commands parse no time or duration at all, and compiling these
+    would cost every start (issue 22)."""
+
+    __slots__ = ("args", "compiled")
+
+    def __init__(self, *args):
+        self.args, self.compiled = args, None
+
+    def fullmatch(self, text: str):
+        if self.compiled is None:
+            self.compiled = re.compile(*self.args)
+        return self.compiled.fullmatch(text)
+
+
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _MAX_AMOUNT = 99999  # keeps day-by-day working-day walks and date arithmetic in range
-_DURATION_RE = re.compile(r"([+-]?)([0-9]{1,9})(wd|mo|m|h|d|w)", re.IGNORECASE)
+_DURATION_RE = _Lazy(r"([+-]?)([0-9]{1,9})(wd|mo|m|h|d|w)", re.IGNORECASE)
 _DURATION_HELP = N_("use a number and a unit m, h, d, w, wd or mo (e.g. 30m, 2h, 3d, 2wd, 1mo)")
 
 
@@ -260,7 +284,7 @@ def add_working_seconds(a: datetime.datetime, seconds: int, tz, cal: WorkCalenda
 
 # ---------------------------------------------------------------- contact hours
 
-_WINDOW_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})-([0-9]{1,2}):([0-9]{2})")
+_WINDOW_RE = _Lazy(r"([0-9]{1,2}):([0-9]{2})-([0-9]{1,2}):([0-9]{2})")
 
 
 def _window_minutes(text) -> tuple[int, int]:
@@ -501,11 +525,11 @@ _TIME_HELP = N_("use ISO 8601 (2026-11-20, 2026-11-20T09:30[+08:00]), 2026/11/20
 # 2026.11.20; a time of day as 15:00, 15：00, 3点, 下午3点半.
 _CN_CLOCK = (r"(上午|中午|下午|晚上)?\s*([0-9]{1,2})\s*"
              r"(?:[:：时点]\s*(?:([0-9]{1,2})\s*分?|(半))?\s*(?:[:：]?\s*([0-9]{1,2})\s*秒?)?)")
-_CN_DATE_RE = re.compile(r"\s*([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?"
+_CN_DATE_RE = _Lazy(r"\s*([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?"
                          r"(?:\s*[T\s]?\s*" + _CN_CLOCK + r")?(?:\.[0-9]+)?\s*")
 _CN_DAY_WORDS = {"前天": -2, "昨天": -1, "今天": 0, "明天": 1, "后天": 2}
-_CN_DAY_RE = re.compile(r"(前天|昨天|今天|明天|后天)(?:\s*" + _CN_CLOCK + r")?")
-_CN_CLOCK_RE = re.compile(_CN_CLOCK)
+_CN_DAY_RE = _Lazy(r"(前天|昨天|今天|明天|后天)(?:\s*" + _CN_CLOCK + r")?")
+_CN_CLOCK_RE = _Lazy(_CN_CLOCK)
 
 
 def _cn_clock(groups) -> datetime.time | None:
@@ -538,13 +562,13 @@ def chinese_local_time(text: str) -> tuple[datetime.datetime, bool] | None:
     except ValueError:
         return None
 # Gate what reaches fromisoformat: it also accepts week dates, basic formats and more.
-_ISO_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_ISO_RE = _Lazy(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
                      r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
                      r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 _CLOCK = r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?"
 _DAY_WORDS = {"yesterday": -1, "today": 0, "tomorrow": 1}
-_DAY_RE = re.compile(r"(yesterday|today|tomorrow)(?:\s+" + _CLOCK + r")?", re.ASCII)
-_CLOCK_RE = re.compile(_CLOCK)
+_DAY_RE = _Lazy(r"(yesterday|today|tomorrow)(?:\s+" + _CLOCK + r")?", re.ASCII)
+_CLOCK_RE = _Lazy(_CLOCK)
 _END_OF_23 = datetime.time(23, 59, 59)
 _EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _LATEST = datetime.datetime(9999, 1, 1, tzinfo=datetime.timezone.utc)
@@ -650,7 +674,9 @@ class TimeSpec:
         if self.kind == "eow":  # ISO week: Monday..Sunday
             return _local_instant(today + timedelta(days=6 - today.weekday()), _END_OF_23, tz)
         if self.kind == "eom":
-            last = _stdcal.monthrange(today.year, today.month)[1]
+            import calendar
+
+            last = calendar.monthrange(today.year, today.month)[1]
             return _local_instant(today.replace(day=last), _END_OF_23, tz)
         if self.value.unit == "wd" and cal is None:
             raise ValueError(_("TIME {text!r} counts working days: a working calendar is needed")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from cs.core.errors import CSError
@@ -49,6 +48,8 @@ def clean_tags(tags) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def char_width(ch: str) -> int:
+    import unicodedata  # here, not at the top: ASCII text never needs it, and every command would load it
+
     cat = unicodedata.category(ch)
     if cat == "Cc":  # control characters
         return 0
