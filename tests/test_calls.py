@@ -188,7 +188,7 @@ def test_the_reports_carry_the_hotline(desk, validate, tmp_path):
     month = validate(ok(desk(["report", "month", "--month", "2026-11", "--json"])).json(), "report")
     assert month["calls"]["answer_rate"] == 0.75
     text = ok(desk(["--lang", "zh", "report", "day", "--date", "2026-11-19"])).stdout
-    assert "呼入 4 | 接通 3 | 接通率 75.0% | 放弃 1 | 三声内接听 2 (50.0%) | 平均应答速度 11.7s | 平均处理时长 120.0s" in text
+    assert "呼入 4 | 接通 3 | 接通率 75.0% | 放弃 1 | 15秒内接听 2 (50.0%) | 平均应答速度 11.7s | 平均处理时长 120.0s" in text
 
 
 EVENING_SHEET = ("编号,主叫,开始时间,应答时间,结束时间,坐席/分机,结果\n"
@@ -295,5 +295,120 @@ def test_a_sheet_saved_by_excel_in_china_is_gb18030(desk, validate, tmp_path):
     assert stats(desk, validate, "--date", "2026-11-19")["by_agent"][0]["agent"] == "li"
     (tmp_path / "bad.csv").write_text("编号,主叫\nA,1\n", encoding="utf-8")
     result = desk(["--as", "zhou", "calls", "import", str(tmp_path / "bad.csv")])
-    assert result.exit_code == 1 and result.stderr == ("Error: the sheet has no column for 开始时间, 结束时间; name them"
-                                                       " 开始时间 and 结束时间\n")
+    assert result.exit_code == 1 and result.stderr == (
+        "Error: the sheet has no column for 开始时间, 应答时间, 结束时间; a sheet of calls needs 开始时间, 应答时间 (empty"
+        " for a call not answered) and 结束时间\n")
+
+
+# --- what a hostile review found (each a real export's shape) -------------------------------------------------
+
+
+def _asterisk(uniqueid, dst_channel, start, answer, end, disposition, billsec=60, src="13800138000"):
+    return (f'"","{src}","600","from-pstn","","SIP/trunk-01","{dst_channel}","Dial","","{start}","{answer}","{end}",'
+            f'90,{billsec},"{disposition}","DOCUMENTATION","{uniqueid}",""\n')
+
+
+def test_one_call_in_several_legs_is_one_call_and_a_queue_answering_is_not_a_person(desk, validate, tmp_path):
+    """Asterisk writes a CDR a leg, all with the caller's uniqueid: rung at 8001 unanswered, then answered at 8002.
+    A Queue() that answers (ANSWERED, no destination channel) and is hung up on is an abandoned call."""
+    path = tmp_path / "Master.csv"
+    path.write_text(
+        _asterisk("d.1", "SIP/8001-01", "2026-11-19 09:00:00", "", "2026-11-19 09:00:20", "NO ANSWER", 0)
+        + _asterisk("d.1", "SIP/8002-02", "2026-11-19 09:00:20", "2026-11-19 09:00:25", "2026-11-19 09:02:25",
+                    "ANSWERED", 120)
+        + _asterisk("q.2", "", "2026-11-19 10:00:00", "2026-11-19 10:00:00", "2026-11-19 10:02:00", "ANSWERED", 120),
+        encoding="utf-8")
+    first = imported(desk, validate, path)
+    assert (first["imported"], first["updated"], first["skipped"]) == (2, 0, 0)
+    day = stats(desk, validate, "--date", "2026-11-19")
+    assert (day["offered"], day["answered"], day["abandoned"], day["asa_s"]) == (2, 1, 1, 25.0)
+    assert [(row["agent"], row["offered"], row["answered"]) for row in day["by_agent"]] == [("wang", 1, 1),
+                                                                                            (None, 1, 0)]
+    again = imported(desk, validate, path)
+    assert (again["imported"], again["updated"], again["skipped"]) == (0, 0, 2)
+
+
+def test_freeswitch_a_legs_count_as_answered_only_when_bridged(desk, validate, tmp_path):
+    """cdr_csv logs the caller's leg: the IVR answering a call to the hotline number (4008001234) is not a person;
+    a leg bridged to an agent (bleg_uuid) is, its agent unknown from the a-leg; a call put straight through to 8001
+    is li's."""
+    path = tmp_path / "fs.csv"
+    path.write_text(
+        '"","13500000001","4008001234","default","2026-11-19 11:00:00","2026-11-19 11:00:01","2026-11-19 11:01:00",'
+        '"60","59","NORMAL_CLEARING","u-1","","","PCMA","PCMA"\n'
+        '"","13500000002","4008001234","default","2026-11-19 11:05:00","2026-11-19 11:05:01","2026-11-19 11:09:00",'
+        '"240","239","NORMAL_CLEARING","u-2","b-2","","PCMA","PCMA"\n'
+        '"","13500000003","8001","default","2026-11-19 11:10:00","2026-11-19 11:10:04","2026-11-19 11:12:04",'
+        '"124","120","NORMAL_CLEARING","u-3","","","PCMA","PCMA"\n', encoding="utf-8")
+    imported(desk, validate, path, "--format", "freeswitch")
+    day = stats(desk, validate, "--date", "2026-11-19")
+    assert (day["offered"], day["answered"]) == (3, 2)
+    assert [(row["agent"], row["answered"]) for row in day["by_agent"]] == [("li", 1), (None, 1)]
+
+
+def test_sheets_that_number_their_rows_each_day_and_say_what_happened_in_words(desk, validate, tmp_path):
+    header = "编号,开始时间,应答时间,结束时间,分机,结果\n"
+    for day in ("22", "23"):
+        (tmp_path / f"{day}.csv").write_text(
+            f"话单 11月{day}日\n" + header  # a title row above the header
+            + f"1,2026-11-{day} 09:00:00,2026-11-{day} 09:00:05,2026-11-{day} 09:03:05,8001,已接听\n"
+            + f"2,2026-11-{day} 09:10:00,,2026-11-{day} 09:10:30,,呼损\n", encoding="utf-8")
+        assert imported(desk, validate, tmp_path / f"{day}.csv")["imported"] == 2  # 编号 1 again: another call
+    assert [stats(desk, validate, "--date", f"2026-11-{day}")["answered"] for day in ("22", "23")] == [1, 1]
+    (tmp_path / "odd.csv").write_text(header + "3,2026-11-24 09:00:00,2026-11-24 09:00:05,2026-11-24 09:01:00,8001,"
+                                               "转接\n4,2026-11-24 09:05:00,,2026-11-24 09:06:00,8001,接通\n",
+                                      encoding="utf-8")
+    result = desk(["--as", "zhou", "calls", "import", str(tmp_path / "odd.csv")])
+    assert result.exit_code == 1 and result.stderr.splitlines()[:2] == [
+        "Error: line 2: 结果 '转接' is neither answered (接通, 已接听 …) nor not answered (未接, 放弃 …)",
+        "Error: line 3: 结果 says '接通' but the call has no 应答时间"]
+    (tmp_path / "no-answer-column.csv").write_text("开始时间,结束时间,结果\n2026-11-24 09:00:00,2026-11-24 09:01:00,接通\n",
+                                                   encoding="utf-8")
+    assert "应答时间" in desk(["--as", "zhou", "calls", "import", str(tmp_path / "no-answer-column.csv")]).stderr
+
+
+def test_an_extension_registered_later_gives_the_calls_their_agent_on_the_next_import(desk, validate, tmp_path):
+    path = tmp_path / "Master.csv"
+    path.write_text(_asterisk("e.1", "SIP/8009-01", "2026-11-19 09:00:00", "2026-11-19 09:00:05",
+                              "2026-11-19 09:02:05", "ANSWERED", 120), encoding="utf-8")
+    assert imported(desk, validate, path)["unknown_extensions"] == ["8009"]
+    ok(desk(["--as", "zhou", "agent", "add", "chen", "--name", "陈静", "--extension", "8009"]))
+    again = imported(desk, validate, path)
+    assert (again["imported"], again["updated"], again["skipped"]) == (0, 1, 0)
+    assert stats(desk, validate, "--date", "2026-11-19", "--agent", "chen")["answered"] == 1
+
+
+def test_broken_files_are_one_error_line(desk, tmp_path):
+    (tmp_path / "huge.csv").write_text('"' + "x" * 2_000_000 + '"\n', encoding="utf-8")
+    (tmp_path / "not-a-workbook.xlsx").write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    (tmp_path / "short.csv").write_text(",".join(['""'] * 9 + ['"2026-11-19 09:00:00"'] + ['""'] * 5) + "\n",
+                                        encoding="utf-8")
+    for name, words in (("huge.csv", "not valid CSV"), ("not-a-workbook.xlsx", ".xlsx"),
+                        ("short.csv", "15 fields; Asterisk's Master.csv has 16 to 18")):
+        result = desk(["--as", "zhou", "calls", "import", str(tmp_path / name), "--format", "asterisk"])
+        assert result.exit_code == 1 and "Traceback" not in result.stderr and words in result.stderr, (name, result)
+
+
+def test_gb18030_found_past_the_first_block_and_no_stray_keys_in_the_table(desk, validate, tmp_path):
+    rows = ["uniqueid,caller,started_at,answered_at,ended_at,extension"]
+    rows += [f"g{n},1380000{n:04d},2026-11-19 09:{n % 60:02d}:00,,2026-11-19 09:{n % 60:02d}:30,"
+             for n in range(400)]
+    rows.append("g400,王先生,2026-11-19 10:00:00,,2026-11-19 10:00:30,")
+    (tmp_path / "late.csv").write_bytes(("\n".join(rows) + "\n").encode("gb18030"))
+    assert imported(desk, validate, tmp_path / "late.csv")["imported"] == 401
+    table = ok(desk(["calls", "stats", "--date", "2026-11-01"])).stdout
+    assert "by_agent" not in table and "by_shift" not in table
+
+
+def test_the_label_says_the_configured_answer_time(desk, tmp_path):
+    ok(desk(["--as", "zhou", "config", "set", "calls.answer_within", "20s"]))
+    text = ok(desk(["--lang", "zh", "report", "day", "--date", "2026-11-19"])).stdout
+    assert "20秒内接听 0" in text and "三声" not in text
+
+
+def test_staffing_counts_a_night_shift_begun_the_day_before(desk, validate):
+    night = '[{code = "day", label = "白班", start = "09:00", end = "18:00"}, {code = "night", label = "夜班", start = "22:00", end = "06:00"}]'
+    ok(desk(["--as", "zhou", "config", "set", "shift", night]))
+    ok(desk(["--as", "zhou", "roster", "set", "2026-11-25", "night", "li"]))
+    plan = validate(ok(desk(["staffing", "--date", "2026-11-26", "--json"])).json(), "staffing")
+    assert [plan["hours"][hour]["rostered"] for hour in (5, 6, 22)] == [1, 0, 0]

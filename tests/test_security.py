@@ -327,6 +327,7 @@ SQL_WHITELIST = {
     ("jobs/overdue_alerts.py", "_open_deliveries"): "one ? per channel name; the names are bound",
     ("cs/desk/dispatch.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders; ORDER BY checked;"
                                       " LIMIT bound",
+    ("cs/exchange/calls.py", "_write"): "the fixed _FIELDS tuple and one ? per unique id; values bound",
     ("cs/demo/tour.py", "_calls"): "query.insert_sql over the fixed CALL_COLUMNS tuple; values bound",
     ("cs/calls/figures.py", "agent_rows"): "the fixed _SUMS expressions and ?-placeholders, one per agent",
     ("cs/calls/figures.py", "_sums_in"): "the fixed _SUMS expressions, a (?, ?, ?) per window and a ? per agent",

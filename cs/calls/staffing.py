@@ -8,7 +8,7 @@ no busier than `max_occupancy`; grossed up for `shrinkage`:
 
     required = ceil(max(Erlang C agents, ceil(traffic ÷ max_occupancy)) ÷ (1 − shrinkage))
 
-Rostered: the agents on D's roster whose shift covers the hour's start.
+Rostered: the agents on the roster whose shift covers the hour's start (a night shift begun on D-1 included).
 """
 
 from __future__ import annotations
@@ -65,9 +65,11 @@ def _rostered_by_hour(ctx, day: date) -> list[set]:
 
     start_of_day, _end = clock.day_bounds(day, ctx.tz)
     covered: list[set] = [set() for _ in range(24)]
-    for shift in ctx.config["shift"]:
-        window = shifts.window(ctx, shift, day)
-        agents = shifts.rostered(ctx, day, shift["code"])
+    # D's shifts, and those begun the day before: a night shift 22:00-06:00 of D-1 covers D's small hours.
+    for shift, started in ((shift, started) for started in (day - timedelta(days=1), day)
+                           for shift in ctx.config["shift"]):
+        window = shifts.window(ctx, shift, started)
+        agents = shifts.rostered(ctx, started, shift["code"])
         for hour in range(24):
             moment: datetime = start_of_day + timedelta(hours=hour)
             if window.start <= moment < window.end:

@@ -46,11 +46,12 @@ def import_(source, fmt, utc, dry_run, as_json):
                                      " again").format(count=result["error_count"]))
     if result["unknown_extensions"]:
         click.echo(_("Warning: no agent has extension(s) {extensions}; their calls count for the centre, not an agent"
-                     " (cs agent update HANDLE --extension EXT)").format(
+                     " (cs agent update HANDLE --extension EXT, then import the file again)").format(
             extensions=", ".join(result["unknown_extensions"][:20])), err=True)
-    template = (_("would import {imported} call(s), {skipped} already imported") if dry_run
-                else _("imported {imported} call(s), {skipped} already imported"))
-    click.echo(template.format(imported=result["imported"], skipped=result["skipped"]), err=True)
+    template = (_("would import {imported} call(s), complete {updated}; {skipped} already imported") if dry_run
+                else _("imported {imported} call(s), completed {updated}; {skipped} already imported"))
+    click.echo(template.format(imported=result["imported"], updated=result["updated"], skipped=result["skipped"]),
+               err=True)
 
 
 @calls.command("stats")
@@ -89,7 +90,8 @@ def show_stats(result: dict, fmt: str) -> None:
     shift_rows = [{**_as_percent(row), "shift": row["label"] or _("outside every shift")} for row in result["by_shift"]]
     agent_rows = [{**_as_percent(row), "agent": row["agent"] or _("(no agent)"), "name": row["name"] or ""}
                   for row in result["by_agent"]]
-    top = {key: value for key, value in _as_percent(result).items() if key != "agent" or value is not None}
+    top = {key: value for key, value in _as_percent(result).items()
+           if key not in ("by_shift", "by_agent") and (key != "agent" or value is not None)}
     emit_object(top, fmt, sections=[(_("By shift"), shift_rows, ["shift", *ROW_COLUMNS], shown),
                                                     (_("By agent"), agent_rows, ["agent", "name", *ROW_COLUMNS],
                                                      shown)])

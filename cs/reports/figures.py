@@ -596,10 +596,12 @@ def call_sheets(report: dict, lang: str) -> list:
     from cs.exchange.workbook import Sheet
 
     text = TEXT[lang]
-    headers = {"offered": text["offered"], "answered": text["answered_calls"], "answer_rate": text["answer_rate"],
-               "abandoned": text["abandoned"], "answered_within": text["within_rings"],
-               "answered_within_rate": text["within_rate"], "asa_s": text["asa_s"], "aht_s": text["aht"]}
     calls = report["calls"]
+    within = str(calls["answer_within_s"])  # the label says what [calls] answer_within is: 15 s, about three rings
+    headers = {"offered": text["offered"], "answered": text["answered_calls"], "answer_rate": text["answer_rate"],
+               "abandoned": text["abandoned"], "answered_within": text["within_rings"].replace("{s}", within),
+               "answered_within_rate": text["within_rate"].replace("{s}", within), "asa_s": text["asa_s"],
+               "aht_s": text["aht"]}
     whole = {"name": text["all_calls"], **{key: calls[key] for key in CALL_COLUMNS}}
     names = report.get("names") or {}
     by_shift = [whole, *({**row, "name": row["label"] or text["outside_shifts"]} for row in calls["by_shift"])]
@@ -740,9 +742,9 @@ TEXT = {
         "max_occupancy": "最高占用率", "shrinkage": "缺勤率", "required_n": "需要", "rostered_n": "已排班",
         "short": "红色为人手不足", "hour": "时段", "calls_expected": "预计来电", "aht": "平均处理时长(秒)",
         "hotline": "热线", "by_shift": "按班次", "by_agent": "按坐席", "outside_shifts": "班次外",
-        "no_agent": "（无坐席）", "within_rate": "三声内接听率", "all_calls": "全部",
+        "no_agent": "（无坐席）", "within_rate": "{s}秒内接听率", "all_calls": "全部",
         "shift_col": "班次", "asa_s": "平均应答速度(秒)", "offered": "呼入", "answered_calls": "接通", "answer_rate": "接通率", "abandoned": "放弃",
-        "within_rings": "三声内接听", "asa": "平均应答速度", "aht_s": "平均处理时长",
+        "within_rings": "{s}秒内接听", "asa": "平均应答速度", "aht_s": "平均处理时长",
         "dispatches": "派单", "dept": "部门", "sent_n": "派单", "accepted_n": "接单", "done_n": "完工", "in_time": "按时",
         "overdue_at_end": "逾期未完",
         "handover_open": "待处理", "handover_acked": "已确认", "handover_done": "已完成",
@@ -779,9 +781,9 @@ TEXT = {
         "max_occupancy": "Max occupancy", "shrinkage": "Shrinkage", "required_n": "Required", "rostered_n": "Rostered",
         "short": "red: short", "hour": "Hour", "calls_expected": "Calls expected", "aht": "AHT (s)",
         "hotline": "Hotline", "by_shift": "By shift", "by_agent": "By agent",
-        "outside_shifts": "outside every shift", "no_agent": "(no agent)", "within_rate": "Answered within, share",
+        "outside_shifts": "outside every shift", "no_agent": "(no agent)", "within_rate": "Answered within {s} s, share",
         "all_calls": "All", "shift_col": "Shift", "asa_s": "ASA (s)", "offered": "Offered", "answered_calls": "Answered", "answer_rate": "Answer rate",
-        "abandoned": "Abandoned", "within_rings": "Answered within three rings", "asa": "ASA", "aht_s": "AHT",
+        "abandoned": "Abandoned", "within_rings": "Answered within {s} s", "asa": "ASA", "aht_s": "AHT",
         "dispatches": "Dispatches", "dept": "Department", "sent_n": "Sent", "accepted_n": "Accepted", "done_n": "Done",
         "in_time": "on time", "overdue_at_end": "Overdue at end",
         "handover_open": "open", "handover_acked": "acked", "handover_done": "done",
