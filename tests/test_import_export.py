@@ -600,3 +600,47 @@ def test_importing_the_same_sheet_twice_adds_nothing_and_says_so(cs, tmp_path, v
                       "2026/11/19,李女士,来访,咨询,咨询物业费\n2026/11/19,李女士,来访,咨询,咨询物业费\n", encoding="utf-8")
     result = validate(cs(["ticket", "import", str(visits), "--json"]).json(), "import-result")
     assert result["imported"] == 2 and result["skipped"] == 1
+
+
+def test_an_import_into_an_empty_desk_builds_its_indexes_after_the_rows(cs, tmp_path, validate):
+    """Issue 22: into an empty desk the secondary and full-text indexes are built once, at the end, inside the
+    import's transaction: the desk ends with the same indexes, search finds the rows, and an import that fails
+    leaves the indexes as they were."""
+    import os
+    import sqlite3
+
+    def schema():
+        conn = sqlite3.connect(os.environ["CS_DB"])
+        try:
+            return sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'tickets'"))
+        finally:
+            conn.close()
+
+    ok(cs(["ticket", "list"]))  # the desk exists, no tickets
+    before = schema()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(jsonl(row(summary="好"), row(channel="fax")), encoding="utf-8")
+    assert cs(["ticket", "import", str(bad)]).exit_code == 1 and schema() == before
+    good = tmp_path / "good.jsonl"
+    good.write_text(jsonl(*(row(summary=f"空调漏水第{n}户", opened_at=f"2026-11-19T{9 + n % 8:02d}:{n % 60:02d}:00+08:00")
+                            for n in range(50))), encoding="utf-8")
+    assert validate(cs(["ticket", "import", str(good), "--json"]).json(), "import-result")["imported"] == 50
+    assert schema() == before
+    assert len(cs(["ticket", "list", "--search", "漏水第4", "--json"]).json()) == 11  # 第4户, 第40户 … 第49户
+
+
+def test_a_repeat_far_down_the_file_is_still_found(cs, tmp_path, validate):
+    """Rows past the last ticket stored are checked against a fixed-size filter of the file's own rows before the
+    database is asked: a repeat 3,000 rows later (past the 2,000 rows held in memory) is still skipped, into an
+    empty desk and into one that has older tickets."""
+    rows = [row(summary=f"第{n}号", opened_at=f"2026-11-{1 + n // 600:02d}T{9 + n % 10:02d}:{n % 60:02d}:00+08:00")
+            for n in range(3000)]
+    path = tmp_path / "long.jsonl"
+    path.write_text(jsonl(*rows, rows[5]), encoding="utf-8")
+    result = validate(cs(["ticket", "import", str(path), "--json"]).json(), "import-result")
+    assert (result["imported"], result["skipped"], result["skipped_rows"][0]["line"]) == (3000, 1, 3001)
+    newer = [row(summary=f"新{n}号", opened_at=f"2026-11-18T{9 + n % 10:02d}:{n % 60:02d}:00+08:00") for n in range(2500)]
+    path.write_text(jsonl(*newer, newer[7], rows[9]), encoding="utf-8")
+    result = validate(cs(["ticket", "import", str(path), "--json"]).json(), "import-result")
+    assert (result["imported"], result["skipped"]) == (2500, 2)
+    assert [entry["line"] for entry in result["skipped_rows"]] == [2501, 2502]

@@ -327,6 +327,8 @@ SQL_WHITELIST = {
     ("jobs/overdue_alerts.py", "_open_deliveries"): "one ? per channel name; the names are bound",
     ("cs/desk/dispatch.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders; ORDER BY checked;"
                                       " LIMIT bound",
+    ("cs/exchange/tickets.py", "begin"): "index names read from sqlite_master (the desk's own schema), quoted; the"
+                                         " kept names are ? placeholders",
     ("cs/exchange/calls.py", "_write"): "the fixed _FIELDS tuple and one ? per unique id; values bound",
     ("cs/demo/tour.py", "_calls"): "query.insert_sql over the fixed CALL_COLUMNS tuple; values bound",
     ("cs/calls/figures.py", "agent_rows"): "the fixed _SUMS expressions and ?-placeholders, one per agent",

@@ -62,8 +62,17 @@ def upsert(db, phone: str, name: str | None, at: str) -> None:
 
 
 def upsert_many(db, contacts) -> None:
-    """Customers from (phone, name, at) contacts, in one statement for a batch."""
-    db.executemany(_UPSERT, [(phone, name or None, at, at) for phone, name, at in contacts])
+    """Customers from (phone, name, at) contacts, in one statement for a batch. A phone met several times in the
+    batch is written once, as the contacts one after another would leave it: created at its first contact, named
+    by the first that gives a name (updated then)."""
+    first: dict = {}
+    for phone, name, at in contacts:
+        seen = first.get(phone)
+        if seen is None:
+            first[phone] = [phone, name or None, at, at]
+        elif seen[1] is None and name:
+            seen[1], seen[3] = name, at
+    db.executemany(_UPSERT, first.values())
 
 
 SORTABLE = {"phone", "name", "tickets", "last_contact_at"}

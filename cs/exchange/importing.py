@@ -441,12 +441,14 @@ class Rollback(Exception):
 
 
 def run(ctx, binary, kind: SheetKind, *, source: str, fmt, dry_run: bool, options, check, write, batch_size: int,
-        show) -> dict:
+        show, begin=None, finish=None) -> dict:
     """Read, check and write every record in one transaction, all or nothing.
 
     `check(record)` returns the row to store (raising RowError); `write(ctx, batch, outcome)` stores a batch of
     (line, row) and returns how many it wrote; `show(ctx, ids)` reads the first rows back for a dry run's
     preview. Once a row is bad nothing will be kept: the rest are still checked, so every bad line is named.
+    `begin(ctx)` and `finish(ctx)` run inside the transaction, before the first row and after the last one written
+    (not after a bad row: the transaction is undone, and with it whatever `begin` did).
     """
     import io
 
@@ -462,6 +464,8 @@ def run(ctx, binary, kind: SheetKind, *, source: str, fmt, dry_run: bool, option
     first_ids: list = []
     try:
         with ctx.db.transaction():
+            if begin is not None:
+                begin(ctx)
             batch = []
 
             def flush():
@@ -487,6 +491,8 @@ def run(ctx, binary, kind: SheetKind, *, source: str, fmt, dry_run: bool, option
                 flush()
             except FileError as exc:
                 outcome.fail(exc.line, "(file)", str(exc))
+            if finish is not None and not outcome.failed:
+                finish(ctx)
             if dry_run and not outcome.failed:
                 outcome.result["preview"] = show(ctx, first_ids)
             if outcome.failed or dry_run:
