@@ -85,6 +85,27 @@ def test_installed_cs_full_cycle_with_pipes(tmp_path):
     assert json.loads(run("ticket", "show", "1", "--json", env=other).stdout)["summary"] == "空调漏水没人管"
 
 
+def test_the_process_ends_quickly_yet_leaves_everything_finished(tmp_path):
+    """cs ends with os._exit (issue 22: tearing the interpreter down cost more than many commands' work): the desk
+    must still be closed (its WAL checkpointed into the file, nothing left for a copy of the .db to miss), every
+    line of a long listing written, exit codes kept, and a reader that stops early is no error."""
+    env = {"CS_DB": str(tmp_path / "cs.db"), "CS_NOW": "2026-11-20T09:30+08:00", "CS_TZ": "Asia/Shanghai",
+           "CS_AGENT": "li", "CS_LANG": "en"}
+    run("agent", "add", "li", "--name", "李娜", env=env)
+    rows = "".join(json.dumps({"opened_at": f"2026-11-19T{9 + n % 10:02d}:{n % 60:02d}:00+08:00", "channel": "phone",
+                               "category": "inquiry", "summary": f"第{n}号咨询"}) + "\n" for n in range(3000))
+    assert run("ticket", "import", "-", "--format", "jsonl", env=env, input=rows).returncode == 0
+    wal = tmp_path / "cs.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    listed = run("ticket", "list", "--format", "csv", env=env)
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 3001
+    assert run("ticket", "show", "99999", env=env).returncode == 1 and run("nosuch", env=env).returncode == 2
+    command = [CS] if CS else [sys.executable, "-m", "cs"]
+    piped = subprocess.run(["bash", "-c", "set -o pipefail; " + " ".join(command) + " ticket list --format csv | head -1"],
+                           capture_output=True, text=True, env={**os.environ, **env}, timeout=60)
+    assert piped.returncode == 0 and piped.stdout.startswith("id,") and "Error" not in piped.stderr
+
+
 def test_user_mistakes_never_show_a_traceback(tmp_path):
     env = {"CS_DB": str(tmp_path / "cs.db")}
     for args, code in [

@@ -444,4 +444,27 @@ def main(argv=None):
         cli.main(args=argv, prog_name="cs")
     except KeyboardInterrupt:
         click.echo(_("Interrupted."), err=True)
-        sys.exit(130)
+        _leave(130)
+    except SystemExit as exc:
+        _leave(exc.code)
+    _leave(0)
+
+
+def _leave(code) -> None:
+    """End the process without tearing the interpreter down: freeing every loaded module's objects took longer than
+    many commands' own work (8 ms of `cs ticket list`; issue 22). By now everything cs owns is finished: Click's
+    context has closed the desk (its WAL checkpointed), files are written and renamed into place, locks are the
+    kernel's to drop. What is left is the standard streams' buffers."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): Python prints it and exits 1
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # `cs … | head -1`: the reader has what it wanted (see LazyGroup.invoke)
+    os._exit(status)
