@@ -138,3 +138,14 @@ def test_customer_set_flags(cs):
     missing = cs("customer show 13900000000")
     assert missing.exit_code == 1 and "no customer" in missing.stderr
     assert cs("customer set 12ab").exit_code == 1
+
+
+def test_phone_prefixes_are_stripped_until_none_is_left():
+    """Found by hypothesis: '+8600860' normalised to '00860', which normalised again to '0' (refused). Every leading
+    +86/0086 is stripped at once, so normalising is idempotent; full-width digits still need NFKC."""
+    from cs.core.errors import CSError
+    from cs.desk.customers import normalise_phone
+
+    with pytest.raises(CSError):
+        normalise_phone("+8600860")
+    assert normalise_phone("+86 0086 138-0013-8000") == normalise_phone("１３８００１３８０００") == "13800138000"

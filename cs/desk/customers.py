@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 
 from cs.core.errors import CSError
 from cs.core.i18n import N_, _
@@ -12,14 +11,20 @@ from cs.core.text import clean_tags as _clean_tags
 from cs.core.text import clean_text
 from cs.store.query import Filters, listing, one_or_refuse
 
-_COUNTRY_PREFIX = re.compile(r"^(\+86|0086)")
+_COUNTRY_PREFIX = re.compile(r"^(?:\+86|0086)+")  # all of them: stripping once could leave 0086 (+8600860)
 
 
 def normalise_phone(text: str) -> str:
     """Digits only, China's +86 / 0086 prefix stripped; 5 to 20 digits or a refusal."""
     raw = str(text).strip()
     # Full-width digits (１３８…) are the same number; other scripts' digits are not a phone.
-    compact = re.sub(r"[\s\-().]", "", unicodedata.normalize("NFKC", raw))
+    if not raw.isascii():
+        import unicodedata  # only for such text: ASCII is its own NFKC form
+
+        raw_digits = unicodedata.normalize("NFKC", raw)
+    else:
+        raw_digits = raw
+    compact = re.sub(r"[\s\-().]", "", raw_digits)
     compact = _COUNTRY_PREFIX.sub("", compact)
     if not re.fullmatch(r"[0-9]+", compact):
         raise CSError(_("{value!r} is not a phone number: use digits, optionally with +86, spaces or dashes").format(

@@ -14,15 +14,14 @@ Enforced mode, exactly:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cs.core.i18n import _
 
 ADMIN_LOGINS = ("root",)
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
     mode: str                 # "open" | "enforced"
     os_user: str              # the login the audit trail records
     actor: str                # the agent (or name) acting
