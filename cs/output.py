@@ -160,17 +160,22 @@ def _table_lines(rows, columns, headers=None, max_widths=None, bold=False) -> li
     labels = [str(headers.get(c, c)).translate(_CONTROL_TO_SPACE) for c in columns]
     body = []
     numeric = [None] * len(columns)  # None = no value seen yet, then True/False
+    limits = [max_widths.get(col) for col in columns]
     for row in rows:
         cells = []
         for i, col in enumerate(columns):
             value = row.get(col)
-            if value is not None:
-                numeric[i] = _is_number(value) if numeric[i] is None else numeric[i] and _is_number(value)
-            text = _table_cell(value)
-            limit = max_widths.get(col)
-            if limit is not None:
-                text = truncate(text, limit)
-            cells.append((text, display_width(text)))  # measured once: rows are padded to it below
+            if type(value) is str:  # most cells: text, not a number, printable as it is
+                numeric[i] = False
+                text = value if value.isprintable() else value.translate(_CONTROL_TO_SPACE)
+            else:
+                if value is not None:
+                    numeric[i] = _is_number(value) if numeric[i] is None else numeric[i] and _is_number(value)
+                text = _table_cell(value)
+            if limits[i] is not None:
+                text = truncate(text, limits[i])
+            # measured once: rows are padded to it below
+            cells.append((text, len(text) if text.isascii() else display_width(text)))
         body.append(cells)
     widths = [display_width(label) for label in labels]
     for cells in body:
