@@ -125,7 +125,8 @@ def startup(year: Path, workdir: Path, runs: int) -> dict:
         for label, (command, command_env) in commands.items():
             times[label].append(timed(command, command_env))
     found = {label: statistics.median(values) for label, values in times.items()}
-    return {"floor": found.pop("floor"), "commands": found}
+    fastest = {label: min(values) for label, values in times.items()}
+    return {"floor": found.pop("floor"), "commands": found, "floor_min": fastest.pop("floor"), "min": fastest}
 
 
 def versions() -> str:
@@ -176,7 +177,7 @@ def main():
     floor = started["floor"]
     print(f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {versions()}; year-scale desk: {args.agents} agents,"
           f" 365 days, {record['tickets']:,} tickets, {record['callbacks']:,} callbacks\n")
-    print("| command | cs | peer (same run) | ratio | target |")
+    print("| command | cs | peer (same run) | ratio (median; fastest runs) | target |")
     print("|---|---|---|---|---|")
     ratio = imported["cs"] / imported["peer"]
     print(f"| `cs ticket import`, {imported['rows']:,} JSONL tickets | {imported['cs']:.2f} s | sqlite-utils insert +"
@@ -188,9 +189,9 @@ def main():
             print(f"| `{label}` | `cs ticket add` {add * 1000:.0f} ms | {seconds * 1000:.0f} ms | "
                   f"**{add / seconds:.2f}×** | for reference |")
             continue
-        ratio = seconds / floor
+        ratio, best = seconds / floor, started["min"][label] / started["floor_min"]
         print(f"| `{label}` (year) | {seconds * 1000:.0f} ms | Click hello-world {floor * 1000:.0f} ms | "
-              f"**{ratio:.2f}×** | ≤ 1.5× {'✓' if ratio <= 1.5 else '✗'} |")
+              f"**{ratio:.2f}×**; {best:.2f}× | ≤ 1.5× {'✓' if ratio <= 1.5 else '✗'} |")
 
 
 if __name__ == "__main__":
