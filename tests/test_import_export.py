@@ -644,3 +644,15 @@ def test_a_repeat_far_down_the_file_is_still_found(cs, tmp_path, validate):
     result = validate(cs(["ticket", "import", str(path), "--json"]).json(), "import-result")
     assert (result["imported"], result["skipped"]) == (2500, 2)
     assert [entry["line"] for entry in result["skipped_rows"]] == [2501, 2502]
+
+
+def test_a_customer_written_once_per_import_keeps_the_first_name_given(cs, tmp_path):
+    """A phone met on many rows is written once it has a name (issue 22): the first name given stays, whichever
+    batch the later rows fall in; a row without a name never blanks it."""
+    rows = [row(summary=f"第{n}次", customer_phone="13900000001", opened_at=f"2026-11-1{n // 1000}T09:{n % 60:02d}:00+08:00",
+                customer_name=None if n < 3 else ("王先生" if n < 2500 else "李先生")) for n in range(3000)]
+    path = tmp_path / "caller.jsonl"
+    path.write_text(jsonl(*rows), encoding="utf-8")
+    assert ok(cs(["ticket", "import", str(path), "--json"])).json()["imported"] == 3000
+    customer = ok(cs("customer show 13900000001 --json")).json()
+    assert customer["name"] == "王先生" and customer["tickets"] == 3000

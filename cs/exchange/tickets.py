@@ -325,7 +325,8 @@ def import_stream(ctx, binary, *, source: str, fmt: str | None = None, dry_run: 
     # A bulk insert touches index pages all over the file: keep them in memory (64 MiB).
     ctx.db.execute("PRAGMA cache_size = -65536")
     return importing.run(ctx, binary, TICKET_SHEET, source=source, fmt=fmt, dry_run=dry_run, options=options,
-                         check=check, write=functools.partial(_write_batch, searchable=deferred is None),
+                         check=check, write=functools.partial(_write_batch, searchable=deferred is None,
+                                                             named=_NamedPhones()),
                          batch_size=BATCH, show=_preview, begin=deferred and deferred.begin,
                          finish=deferred and deferred.finish)
 
@@ -436,11 +437,36 @@ def _preview(ctx, ids) -> list[dict]:
     return [get(ctx, ticket_id) for ticket_id in ids]
 
 
-def _write_batch(ctx, batch, outcome, searchable: bool = True) -> int:
+class _NamedPhones:
+    """Phones this import has already written with a name: writing such a customer again changes nothing (the
+    first name stays, and with it the time it was given), so a caller who rings every day is written once. The
+    last 20,000 are remembered: memory stays flat."""
+
+    KEPT = 20_000
+
+    def __init__(self):
+        import collections
+
+        self.recent: collections.OrderedDict = collections.OrderedDict()
+
+    def needed(self, rows) -> list[tuple]:
+        contacts = []
+        for row in rows:
+            phone = row["customer_phone"]
+            if phone is None or phone in self.recent:
+                continue
+            contacts.append((phone, row["customer_name"], row["opened_at"]))
+            if row["customer_name"]:
+                self.recent[phone] = True
+                if len(self.recent) > self.KEPT:
+                    self.recent.popitem(last=False)
+        return contacts
+
+
+def _write_batch(ctx, batch, outcome, searchable: bool = True, named: _NamedPhones | None = None) -> int:
     """Insert checked rows; the number written, or 0 with the clashing lines reported."""
     rows = [row for _, row in batch]
-    customers.upsert_many(ctx.db, [(r["customer_phone"], r["customer_name"], r["opened_at"])
-                                   for r in rows if r["customer_phone"]])
+    customers.upsert_many(ctx.db, (named or _NamedPhones()).needed(rows))
     ctx.db.execute("SAVEPOINT batch")
     try:
         ctx.db.executemany(_INSERT_POSITIONAL, map(_AS_TUPLE, rows))
