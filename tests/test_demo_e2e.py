@@ -104,6 +104,9 @@ def test_the_process_ends_quickly_yet_leaves_everything_finished(tmp_path):
     piped = subprocess.run(["bash", "-c", "set -o pipefail; " + " ".join(command) + " ticket list --format csv | head -1"],
                            capture_output=True, text=True, env={**os.environ, **env}, timeout=60)
     assert piped.returncode == 0 and piped.stdout.startswith("id,") and "Error" not in piped.stderr
+    closed = subprocess.run(["bash", "-c", " ".join(command) + " --version >&-; echo $?"], capture_output=True,
+                            text=True, env={**os.environ, **env}, timeout=60)  # cron may start a job so
+    assert closed.stdout == "0\n" and "Traceback" not in closed.stderr, closed
 
 
 def test_user_mistakes_never_show_a_traceback(tmp_path):

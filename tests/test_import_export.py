@@ -656,3 +656,44 @@ def test_a_customer_written_once_per_import_keeps_the_first_name_given(cs, tmp_p
     assert ok(cs(["ticket", "import", str(path), "--json"])).json()["imported"] == 3000
     customer = ok(cs("customer show 13900000001 --json")).json()
     assert customer["name"] == "王先生" and customer["tickets"] == 3000
+
+
+def test_an_import_decides_on_its_indexes_once_it_holds_the_write_lock(cs, tmp_path, monkeypatch):
+    """Found by review: the empty-desk decision and the newest stored time were read before the import's
+    transaction, so an import that waited for another one to finish dropped the indexes of a full desk and missed
+    its repeats. Here tickets arrive between the command starting and its transaction: they are seen."""
+    import sqlite3
+
+    from cs.exchange import importing
+
+    ok(cs(["ticket", "list"]))
+    path = tmp_path / "rows.jsonl"
+    path.write_text(jsonl(row(summary="先到的"), row(summary="新的", opened_at="2026-11-19T11:00:00+08:00")),
+                    encoding="utf-8")
+    real_run = importing.run
+
+    def another_import_first(ctx, *args, **kwargs):
+        other = sqlite3.connect(ctx.db.path)
+        other.execute("INSERT INTO tickets (id, opened_at, channel, category, priority, status, summary, created_by,"
+                      " updated_at, first_response_due_at, resolve_due_at) VALUES (7, '2026-11-19T02:00:00Z', 'phone',"
+                      " 'inquiry', 'normal', 'open', '先到的', 'x', '2026-11-19T02:00:00Z', '2026-11-19T04:00:00Z',"
+                      " '2026-11-21T02:00:00Z')")
+        other.execute("INSERT INTO ticket_fts (rowid, summary, detail, notes) VALUES (7, '先到的', '', '')")
+        other.commit()
+        other.close()
+        return real_run(ctx, *args, **kwargs)
+
+    monkeypatch.setattr(importing, "run", another_import_first)
+    result = ok(cs(["ticket", "import", str(path), "--json"])).json()
+    assert (result["imported"], result["skipped"]) == (1, 1)  # the row the other import wrote is a repeat
+    assert [t["id"] for t in cs(["ticket", "list", "--search", "新的", "--json"]).json()] == [8]
+
+
+def test_a_bom_anywhere_at_a_line_start_is_dropped(cs, tmp_path):
+    """Files joined with cat carry a BOM in the middle; the importer dropped it before (issue 22 kept it so)."""
+    header = "opened_at,channel,category,summary\n"
+    body = "2026-11-19T10:00:00+08:00,phone,inquiry,一\n"
+    path = tmp_path / "joined.csv"
+    path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + header.encode() + body.encode() + b"\xef\xbb\xbf"
+                     + "2026-11-19T10:05:00+08:00,phone,inquiry,二\n".encode())
+    assert "imported 2 ticket(s)" in ok(cs(["ticket", "import", str(path)])).stderr

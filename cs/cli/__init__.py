@@ -463,8 +463,10 @@ def _leave(code) -> None:
         sys.stderr.write(f"{code}\n")
         status = 1
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the stream closed (`cs … >&-`)
+            continue
         try:
             stream.flush()
-        except (BrokenPipeError, ValueError):
+        except (BrokenPipeError, ValueError, OSError):
             pass  # `cs … | head -1`: the reader has what it wanted (see LazyGroup.invoke)
     os._exit(status)

@@ -68,10 +68,10 @@ def detect_encoding(binary) -> str:
 def decoded_lines(binary, encoding: str = "utf-8-sig"):
     """Text lines in `encoding` (a UTF-8 BOM is dropped); a bad byte is a FileError naming its line."""
     name = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
-    # The BOM is dropped here, so every line decodes with the plain codec (utf-8-sig runs in Python, utf-8 in C).
+    # BOMs are dropped here, so every line decodes with the plain codec (utf-8-sig runs in Python, utf-8 in C).
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
     for number, raw in enumerate(binary, start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        while raw.startswith(b"\xef\xbb\xbf"):  # also a BOM left mid-file by files joined with cat, or doubled
             raw = raw[3:]
         try:
             yield raw.decode(codec)

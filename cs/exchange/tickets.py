@@ -313,7 +313,7 @@ def import_stream(ctx, binary, *, source: str, fmt: str | None = None, dry_run: 
     repeated in the file is skipped and reported, unless `allow_duplicates`: importing a file again adds nothing."""
     checker, ids = RowChecker(ctx), _IdAllocator(ctx.db)
     duplicates = None if allow_duplicates else _DuplicateFinder(ctx.db)
-    deferred = _DeferredIndexes() if ctx.db.one("SELECT 1 FROM tickets LIMIT 1") is None else None
+    deferred = _DeferredIndexes()
 
     def check(row):
         checked = checker.check(row)
@@ -325,24 +325,28 @@ def import_stream(ctx, binary, *, source: str, fmt: str | None = None, dry_run: 
     # A bulk insert touches index pages all over the file: keep them in memory (64 MiB).
     ctx.db.execute("PRAGMA cache_size = -65536")
     return importing.run(ctx, binary, TICKET_SHEET, source=source, fmt=fmt, dry_run=dry_run, options=options,
-                         check=check, write=functools.partial(_write_batch, searchable=deferred is None,
+                         check=check, write=functools.partial(_write_batch, deferred=deferred,
                                                              named=_NamedPhones()),
-                         batch_size=BATCH, show=_preview, begin=deferred and deferred.begin,
-                         finish=deferred and deferred.finish)
+                         batch_size=BATCH, show=_preview, begin=deferred.begin, finish=deferred.finish)
 
 
 class _DeferredIndexes:
     """An import into an empty desk (a centre's history coming in) builds the tickets' secondary indexes and the
     full-text index once, after the rows: one sort each beats updating nine B-trees and the search index row by
-    row. tickets_opened stays, the duplicate check reads it. It all happens inside the import's transaction, so
-    an import that fails leaves the indexes as they were."""
+    row. tickets_opened and tickets_phone stay: the duplicate check reads them. It all happens inside the
+    import's transaction, decided after it has the write lock (another import may have filled the desk while this
+    one waited), so an import that fails leaves the indexes as they were."""
 
-    KEPT = ("tickets_opened",)
+    KEPT = ("tickets_opened", "tickets_phone")
 
     def __init__(self):
         self.saved: list = []
+        self.active = False
 
     def begin(self, ctx) -> None:
+        self.active = ctx.db.one("SELECT 1 FROM tickets LIMIT 1") is None
+        if not self.active:
+            return
         self.saved = [tuple(row) for row in ctx.db.all(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets' AND sql IS NOT NULL"
             " AND name NOT IN (" + ", ".join("?" * len(self.KEPT)) + ")", self.KEPT)]
@@ -350,6 +354,8 @@ class _DeferredIndexes:
             ctx.db.execute(f'DROP INDEX "{name}"')
 
     def finish(self, ctx) -> None:
+        if not self.active:
+            return
         for _name, sql in self.saved:
             ctx.db.execute(sql)
         ctx.db.execute("INSERT INTO ticket_fts (rowid, summary, detail, notes)"
@@ -376,7 +382,7 @@ class _DuplicateFinder:
 
         self.db = db
         self.recent: collections.OrderedDict = collections.OrderedDict()
-        self.latest_before = db.value("SELECT MAX(opened_at) FROM tickets")
+        self.latest_before = _UNREAD  # read at the first row, inside the import's transaction
         self.seen = bytearray(_BLOOM_BYTES)  # the same size for any file: memory stays flat
 
     def skip_if_stored(self, row) -> None:
@@ -389,11 +395,10 @@ class _DuplicateFinder:
         seen = self.seen
         maybe = (seen[one >> 3] & (1 << (one & 7)) and seen[two >> 3] & (1 << (two & 7))
                  and seen[three >> 3] & (1 << (three & 7)))
+        if self.latest_before is _UNREAD:
+            self.latest_before = self.db.value("SELECT MAX(opened_at) FROM tickets")
         if maybe or not (self.latest_before is None or opened > self.latest_before):
-            # Through tickets_opened: the one index an import into an empty desk keeps while it runs.
-            found = self.db.value("SELECT id FROM tickets INDEXED BY tickets_opened WHERE opened_at = ?"
-                                  " AND customer_phone IS ? AND channel = ? AND summary = ? AND customer_name IS ?"
-                                  " AND agent IS ? LIMIT 1", (opened, phone, channel, summary, name, agent))
+            found = self._stored(opened, phone, channel, summary, name, agent)
             if found is not None:
                 raise importing.SkipRow(_("ticket {id} is already this record (time, phone, channel, summary,"
                                           " customer and agent)").format(id=found), ticket_id=found)
@@ -404,6 +409,20 @@ class _DuplicateFinder:
             self.recent.popitem(last=False)
 
 
+    def _stored(self, opened, phone, channel, summary, name, agent):
+        """Through tickets_phone when the row has a phone (a date-only sheet puts a whole day on one opened_at),
+        else tickets_opened: the two indexes an import into an empty desk keeps while it runs."""
+        same = "channel = ? AND summary = ? AND customer_name IS ? AND agent IS ?"
+        if phone is not None:
+            return self.db.value("SELECT id FROM tickets INDEXED BY tickets_phone WHERE customer_phone = ?"
+                                 " AND opened_at = ? AND " + same + " LIMIT 1",
+                                 (phone, opened, channel, summary, name, agent))
+        return self.db.value("SELECT id FROM tickets INDEXED BY tickets_opened WHERE opened_at = ?"
+                             " AND customer_phone IS NULL AND " + same + " LIMIT 1",
+                             (opened, channel, summary, name, agent))
+
+
+_UNREAD = object()
 _BLOOM_BYTES = 1 << 23  # 67 million bits: for a million rows, about one "maybe" in 20,000 is false
 
 
@@ -421,9 +440,11 @@ class _IdAllocator:
     """
 
     def __init__(self, db):
-        self.next_id = (db.value("SELECT MAX(id) FROM tickets") or 0) + 1
+        self.db, self.next_id = db, None  # read at the first row, inside the import's transaction
 
     def assign(self, given):
+        if self.next_id is None:
+            self.next_id = (self.db.value("SELECT MAX(id) FROM tickets") or 0) + 1
         if given is not None:
             self.next_id = max(self.next_id, given + 1)
             return given
@@ -463,7 +484,8 @@ class _NamedPhones:
         return contacts
 
 
-def _write_batch(ctx, batch, outcome, searchable: bool = True, named: _NamedPhones | None = None) -> int:
+def _write_batch(ctx, batch, outcome, deferred: _DeferredIndexes | None = None,
+                 named: _NamedPhones | None = None) -> int:
     """Insert checked rows; the number written, or 0 with the clashing lines reported."""
     rows = [row for _, row in batch]
     customers.upsert_many(ctx.db, (named or _NamedPhones()).needed(rows))
@@ -477,7 +499,7 @@ def _write_batch(ctx, batch, outcome, searchable: bool = True, named: _NamedPhon
         _find_conflicts(ctx, batch, outcome.fail)
         return 0
     ctx.db.execute("RELEASE batch")
-    if searchable:  # else the whole import is indexed for search at its end (_DeferredIndexes)
+    if deferred is None or not deferred.active:  # else the import is indexed for search at its end
         index_for_search(ctx.db, [(r["id"], r["summary"], r["detail"]) for r in rows])
     customers.give_addresses(ctx.db, rows)
     return len(rows)
