@@ -323,9 +323,11 @@ def test_ctrl_c_during_a_bulk_build_removes_the_half_built_desk_without_a_traceb
 
     target = tmp_path / "big.db"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    # Its own process group, as a terminal's foreground job; Ctrl-C's default action restored, for a suite started
+    # in the background (a shell's `&` makes its children ignore SIGINT, and Python then never raises it).
     proc = subprocess.Popen([sys.executable, "-m", "cs", "--db", str(target), "demo", "--agents", "300", "--days",
                              "365"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)  # its own process group, as a terminal's foreground job
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not target.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
