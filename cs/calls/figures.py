@@ -20,6 +20,8 @@ from typing import NamedTuple
 from cs.core import clock
 from cs.core.errors import CSError
 from cs.core.i18n import _
+from cs.core.ratio import parts, rate
+from cs.store.query import in_clause
 
 # Seconds between two stored times (ISO 8601, UTC): julianday() reads them, Z included.
 _WAIT = "(julianday(calls.answered_at) - julianday(calls.started_at)) * 86400.0"
@@ -68,17 +70,17 @@ def call_figures(ctx, start: str, end: str, agents: list[str] | None = None) -> 
 def figures(sums: Sums, within: int) -> dict:
     offered, answered = sums.offered, sums.answered
     return {"offered": offered, "answered": answered,
-            "answer_rate": _rate(answered, offered), "answer_rate_parts": _parts(answered, offered),
+            "answer_rate": rate(answered, offered), "answer_rate_parts": parts(answered, offered),
             "abandoned": offered - answered, "answer_within_s": within, "answered_within": sums.within,
-            "answered_within_rate": _rate(sums.within, offered),
-            "answered_within_rate_parts": _parts(sums.within, offered),
+            "answered_within_rate": rate(sums.within, offered),
+            "answered_within_rate_parts": parts(sums.within, offered),
             "asa_s": round(sums.wait / answered, 1) if answered else None,
             "aht_s": round(sums.talk / answered, 1) if answered else None}
 
 
 def agent_rows(ctx, start: str, end: str, within: int, agents: list[str] | None) -> list[dict]:
     """A row per agent whose extension took calls in the window (by handle), then the calls that reached nobody."""
-    only, params = _agent_filter(agents)
+    only, params = in_clause("calls.agent", agents)
     found = {row["agent"]: Sums(*tuple(row)[1:]) for row in ctx.db.all(
         f"SELECT calls.agent AS agent, {_SUMS} FROM calls WHERE calls.started_at >= ?2 AND calls.started_at < ?3"
         f"{only} GROUP BY calls.agent", (within, start, end, *params))}
@@ -127,7 +129,7 @@ def _merged(windows: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
 
 def _sums_in(ctx, windows: list[tuple[str, str, str]], within: int, agents: list[str] | None) -> dict:
     """key -> Sums of the calls that arrived in the windows (key, start, end) of that key."""
-    only, params = _agent_filter(agents)
+    only, params = in_clause("calls.agent", agents)
     found: dict = {}
     for chunk in range(0, len(windows), _WINDOWS_PER_QUERY):
         part = windows[chunk:chunk + _WINDOWS_PER_QUERY]
@@ -142,15 +144,3 @@ def _sums_in(ctx, windows: list[tuple[str, str, str]], within: int, agents: list
     return found
 
 
-def _agent_filter(agents: list[str] | None) -> tuple[str, list]:
-    if agents is None:
-        return "", []
-    return f" AND calls.agent IN ({', '.join('?' * len(agents)) or 'NULL'})", list(agents)
-
-
-def _rate(numerator: int, denominator: int) -> float | None:
-    return round(numerator / denominator, 4) if denominator else None
-
-
-def _parts(numerator: int, denominator: int) -> dict:
-    return {"numerator": numerator, "denominator": denominator}

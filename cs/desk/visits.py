@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from cs.core import clock
 from cs.core.i18n import _
+from cs.core.ratio import parts, rate
 from cs.desk import agents as agents_mod
 
 
@@ -143,7 +144,6 @@ def figures(ctx, end: str) -> list[dict]:
         in_scope, visited = row["in_scope"], row["visited"] or 0
         results.append({"code": plan["code"], "label": plan.get("label", plan["code"]), "period": period,
                         "in_scope": in_scope, "visited": visited,
-                        "rate": round(visited / in_scope, 4) if in_scope else None,
-                        "rate_parts": {"numerator": visited, "denominator": in_scope},
+                        "rate": rate(visited, in_scope), "rate_parts": parts(visited, in_scope),
                         "target": plan.get("target")})
     return results

@@ -15,21 +15,15 @@ from datetime import date, timedelta
 from cs.core import clock
 from cs.core.errors import CSError
 from cs.core.i18n import _
+from cs.core.ratio import parts, rate
 from cs.core.vocabulary import ACTIONS, CATEGORIES, CHANNELS, REASONS
 from cs.desk import customers, shifts
 from cs.scoring.units import number
+from cs.store.query import in_clause
 
 BUCKETS = ("demand", "system", "complaint", "transfer")
 BUCKET_LABELS = {"demand": "市场需求", "system": "系统问题", "complaint": "市场投诉", "transfer": "转交问题"}
 OUTCOMES = ("satisfied", "neutral", "dissatisfied")
-
-
-def rate(numerator: int, denominator: int) -> float | None:
-    return round(numerator / denominator, 4) if denominator else None
-
-
-def parts(numerator: int, denominator: int) -> dict:
-    return {"numerator": numerator, "denominator": denominator}
 
 
 # --- the pieces of a report ---------------------------------------------------------------
@@ -178,14 +172,6 @@ def _callback_before(callback: dict, end: str) -> dict:
     return callback
 
 
-def _agent_filter(column: str, agents: list[str] | None) -> tuple[str, list]:
-    if agents is None:
-        return "", []
-    if not agents:
-        return " AND 0", []
-    return f" AND {column} IN ({', '.join('?' * len(agents))})", list(agents)
-
-
 def _by_hour(ctx, opened: list[str], start: str, end: str) -> list[dict]:
     """Tickets per local hour across the window (the report's chart)."""
     first = clock.from_db(start).astimezone(ctx.tz).replace(minute=0, second=0)
@@ -236,7 +222,7 @@ def buckets(received) -> tuple[dict, dict]:
 def callback_figures(ctx, start: str, end: str, agents: list[str] | None) -> dict:
     """Callbacks due in the window (less those cancelled before their deadline), done in it, overdue at its
     end, cancelled and failed; each callback as it stood at the window's end, `agents` its agent then."""
-    agent_sql, agent_params = _agent_filter("agent", agents)
+    agent_sql, agent_params = in_clause("agent", agents)
     due = cancelled = failed = 0
     for row in _due_in(ctx, start, end):
         if agents is not None and row["agent"] not in agents:
@@ -836,9 +822,9 @@ def month_sheets(ctx, report: dict, lang: str) -> list:
     reason_headers = {**labels, **{key: text.get(key, key) for key in ("reason", "due", "done", "failed")},
                       "done_on_time": text["on_time"], "completion_rate": text["completion"],
                       "on_time_rate": text["on_time_rate"], "satisfaction_rate": text["satisfaction_rate"]}
-    for rate in ("completion_rate", "on_time_rate", "satisfaction_rate"):
+    for column in ("completion_rate", "on_time_rate", "satisfaction_rate"):
         for part in ("numerator", "denominator"):
-            reason_headers[f"{rate}_{part}"] = f"{reason_headers[rate]} {figure_headers[part]}"
+            reason_headers[f"{column}_{part}"] = f"{reason_headers[column]} {figure_headers[part]}"
     return [
         Sheet(text["score"], ["rank", "agent", "name", "team", "base", "points", "fines", "actions", "score"],
               {**labels, "agent": text["agent"], "score": text["score"]}, report["scores"]),

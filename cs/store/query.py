@@ -28,6 +28,16 @@ def order_by(sort: str, allowed, expressions: dict | None = None) -> str:
     return ", ".join(parts)
 
 
+def in_clause(column: str, values: list | None) -> tuple[str, list]:
+    """` AND column IN (?, …)` with its values for positional SQL; nothing for None (no filter), a clause that
+    matches no row for an empty list."""
+    if values is None:
+        return "", []
+    if not values:
+        return " AND 0", []
+    return f" AND {column} IN ({', '.join('?' * len(values))})", list(values)
+
+
 class Filters:
     """The WHERE clauses of a listing, added filter by filter, with the values bound to them by name."""
 
