@@ -95,24 +95,11 @@ def _local_instant(d: date, t: datetime.time, tz) -> datetime.datetime:
 
 # ---------------------------------------------------------------- durations
 
-class _Lazy:
-    """A pattern compiled on first use: most commands parse no time or duration at all, and compiling these
-    would cost every start (issue 22)."""
-
-    __slots__ = ("args", "compiled")
-
-    def __init__(self, *args):
-        self.args, self.compiled = args, None
-
-    def fullmatch(self, text: str):
-        if self.compiled is None:
-            self.compiled = re.compile(*self.args)
-        return self.compiled.fullmatch(text)
-
-
+# The patterns below are texts: re compiles each on first use and keeps it (most commands parse no time at all, and
+# compiling them at import cost every start; issue 22).
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _MAX_AMOUNT = 99999  # keeps day-by-day working-day walks and date arithmetic in range
-_DURATION_RE = _Lazy(r"([+-]?)([0-9]{1,9})(wd|mo|m|h|d|w)", re.IGNORECASE)
+_DURATION_RE = r"(?i)([+-]?)([0-9]{1,9})(wd|mo|m|h|d|w)"
 _DURATION_HELP = N_("use a number and a unit m, h, d, w, wd or mo (e.g. 30m, 2h, 3d, 2wd, 1mo)")
 
 
@@ -134,7 +121,7 @@ class Duration(NamedTuple):  # a NamedTuple, not a dataclass: made at import, 0.
 
 
 def parse_duration(text: str) -> Duration:
-    m = _DURATION_RE.fullmatch(text.strip()) if isinstance(text, str) else None
+    m = re.fullmatch(_DURATION_RE, text.strip()) if isinstance(text, str) else None
     if not m:
         raise ValueError(_("bad duration {text!r}: {help}").format(text=text, help=_(_DURATION_HELP)))
     amount = int(m.group(2))
@@ -283,11 +270,11 @@ def add_working_seconds(a: datetime.datetime, seconds: int, tz, cal: WorkCalenda
 
 # ---------------------------------------------------------------- contact hours
 
-_WINDOW_RE = _Lazy(r"([0-9]{1,2}):([0-9]{2})-([0-9]{1,2}):([0-9]{2})")
+_WINDOW_RE = r"([0-9]{1,2}):([0-9]{2})-([0-9]{1,2}):([0-9]{2})"
 
 
 def _window_minutes(text) -> tuple[int, int]:
-    m = _WINDOW_RE.fullmatch(text.replace(" ", "")) if isinstance(text, str) else None
+    m = re.fullmatch(_WINDOW_RE, text.replace(" ", "")) if isinstance(text, str) else None
     if not m:
         raise ValueError(_("bad contact-hours window {text!r}: use HH:MM-HH:MM, e.g. 09:00-12:00").format(text=text))
     h1, m1, h2, m2 = map(int, m.groups())
@@ -358,7 +345,7 @@ def _fmt(start: int, end: int) -> str:
 def day_window_minutes(text, what: str = N_("service-hours window")) -> tuple[int, int]:
     """'HH:MM-HH:MM' as minutes after the local midnight of the day it starts on; a window whose end is
     not after its start runs past midnight into the next day ('17:30-08:30'); '00:00-24:00' is a whole day."""
-    m = _WINDOW_RE.fullmatch(text.replace(" ", "")) if isinstance(text, str) else None
+    m = re.fullmatch(_WINDOW_RE, text.replace(" ", "")) if isinstance(text, str) else None
     if not m:
         raise ValueError(_("{text!r} is not a {what} like 09:00-23:00").format(text=text, what=_(what)))
     h1, m1, h2, m2 = map(int, m.groups())
@@ -524,11 +511,10 @@ _TIME_HELP = N_("use ISO 8601 (2026-11-20, 2026-11-20T09:30[+08:00]), 2026/11/20
 # 2026.11.20; a time of day as 15:00, 15：00, 3点, 下午3点半.
 _CN_CLOCK = (r"(上午|中午|下午|晚上)?\s*([0-9]{1,2})\s*"
              r"(?:[:：时点]\s*(?:([0-9]{1,2})\s*分?|(半))?\s*(?:[:：]?\s*([0-9]{1,2})\s*秒?)?)")
-_CN_DATE_RE = _Lazy(r"\s*([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?"
-                         r"(?:\s*[T\s]?\s*" + _CN_CLOCK + r")?(?:\.[0-9]+)?\s*")
+_CN_DATE_RE = (r"\s*([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?"
+               r"(?:\s*[T\s]?\s*" + _CN_CLOCK + r")?(?:\.[0-9]+)?\s*")
 _CN_DAY_WORDS = {"前天": -2, "昨天": -1, "今天": 0, "明天": 1, "后天": 2}
-_CN_DAY_RE = _Lazy(r"(前天|昨天|今天|明天|后天)(?:\s*" + _CN_CLOCK + r")?")
-_CN_CLOCK_RE = _Lazy(_CN_CLOCK)
+_CN_DAY_RE = r"(前天|昨天|今天|明天|后天)(?:\s*" + _CN_CLOCK + r")?"
 
 
 def _cn_clock(groups) -> datetime.time | None:
@@ -549,7 +535,7 @@ def _cn_clock(groups) -> datetime.time | None:
 def chinese_local_time(text: str) -> tuple[datetime.datetime, bool] | None:
     """A naive local datetime from `2026/11/18 9:05`, `2026年11月18日 下午3点`, `2026.11.18`, and whether it named
     a day only; None when the text is none of these (or names no such day)."""
-    match = _CN_DATE_RE.fullmatch(text)
+    match = re.fullmatch(_CN_DATE_RE, text)
     if not match:
         return None
     year, month, day = (int(g) for g in match.groups()[:3])
@@ -561,13 +547,12 @@ def chinese_local_time(text: str) -> tuple[datetime.datetime, bool] | None:
     except ValueError:
         return None
 # Gate what reaches fromisoformat: it also accepts week dates, basic formats and more.
-_ISO_RE = _Lazy(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-                     r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
-                     r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
+_ISO_RE = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+           r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+           r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 _CLOCK = r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?"
 _DAY_WORDS = {"yesterday": -1, "today": 0, "tomorrow": 1}
-_DAY_RE = _Lazy(r"(yesterday|today|tomorrow)(?:\s+" + _CLOCK + r")?", re.ASCII)
-_CLOCK_RE = _Lazy(_CLOCK)
+_DAY_RE = r"(?a)(yesterday|today|tomorrow)(?:\s+" + _CLOCK + r")?"
 _END_OF_23 = datetime.time(23, 59, 59)
 _EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _LATEST = datetime.datetime(9999, 1, 1, tzinfo=datetime.timezone.utc)
@@ -593,7 +578,7 @@ class TimeSpec(NamedTuple):
         if not isinstance(text, str):
             raise ValueError(_("cannot read {text!r} as a TIME: {help}").format(text=text, help=_(_TIME_HELP)))
         t = text.strip().lower()
-        if _ISO_RE.fullmatch(t.upper()):
+        if re.fullmatch(_ISO_RE, t.upper()):
             try:
                 value = datetime.datetime.fromisoformat(t.upper())
             except ValueError:
@@ -605,17 +590,17 @@ class TimeSpec(NamedTuple):
             return cls(text, "iso", value, len(t) == 10)
         if t in ("now", "eod", "eow", "eom"):
             return cls(text, t, None, False)
-        m = _DAY_RE.fullmatch(t)
+        m = re.fullmatch(_DAY_RE, t)
         if m:
             clock = _clock(m.groups()[1:], text) if m.group(2) else None
             return cls(text, "day", (_DAY_WORDS[m.group(1)], clock), clock is None)
-        m = _CLOCK_RE.fullmatch(t)
+        m = re.fullmatch(_CLOCK, t)
         if m:  # a bare clock time means today
             return cls(text, "day", (0, _clock(m.groups(), text)), False)
         chinese = cls._chinese(text, t)
         if chinese is not None:
             return chinese
-        m = _DURATION_RE.fullmatch(t)
+        m = re.fullmatch(_DURATION_RE, t)
         if m and m.group(1):  # the sign is required, so '2h' alone is not a TIME
             if int(m.group(2)) > _MAX_AMOUNT:
                 raise ValueError(_("cannot read {text!r} as a TIME: an offset may be at most {limit} units")
@@ -632,14 +617,14 @@ class TimeSpec(NamedTuple):
                 raise ValueError(_("cannot read {text!r} as a TIME: out of range; use a time from 1970 to 9998")
                                  .format(text=text))
             return cls(text, "iso", value, day_only)
-        m = _CN_DAY_RE.fullmatch(t)
+        m = re.fullmatch(_CN_DAY_RE, t)
         if m:
             clock = _cn_clock(m.groups()[1:6]) if m.group(3) is not None else None
             if m.group(3) is not None and clock is None:
                 raise ValueError(_("cannot read {text!r} as a TIME: no such time of day").format(text=text))
             return cls(text, "day", (_CN_DAY_WORDS[m.group(1)], clock), clock is None)
-        m = _CN_CLOCK_RE.fullmatch(t)
-        if m and (m.group(1) or not _CLOCK_RE.fullmatch(t)):  # 下午3点, 15点: today
+        m = re.fullmatch(_CN_CLOCK, t)
+        if m and (m.group(1) or not re.fullmatch(_CLOCK, t)):  # 下午3点, 15点: today
             clock = _cn_clock(m.groups())
             if clock is None:
                 raise ValueError(_("cannot read {text!r} as a TIME: no such time of day").format(text=text))
