@@ -103,8 +103,9 @@ ROW_COLUMNS = ("offered", "answered", "answer_rate", "abandoned", "answered_with
 
 def _as_percent(figures: dict) -> dict:
     """A table shows 接通率 as 75.0% (JSON keeps the fraction 0.75)."""
-    return {**figures, **{key: "—" if figures[key] is None else f"{figures[key] * 100:.1f}%"
-                          for key in ("answer_rate", "answered_within_rate")}}
+    from cs.core.ratio import percent
+
+    return {**figures, **{key: percent(figures[key]) for key in ("answer_rate", "answered_within_rate")}}
 
 
 @click.command("staffing")

@@ -10,3 +10,8 @@ def rate(numerator: int, denominator: int) -> float | None:
 
 def parts(numerator: int, denominator: int) -> dict:
     return {"numerator": numerator, "denominator": denominator}
+
+
+def percent(value: float | None) -> str:
+    """A rate as people read it: 0.625 -> 62.5%, None -> —."""
+    return "—" if value is None else f"{value * 100:.1f}%"

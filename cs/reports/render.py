@@ -11,6 +11,8 @@ import json
 import re
 from pathlib import Path
 
+from cs.core.ratio import percent
+
 FORMATS = ("text", "md", "html", "json")
 EXTENSIONS = {"text": "txt", "md": "md", "html": "html", "json": "json"}
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -51,10 +53,6 @@ def render(report: dict, fmt: str, lang: str, template_text: str | None = None) 
             raise  # our own templates failing is a bug, not the user's mistake
         raise CSError(_("the template failed while rendering: {error_type}: {error}").format(
             error_type=type(exc).__name__, error=exc)) from None
-
-
-def percent(value) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
 
 
 def minutes(seconds, lang: str) -> str:
