@@ -103,8 +103,9 @@ def list_(status, agent, overdue, due_before, reason, ticket_id, phone, limit, s
                            reason=reason, ticket_id=ticket_id, phone=phone, limit=terminal_limit(limit), sort=sort)
     if fmt == "table":
         rows = (for_table(row, app.lang) for row in rows)
-    emit_list(rows, fmt, COLUMNS, max_widths={"customer_name": 12}, labels=CALLER, enums=ENUMS,
-              title="回访" if app.lang == "zh" else "Callbacks")
+    # for_table has shown the codes as labels already: the enumerations are for the workbook
+    emit_list(rows, fmt, COLUMNS, max_widths={"customer_name": 12}, labels=CALLER,
+              enums=None if fmt == "table" else ENUMS, title="回访" if app.lang == "zh" else "Callbacks")
 
 
 @callback.command("import")

@@ -183,12 +183,14 @@ def sheet_of(rows, title, shown, enums, lang, columns=None):
 
 
 def _labelled(row: dict, enums: dict | None, lang: str) -> dict:
+    return {**row, **{key: _shown(row[key], table, lang) for key, table in (enums or {}).items()
+                      if row.get(key) is not None}}
+
+
+def _shown(value, table: dict, lang: str):
     from cs.core.vocabulary import label
 
-    def shown(value, table):
-        return [label(table, item, lang) for item in value] if isinstance(value, list) else label(table, value, lang)
-
-    return {**row, **{key: shown(row[key], table) for key, table in (enums or {}).items() if row.get(key) is not None}}
+    return [label(table, item, lang) for item in value] if isinstance(value, list) else label(table, value, lang)
 
 
 def write_workbook(path, sheets) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from cs.cli.common import emit_object, output_options
@@ -22,8 +24,6 @@ def _app():
 @click.option("--timezone", "zone", help="The centre's time zone, an IANA name (e.g. Asia/Shanghai).")
 def init(zone):
     """Create a new, empty desk at --db / CS_DB (refuses one that exists)."""
-    import os
-
     from cs.cli import ZoneParam
     from cs.core import config as config_mod
     from cs.core.errors import CSError
@@ -56,7 +56,7 @@ def info(fmt):
     app.ctx  # resolves who is acting
     identity = app.identity
     record["access"] = {"mode": identity.mode, "os_user": identity.os_user, "actor": identity.actor,
-                        "may_write": identity.refusal is None and not db_mod.damage_marker(app.db.path).exists()}
+                        "may_write": identity.refusal is None and not os.path.exists(db_mod.damage_marker(app.db.path))}
     for message in record["warnings"]:
         click.echo(_("Warning: {message}").format(message=message), err=True)
     if fmt == "table":

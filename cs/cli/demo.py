@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -39,7 +38,7 @@ def demo(db_path, days, agents, tickets_per_agent, seed):
     app = click.get_current_context().obj
     target = db_path or app.db_path
     if target is None:
-        target = str(db_mod.default_path(os.environ).with_name("demo.db"))
+        target = os.path.join(os.path.dirname(db_mod.default_path(os.environ)), "demo.db")
         for suffix in ("", "-wal", "-shm"):
             Path(target + suffix).unlink(missing_ok=True)
     app.db_path = target
@@ -58,7 +57,7 @@ def demo(db_path, days, agents, tickets_per_agent, seed):
         return
     with ctx.db.transaction():
         config.save(ctx.db, demo_mod.DEMO_CONFIG, at=ctx.now_db, actor=ctx.actor, source="demo")
-        ctx = replace(ctx, config=config.load(ctx.db), tz_name=app.tz_name or demo_mod.DEMO_CONFIG["timezone"],
+        ctx = ctx.replace(config=config.load(ctx.db), tz_name=app.tz_name or demo_mod.DEMO_CONFIG["timezone"],
                       inform=lambda message: None)  # a hundred "callback scheduled" lines would bury the tour
         counts = demo_mod.build(ctx, days=days, seed=seed)
     app._ctx = ctx
@@ -139,7 +138,7 @@ def _build_large(app, target: str, is_new: bool, *, agents: int, days: int, seed
     ctx = app.ctx
     with ctx.db.transaction():
         config.save(ctx.db, demo_mod.BULK_CONFIG, at=ctx.now_db, actor=ctx.actor, source="demo")
-    ctx = replace(ctx, config=config.load(ctx.db), tz_name=app.tz_name or demo_mod.DEMO_CONFIG["timezone"])
+    ctx = ctx.replace(config=config.load(ctx.db), tz_name=app.tz_name or demo_mod.DEMO_CONFIG["timezone"])
     app._ctx = ctx
     progress = _progress if sys.stderr.isatty() else None
     try:

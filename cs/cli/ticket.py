@@ -128,8 +128,9 @@ def list_(status, category, channel, priority, agent, phone, tag, since, until, 
                          limit=terminal_limit(limit), sort=sort)
     if fmt == "table":
         rows = (for_table(row, app.lang) for row in rows)
-    emit_list(rows, fmt, LIST_COLUMNS, max_widths={"summary": 36, "customer_name": 12}, enums=ENUMS,
-              title=sheet_title(app.lang))
+    # for_table has shown the codes as labels already: the enumerations are for the workbook
+    emit_list(rows, fmt, LIST_COLUMNS, max_widths={"summary": 36, "customer_name": 12},
+              enums=None if fmt == "table" else ENUMS, title=sheet_title(app.lang))
 
 
 @ticket.command("show")

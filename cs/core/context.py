@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Callable
 
 
-@dataclass
-class Context:
-    db: object
-    now: datetime
-    config: dict
-    actor: str
-    tz_name: str | None = None
-    warn: Callable[[str], None] = field(default=lambda message: None)
-    inform: Callable[[str], None] = field(default=lambda message: None)  # news for the user, e.g. on stderr
+def _silent(message: str) -> None:
+    pass
 
-    def __post_init__(self):
+
+class Context:
+    """A plain class, not a dataclass: making a dataclass at import costs every command a millisecond."""
+
+    def __init__(self, db, now: datetime, config: dict, actor: str, tz_name: str | None = None,
+                 warn: Callable[[str], None] = _silent, inform: Callable[[str], None] = _silent):
+        self.db = db
+        self.now = now
+        self.config = config
+        self.actor = actor
+        self.tz_name = tz_name
+        self.warn = warn
+        self.inform = inform  # news for the user, e.g. on stderr
         from cs.core.vocabulary import use_centre_words
 
-        use_centre_words(self.config)
+        use_centre_words(config)
+
+    def replace(self, **changes) -> Context:
+        """A new context with `changes` (what it computed from the old values is computed again)."""
+        fields = {"db": self.db, "now": self.now, "config": self.config, "actor": self.actor,
+                  "tz_name": self.tz_name, "warn": self.warn, "inform": self.inform}
+        return Context(**{**fields, **changes})
 
     @cached_property
     def tz(self):
@@ -74,11 +84,15 @@ class Context:
 
         return clock.to_db(self.now)
 
-    def display(self, value) -> str | None:
-        """A stored UTC timestamp as RFC 3339 in the centre's zone."""
+    @cached_property
+    def display(self) -> Callable[[object], str | None]:
+        """A function: a stored UTC timestamp as RFC 3339 in the centre's zone. Bound once, as a listing calls it
+        thousands of times."""
+        from functools import partial
+
         from cs.core import clock
 
-        return clock.to_display(value, self.tz)
+        return partial(clock.to_display, tz=self.tz)
 
     def resolve_time(self, spec) -> datetime:
         """A TimeSpec (or TIME text) read against this context's clock, zone and calendar."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from pathlib import Path
 
 from cs.core.errors import CSError
 from cs.core.i18n import N_, _
@@ -133,6 +132,8 @@ _DOING = {"write": N_("cannot write {path}: {advice}"),
 def replacing(path, *, binary: bool = False):
     """A new owner-only file beside `path`, renamed onto it when the block ends without an error; on any
     error (a full disk included) the target is left as it was and the temporary file is removed."""
+    from pathlib import Path  # here, not at the top: every command opens the desk through this module
+
     target = Path(path)
     check_target(target)
     if target.is_dir():

@@ -306,12 +306,10 @@ def _local(ctx, day, hhmm):
 
 def _on_day(ctx, day, hhmm, action):
     """Do `action` as if at that local time (handovers and duties take their time from the clock)."""
-    from dataclasses import replace
-
     moment = _local(ctx, day, hhmm)
     if moment >= ctx.now:
         return None
-    return action(replace(ctx, now=moment.astimezone(clock.UTC)))
+    return action(ctx.replace(now=moment.astimezone(clock.UTC)))
 
 
 def _violations(ctx, past_days, example) -> None:
@@ -329,6 +327,4 @@ def _violations(ctx, past_days, example) -> None:
 
 
 def replace_actor(ctx, actor):
-    from dataclasses import replace
-
-    return replace(ctx, actor=actor)
+    return ctx.replace(actor=actor)

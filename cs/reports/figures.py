@@ -305,11 +305,9 @@ def deduction_entries(ctx, day: date, agents: list[str] | None, as_of: str) -> l
     """The entries the rules give for `day` as the facts stood at `as_of` (computed, not read from the stored
     table, so the report says the same when read again); an entry counts as void if it was voided by then.
     `cs deductions list` shows the stored entries, which later facts and decisions may change."""
-    import dataclasses
-
     from cs.scoring import deductions
 
-    then = dataclasses.replace(ctx, now=clock.from_db(as_of))
+    then = ctx.replace(now=clock.from_db(as_of))
     entries, _unattributed = deductions.expected(then, day)
     voided = {(row["rule"], row["agent"], row["ref_type"], row["ref_id"]) for row in ctx.db.all(
         "SELECT rule, agent, ref_type, ref_id FROM deductions WHERE date = ? AND voided = 1 AND voided_at < ?",

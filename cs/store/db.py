@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import sqlite3
-from pathlib import Path
 
 from cs.core.errors import CSError, DatabaseLocked
 from cs.core.i18n import _
@@ -149,10 +148,15 @@ def describe_error(exc: Exception, path) -> CSError | None:
     return None
 
 
-def damage_marker(path) -> Path:
+def damage_marker(path) -> str:
     """The note beside a database found damaged: while it exists, writes are refused (cs db check clears it).
     Beside the real file, so that every spelling of the path (a link, a relative path) finds the same note."""
-    return Path(f"{os.path.realpath(path)}.damaged")
+    return f"{os.path.realpath(path)}.damaged"
+
+
+def clear_damage_marker(path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(damage_marker(path))
 
 
 def mark_damaged(path, what: str) -> None:
@@ -173,9 +177,10 @@ def mark_damaged(path, what: str) -> None:
 
 def refuse_writes_if_damaged(path) -> None:
     marker = damage_marker(path)
-    if marker.exists():
+    if os.path.exists(marker):
         try:
-            found = " ".join(marker.read_text(encoding="utf-8").split())[:200]
+            with open(marker, encoding="utf-8") as note:
+                found = " ".join(note.read().split())[:200]
         except OSError:
             found = ""
         raise CSError(_("the database {path} was found damaged ({found}): writes are refused; copy your last good"
@@ -194,13 +199,13 @@ def translate_errors(path):
         raise described from exc
 
 
-def _create_private_file(path: Path) -> None:
+def _create_private_file(path: str) -> None:
     """Create the database owner-only (or the group's too in a group-shared directory) before SQLite opens it:
     its -wal and -shm files copy the mode."""
     from cs.core import files
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
         fd = files.open_desk_file(path, os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
         return
@@ -208,25 +213,25 @@ def _create_private_file(path: Path) -> None:
         raise CSError(_("cannot create the database {path}: {error}; check --db or CS_DB")
                       .format(path=path, error=files.os_reason(exc))) from None
     os.close(fd)
-    damage_marker(path).unlink(missing_ok=True)  # a note left from a file that is no longer there
+    clear_damage_marker(path)  # a note left from a file that is no longer there
 
 
 def connect(path, migrate: bool = True) -> Database:
     """Open (creating if needed) the database at `path`, migrated to this version's schema."""
-    path = Path(path)
-    if str(path) != ":memory:":
-        if path.is_dir():
+    path = os.fspath(path)
+    if path != ":memory:":
+        if os.path.isdir(path):
             raise CSError(_("{path} is a directory; --db needs a database file").format(path=path))
         _create_private_file(path)
     with translate_errors(path):
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
-        db = Database(conn, str(path))
+        db = Database(conn, path)
         from cs.store import migrations
 
         if migrate:

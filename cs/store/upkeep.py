@@ -36,10 +36,12 @@ def _damage_warnings(path: Path) -> list[str]:
     from cs.store.db import damage_marker
 
     marker = damage_marker(path)
-    if not marker.exists():
+    if not os.path.exists(marker):
         return []
+    with open(marker, encoding="utf-8", errors="replace") as note:
+        found = " ".join(note.read().split())[:200]
     return [_("the database was found damaged ({found}); writes are refused until a good backup is copied over it and"
-              " cs db check passes").format(found=" ".join(marker.read_text("utf-8", "replace").split())[:200])]
+              " cs db check passes").format(found=found)]
 
 
 def _permission_warnings(path: Path) -> list[str]:
@@ -127,7 +129,7 @@ def refuse_if_damaged(db) -> None:
 def check(db) -> dict:
     """SQLite's integrity and foreign-key checks. A damaged file is a finding, not an error: it is noted beside
     the database so that writes are refused until a check passes (a restored backup, say)."""
-    from cs.store.db import damage_marker, mark_damaged
+    from cs.store.db import clear_damage_marker, mark_damaged
 
     try:
         integrity = [row[0] for row in db.all("PRAGMA integrity_check")]
@@ -137,7 +139,7 @@ def check(db) -> dict:
         integrity, foreign = [str(exc)], []
     ok = integrity == ["ok"] and not foreign
     if integrity == ["ok"]:
-        damage_marker(db.path).unlink(missing_ok=True)
+        clear_damage_marker(db.path)
     else:  # foreign-key problems alone are reported, not a damaged file
         mark_damaged(db.path, "; ".join(integrity)[:200])
     return {"ok": ok, "integrity": integrity, "foreign_key_problems": foreign}
