@@ -322,3 +322,21 @@ def test_the_note_is_found_through_any_spelling_of_the_path(cs, tmp_path):
     if info.exit_code == 0:  # the damage may keep even the row counts from being read
         assert info.json()["access"]["may_write"] is False
         assert any("damaged" in warning for warning in info.json()["warnings"])
+
+
+def test_insert_rows_leaves_out_only_empty_columns_that_default_to_null(tmp_path):
+    """The bulk insert drops a column from its INSERT when every row leaves it empty (binding None is slow in
+    Python's sqlite3): what is stored must be what binding every column would have stored."""
+    database = db_mod.connect(str(tmp_path / "t.db"))
+    database.execute("CREATE TABLE sample (id INTEGER PRIMARY KEY, name TEXT, note TEXT, tags TEXT NOT NULL"
+                     " DEFAULT '[]', kept TEXT DEFAULT 'x')")
+    columns = ("id", "name", "note", "tags", "kept")
+    database.insert_rows("sample", columns, [(1, "王", None, "[]", None), (2, None, None, '["a"]', "y")])
+    assert [tuple(row) for row in database.all("SELECT * FROM sample ORDER BY id")] == [
+        (1, "王", None, "[]", None), (2, None, None, '["a"]', "y")]  # `kept` has a default: its None is bound
+    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):  # not left out to take the default either
+        database.insert_rows("sample", columns, [(3, "李", None, None, None)])
+    database.insert_rows("sample", columns, [(None, "赵", None, "[]", None)])  # no id: the next rowid
+    assert tuple(database.one("SELECT * FROM sample WHERE name = '赵'")) == (3, "赵", None, "[]", None)
+    database.insert_rows("sample", columns, [])
+    assert database.value("SELECT COUNT(*) FROM sample") == 3

@@ -323,7 +323,6 @@ SQL_WHITELIST = {
     ("cs/desk/tickets.py", "add"): "tickets.INSERT_SQL: query.insert_sql over the fixed COLUMNS tuple; values bound",
     ("cs/desk/tickets.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders (search terms "
                                      "bound, never inlined); ORDER BY checked over SORT_SQL; LIMIT bound",
-    ("cs/exchange/tickets.py", "_write_batch"): "query.insert_sql over the fixed tickets.COLUMNS tuple; values bound",
     ("jobs/overdue_alerts.py", "_open_deliveries"): "one ? per channel name; the names are bound",
     ("cs/desk/dispatch.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders; ORDER BY checked;"
                                       " LIMIT bound",
@@ -348,6 +347,9 @@ SQL_WHITELIST = {
                                                      "ORDER BY checked; LIMIT bound",
     ("cs/store/audit.py", "query"): "query.listing: WHERE columns fixed, values bound; ORDER BY checked; LIMIT bound",
     ("cs/store/db.py", "connect"): "PRAGMA busy_timeout = int() of the module constant BUSY_TIMEOUT_S",
+    ("cs/store/db.py", "insert_rows"): "query.insert_sql over the caller's fixed table and column tuple "
+                                       "(tickets.COLUMNS for an import); values bound",
+    ("cs/store/db.py", "_null_default_columns"): "PRAGMA table_info of insert_rows' table: a fixed name in the code",
     ("cs/store/migrations.py", "run_script"): "runs the migrations' own constant SQL text, statement by statement",
     ("cs/store/query.py", "one_or_refuse"): "runs the SQL its callers pass: each a constant string with ? placeholders",
     ("cs/store/upkeep.py", "info"): "table names from the fixed TABLES tuple, checked against sqlite_master",

@@ -27,7 +27,7 @@ def clean_text(value: str | None, what: str, limit: int = MAX_TEXT, required: bo
         raise CSError(_("the {what} is {length} characters long; the limit is {limit}").format(what=_(what),
                                                                                               length=len(text),
                                                                                               limit=limit))
-    if re.search(_CONTROL_CHARS, text):
+    if not text.isprintable() and re.search(_CONTROL_CHARS, text):  # every such character is unprintable
         raise CSError(_("the {what} contains control characters or bytes that are not UTF-8; remove them")
                       .format(what=_(what)))
     return text or None

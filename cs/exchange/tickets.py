@@ -32,12 +32,10 @@ from cs.exchange.importing import (
     positive_int,
     stored_time,
 )
-from cs.store.query import insert_sql
 
 BATCH = 1000
 
-# ? placeholders for the bulk insert: binding tuples is cheaper than dicts.
-_INSERT_POSITIONAL = insert_sql("tickets", COLUMNS)
+# Binding tuples is cheaper than dicts.
 _AS_TUPLE = operator.itemgetter(*COLUMNS)
 
 
@@ -491,7 +489,7 @@ def _write_batch(ctx, batch, outcome, deferred: _DeferredIndexes | None = None,
     customers.upsert_many(ctx.db, (named or _NamedPhones()).needed(rows))
     ctx.db.execute("SAVEPOINT batch")
     try:
-        ctx.db.executemany(_INSERT_POSITIONAL, map(_AS_TUPLE, rows))
+        ctx.db.insert_rows("tickets", COLUMNS, list(map(_AS_TUPLE, rows)))
     except sqlite3.IntegrityError:
         # executemany stops at the clash with the rows before it written: undo them first.
         ctx.db.execute("ROLLBACK TO batch")
