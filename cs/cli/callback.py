@@ -25,8 +25,7 @@ from cs.cli.importing import import_options, report_import, run_import
 from cs.core.vocabulary import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, label
 from cs.desk import callbacks
 
-COLUMNS = ["id", "due_at", "status", "overdue", "agent", "customer_name", "customer_phone", "reason", "method",
-           "attempts", "next_try_at", "ticket_id"]
+COLUMNS = list(callbacks.LISTED)
 HISTORY_COLUMNS = ["at", "actor", "kind", "result", "note"]
 ENUMS = {"status": CALLBACK_STATUSES, "reason": REASONS, "method": METHODS, "outcome": OUTCOMES}
 CALLER = {"agent": ("执行人", "Caller")}  # on a callback the agent is the one who calls back
@@ -40,7 +39,7 @@ def for_table(row: dict, lang: str) -> dict:
         "status": label(CALLBACK_STATUSES, row["status"], lang),
         "reason": label(REASONS, row["reason"], lang),
         "method": label(METHODS, row["method"], lang),
-        "outcome": label(OUTCOMES, row["outcome"], lang),
+        "outcome": label(OUTCOMES, row.get("outcome"), lang),  # a listing's rows have none
     }
 
 
@@ -100,7 +99,8 @@ def list_(status, agent, overdue, due_before, reason, ticket_id, phone, limit, s
     """List callbacks, earliest deadline first."""
     app, ctx = app_and_ctx()
     rows = callbacks.query(ctx, status=status, agent=agent, overdue=overdue, due_before=resolve(app, due_before),
-                           reason=reason, ticket_id=ticket_id, phone=phone, limit=terminal_limit(limit), sort=sort)
+                           reason=reason, ticket_id=ticket_id, phone=phone, limit=terminal_limit(limit), sort=sort,
+                           listing=fmt == "table")
     if fmt == "table":
         rows = (for_table(row, app.lang) for row in rows)
     # for_table has shown the codes as labels already: the enumerations are for the workbook

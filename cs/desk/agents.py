@@ -13,10 +13,11 @@ from cs.store.query import Filters, listing, one_or_refuse
 
 FIELDS = ("handle", "name", "team", "role", "email", "mobile", "os_user", "extension", "active")
 SORTABLE = {"handle", "name", "team", "role", "active"}
-_HANDLE = re.compile(r"[^\s,;]{1,64}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_LOGIN = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")  # a POSIX login name as useradd accepts it
-_EXTENSION = re.compile(r"[A-Za-z0-9_.-]{1,20}")
+# Pattern texts: re compiles each on first use and keeps it (compiled at import, they cost every command).
+_HANDLE = r"[^\s,;]{1,64}"
+_EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+_LOGIN = r"[a-z_][a-z0-9_.-]{0,31}"  # a POSIX login name as useradd accepts it
+_EXTENSION = r"[A-Za-z0-9_.-]{1,20}"
 # The roles a refusal names when either will do, as it says them (translated where shown).
 _EITHER_ROLE = (N_("leader or supervisor"),)
 
@@ -124,7 +125,7 @@ def _clean(fields: dict) -> dict:
             value = normalise(value, ROLES, N_("role"))
         elif key == "email":
             value = value.strip()
-            if value and not _EMAIL.fullmatch(value):
+            if value and not re.fullmatch(_EMAIL, value):
                 raise CSError(_("'{value}' is not an e-mail address").format(value=value))
         elif key == "mobile":
             value = normalise_phone(value) if value.strip() else ""
@@ -132,12 +133,12 @@ def _clean(fields: dict) -> dict:
             value = clean_text(value, N_("team"), 200) or ""
         elif key == "os_user":
             value = value.strip()
-            if value and not _LOGIN.fullmatch(value):
+            if value and not re.fullmatch(_LOGIN, value):
                 raise CSError(_("{value!r} is not a login name: lower-case letters, digits, '_', '.' and '-'").format(
                     value=value))
         elif key == "extension":  # the phone extension call records name the agent by (SPEC section 19)
             value = value.strip()
-            if value and not _EXTENSION.fullmatch(value):
+            if value and not re.fullmatch(_EXTENSION, value):
                 raise CSError(_("{value!r} is not an extension: up to 20 letters, digits, '_', '.' and '-'").format(
                     value=value))
         clean[key] = value or None if key in ("team", "email", "mobile", "os_user", "extension") else value
@@ -147,7 +148,7 @@ def _clean(fields: dict) -> dict:
 def add(db, handle: str, *, at: str, actor: str, name: str, team=None, role="agent", email=None, mobile=None,
         os_user=None, extension=None) -> dict:
     require_role(db, actor, {"supervisor"}, N_("adding an agent"))
-    if not _HANDLE.fullmatch(handle):
+    if not re.fullmatch(_HANDLE, handle):
         raise CSError(_("{handle!r} is not a usable handle: up to 64 characters, no spaces, commas or semicolons")
                       .format(handle=handle))
     if db.one("SELECT 1 FROM agents WHERE handle = ?", (handle,)):

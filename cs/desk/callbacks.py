@@ -18,13 +18,18 @@ from cs.core.text import clean_text
 from cs.core.vocabulary import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, code_word, normalise
 from cs.desk import agents as agents_mod
 from cs.desk import customers
-from cs.store.query import Filters, listing, one_or_refuse
+from cs.store.query import Filters, one_or_refuse
+from cs.store.query import listing as listing_sql
 
 FIELDS = (
     "id", "ticket_id", "customer_name", "customer_phone", "reason", "method", "agent", "status", "due_at",
     "not_before", "next_try_at", "attempts", "outcome", "score", "note", "policy", "created_at", "done_at",
     "overdue",
 )
+# What a table of callbacks shows (`cs callback list`): the full record has three more times to convert, and a listing
+# of a year's overdue callbacks is 800 rows.
+LISTED = ("id", "due_at", "status", "overdue", "agent", "customer_name", "customer_phone", "reason", "method",
+          "attempts", "next_try_at", "ticket_id")
 SORTABLE = {"id", "due_at", "not_before", "next_try_at", "created_at", "done_at", "status", "agent", "reason"}
 OUTCOME_SCORES = {"satisfied": 5, "neutral": 3, "dissatisfied": 1}
 OVERDUE_SQL = "(c.status = 'pending' AND c.due_at < :now)"
@@ -55,6 +60,28 @@ def to_json(ctx, row) -> dict:
         "created_at": display(row["created_at"]),
         "done_at": display(row["done_at"]),
         "overdue": row["status"] == "pending" and ctx.now_db > row["due_at"],
+    }
+
+
+_LISTED_COLUMNS = ", ".join(f"c.{field}" for field in LISTED if field != "overdue")
+
+
+def to_listing(ctx, row) -> dict:
+    """The LISTED fields of a stored callback, as to_json gives them."""
+    display = ctx.display
+    return {
+        "id": row["id"],
+        "due_at": display(row["due_at"]),
+        "status": row["status"],
+        "overdue": row["status"] == "pending" and ctx.now_db > row["due_at"],
+        "agent": row["agent"],
+        "customer_name": row["customer_name"],
+        "customer_phone": row["customer_phone"],
+        "reason": row["reason"],
+        "method": row["method"],
+        "attempts": row["attempts"],
+        "next_try_at": display(row["next_try_at"]),
+        "ticket_id": row["ticket_id"],
     }
 
 
@@ -420,8 +447,9 @@ def assign(ctx, callback_id: int, agent: str, at: datetime | None = None) -> dic
 
 
 def query(ctx, *, status=(), agent=None, overdue=False, due_before: datetime | None = None, reason=None,
-          ticket_id=None, phone=None, limit=None, sort="due_at,id"):
-    """Callbacks matching every filter given, as JSON dicts (a generator)."""
+          ticket_id=None, phone=None, limit=None, sort="due_at,id", listing=False):
+    """Callbacks matching every filter given, as JSON dicts (a generator); with `listing`, only their LISTED
+    fields (a table's)."""
     filters = Filters(now=ctx.now_db)
     if status:
         filters.add_in("c.status", "st", [normalise(s, CALLBACK_STATUSES, N_("status")) for s in status])
@@ -437,7 +465,9 @@ def query(ctx, *, status=(), agent=None, overdue=False, due_before: datetime | N
         filters.add("c.ticket_id = :ticket_id", ticket_id=ticket_id)
     if phone:
         filters.add("c.customer_phone = :phone", phone=customers.normalise_phone(phone))
-    sql, params = listing("SELECT c.* FROM callbacks c", filters, sort, SORTABLE,
-                          {field: f"c.{field}" for field in SORTABLE}, limit)
+    selected = _LISTED_COLUMNS if listing else "c.*"
+    sql, params = listing_sql(f"SELECT {selected} FROM callbacks c", filters, sort, SORTABLE,
+                              {field: f"c.{field}" for field in SORTABLE}, limit)
+    convert = to_listing if listing else to_json
     for row in ctx.db.execute(sql, params):
-        yield to_json(ctx, row)
+        yield convert(ctx, row)

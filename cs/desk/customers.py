@@ -11,7 +11,7 @@ from cs.core.text import clean_tags as _clean_tags
 from cs.core.text import clean_text
 from cs.store.query import Filters, listing, one_or_refuse
 
-_COUNTRY_PREFIX = re.compile(r"^(?:\+86|0086)+")  # all of them: stripping once could leave 0086 (+8600860)
+_COUNTRY_PREFIX = r"^(?:\+86|0086)+"  # a pattern text, compiled on first use; all of them: stripping once could leave 0086 (+8600860)
 
 
 def normalise_phone(text: str) -> str:
@@ -25,7 +25,7 @@ def normalise_phone(text: str) -> str:
     else:
         raw_digits = raw
     compact = re.sub(r"[\s\-().]", "", raw_digits)
-    compact = _COUNTRY_PREFIX.sub("", compact)
+    compact = re.sub(_COUNTRY_PREFIX, "", compact)
     if not re.fullmatch(r"[0-9]+", compact):
         raise CSError(_("{value!r} is not a phone number: use digits, optionally with +86, spaces or dashes").format(
             value=raw))
