@@ -33,7 +33,7 @@ def test_overdue_callbacks_use_the_pending_index(ctx, monkeypatch):
 def test_a_table_of_overdue_callbacks_reads_only_the_pending_index(ctx, monkeypatch):
     """m022: the listed fields are in a partial index, in the listing's order, so a table of a year's overdue
     callbacks reads no table rows scattered over the file (the full records keep the narrow index)."""
-    sql, params = captured_sql(ctx, monkeypatch, lambda: list(callbacks.query(ctx, overdue=True, listing=True)))
+    sql, params = captured_sql(ctx, monkeypatch, lambda: list(callbacks.query(ctx, overdue=True, listed_only=True)))
     assert plan(ctx.db, sql, params) == "SEARCH c USING COVERING INDEX callbacks_pending_listed (due_at<?)"
 
 

@@ -312,7 +312,7 @@ SQL_WHITELIST = {
     ("cs/desk/agents.py", "update"): "SET columns are the keys of agents._clean's result: fixed field names; values bound",
     ("cs/desk/callbacks.py", "_change"): "SET columns are the keys of `changes`, built by this module's functions",
     ("cs/desk/callbacks.py", "query"): "query.listing: fixed WHERE clauses with :named placeholders; ORDER BY "
-                                       "checked; LIMIT bound",
+                                       "checked; LIMIT bound; the selected columns the constant LISTED's or c.*",
     ("cs/desk/customers.py", "list_customers"): "query.listing around the constant _SUMMARY_SQL: fixed WHERE clauses "
                                                 "with :named placeholders; ORDER BY checked; LIMIT bound",
     ("cs/desk/customers.py", "set_flags"): "SET columns from the fixed keys name/vip/no_callback; values bound",

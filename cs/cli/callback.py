@@ -100,7 +100,7 @@ def list_(status, agent, overdue, due_before, reason, ticket_id, phone, limit, s
     app, ctx = app_and_ctx()
     rows = callbacks.query(ctx, status=status, agent=agent, overdue=overdue, due_before=resolve(app, due_before),
                            reason=reason, ticket_id=ticket_id, phone=phone, limit=terminal_limit(limit), sort=sort,
-                           listing=fmt == "table")
+                           listed_only=fmt == "table")
     if fmt == "table":
         rows = (for_table(row, app.lang) for row in rows)
     # for_table has shown the codes as labels already: the enumerations are for the workbook

@@ -18,8 +18,7 @@ from cs.core.text import clean_text
 from cs.core.vocabulary import ATTEMPT_RESULTS, CALLBACK_STATUSES, METHODS, OUTCOMES, REASONS, code_word, normalise
 from cs.desk import agents as agents_mod
 from cs.desk import customers
-from cs.store.query import Filters, one_or_refuse
-from cs.store.query import listing as listing_sql
+from cs.store.query import Filters, listing, one_or_refuse
 
 FIELDS = (
     "id", "ticket_id", "customer_name", "customer_phone", "reason", "method", "agent", "status", "due_at",
@@ -447,8 +446,8 @@ def assign(ctx, callback_id: int, agent: str, at: datetime | None = None) -> dic
 
 
 def query(ctx, *, status=(), agent=None, overdue=False, due_before: datetime | None = None, reason=None,
-          ticket_id=None, phone=None, limit=None, sort="due_at,id", listing=False):
-    """Callbacks matching every filter given, as JSON dicts (a generator); with `listing`, only their LISTED
+          ticket_id=None, phone=None, limit=None, sort="due_at,id", listed_only=False):
+    """Callbacks matching every filter given, as JSON dicts (a generator); with `listed_only`, only their LISTED
     fields (a table's)."""
     filters = Filters(now=ctx.now_db)
     if status:
@@ -465,9 +464,8 @@ def query(ctx, *, status=(), agent=None, overdue=False, due_before: datetime | N
         filters.add("c.ticket_id = :ticket_id", ticket_id=ticket_id)
     if phone:
         filters.add("c.customer_phone = :phone", phone=customers.normalise_phone(phone))
-    selected = _LISTED_COLUMNS if listing else "c.*"
-    sql, params = listing_sql(f"SELECT {selected} FROM callbacks c", filters, sort, SORTABLE,
-                              {field: f"c.{field}" for field in SORTABLE}, limit)
-    convert = to_listing if listing else to_json
+    sql, params = listing(f"SELECT {_LISTED_COLUMNS if listed_only else 'c.*'} FROM callbacks c", filters, sort,
+                          SORTABLE, {field: f"c.{field}" for field in SORTABLE}, limit)
+    convert = to_listing if listed_only else to_json
     for row in ctx.db.execute(sql, params):
         yield convert(ctx, row)
