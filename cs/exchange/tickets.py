@@ -182,19 +182,22 @@ class RowChecker:
         memo: dict = {}
 
         def remembered(key, value):
+            try:
+                return memo[value]  # one lookup for the usual case: a value seen before
+            except (KeyError, TypeError):  # new, or a list or dict (refused by the check)
+                pass
             if type(value) is not str:
                 return convert(key, value)
-            if value not in memo:
-                if len(memo) > 50_000:
-                    memo.clear()  # bounded: memory stays flat on any file
-                memo[value] = convert(key, value)
-            return memo[value]
+            if len(memo) > 50_000:
+                memo.clear()  # bounded: memory stays flat on any file
+            memo[value] = stored = convert(key, value)
+            return stored
 
         return remembered
 
     def _converters(self) -> dict:
         converters = {key: self._shared(check) for key, check in FIELD_CHECKS.items()}
-        for key in ("channel", "category", "priority", "status", "customer_phone", "department"):
+        for key in ("channel", "category", "priority", "status", "customer_phone", "customer_name", "department"):
             converters[key] = self._remembered(converters[key])
         converters.update({
             "id": lambda key, value: positive_int(sheets.whole_number_text(value), key),
@@ -310,8 +313,8 @@ def import_stream(ctx, binary, *, source: str, fmt: str | None = None, dry_run: 
     the desk has already (the same time, phone, channel and summary: the same sheet imported twice) or a row
     repeated in the file is skipped and reported, unless `allow_duplicates`: importing a file again adds nothing."""
     checker, ids = RowChecker(ctx), _IdAllocator(ctx.db)
-    duplicates = None if allow_duplicates else _DuplicateFinder(ctx.db)
     deferred = _DeferredIndexes()
+    duplicates = None if allow_duplicates else _DuplicateFinder(ctx.db, deferred.ready_for_lookups)
 
     def check(row):
         checked = checker.check(row)
@@ -331,31 +334,42 @@ def import_stream(ctx, binary, *, source: str, fmt: str | None = None, dry_run: 
 class _DeferredIndexes:
     """An import into an empty desk (a centre's history coming in) builds the tickets' secondary indexes and the
     full-text index once, after the rows: one sort each beats updating nine B-trees and the search index row by
-    row. tickets_opened and tickets_phone stay: the duplicate check reads them. It all happens inside the
-    import's transaction, decided after it has the write lock (another import may have filled the desk while this
-    one waited), so an import that fails leaves the indexes as they were."""
+    row. The two the duplicate check reads (LOOKUP) are built as soon as it must ask the database (a repeat far
+    down the file), and kept up from then on. It all happens inside the import's transaction, decided after it
+    has the write lock (another import may have filled the desk while this one waited), so an import that fails
+    leaves the indexes as they were."""
 
-    KEPT = ("tickets_opened", "tickets_phone")
+    LOOKUP = ("tickets_opened", "tickets_phone")
 
     def __init__(self):
         self.saved: list = []
         self.active = False
+        self.db = None
 
     def begin(self, ctx) -> None:
         self.active = ctx.db.one("SELECT 1 FROM tickets LIMIT 1") is None
         if not self.active:
             return
+        self.db = ctx.db
         self.saved = [tuple(row) for row in ctx.db.all(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets' AND sql IS NOT NULL"
-            " AND name NOT IN (" + ", ".join("?" * len(self.KEPT)) + ")", self.KEPT)]
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets' AND sql IS NOT NULL")]
         for name, _sql in self.saved:
             ctx.db.execute(f'DROP INDEX "{name}"')
+
+    def ready_for_lookups(self) -> None:
+        """Before the duplicate check asks the database: its two indexes, over the rows written so far."""
+        if not self.active:
+            return
+        for name, sql in [entry for entry in self.saved if entry[0] in self.LOOKUP]:
+            self.db.execute(sql)
+            self.saved.remove((name, sql))
 
     def finish(self, ctx) -> None:
         if not self.active:
             return
         for _name, sql in self.saved:
             ctx.db.execute(sql)
+        self.saved = []
         ctx.db.execute("INSERT INTO ticket_fts (rowid, summary, detail, notes)"
                        " SELECT id, summary, COALESCE(detail, ''), '' FROM tickets")
 
@@ -375,10 +389,11 @@ class _DuplicateFinder:
     import (a first import, or this week's sheet) can only repeat a row of this file: a fixed-size Bloom filter of
     the file's rows answers "certainly not" for almost all of them, and the database is asked only on a "maybe"."""
 
-    def __init__(self, db):
+    def __init__(self, db, before_lookup=lambda: None):
         import collections
 
         self.db = db
+        self.before_lookup = before_lookup  # the lookup indexes may still be waiting for the end of the import
         self.recent: collections.OrderedDict = collections.OrderedDict()
         self.latest_before = _UNREAD  # read at the first row, inside the import's transaction
         self.seen = bytearray(_BLOOM_BYTES)  # the same size for any file: memory stays flat
@@ -406,10 +421,10 @@ class _DuplicateFinder:
         if len(self.recent) > 2 * BATCH:
             self.recent.popitem(last=False)
 
-
     def _stored(self, opened, phone, channel, summary, name, agent):
         """Through tickets_phone when the row has a phone (a date-only sheet puts a whole day on one opened_at),
-        else tickets_opened: the two indexes an import into an empty desk keeps while it runs."""
+        else tickets_opened: the two indexes an import into an empty desk builds before its first lookup."""
+        self.before_lookup()
         same = "channel = ? AND summary = ? AND customer_name IS ? AND agent IS ?"
         if phone is not None:
             return self.db.value("SELECT id FROM tickets INDEXED BY tickets_phone WHERE customer_phone = ?"
