@@ -185,6 +185,8 @@ def _table_lines(rows, columns, headers=None, max_widths=None, bold=False) -> li
 
     lines = [COLUMN_GAP.join(header_cell(i) for i in range(len(columns))).rstrip(" ")]
     lines.append(COLUMN_GAP.join(RULE_CHAR * w for w in widths).rstrip(" "))
+    if not columns:  # a line a row all the same
+        return lines + [""] * len(rows)
     lines.extend(COLUMN_GAP.join(cells).rstrip(" ") for cells in zip(*padded))
     return lines
 

@@ -340,3 +340,25 @@ def test_insert_rows_leaves_out_only_empty_columns_that_default_to_null(tmp_path
     assert tuple(database.one("SELECT * FROM sample WHERE name = '赵'")) == (3, "赵", None, "[]", None)
     database.insert_rows("sample", columns, [])
     assert database.value("SELECT COUNT(*) FROM sample") == 3
+
+
+def test_insert_rows_binds_everything_when_nothing_or_not_all_could_be_left_out(tmp_path):
+    """Found by review: a batch whose every column was empty built `INSERT INTO t () VALUES ()`, a schema-qualified
+    table broke PRAGMA table_info, and rows of another length were cut to the shortest."""
+    database = db_mod.connect(str(tmp_path / "t.db"))
+    database.execute("CREATE TABLE plain (id INTEGER PRIMARY KEY, note TEXT)")
+    database.insert_rows("plain", ("id", "note"), [(None, None)])
+    assert tuple(database.one("SELECT * FROM plain")) == (1, None)
+    database.execute("CREATE TEMP TABLE scratch (a TEXT, b TEXT)")
+    database.insert_rows("temp.scratch", ("a", "b"), [("x", None)])
+    assert tuple(database.one("SELECT * FROM temp.scratch")) == ("x", None)
+    for rows in ([(2, None), (3,)], [(2, None, "x")]):  # refused as executemany refuses them, nothing cut away
+        with pytest.raises(sqlite3.ProgrammingError):
+            database.insert_rows("plain", ("id", "note"), rows)
+
+
+def test_a_desk_path_with_a_trailing_slash_is_the_file(cs, tmp_path):
+    """Found by review: without pathlib, `--db desk.db/` made a folder desk.db and failed."""
+    result = cs(["--db", f"{tmp_path}/desk.db/", "db", "init"])
+    assert result.exit_code == 0, result.stderr
+    assert os.path.isfile(tmp_path / "desk.db")

@@ -501,3 +501,10 @@ def test_emit_id():
 
 def test_formats_tuple():
     assert FORMATS == ("table", "json", "jsonl", "csv", "tsv")
+
+
+def test_a_table_without_columns_still_has_a_line_a_row():
+    """Found by review of the column-at-a-time tables: rows with no columns lost their (empty) lines."""
+    from cs.output import _table_lines
+
+    assert _table_lines([{}, {}], []) == ["", "", "", ""]

@@ -48,7 +48,6 @@ def clean_tags(tags) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-@lru_cache(maxsize=4096)  # a listing measures the same Chinese characters over and over
 def char_width(ch: str) -> int:
     import unicodedata  # here, not at the top: ASCII text never needs it, and every command would load it
 

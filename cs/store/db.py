@@ -39,19 +39,23 @@ class Database:
             return
         from cs.store.query import insert_sql
 
+        if set(map(len, rows)) != {len(columns)}:  # rows of other lengths: sqlite3 refuses them as it always did
+            self.conn.executemany(insert_sql(table, columns), rows)
+            return
         by_column = list(zip(*rows))
         omittable = self._null_default_columns(table)
         keep = [i for i, values in enumerate(by_column)
                 if columns[i] not in omittable or values.count(None) != len(values)]
-        if len(keep) == len(columns):
+        if len(keep) == len(columns) or not keep:  # nothing to leave out, or nothing left: all bound as given
             self.conn.executemany(insert_sql(table, columns), rows)
             return
         self.conn.executemany(insert_sql(table, [columns[i] for i in keep]), zip(*(by_column[i] for i in keep)))
 
     def _null_default_columns(self, table: str) -> frozenset:
         if table not in self._null_defaults:
-            self._null_defaults[table] = frozenset(
-                row[1] for row in self.conn.execute(f"PRAGMA table_info({table})") if row[4] is None)
+            schema, _dot, name = table.rpartition(".")  # temp.x: PRAGMA temp.table_info(x)
+            pragma = f"PRAGMA {schema}.table_info({name})" if schema else f"PRAGMA table_info({name})"
+            self._null_defaults[table] = frozenset(row[1] for row in self.conn.execute(pragma) if row[4] is None)
         return self._null_defaults[table]
 
     def one(self, sql: str, params=()):
@@ -241,9 +245,18 @@ def _create_private_file(path: str) -> None:
     clear_damage_marker(path)  # a note left from a file that is no longer there
 
 
+def _spelled_as_pathlib_did(path: str) -> str:
+    """`desk.db/` and `./desk.db` as `desk.db`: no trailing slash (which would make the file's folder), no '.'
+    parts, no doubled slashes; '..' kept, as pathlib keeps it (pathlib itself costs every command 3 ms)."""
+    if path == ":memory:" or not path:
+        return path
+    text = "/".join(part for part in path.split("/") if part not in ("", "."))
+    return ("/" + text if path.startswith("/") else text) or "."
+
+
 def connect(path, migrate: bool = True) -> Database:
     """Open (creating if needed) the database at `path`, migrated to this version's schema."""
-    path = os.fspath(path)
+    path = _spelled_as_pathlib_did(os.fspath(path))
     if path != ":memory:":
         if os.path.isdir(path):
             raise CSError(_("{path} is a directory; --db needs a database file").format(path=path))
