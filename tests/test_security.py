@@ -403,6 +403,8 @@ class _SqlBuilders(ast.NodeVisitor):
     def _built(self, node, local, seen=()) -> bool:
         if isinstance(node, ast.JoinedStr):
             return any(isinstance(v, ast.FormattedValue) for v in node.values)
+        if isinstance(node, ast.IfExp):  # f"…{a}" if x else "…"
+            return self._built(node.body, local, seen) or self._built(node.orelse, local, seen)
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
             return not self._constant(node, local)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join"):
@@ -477,13 +479,15 @@ def bad(db, name, n):
     db.executemany(q, [])
     sql, params = listing("SELECT * FROM t", filters, name, ALLOWED)
     db.all(sql, params)
+    pragma = f"PRAGMA {name}.table_info(t)" if name else "PRAGMA table_info(t)"
+    db.execute(pragma)
 def good(db, name):
     db.execute("SELECT * FROM t WHERE name = ?", (name,))
     db.all(BASE + LIMIT)
     db.one(f"SELECT 1")
 '''
     assert [(f, line) for f, line, _ in _scan(code)] == [("bad", 5), ("bad", 6), ("bad", 7), ("bad", 9), ("bad", 12),
-                                                      ("bad", 14)]
+                                                      ("bad", 14), ("bad", 16)]
 
 
 # =========================================================================== SQL: injection payloads
