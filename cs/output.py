@@ -197,6 +197,10 @@ def _column_texts(values: list) -> tuple[list[str], bool]:
         if "".join(values).isprintable():
             return values, False
         return [value if value.isprintable() else value.translate(_CONTROL_TO_SPACE) for value in values], False
+    if values and all(type(value) is int for value in values):  # ids and counts
+        return list(map(str, values)), True
+    if all(type(value) is bool for value in values):  # flags: a tick or nothing
+        return [CHECK if value else "" for value in values], False
     present = [value for value in values if value is not None]
     numeric = bool(present) and all(_is_number(value) for value in present)
     return [_table_cell(value) for value in values], numeric
