@@ -12,13 +12,14 @@ def plan(db, sql, params):
 def captured_sql(ctx, monkeypatch, run):
     """The SQL and parameters a domain query sends to the database."""
     seen = []
-    real_execute = ctx.db.execute
+    for method in ("execute", "tuples"):
+        real = getattr(ctx.db, method)
 
-    def spy(sql, params=()):
-        seen.append((sql, params))
-        return real_execute(sql, params)
+        def spy(sql, params=(), real=real):
+            seen.append((sql, params))
+            return real(sql, params)
 
-    monkeypatch.setattr(ctx.db, "execute", spy)
+        monkeypatch.setattr(ctx.db, method, spy)
     run()
     return [(sql, params) for sql, params in seen if sql.lstrip().upper().startswith("SELECT")][-1]
 
@@ -86,7 +87,7 @@ def test_report_lookups_use_indexes_not_history(ctx, monkeypatch):
 def selects_of(ctx, monkeypatch, run):
     """Every SELECT a domain call sends, through any of the database's query methods, with its parameters."""
     seen = []
-    for method in ("execute", "one", "value", "all"):
+    for method in ("execute", "tuples", "one", "value", "all"):
         real = getattr(ctx.db, method)
 
         def spy(sql, params=(), real=real):

@@ -33,7 +33,7 @@ CALLER = {"agent": ("执行人", "Caller")}  # on a callback the agent is the on
 
 def for_table(row: dict, lang: str) -> dict:
     return {
-        **row,
+        **row,  # a copy: callers may show the record again
         "due_at": short_time(row["due_at"]),
         "next_try_at": short_time(row["next_try_at"]),
         "status": label(CALLBACK_STATUSES, row["status"], lang),

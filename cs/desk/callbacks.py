@@ -66,23 +66,14 @@ def to_json(ctx, row) -> dict:
 _LISTED_COLUMNS = ", ".join(f"c.{field}" for field in LISTED if field != "overdue")
 
 
-def to_listing(ctx, row) -> dict:
-    """The LISTED fields of a stored callback, as to_json gives them."""
-    display = ctx.display
-    return {
-        "id": row["id"],
-        "due_at": display(row["due_at"]),
-        "status": row["status"],
-        "overdue": row["status"] == "pending" and ctx.now_db > row["due_at"],
-        "agent": row["agent"],
-        "customer_name": row["customer_name"],
-        "customer_phone": row["customer_phone"],
-        "reason": row["reason"],
-        "method": row["method"],
-        "attempts": row["attempts"],
-        "next_try_at": display(row["next_try_at"]),
-        "ticket_id": row["ticket_id"],
-    }
+def _listed(ctx, rows):
+    """The LISTED fields of stored callbacks (tuples in _LISTED_COLUMNS' order), as to_json gives them."""
+    display, now_db = ctx.display, ctx.now_db
+    for callback_id, due_at, status, agent, name, phone, reason, method, attempts, next_try_at, ticket_id in rows:
+        yield {"id": callback_id, "due_at": display(due_at), "status": status,
+               "overdue": status == "pending" and now_db > due_at, "agent": agent, "customer_name": name,
+               "customer_phone": phone, "reason": reason, "method": method, "attempts": attempts,
+               "next_try_at": display(next_try_at), "ticket_id": ticket_id}
 
 
 def stored_row(ctx, callback_id: int):
@@ -470,6 +461,8 @@ def query(ctx, *, status=(), agent=None, overdue=False, due_before: datetime | N
         filters.add("c.customer_phone = :phone", phone=customers.normalise_phone(phone))
     sql, params = listing(f"SELECT {_LISTED_COLUMNS if listed_only else 'c.*'} FROM callbacks c", filters, sort,
                           SORTABLE, {field: f"c.{field}" for field in SORTABLE}, limit)
-    convert = to_listing if listed_only else to_json
+    if listed_only:
+        yield from _listed(ctx, ctx.db.tuples(sql, params))
+        return
     for row in ctx.db.execute(sql, params):
-        yield convert(ctx, row)
+        yield to_json(ctx, row)

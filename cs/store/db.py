@@ -58,6 +58,13 @@ class Database:
             self._null_defaults[table] = frozenset(row[1] for row in self.conn.execute(pragma) if row[4] is None)
         return self._null_defaults[table]
 
+    def tuples(self, sql: str, params=()):
+        """Rows as plain tuples, in the SELECT's order: a long listing reads them by position, where sqlite3.Row
+        compares a name with each column's to find one."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, params)
+
     def one(self, sql: str, params=()):
         return self.conn.execute(sql, params).fetchone()
 
