@@ -365,3 +365,19 @@ def test_a_deduction_judged_before_its_parts_were_kept_gets_them(cs):
     again = cs(["deductions", "run", "--date", "2026-11-19", "--json"]).json()
     assert again["updated"] == 1
     assert "回访 1" in cs(["--lang", "zh", "deductions", "list", "--json"]).json()[0]["detail"]
+
+
+def test_the_desk_language_is_read_from_a_path_with_uri_characters(tmp_path):
+    """The desk is opened read-only through a file: URI: '%', '?', '#' and spaces in its path must reach SQLite
+    as they are (issue 22 replaced urllib's quote, a start-up cost, by the escaping SQLite asks for)."""
+    import sqlite3
+
+    folder = tmp_path / "客服 100% ?#"
+    folder.mkdir()
+    desk = folder / "cs.db"
+    conn = sqlite3.connect(desk)
+    conn.execute("CREATE TABLE config_versions (id INTEGER PRIMARY KEY, config TEXT)")
+    conn.execute("INSERT INTO config_versions (config) VALUES ('{\"language\": \"en\"}')")
+    conn.commit()
+    conn.close()
+    assert i18n.desk_language(str(desk)) == "en"

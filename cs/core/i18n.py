@@ -47,13 +47,12 @@ def desk_language(path: str | None) -> str | None:
         return None
     import json
     import sqlite3
-    from urllib.parse import quote
 
     # A desk with no -wal file has every change in the file itself: read it as immutable, which creates no -wal or
     # -shm beside it (`cs --help` leaves the folder as it was); else read it as a reader does, waiting on a lock.
     immutable = "&immutable=1" if not os.path.exists(f"{path}-wal") else ""
     try:
-        with sqlite3.connect(f"file:{quote(path)}?mode=ro{immutable}", uri=True, timeout=5) as conn:
+        with sqlite3.connect(f"file:{_uri_path(path)}?mode=ro{immutable}", uri=True, timeout=5) as conn:
             row = conn.execute("SELECT config FROM config_versions ORDER BY id DESC LIMIT 1").fetchone()
         conn.close()
     except sqlite3.Error:
@@ -65,6 +64,12 @@ def desk_language(path: str | None) -> str | None:
     except (ValueError, AttributeError):
         return None
     return value if value in LANGUAGES else None
+
+
+def _uri_path(path: str) -> str:
+    """The path in a SQLite file: URI: '%', '?' and '#' escaped, which is all SQLite asks (urllib.parse's quote,
+    with the ipaddress module it loads, cost every command 1.6 ms)."""
+    return path.replace("%", "%25").replace("?", "%3F").replace("#", "%23")
 
 
 def catalogue(lang: str | None = None) -> _gettext.NullTranslations:
